@@ -1,0 +1,5 @@
+import sys
+
+from mlcheck.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The ``mlcheck`` command line.
+
+Subcommands are registered by name in :data:`COMMANDS`; each names a module in
+:mod:`mlcheck.commands` that defines ``add_arguments_<name>(parser)`` and
+``run_<name>(args) -> int``. Modules import their heavy dependencies inside
+``run_*`` so ``mlcheck --help`` stays instant. A user mistake prints one clear
+message and exits 2; it never prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from mlcheck import __version__
+from mlcheck.errors import ContractViolation, MlcheckError
+
+#: subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("mlcheck.commands.jobs", "execute a notebook as a job into a new run directory"),
+    "params": ("mlcheck.commands.jobs", "list a notebook's parameters"),
+    "report": ("mlcheck.commands.jobs", "render the HTML report of a run again"),
+    "history": ("mlcheck.commands.jobs", "list the runs of a notebook, newest first"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mlcheck",
+        description="Notebooks as jobs, models with contracts, export behind a gate.",
+    )
+    parser.add_argument("--version", action="version", version=f"mlcheck {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        getattr(module, f"add_arguments_{name}")(sub)
+        sub.set_defaults(_run=getattr(module, f"run_{name}"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args))
+    except ContractViolation as error:
+        print(f"mlcheck {args.command}: {error}", file=sys.stderr)
+        return 1
+    except MlcheckError as error:
+        print(f"mlcheck {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"mlcheck {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Recording and display of results inside a running kernel (or any process).
+
+Checks are pure; the public ``mc.check_*`` functions are those checks wrapped
+by :func:`recorded`, which keeps every result in this process's record (the
+export gate reads it) and shows it as a card when an IPython kernel is running.
+Each shown result is a MIME bundle whose ``application/vnd.mlcheck.result+json``
+part is what :mod:`mlcheck.jobs.results` reads back from an executed notebook.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, TypeVar
+
+from mlcheck.cards import record_bundle, result_bundle
+from mlcheck.contracts.result import CheckResult, to_jsonable
+
+__all__ = ["record", "recorded", "recorded_results", "recorded_values", "clear", "show", "run_context"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Set by ``mlcheck run`` in the kernel's environment: the run's id and directory.
+RUN_ID_ENV = "MLCHECK_RUN_ID"
+RUN_DIR_ENV = "MLCHECK_RUN_DIR"
+
+
+@dataclass
+class _Record:
+    results: list[CheckResult] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    shown: list[CheckResult] = field(default_factory=list)
+
+
+_RECORD = _Record()
+
+
+def _kernel() -> Any:
+    """The running IPython kernel shell, or None outside a kernel."""
+    import sys
+
+    if "IPython" not in sys.modules:  # never import IPython just to ask
+        return None
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def _publish(bundle: dict[str, Any]) -> None:
+    from IPython.display import publish_display_data
+
+    publish_display_data(bundle)
+
+
+def show(result: CheckResult) -> None:
+    """Display ``result`` as a card once; a second display of the same result is a no-op."""
+    if any(result is seen for seen in _RECORD.shown):
+        return
+    _RECORD.shown.append(result)
+    if _kernel() is not None:
+        _publish(result_bundle(result.to_dict()))
+    else:  # IPython terminal or a plain process asked to display it
+        print(str(result))
+
+
+def record_result(result: CheckResult, *, display: bool = True) -> CheckResult:
+    """Keep ``result`` in this process's record and show it in a kernel."""
+    _RECORD.results.append(result)
+    if display and _kernel() is not None:
+        show(result)
+    return result
+
+
+def record(name: str, value: Any, *, display: bool = True) -> Any:
+    """Record a scalar or a small table for CI and the run's ``run.json``.
+
+    Parameters
+    ----------
+    name : str
+        The name the value is read back under (a later record replaces it).
+    value : scalar, list, dict, numpy array or small pandas frame
+        Anything that turns into plain JSON.
+    display : bool, default True
+        Show a one-line note in the notebook.
+
+    Returns
+    -------
+    The value, unchanged.
+
+    Examples
+    --------
+    >>> import mlcheck as mc
+    >>> mc.record("auc", 0.91)
+    0.91
+    """
+    if not isinstance(name, str) or not name:
+        from mlcheck.errors import UsageError
+
+        raise UsageError(f"record: name must be a non-empty string, got {name!r}")
+    _RECORD.values[name] = to_jsonable(value)
+    if _kernel() is not None:
+        bundle = record_bundle(name, value)
+        if not display:
+            bundle = {k: v for k, v in bundle.items() if k != "text/html"}
+            bundle["text/plain"] = ""
+        _publish(bundle)
+    return value
+
+
+def recorded(check: F) -> F:
+    """Wrap a pure check so that each call records and displays its result."""
+
+    @functools.wraps(check)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return record_result(check(*args, **kwargs))
+
+    wrapper.__wrapped_check__ = check  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def recorded_results() -> list[CheckResult]:
+    """Every check result recorded in this process, oldest first."""
+    return list(_RECORD.results)
+
+
+def recorded_values() -> dict[str, Any]:
+    """Every value recorded with :func:`record` in this process."""
+    return dict(_RECORD.values)
+
+
+def clear() -> None:
+    """Forget every recorded result and value (a fresh start in a long-lived kernel)."""
+    _RECORD.results.clear()
+    _RECORD.values.clear()
+    _RECORD.shown.clear()
+
+
+def run_context() -> dict[str, str] | None:
+    """The ``mlcheck run`` this process belongs to, or None outside a job."""
+    run_id = os.environ.get(RUN_ID_ENV)
+    if not run_id:
+        return None
+    return {"run_id": run_id, "run_dir": os.environ.get(RUN_DIR_ENV, "")}
