@@ -1,0 +1,322 @@
+"""Jobs started from JupyterLab: one ``mlcheck run`` process per job.
+
+A job is the same run as ``mlcheck run`` on the command line: a separate
+Python process, started from an argument list (no shell; parameter values are
+passed as data), in the notebook's own folder, writing a run directory
+``<runs_dir>/<notebook-stem>/<run-id>/``. The server chooses the run id, so it
+knows the run directory before the process starts; progress is read from the
+run directory's ``status.json`` and the outcome from its ``run.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from traitlets import Float, Unicode
+from traitlets.config import LoggingConfigurable
+
+__all__ = ["Job", "JobManager", "PathRefused", "resolve_inside", "new_run_id"]
+
+#: The states a finished run can end in (run.json ``status``), plus the server's own.
+FINISHED = ("succeeded", "failed", "error", "timeout", "died", "cancelled")
+
+
+class PathRefused(Exception):
+    """A path names something outside the server root (or is empty)."""
+
+
+def resolve_inside(root: Path, path: str) -> Path:
+    """``path`` (relative to ``root``, or absolute) resolved, refusing anything outside ``root``.
+
+    Symbolic links are followed before the check, so a link that points out of
+    the root is refused too.
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise PathRefused("a path is required (a notebook path relative to the server root)")
+    candidate = Path(path)
+    full = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        full.relative_to(root)
+    except ValueError:
+        raise PathRefused(f"path {path!r} is outside the server root; use a path inside it") from None
+    return full
+
+
+def new_run_id() -> str:
+    """A run id that sorts by start time and does not collide between servers."""
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def _jsonable(value: Any) -> Any:
+    from mlcheck.contracts.result import to_jsonable
+
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return to_jsonable(value)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None  # not written yet, or being replaced
+    return data if isinstance(data, dict) else None
+
+
+@dataclass
+class Job:
+    """One ``mlcheck run`` process started by this server."""
+
+    job_id: str
+    notebook: Path
+    parameters: dict[str, str]
+    run_dir: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    started: float = field(default_factory=time.time)
+    cancel_requested: bool = False
+    final: dict[str, Any] | None = None
+
+
+class JobManager(LoggingConfigurable):
+    """Starts, watches and cancels the jobs of one Jupyter server."""
+
+    runs_dir = Unicode(
+        "runs", config=True, help="Where jobs write their run directories (relative to the server root)."
+    )
+    kill_after = Float(
+        20.0,
+        config=True,
+        help="Seconds a cancelled job may take to save its notebook before it is killed.",
+    )
+
+    def __init__(self, *, root_dir: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.root = Path(root_dir).resolve()
+        self.jobs: dict[str, Job] = {}
+
+    # -- paths -------------------------------------------------------------
+    @property
+    def runs_path(self) -> Path:
+        runs = Path(self.runs_dir)
+        return (runs if runs.is_absolute() else self.root / runs).resolve()
+
+    def relative(self, path: Path) -> str | None:
+        """``path`` relative to the server root in API form, or None when outside it."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return None
+
+    def notebook(self, path: str) -> Path:
+        """The notebook at API path ``path``; refuses paths outside the root and non-notebooks."""
+        full = resolve_inside(self.root, path)
+        if full.suffix != ".ipynb":
+            raise FileNotFoundError(f"{path!r} is not a notebook (.ipynb)")
+        if not full.is_file():
+            raise FileNotFoundError(f"no notebook at {path!r}")
+        return full
+
+    # -- parameters --------------------------------------------------------
+    def parameters(self, notebook: Path) -> list[dict[str, Any]]:
+        """The notebook's parameters, read by the same code as ``mlcheck params``."""
+        from mlcheck.jobs import read_parameters
+
+        return [
+            {
+                "name": entry["name"],
+                "type_name": entry["type"],
+                "default": entry["default"],
+                "default_source": entry["default_source"],
+                "comment": entry["comment"],
+            }
+            for entry in (parameter.to_dict() for parameter in read_parameters(notebook))
+        ]
+
+    def validate(self, notebook: Path, raw: dict[str, str]) -> None:
+        """Coerce ``raw`` like ``mlcheck run -p`` would; ParameterError names the first bad one."""
+        from mlcheck.errors import ParameterError
+        from mlcheck.jobs import coerce_parameters, read_parameters
+
+        declared = read_parameters(notebook)
+        for name, value in raw.items():  # one at a time, so the error is about this parameter
+            try:
+                coerce_parameters(declared, {name: value})
+            except ParameterError as error:
+                error.parameter = name  # type: ignore[attr-defined]
+                raise
+        coerce_parameters(declared, raw)
+
+    # -- jobs --------------------------------------------------------------
+    def start(self, notebook: Path, raw: dict[str, str]) -> Job:
+        """Start ``mlcheck run`` on ``notebook`` in its own folder with parameters ``raw``."""
+        self.validate(notebook, raw)
+        job_id = new_run_id()
+        runs = self.runs_path
+        logs = runs / ".jobs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"{job_id}.log"
+        command = [
+            sys.executable, "-m", "mlcheck", "run", str(notebook),
+            "--run-id", job_id, "--runs-dir", str(runs), "--progress", "plain",
+        ]  # fmt: skip
+        for name, value in raw.items():
+            command += ["-p", name, value]
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                command,
+                cwd=notebook.parent,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a Ctrl-C at the server does not reach the job
+            )
+        job = Job(
+            job_id=job_id,
+            notebook=notebook,
+            parameters=dict(raw),
+            run_dir=runs / notebook.stem / job_id,
+            log_path=log_path,
+            process=process,
+        )
+        self.jobs[job_id] = job
+        self.log.info("mlcheck job %s started: %s (pid %d)", job_id, notebook, process.pid)
+        return job
+
+    def cancel(self, job: Job) -> None:
+        """Ask the job to stop (SIGTERM: the runner saves the notebook), kill it if it lingers."""
+        if job.process.poll() is not None:
+            return
+        job.cancel_requested = True
+        job.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_after
+
+        def escalate() -> None:
+            if job.process.poll() is None and time.monotonic() >= deadline:
+                self.log.warning("mlcheck job %s ignored SIGTERM; killing it", job.job_id)
+                try:
+                    os.killpg(job.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+        from tornado.ioloop import IOLoop
+
+        IOLoop.current().call_later(self.kill_after, escalate)
+
+    def shutdown(self) -> None:
+        """Stop every job still running (the server is going away)."""
+        for job in self.jobs.values():
+            if job.process.poll() is None:
+                job.process.send_signal(signal.SIGTERM)
+        for job in self.jobs.values():
+            try:
+                job.process.wait(timeout=self.kill_after)
+            except subprocess.TimeoutExpired:
+                os.killpg(job.process.pid, signal.SIGKILL)
+                job.process.wait()
+
+    # -- state -------------------------------------------------------------
+    def status(self, job: Job) -> dict[str, Any]:
+        """What the job is doing now, or how it ended (with results once it has)."""
+        if job.final is not None:
+            return job.final
+        returncode = job.process.poll()
+        base: dict[str, Any] = {
+            "id": job.job_id,
+            "run_id": job.job_id,
+            "path": self.relative(job.notebook),
+            "run_dir": self.relative(job.run_dir),
+            "parameters": job.parameters,
+            "started": job.started,
+        }
+        if returncode is None:
+            progress = _read_json(job.run_dir / "status.json") or {}
+            base.update(
+                state="cancelling" if job.cancel_requested else "running",
+                progress={
+                    "cell": progress.get("cell"),
+                    "n_cells": progress.get("n_cells"),
+                    "elapsed": progress.get("elapsed", time.time() - job.started),
+                },
+            )
+            return base
+        base.update(self._finished(job, returncode))
+        job.final = base
+        return base
+
+    def _finished(self, job: Job, returncode: int) -> dict[str, Any]:
+        run = self.run_summary(job.run_dir)
+        if run is not None:
+            return {**run, "exit_code": returncode if run.get("exit_code") is None else run["exit_code"]}
+        # The runner never wrote run.json: it refused to start or crashed; its output says why.
+        state = "cancelled" if job.cancel_requested else "error"
+        return {
+            "state": state,
+            "exit_code": returncode,
+            "message": self.log_tail(job) or f"mlcheck run exited with code {returncode}",
+            "results": [],
+            "values": {},
+            "failed_cell": None,
+        }
+
+    def log_tail(self, job: Job, limit: int = 4000) -> str:
+        try:
+            text = job.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return text[-limit:].strip()
+
+    def run_summary(self, run_dir: Path) -> dict[str, Any] | None:
+        """A finished run as JSON for the frontend (from run.json, no kernel), or None."""
+        if not (run_dir / "run.json").is_file():
+            return None
+        from mlcheck.jobs import read_run
+
+        run = read_run(run_dir)
+        output = Path(run.output_path)
+        report = Path(run.report_path)
+        return {
+            "state": run.status,
+            "run_id": run.run_id,
+            "exit_code": run.exit_code,
+            "path": self.relative(Path(run.notebook)),
+            "run_dir": self.relative(run_dir),
+            "output_path": self.relative(output) if output.is_file() else None,
+            "report_path": self.relative(report) if report.is_file() else None,
+            "parameters": _jsonable(run.parameters),
+            "results": [result.to_dict() for result in run.results],
+            "values": _jsonable(run.values),
+            "failed_cell": _jsonable(run.failed_cell),
+            "started": _jsonable(run.started),
+            "ended": _jsonable(run.ended),
+            "duration": _jsonable(run.duration),
+        }
+
+    def latest(self, notebook: Path) -> dict[str, Any] | None:
+        """The newest finished run of ``notebook`` in the runs directory, or None."""
+        folder = self.runs_path / notebook.stem
+        if not folder.is_dir():
+            return None
+        candidates = sorted(
+            (entry for entry in folder.iterdir() if (entry / "run.json").is_file()),
+            key=lambda entry: (entry / "run.json").stat().st_mtime,
+            reverse=True,
+        )
+        for run_dir in candidates:
+            summary = self.run_summary(run_dir)
+            # Two notebooks in different folders may share a stem: keep this one's runs.
+            if summary is not None and summary["path"] == self.relative(notebook):
+                return summary
+        return None
