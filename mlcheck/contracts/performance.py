@@ -1,0 +1,710 @@
+"""Imbalance-aware performance: the metric set, its baselines, and ``check_performance``.
+
+Every metric comes from :mod:`sklearn.metrics`. Label metrics are computed
+once on the confusion matrix's cells (scikit-learn with the cell counts as
+sample weights, which equals the row-level call), so a million rows cost one
+pass. Every metric is computed for two baselines as well: the majority class
+and the class prior in expectation (each class predicted at its base rate) for
+classification, the mean and the median for regression. With
+``confidence=...`` a threshold is held by the bound of a stratified bootstrap
+interval (:mod:`mlcheck.contracts.resampling`), not by the point value.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import html
+import math
+import re
+import warnings
+from typing import Any, Iterator, Literal, Mapping
+
+import numpy as np
+
+from mlcheck.cards import format_value, html_table, register_card
+from mlcheck.contracts import register_check
+from mlcheck.contracts import resampling as rs
+from mlcheck.contracts.predictions import Prepared, Task, prepare, split_predictions
+from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.errors import UsageError
+
+__all__ = ["evaluate", "check_performance", "LABEL_METRICS", "SCORE_METRICS", "REGRESSION_METRICS"]
+
+LABEL_METRICS = (
+    "accuracy", "balanced_accuracy", "mcc", "cohen_kappa", "precision", "recall", "f1",
+    "precision_macro", "recall_macro", "f1_macro", "f1_weighted",
+)  # fmt: skip
+SCORE_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
+REGRESSION_METRICS = ("rmse", "rmsle", "mae", "mape", "r2", "adjusted_r2")
+PER_CLASS_METRICS = ("precision", "recall", "f1")
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "rmsle", "mae", "mape"})
+#: Per-class entries and the confusion matrix stay in a result up to this many classes (cards < 20 KB).
+MAX_CLASSES_SHOWN = 20
+_SUBJECT = re.compile(r"^(?P<metric>[a-z0-9_]+)(\[class=(?P<label>.+)\])?$")
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    # scikit-learn warns on undefined per-class values; mlcheck reports them itself
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _class_subject(metric: str, label: Any) -> str:
+    return f"{metric}[class={label}]"
+
+
+# -- classification -------------------------------------------------------------
+def _from_matrix(matrix: np.ndarray, prepared: Prepared) -> dict[str, float]:
+    """Label metrics of one confusion matrix, by scikit-learn on its cells (counts as sample weights)."""
+    from sklearn import metrics as skm
+
+    k = matrix.shape[0]
+    true_codes, pred_codes = np.divmod(np.arange(k * k), k)
+    weights = matrix.ravel().astype(np.float64)
+    keep = weights > 0
+    true_codes, pred_codes, weights = true_codes[keep], pred_codes[keep], weights[keep]
+    codes = np.arange(k)
+    with _quiet():
+        precision, recall, f1, _ = skm.precision_recall_fscore_support(
+            true_codes, pred_codes, labels=codes, sample_weight=weights, zero_division=0
+        )
+        support = matrix.sum(axis=1)
+        values = {
+            "accuracy": skm.accuracy_score(true_codes, pred_codes, sample_weight=weights),
+            "balanced_accuracy": skm.balanced_accuracy_score(true_codes, pred_codes, sample_weight=weights),
+            "mcc": skm.matthews_corrcoef(true_codes, pred_codes, sample_weight=weights),
+            "cohen_kappa": skm.cohen_kappa_score(true_codes, pred_codes, labels=codes, sample_weight=weights),
+            "precision_macro": float(np.mean(precision)),
+            "recall_macro": float(np.mean(recall)),
+            "f1_macro": float(np.mean(f1)),
+            "f1_weighted": float(np.average(f1, weights=support)),
+        }
+    if prepared.pos_index is not None:
+        index = prepared.pos_index
+        values.update(precision=precision[index], recall=recall[index], f1=f1[index])
+    else:  # multiclass: the unqualified names are the macro averages
+        values.update(precision=values["precision_macro"], recall=values["recall_macro"], f1=values["f1_macro"])
+    assert prepared.labels is not None
+    for index, label in enumerate(prepared.labels.tolist()):
+        values[_class_subject("precision", label)] = precision[index]
+        values[_class_subject("recall", label)] = recall[index]
+        values[_class_subject("f1", label)] = f1[index]
+    return {name: float(value) for name, value in values.items()}
+
+
+def _score_metrics(prepared: Prepared, scores: np.ndarray, weights: np.ndarray | None, truth: np.ndarray,
+                   notes: list[str]) -> dict[str, float]:
+    """ROC-AUC, average precision, log loss and Brier score by scikit-learn."""
+    from sklearn import metrics as skm
+    from sklearn.preprocessing import label_binarize
+
+    codes = np.arange(prepared.n_classes)
+    with _quiet():
+        if prepared.task == "binary":
+            positive = truth == prepared.pos_index
+            return {
+                "roc_auc": float(skm.roc_auc_score(positive, scores, sample_weight=weights)),
+                "average_precision": float(skm.average_precision_score(positive, scores, sample_weight=weights)),
+                "log_loss": float(skm.log_loss(positive, scores, sample_weight=weights, labels=[False, True])),
+                "brier": float(skm.brier_score_loss(positive, scores, sample_weight=weights, pos_label=True)),
+            }
+        values = {
+            "log_loss": float(skm.log_loss(truth, scores, sample_weight=weights, labels=codes)),
+            "brier": float(skm.brier_score_loss(truth, scores, sample_weight=weights, labels=codes)),
+        }
+        if np.unique(truth).size < codes.size:
+            notes.append("roc_auc and average_precision are undefined: some classes never occur in y_true")
+            values.update(roc_auc=math.nan, average_precision=math.nan)
+        else:
+            onehot = label_binarize(truth, classes=codes)
+            values["roc_auc"] = float(skm.roc_auc_score(onehot, scores, sample_weight=weights, average="macro"))
+            values["average_precision"] = float(
+                skm.average_precision_score(onehot, scores, sample_weight=weights, average="macro")
+            )
+        return values
+
+
+def _classification(prepared: Prepared) -> dict[str, Any]:
+    from sklearn.metrics import confusion_matrix
+
+    k = prepared.n_classes
+    assert prepared.labels is not None and prepared.true_codes is not None and prepared.pred_codes is not None
+    matrix = confusion_matrix(
+        prepared.true_codes, prepared.pred_codes, labels=np.arange(k), sample_weight=prepared.sample_weight
+    )
+    totals = matrix.sum(axis=1).astype(np.float64)
+    prior = totals / totals.sum()
+    majority = int(np.argmax(totals))
+    majority_matrix = np.zeros((k, k))
+    majority_matrix[:, majority] = totals
+    prior_matrix = np.outer(totals, prior)  # class j predicted as k at k's base rate, in expectation
+    notes: list[str] = []
+    metrics = _from_matrix(matrix, prepared)
+    baselines = {"majority": _from_matrix(majority_matrix, prepared), "prior": _from_matrix(prior_matrix, prepared)}
+    if prepared.y_score is not None:
+        metrics.update(_score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, notes))
+        # the baselines' scores are constant, so one weighted row per class computes them
+        classes = np.arange(k)
+        if prepared.task == "binary":
+            pos = prepared.pos_index
+            prior_scores = np.full(k, prior[pos])
+            majority_scores = np.full(k, 1.0 if majority == pos else 0.0)
+        else:
+            prior_scores = np.tile(prior, (k, 1))
+            majority_scores = np.tile(np.eye(k)[majority], (k, 1))
+        present = totals > 0
+        for name, scores in (("prior", prior_scores), ("majority", majority_scores)):
+            baselines[name].update(
+                _score_metrics(prepared, scores[present], totals[present], classes[present], [])
+            )
+    return {
+        "task": prepared.task,
+        "n_rows": prepared.n_rows,
+        "labels": prepared.labels.tolist(),
+        "pos_label": prepared.pos_label,
+        "threshold": prepared.threshold,
+        "metrics": metrics,
+        "baselines": baselines,
+        "per_class": {
+            "precision": [metrics[_class_subject("precision", c)] for c in prepared.labels.tolist()],
+            "recall": [metrics[_class_subject("recall", c)] for c in prepared.labels.tolist()],
+            "f1": [metrics[_class_subject("f1", c)] for c in prepared.labels.tolist()],
+            "support": totals.tolist(),
+        },
+        "confusion_matrix": matrix.tolist(),
+        "class_counts": totals.tolist(),
+        "majority_rate": float(prior[majority]),
+        "notes": notes,
+    }
+
+
+# -- regression -------------------------------------------------------------------
+def _regression_metrics(
+    y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray | None, n_features: int | None, notes: list[str]
+) -> dict[str, float | None]:
+    from sklearn import metrics as skm
+
+    values: dict[str, float | None] = {
+        "rmse": float(skm.root_mean_squared_error(y_true, y_pred, sample_weight=weights)),
+        "mae": float(skm.mean_absolute_error(y_true, y_pred, sample_weight=weights)),
+        "mape": float(skm.mean_absolute_percentage_error(y_true, y_pred, sample_weight=weights)),
+        "r2": float(skm.r2_score(y_true, y_pred, sample_weight=weights)),
+        "rmsle": None,
+        "adjusted_r2": None,
+    }
+    if (y_true < 0).any() or (y_pred < 0).any():
+        notes.append("rmsle is undefined: y_true or the predictions have negative values")
+    else:
+        values["rmsle"] = float(skm.root_mean_squared_log_error(y_true, y_pred, sample_weight=weights))
+    n = y_true.size
+    if n_features is not None and n - n_features - 1 > 0:
+        values["adjusted_r2"] = 1 - (1 - float(values["r2"])) * (n - 1) / (n - n_features - 1)  # type: ignore[arg-type]
+    elif n_features is not None:
+        notes.append(f"adjusted_r2 is undefined: {n} rows for {n_features} features")
+    return values
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray | None) -> float:
+    if weights is None:
+        return float(np.median(values))
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _regression(prepared: Prepared, n_features: int | None) -> dict[str, Any]:
+    y_true, weights = prepared.y_true, prepared.sample_weight
+    notes: list[str] = []
+    mean = float(np.average(y_true, weights=weights))
+    median = _weighted_median(y_true, weights)
+    return {
+        "task": "regression",
+        "n_rows": prepared.n_rows,
+        "metrics": _regression_metrics(y_true, prepared.y_pred, weights, n_features, notes),
+        "baselines": {
+            "mean": _regression_metrics(y_true, np.full_like(y_true, mean), weights, 0, []),
+            "median": _regression_metrics(y_true, np.full_like(y_true, median), weights, 0, []),
+        },
+        "baseline_values": {"mean": mean, "median": median},
+        "notes": notes,
+    }
+
+
+def _evaluate_prepared(prepared: Prepared, n_features: int | None) -> dict[str, Any]:
+    return _regression(prepared, n_features) if prepared.task == "regression" else _classification(prepared)
+
+
+def evaluate(
+    y_true: Any,
+    *,
+    y_pred: Any = None,
+    y_score: Any = None,
+    task: Task = "auto",
+    labels: Any = None,
+    sample_weight: Any = None,
+    n_features: int | None = None,
+    threshold: float = 0.5,
+    pos_label: Any = None,
+) -> dict[str, Any]:
+    """The imbalance-aware metric set, with the baselines' values beside the model's.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True labels (classification) or values (regression).
+    y_pred : array-like of shape (n,), optional
+        Predicted labels or values. For classification it may be left out when
+        ``y_score`` is given: labels are then the scores at ``threshold``
+        (binary) or their argmax (multiclass).
+    y_score : array-like of shape (n,) or (n, n_classes), optional
+        Probabilities: of the positive class (binary, 1-D) or ``predict_proba``
+        output (2-D, columns in the order of ``labels``).
+    task : {"auto", "classification", "regression"}
+        "auto" takes non-integer targets, or integer targets with fractional
+        predictions and more than two values, as regression.
+    labels : array-like, optional
+        Every class, in ``predict_proba`` column order (default: sorted classes of ``y_true``).
+    sample_weight : array-like of shape (n,), optional
+    n_features : int, optional
+        Number of model features, for adjusted R² (regression).
+    threshold : float, default 0.5
+        Binary scores at or above it are predicted positive.
+    pos_label : optional
+        The positive class (default: the last of the sorted classes, e.g. 1 or True).
+
+    Returns
+    -------
+    dict
+        ``task``, ``n_rows``, ``metrics`` (model), ``baselines`` (``majority``
+        and ``prior``, or ``mean`` and ``median``, each the same metric names),
+        and for classification ``labels``, ``per_class``,
+        ``confusion_matrix`` (rows: truth), ``class_counts``, ``majority_rate``.
+
+    Examples
+    --------
+    >>> import mlcheck as mc
+    >>> report = mc.evaluate([0, 0, 0, 1], y_pred=[0, 0, 0, 0])
+    >>> report["metrics"]["accuracy"], report["metrics"]["balanced_accuracy"]
+    (0.75, 0.5)
+    >>> report["baselines"]["majority"]["accuracy"]
+    0.75
+    """
+    prepared = prepare(
+        "evaluate", y_true, y_pred=y_pred, y_score=y_score, task=task, labels=labels,
+        pos_label=pos_label, sample_weight=sample_weight, threshold=_threshold("evaluate", threshold),
+    )  # fmt: skip
+    return _evaluate_prepared(prepared, _n_features("evaluate", n_features))
+
+
+def _threshold(check: str, threshold: float) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise UsageError(f"{check}: threshold must be a number in [0, 1], got {threshold!r}")
+    return float(threshold)
+
+
+def _n_features(check: str, n_features: int | None) -> int | None:
+    if n_features is not None and (isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 0):
+        raise UsageError(f"{check}: n_features must be a non-negative integer, got {n_features!r}")
+    return n_features
+
+
+# -- thresholds -----------------------------------------------------------------------
+def known_subjects(report: Mapping[str, Any]) -> list[str]:
+    """Metric names a threshold may name for this problem (per-class ones included)."""
+    return [name for name in report["metrics"]]
+
+
+def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] | None, side: str,
+              per_class: bool) -> list[tuple[str, float]]:
+    if bounds is None:
+        return []
+    if not isinstance(bounds, Mapping):
+        raise UsageError(f"{check}: {side} must be a dict of metric name to bound, e.g. {{'recall': 0.6}}")
+    task = report["task"]
+    known = REGRESSION_METRICS if task == "regression" else LABEL_METRICS + SCORE_METRICS
+    expanded: list[tuple[str, float]] = []
+    for subject, bound in bounds.items():
+        match = _SUBJECT.match(str(subject))
+        metric = match.group("metric") if match else str(subject)
+        if metric not in known or (match and match.group("label") and metric not in PER_CLASS_METRICS):
+            per_class_hint = "" if task == "regression" else "; per class: precision[class=LABEL], recall[...], f1[...]"
+            raise UsageError(
+                f"{check}: unknown metric {subject!r} in {side}=; known metrics for {task}: "
+                f"{', '.join(known)}{per_class_hint}"
+            )
+        if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
+            raise UsageError(f"{check}: the {side} bound for {subject!r} must be a finite number, got {bound!r}")
+        if metric in SCORE_METRICS and subject not in report["metrics"]:
+            raise UsageError(
+                f"{check}: {subject} needs scores, but label predictions were given; "
+                "pass predicted probabilities (model.predict_proba(X)) instead of labels"
+            )
+        if subject not in report["metrics"]:
+            labels = ", ".join(str(label) for label in report.get("labels", []))
+            raise UsageError(f"{check}: {subject!r} names no class of this problem; the classes are {labels}")
+        if report["metrics"][subject] is None:
+            reason = "; ".join(report["notes"]) or "pass n_features= (the number of model inputs)"
+            raise UsageError(f"{check}: {subject!r} cannot be computed here: {reason}")
+        if per_class and metric in PER_CLASS_METRICS and not match.group("label"):  # type: ignore[union-attr]
+            expanded.extend((_class_subject(metric, label), float(bound)) for label in report["labels"])
+        else:
+            expanded.append((str(subject), float(bound)))
+    return expanded
+
+
+# -- bootstrap ------------------------------------------------------------------------
+def _rng(check: str, random_state: Any) -> np.random.Generator:
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or (
+        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) and random_state >= 0
+    ):
+        return np.random.default_rng(random_state)
+    raise UsageError(f"{check}: random_state must be a non-negative int or a numpy Generator, got {random_state!r}")
+
+
+def _label_draws(prepared: Prepared, n_resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    assert prepared.true_codes is not None and prepared.pred_codes is not None
+    k = prepared.n_classes
+    cells = np.bincount(prepared.true_codes * k + prepared.pred_codes, minlength=k * k).reshape(k, k)
+    return rs.confusion_batch(rs.cell_resamples(cells, n_resamples, rng))
+
+
+def label_metric_draws(batch: Mapping[str, np.ndarray], subject: str, prepared: Prepared) -> np.ndarray:
+    """The bootstrap draws of one label-metric subject out of :func:`resampling.confusion_batch`."""
+    match = _SUBJECT.match(subject)
+    assert match is not None and prepared.labels is not None
+    metric, label = match.group("metric"), match.group("label")
+    if label is not None:
+        index = [str(value) for value in prepared.labels.tolist()].index(label)
+        return batch[f"{metric}_k"][:, index]
+    if metric in PER_CLASS_METRICS:
+        if prepared.pos_index is not None:
+            return batch[f"{metric}_k"][:, prepared.pos_index]
+        return batch[f"{metric}_macro"]
+    return batch[metric]
+
+
+def _binary_score_draws(
+    prepared: Prepared, names: list[str], points: Mapping[str, float], n_resamples: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Score metrics from multinomial draws over (class, score cell); binned cells are re-centred."""
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    positive = prepared.true_codes == prepared.pos_index
+    cell, n_cells, _ = rs.score_cells(prepared.y_score)
+    pos = np.bincount(cell[positive], minlength=n_cells)
+    neg = np.bincount(cell[~positive], minlength=n_cells)
+    drawn = rs.cell_resamples(np.stack([neg, pos]), n_resamples, rng).astype(np.float64)
+    neg_drawn, pos_drawn = drawn[:, 0], drawn[:, 1]
+    losses = rs.binary_score_losses(positive, prepared.y_score)
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name == "roc_auc":
+            out[name] = rs.auc_batch(pos_drawn, neg_drawn) + (points[name] - rs.auc_batch(pos, neg))
+        elif name == "average_precision":
+            shift = points[name] - rs.average_precision_batch(pos, neg)
+            out[name] = rs.average_precision_batch(pos_drawn, neg_drawn) + shift
+        else:  # a mean loss: each drawn row carries its cell's mean loss
+            pos_mean = rs.safe_ratio(np.bincount(cell[positive], losses[name][positive], n_cells), pos)
+            neg_mean = rs.safe_ratio(np.bincount(cell[~positive], losses[name][~positive], n_cells), neg)
+            out[name] = (pos_drawn @ pos_mean + neg_drawn @ neg_mean) / prepared.n_rows
+    return out
+
+
+def _multiclass_score_draws(
+    prepared: Prepared, names: list[str], n_resamples: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Score metrics of 2-D probabilities from resampled row counts (exact, O(resamples x rows))."""
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    codes, proba, n = prepared.true_codes, prepared.y_score, prepared.n_rows
+    losses = rs.multiclass_score_losses(codes, proba)
+    ranked = [name for name in names if name in ("roc_auc", "average_precision")]
+    indicators = [rs.score_indicator(codes == k, proba[:, k]) for k in range(proba.shape[1])] if ranked else []
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for weights in rs.row_resamples(codes, n_resamples, rng):
+        for name in names:
+            if name in losses:
+                parts[name].append(weights @ losses[name] / n)
+        per_class = [rs.indicator_counts(weights, indicator, n_cells) for indicator, n_cells in indicators]
+        if "roc_auc" in names:
+            parts["roc_auc"].append(np.mean([rs.auc_batch(p, q) for p, q in per_class], axis=0))
+        if "average_precision" in names:
+            parts["average_precision"].append(np.mean([rs.average_precision_batch(p, q) for p, q in per_class], axis=0))
+    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def regression_draws(
+    y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int, rng: np.random.Generator, n_features: int | None,
+    baselines: Mapping[str, float] | None = None,
+) -> dict[str, np.ndarray]:
+    """Regression metrics over resampled rows; ``rmse@NAME`` for each constant baseline given."""
+    error = y_pred - y_true
+    columns = {
+        "e2": error**2,
+        "ae": np.abs(error),
+        "ape": np.abs(error) / np.maximum(np.abs(y_true), np.finfo(np.float64).eps),
+        "y": y_true,
+        "y2": y_true**2,
+    }
+    if (y_true >= 0).all() and (y_pred >= 0).all():
+        columns["le2"] = (np.log1p(y_pred) - np.log1p(y_true)) ** 2
+    for name, value in (baselines or {}).items():
+        columns[f"base_{name}"] = (y_true - value) ** 2
+    matrix = np.column_stack(list(columns.values()))
+    sums = np.concatenate([w @ matrix for w in rs.row_resamples(np.zeros(y_true.size), n_resamples, rng)])
+    mean = dict(zip(columns, (sums / y_true.size).T))
+    spread = mean["y2"] - mean["y"] ** 2
+    r2 = np.where(spread > 0, 1 - rs.safe_ratio(mean["e2"], spread), np.nan)
+    out = {"rmse": np.sqrt(mean["e2"]), "mae": mean["ae"], "mape": mean["ape"], "r2": r2}
+    if "le2" in mean:
+        out["rmsle"] = np.sqrt(mean["le2"])
+    n = y_true.size
+    if n_features is not None and n - n_features - 1 > 0:
+        out["adjusted_r2"] = 1 - (1 - r2) * (n - 1) / (n - n_features - 1)
+    for name in baselines or {}:
+        out[f"rmse@{name}"] = np.sqrt(mean[f"base_{name}"])
+    return out
+
+
+def _bootstrap(
+    prepared: Prepared, report: Mapping[str, Any], subjects: list[str], *, n_resamples: int,
+    rng: np.random.Generator, n_features: int | None,
+) -> dict[str, np.ndarray]:
+    """Bootstrap draws of every subject, keyed by subject."""
+    if prepared.task == "regression":
+        draws = regression_draws(prepared.y_true, prepared.y_pred, n_resamples, rng, n_features)
+        return {subject: draws[subject] for subject in subjects}
+    out: dict[str, np.ndarray] = {}
+    label_subjects = [s for s in subjects if s not in SCORE_METRICS]
+    if label_subjects:
+        batch = _label_draws(prepared, n_resamples, rng)
+        out.update({s: label_metric_draws(batch, s, prepared) for s in label_subjects})
+    score_subjects = [s for s in subjects if s in SCORE_METRICS]
+    if score_subjects and prepared.task == "binary":
+        out.update(_binary_score_draws(prepared, score_subjects, report["metrics"], n_resamples, rng))
+    elif score_subjects:
+        out.update(_multiclass_score_draws(prepared, score_subjects, n_resamples, rng))
+    return out
+
+
+# -- the check ----------------------------------------------------------------------------
+def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, list[float]]:
+    """Confusion counts at up to ``n_points + 1`` thresholds (score quantiles plus the one in use).
+
+    A row is predicted positive when its score is at or above the threshold,
+    so a slider can recompute every label metric without the raw scores.
+    """
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    scores = prepared.y_score
+    weights = np.ones(scores.size) if prepared.sample_weight is None else prepared.sample_weight
+    positive = prepared.true_codes == prepared.pos_index
+    quantiles = np.quantile(scores, np.linspace(0.0, 1.0, n_points))
+    thresholds = np.unique(np.round(np.append(quantiles, prepared.threshold), 6))
+    counts = {}
+    for name, rows in (("pos", positive), ("neg", ~positive)):
+        order = np.argsort(scores[rows], kind="stable")
+        sorted_scores = scores[rows][order]
+        cumulative = np.concatenate([[0.0], np.cumsum(weights[rows][order])])
+        below = cumulative[np.searchsorted(sorted_scores, thresholds, side="left")]
+        counts[name] = (cumulative[-1] - below, below)  # (at or above, below)
+    return {
+        "thresholds": thresholds.tolist(),
+        "tp": counts["pos"][0].tolist(),
+        "fn": counts["pos"][1].tolist(),
+        "fp": counts["neg"][0].tolist(),
+        "tn": counts["neg"][1].tolist(),
+    }
+
+
+def _options(check: str, severity: str, margin: Any, confidence: Any, n_resamples: Any) -> None:
+    if severity not in ("error", "warning"):
+        raise UsageError(f"{check}: severity must be 'error' or 'warning', not {severity!r}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not math.isfinite(margin) or margin < 0:
+        raise UsageError(f"{check}: margin must be a finite number >= 0 (in the metric's units), got {margin!r}")
+    if confidence is not None and (
+        isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0
+    ):
+        raise UsageError(f"{check}: confidence must be a probability such as 0.95, got {confidence!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 100:
+        raise UsageError(f"{check}: n_resamples must be an integer >= 100, got {n_resamples!r}")
+
+
+def _trim(report: dict[str, Any], keep: set[str]) -> dict[str, Any]:
+    """Drop per-class entries of many-class problems so the result stays small."""
+    if report["task"] == "regression" or len(report["labels"]) <= MAX_CLASSES_SHOWN:
+        return report
+    def small(values: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if "[class=" not in k or k in keep}
+    trimmed = {k: v for k, v in report.items() if k not in ("per_class", "confusion_matrix")}
+    trimmed["metrics"] = small(report["metrics"])
+    trimmed["baselines"] = {name: small(values) for name, values in report["baselines"].items()}
+    trimmed["notes"] = [*report["notes"], f"per-class values and the confusion matrix are left out above "
+                        f"{MAX_CLASSES_SHOWN} classes; use mc.evaluate for all of them"]
+    return trimmed
+
+
+@register_check("check_performance")
+def check_performance(
+    y_true: Any,
+    y_pred_or_scores: Any,
+    *,
+    min: Mapping[str, float] | None = None,  # noqa: A002 - the documented user-facing name
+    max: Mapping[str, float] | None = None,  # noqa: A002
+    per_class: bool = False,
+    beat_baseline: bool = False,
+    margin: float = 0.0,
+    confidence: float | None = None,
+    threshold: float = 0.5,
+    task: Task = "auto",
+    labels: Any = None,
+    pos_label: Any = None,
+    sample_weight: Any = None,
+    n_features: int | None = None,
+    n_resamples: int = 2000,
+    random_state: int | np.random.Generator | None = 0,
+    severity: Literal["error", "warning"] = "error",
+) -> CheckResult:
+    """Check a model's metrics against bounds and against the majority/prior baselines.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True labels or values.
+    y_pred_or_scores : array-like of shape (n,) or (n, n_classes)
+        Predicted labels, positive-class probabilities (binary, 1-D), or
+        ``predict_proba`` output (2-D); regression: predicted values.
+    min, max : dict of metric name to bound, optional
+        E.g. ``min={"recall": 0.6}``, ``max={"rmse": 3.0}``. A per-class bound
+        names its class: ``"recall[class=1]"``. Unknown names are refused with
+        the list of known ones.
+    per_class : bool, default False
+        Apply each precision/recall/F1 bound to every class.
+    beat_baseline : bool, default False
+        Fail unless the model beats every baseline by more than ``margin`` on
+        balanced accuracy and MCC (classification) or RMSE (regression).
+    margin : float, default 0.0
+        The lead over the best baseline, in the metric's units.
+    confidence : float, optional
+        Hold each bound (and the baseline lead) by the lower bound of a
+        stratified bootstrap interval at this level (the upper bound for
+        ``max``), not by the point value.
+    threshold : float, default 0.5
+        Binary scores at or above it are predicted positive.
+    task, labels, pos_label, sample_weight, n_features
+        As in :func:`evaluate`.
+    n_resamples : int, default 2000
+        Bootstrap resamples (with ``confidence``).
+    random_state : int or numpy Generator, default 0
+        Seed of the bootstrap.
+    severity : {"error", "warning"}
+        Whether a failure blocks the export gate.
+
+    Returns
+    -------
+    CheckResult
+        One outcome per bound (subject: the metric name) and, with
+        ``beat_baseline``, ``beat_baseline[balanced_accuracy]`` and
+        ``beat_baseline[mcc]`` (or ``beat_baseline[rmse]``).
+
+    Examples
+    --------
+    >>> from mlcheck.contracts.performance import check_performance
+    >>> y_true = [0] * 97 + [1] * 3
+    >>> always_zero = [0] * 100
+    >>> result = check_performance(y_true, always_zero, min={"accuracy": 0.95}, beat_baseline=True)
+    >>> result.passed, [o.subject for o in result.outcomes if not o.passed]
+    (False, ['beat_baseline[balanced_accuracy]', 'beat_baseline[mcc]'])
+    """
+    check = "check_performance"
+    _options(check, severity, margin, confidence, n_resamples)
+    prepared = split_predictions(
+        check, y_true, y_pred_or_scores, task=task, labels=labels, pos_label=pos_label,
+        sample_weight=sample_weight, threshold=_threshold(check, threshold),
+    )  # fmt: skip
+    report = _evaluate_prepared(prepared, _n_features(check, n_features))
+    bounds = [(s, b, "min") for s, b in _subjects(check, report, min, "min", per_class)]
+    bounds += [(s, b, "max") for s, b in _subjects(check, report, max, "max", per_class)]
+    if not bounds and not beat_baseline:
+        raise UsageError(
+            f"{check}: nothing to check; give min={{...}}, max={{...}} or beat_baseline=True "
+            "(use mc.evaluate to only look at the metrics)"
+        )
+    regression = prepared.task == "regression"
+    lead_metrics = ("rmse",) if regression else ("balanced_accuracy", "mcc")
+    draws: dict[str, np.ndarray] = {}
+    if confidence is not None:
+        if prepared.sample_weight is not None:
+            raise UsageError(f"{check}: confidence intervals do not support sample_weight; drop one of them")
+        subjects = list(dict.fromkeys([s for s, _, _ in bounds] + (list(lead_metrics) if beat_baseline else [])))
+        draws = _bootstrap(prepared, report, subjects, n_resamples=n_resamples, rng=_rng(check, random_state),
+                           n_features=n_features)
+    intervals = {subject: rs.interval(values, confidence) for subject, values in draws.items()}  # type: ignore[arg-type]
+    level = f"{confidence:.0%}" if confidence is not None else ""
+
+    def held_value(subject: str, side: str) -> float:
+        if subject in intervals:
+            return intervals[subject][0 if side == "min" else 1]
+        return float(report["metrics"][subject])
+
+    def describe(subject: str) -> str:
+        point = f"{subject} = {format_value(report['metrics'][subject])}"
+        if subject in intervals:
+            low, high = intervals[subject]
+            point += f", {level} interval [{format_value(low)}, {format_value(high)}]"
+        return point
+
+    outcomes = []
+    for subject, bound, side in bounds:
+        value = held_value(subject, side)
+        passed = math.isfinite(value) and (value >= bound if side == "min" else value <= bound)
+        word = ("lower bound" if side == "min" else "upper bound") if subject in intervals else "value"
+        message = (
+            f"{describe(subject)}; the {word} must be {'>=' if side == 'min' else '<='} {bound:g}"
+            if math.isfinite(value) else f"{subject} is undefined (NaN) on this data"
+        )
+        outcomes.append(Outcome(subject, passed, value, bound, message))
+    if beat_baseline:
+        for metric in lead_metrics:
+            values = {name: base[metric] for name, base in report["baselines"].items()}
+            best_name = (builtins.min if regression else builtins.max)(values, key=values.__getitem__)
+            needed = values[best_name] - margin if regression else values[best_name] + margin
+            value = held_value(metric, "max" if regression else "min")
+            passed = math.isfinite(value) and (value < needed if regression else value > needed)
+            message = (
+                f"{describe(metric)} vs the {best_name} baseline's {format_value(values[best_name])}"
+                f" (margin {margin:g}): " + ("beats it" if passed else "does not beat it")
+            )
+            outcomes.append(Outcome(f"beat_baseline[{metric}]", passed, value, needed, message))
+    warnings_ = []
+    if not regression and abs(report["metrics"]["accuracy"] - report["majority_rate"]) <= 0.01:
+        warnings_.append(
+            f"accuracy {report['metrics']['accuracy']:.3f} is within one point of the majority-class rate "
+            f"{report['majority_rate']:.3f}: accuracy says little here; look at balanced accuracy and recall"
+        )
+    failed = [o.subject for o in outcomes if not o.passed]
+    message = (
+        f"{len(failed)} of {len(outcomes)} performance contract(s) failed: {', '.join(failed)}"
+        if failed else f"all {len(outcomes)} performance contract(s) held"
+    ) + (f". Warning: {warnings_[0]}" if warnings_ else "")
+    details = dict(_trim(report, {s for s, _, _ in bounds}))
+    details.update(warnings=warnings_, beat_baseline=bool(beat_baseline), margin=float(margin),
+                   confidence=confidence, intervals={s: list(v) for s, v in intervals.items()})
+    if confidence is not None:
+        details.update(n_resamples=n_resamples, random_state=random_state
+                       if isinstance(random_state, (int, type(None))) else "generator")
+    if prepared.task == "binary" and prepared.y_score is not None:
+        details["threshold_curve"] = threshold_curve(prepared)
+    return CheckResult(
+        check,
+        passed=not failed,
+        severity=severity,
+        observed={o.subject: o.observed for o in outcomes},
+        threshold={o.subject: o.threshold for o in outcomes},
+        details=details,
+        message=message,
+        outcomes=tuple(outcomes),
+    )
+

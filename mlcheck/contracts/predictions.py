@@ -1,0 +1,367 @@
+"""Labels, predictions and scores, validated once at the boundary of the metric checks.
+
+Every performance and comparison check funnels its inputs through
+:func:`prepare`, which turns lists, arrays and pandas series into a
+:class:`Prepared` problem (task, class order, integer codes, scores) or raises
+a :class:`~mlcheck.errors.UsageError` that says what was wrong and how to fix
+it, before scikit-learn ever sees the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from mlcheck.errors import UsageError
+
+Task = Literal["auto", "classification", "regression"]
+ResolvedTask = Literal["binary", "multiclass", "regression"]
+
+__all__ = ["Prepared", "prepare", "split_predictions"]
+
+#: Probability rows may be off by float32 rounding, not more.
+_ROW_SUM_TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated problem: what the metric functions and the bootstrap consume."""
+
+    task: ResolvedTask
+    y_true: np.ndarray  # labels as given, or floats for regression
+    y_pred: np.ndarray  # labels (as given or from scores), or floats for regression
+    labels: np.ndarray | None = None  # class order (predict_proba column order)
+    true_codes: np.ndarray | None = None  # index into labels, per row
+    pred_codes: np.ndarray | None = None
+    y_score: np.ndarray | None = None  # binary: positive-class score (n,); multiclass: (n, K)
+    pos_index: int | None = None  # binary only: which of labels is the positive class
+    threshold: float | None = None  # binary scores: positive when score >= threshold
+    sample_weight: np.ndarray | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.y_true.shape[0])
+
+    @property
+    def n_classes(self) -> int:
+        return 0 if self.labels is None else int(self.labels.shape[0])
+
+    @property
+    def pos_label(self) -> Any:
+        return None if self.pos_index is None or self.labels is None else self.labels[self.pos_index].item()
+
+
+# -- plain arrays ---------------------------------------------------------------
+def _array(check: str, name: str, values: Any) -> np.ndarray:
+    if values is None:
+        raise UsageError(f"{check}: {name} is missing; pass one value per row")
+    if hasattr(values, "to_numpy"):  # pandas Series / one-column frame
+        if getattr(values, "ndim", 1) == 2 and values.shape[1] == 1:
+            values = values.iloc[:, 0]
+        array = values.to_numpy()
+    else:
+        array = np.asarray(values)
+    if array.ndim == 0:
+        raise UsageError(f"{check}: {name} must hold one value per row, got the scalar {array.item()!r}")
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.dtype.kind == "O":
+        array = _object_array(check, name, array)
+    return array
+
+
+def _object_array(check: str, name: str, array: np.ndarray) -> np.ndarray:
+    """Object arrays: refuse missing values and mixtures; strings stay objects, numbers become numbers."""
+    import pandas as pd
+
+    flat = array.ravel()
+    missing = pd.isna(flat)
+    if missing.any():
+        raise UsageError(
+            f"{check}: {name} has {int(missing.sum())} missing value(s) (None/NaN) out of {flat.size}; "
+            "drop or impute those rows before checking"
+        )
+    kinds = {"str" if isinstance(v, str) else "num" if isinstance(v, (int, float, np.number)) else type(v).__name__
+             for v in flat[: 10_000]}
+    if len(kinds) > 1 or not kinds <= {"str", "num"}:
+        raise UsageError(
+            f"{check}: {name} mixes value types {sorted(kinds)}; labels must be all strings or all numbers "
+            "(convert with .astype(str) or .astype(int))"
+        )
+    if kinds == {"num"}:
+        return np.asarray(flat.tolist()).reshape(array.shape)
+    return array
+
+
+def _is_text(array: np.ndarray) -> bool:
+    return array.dtype.kind in "OUS"
+
+
+def _finite_numbers(check: str, name: str, array: np.ndarray) -> np.ndarray:
+    if array.dtype.kind not in "biuf":
+        raise UsageError(f"{check}: {name} must be numeric, got values of dtype {array.dtype}")
+    values = array.astype(np.float64, copy=False)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise UsageError(
+            f"{check}: {name} has {int(bad.sum())} NaN or infinite value(s) out of {values.size}; "
+            "a metric over them would be NaN; drop or fix those rows"
+        )
+    return values
+
+
+def _weights(check: str, sample_weight: Any, n_rows: int) -> np.ndarray | None:
+    if sample_weight is None:
+        return None
+    weights = _finite_numbers(check, "sample_weight", _array(check, "sample_weight", sample_weight))
+    if weights.shape != (n_rows,):
+        raise UsageError(f"{check}: sample_weight has shape {weights.shape}, expected ({n_rows},) like y_true")
+    if (weights < 0).any() or weights.sum() <= 0:
+        raise UsageError(f"{check}: sample_weight must be non-negative with a positive total")
+    return weights
+
+
+def _codes(check: str, name: str, values: np.ndarray, labels: np.ndarray, hint: str) -> np.ndarray:
+    """Index of each value in ``labels`` (any order); unknown values are refused."""
+    if _is_text(values) != _is_text(labels):
+        raise UsageError(
+            f"{check}: {name} holds {'strings' if _is_text(values) else 'numbers'} but the labels "
+            f"{_show(labels)} are {'strings' if _is_text(labels) else 'numbers'}; "
+            "predictions must use the same label values as y_true"
+        )
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    positions = np.clip(np.searchsorted(sorted_labels, values), 0, len(labels) - 1)
+    known = sorted_labels[positions] == values
+    if not np.all(known):
+        unknown = np.unique(values[~known])
+        raise UsageError(
+            f"{check}: {name} holds label(s) {_show(unknown)} that are not among the classes {_show(labels)}; "
+            + hint
+        )
+    return order[positions].astype(np.intp)
+
+
+def _show(values: np.ndarray, limit: int = 8) -> str:
+    items = [repr(v.item() if hasattr(v, "item") else v) for v in values[:limit]]
+    return "[" + ", ".join(items) + (", …]" if len(values) > limit else "]")
+
+
+# -- the problem ------------------------------------------------------------------
+def _resolve_task(check: str, y_true: np.ndarray, task: str, y_pred: np.ndarray | None) -> ResolvedTask:
+    if task not in ("auto", "classification", "regression"):
+        raise UsageError(f"{check}: task must be 'auto', 'classification' or 'regression', not {task!r}")
+    if task == "regression":
+        if _is_text(y_true):
+            raise UsageError(f"{check}: task='regression' needs numeric y_true, got string labels")
+        return "regression"
+    if task == "auto" and not _is_text(y_true) and y_true.dtype.kind == "f":
+        values = _finite_numbers(check, "y_true", y_true)
+        if not np.all(values == np.round(values)):
+            return "regression"
+    if task == "auto" and not _is_text(y_true) and y_pred is not None and y_pred.ndim == 1:
+        many_classes = np.unique(y_true).size > 2
+        fractional = y_pred.dtype.kind == "f" and not np.all(np.isnan(y_pred) | (y_pred == np.round(y_pred)))
+        if many_classes and fractional:
+            return "regression"
+    n_classes = np.unique(y_true).size
+    return "binary" if n_classes <= 2 else "multiclass"
+
+
+def prepare(
+    check: str,
+    y_true: Any,
+    *,
+    y_pred: Any = None,
+    y_score: Any = None,
+    task: Task = "auto",
+    labels: Any = None,
+    pos_label: Any = None,
+    sample_weight: Any = None,
+    threshold: float = 0.5,
+) -> Prepared:
+    """Validate ``y_true`` with label predictions and/or scores; raise a UsageError on anything wrong."""
+    truth = _array(check, "y_true", y_true)
+    if truth.ndim != 1:
+        raise UsageError(f"{check}: y_true must be 1-D (one label or value per row), got shape {truth.shape}")
+    if truth.size == 0:
+        raise UsageError(f"{check}: y_true is empty; there is nothing to evaluate")
+    if y_pred is None and y_score is None:
+        raise UsageError(f"{check}: pass y_pred (labels or values) and/or y_score (probabilities)")
+    pred = None if y_pred is None else _array(check, "y_pred", y_pred)
+    score = None if y_score is None else _array(check, "y_score", y_score)
+    for name, values in (("y_pred", pred), ("y_score", score)):
+        if values is not None and values.shape[0] != truth.shape[0]:
+            raise UsageError(
+                f"{check}: y_true has {truth.shape[0]} rows but {name} has {values.shape[0]}; "
+                "they must describe the same rows in the same order"
+            )
+    if pred is not None and pred.dtype.kind == "f" and np.isnan(pred).any():
+        raise UsageError(
+            f"{check}: y_pred has {int(np.isnan(pred).sum())} NaN value(s) out of {pred.size}; "
+            "a metric over NaN predictions is meaningless; fix the model or drop those rows"
+        )
+    weights = _weights(check, sample_weight, truth.shape[0])
+    resolved = _resolve_task(check, truth, task, pred if pred is not None else score)
+    if resolved == "regression":
+        if pred is None:
+            raise UsageError(f"{check}: a regression check needs predicted values (y_pred), not scores")
+        if pred.ndim != 1:
+            raise UsageError(f"{check}: regression predictions must be 1-D, got shape {pred.shape}")
+        return Prepared(
+            task="regression",
+            y_true=_finite_numbers(check, "y_true", truth),
+            y_pred=_finite_numbers(check, "y_pred", pred),
+            sample_weight=weights,
+        )
+    return _classification(check, truth, pred, score, labels, pos_label, weights, threshold)
+
+
+def _classification(
+    check: str,
+    truth: np.ndarray,
+    pred: np.ndarray | None,
+    score: np.ndarray | None,
+    labels: Any,
+    pos_label: Any,
+    weights: np.ndarray | None,
+    threshold: float,
+) -> Prepared:
+    if not _is_text(truth):
+        _finite_numbers(check, "y_true", truth)
+    present = np.unique(truth)
+    if labels is None:
+        classes = present
+    else:
+        classes = _array(check, "labels", labels)
+        if np.unique(classes).size != classes.size:
+            raise UsageError(f"{check}: labels has duplicates: {_show(classes)}")
+    if present.size < 2:
+        raise UsageError(
+            f"{check}: y_true holds a single class ({_show(present)}); balanced accuracy, MCC and ROC-AUC "
+            "are undefined without both classes; evaluate on a sample that contains every class "
+            "(e.g. a stratified split)"
+        )
+    true_codes = _codes(check, "y_true", truth, classes, "pass labels=[...] listing every class")
+    k = classes.size
+    pos_index = None
+    y_score = None
+    if k == 2:
+        pos_index = 1
+        if pos_label is not None:
+            matches = np.flatnonzero(classes == pos_label)
+            if matches.size != 1:
+                raise UsageError(f"{check}: pos_label={pos_label!r} is not one of the classes {_show(classes)}")
+            pos_index = int(matches[0])
+        elif _is_text(classes) and score is not None and score.ndim == 1:
+            raise UsageError(
+                f"{check}: y_true has string labels {_show(classes)}; say which class the 1-D scores are "
+                f"the probability of, e.g. pos_label={classes[1].item()!r}"
+            )
+    if score is not None:
+        y_score = _scores(check, score, k, pos_index)
+    if pred is not None:
+        if pred.ndim != 1:
+            raise UsageError(f"{check}: y_pred must be 1-D labels, got shape {pred.shape}; pass scores as y_score")
+        pred_codes = _codes(
+            check, "y_pred", pred, classes, "pass labels=[...] if the model knows classes absent from y_true"
+        )
+    elif k == 2:
+        pred_codes = np.where(y_score >= threshold, pos_index, 1 - pos_index).astype(np.intp)
+    else:
+        pred_codes = np.argmax(y_score, axis=1).astype(np.intp)
+    return Prepared(
+        task="binary" if k == 2 else "multiclass",
+        y_true=truth,
+        y_pred=classes[pred_codes],
+        labels=classes,
+        true_codes=true_codes,
+        pred_codes=pred_codes,
+        y_score=y_score,
+        pos_index=pos_index,
+        threshold=float(threshold) if (k == 2 and y_score is not None) else None,
+        sample_weight=weights,
+    )
+
+
+def _scores(check: str, score: np.ndarray, n_classes: int, pos_index: int | None) -> np.ndarray:
+    values = _finite_numbers(check, "y_score", score)
+    if values.ndim == 2 and values.shape[1] != n_classes:
+        raise UsageError(
+            f"{check}: y_score has {values.shape[1]} columns but there are {n_classes} classes; "
+            "pass predict_proba output with one column per class (in the order of labels)"
+        )
+    if values.ndim == 1 and n_classes != 2:
+        raise UsageError(
+            f"{check}: 1-D scores need a binary problem, but y_true has {n_classes} classes; "
+            "pass the 2-D predict_proba array"
+        )
+    if values.ndim > 2:
+        raise UsageError(f"{check}: y_score must be 1-D or 2-D, got shape {values.shape}")
+    low, high = float(values.min()), float(values.max())
+    if low < 0.0 or high > 1.0:
+        raise UsageError(
+            f"{check}: scores must be probabilities in [0, 1], but they range over [{low:.4g}, {high:.4g}]; "
+            "pass predict_proba output, or map decision-function margins through a sigmoid first"
+        )
+    if values.ndim == 2:
+        sums = values.sum(axis=1)
+        worst = float(np.abs(sums - 1.0).max())
+        if worst > _ROW_SUM_TOLERANCE:
+            raise UsageError(
+                f"{check}: each row of 2-D probabilities must sum to 1, but one is off by {worst:.3g}; "
+                "pass predict_proba output, not raw scores"
+            )
+        if n_classes == 2:
+            assert pos_index is not None
+            return values[:, pos_index]
+    return values
+
+
+def split_predictions(
+    check: str,
+    y_true: Any,
+    y_pred_or_scores: Any,
+    *,
+    task: Task = "auto",
+    labels: Any = None,
+    pos_label: Any = None,
+    sample_weight: Any = None,
+    threshold: float = 0.5,
+) -> Prepared:
+    """Tell labels from scores in one argument, then :func:`prepare`.
+
+    2-D input is ``predict_proba`` output; 1-D input is labels when every value
+    is a class of ``y_true`` (or of ``labels``), and positive-class scores
+    otherwise (binary problems only).
+    """
+    truth = _array(check, "y_true", y_true)
+    given = _array(check, "predictions", y_pred_or_scores)
+    options: dict[str, Any] = dict(
+        task=task, labels=labels, pos_label=pos_label, sample_weight=sample_weight, threshold=threshold
+    )
+    if given.ndim == 2:
+        return prepare(check, truth, y_score=given, **options)
+    if given.shape[0] != truth.shape[0]:
+        raise UsageError(
+            f"{check}: y_true has {truth.shape[0]} rows but the predictions have {given.shape[0]}; "
+            "they must describe the same rows in the same order"
+        )
+    if _resolve_task(check, truth, task, given) == "regression" or _is_text(given) or given.dtype.kind == "b":
+        return prepare(check, truth, y_pred=given, **options)
+    if given.dtype.kind == "f" and np.isnan(given).any():
+        raise UsageError(
+            f"{check}: the predictions have {int(np.isnan(given).sum())} NaN value(s) out of {given.size}; "
+            "fix the model or drop those rows"
+        )
+    if _is_text(truth):
+        raise UsageError(
+            f"{check}: y_true has string labels but the predictions are numbers; pass predicted labels "
+            "(model.predict) or 2-D probabilities (model.predict_proba)"
+        )
+    classes = np.unique(truth) if labels is None else _array(check, "labels", labels)
+    if np.isin(given, classes).all():
+        return prepare(check, truth, y_pred=given, **options)
+    return prepare(check, truth, y_score=given, **options)
