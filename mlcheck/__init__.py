@@ -30,7 +30,7 @@ _LAZY: dict[str, str] = {
     "Profile": "mlcheck.profile",
     "shift_report": "mlcheck.contracts.shift",
     "evaluate": "mlcheck.contracts.performance",
-    "ab_sample_size": "mlcheck.contracts.performance",
+    "ab_sample_size": "mlcheck.contracts.comparison",
     "export": "mlcheck.bundle",
     "load": "mlcheck.bundle",
     "Bundle": "mlcheck.bundle",

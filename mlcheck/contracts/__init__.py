@@ -20,7 +20,7 @@ F = TypeVar("F", bound=Callable[..., object])
 BUILTIN_CHECKS: dict[str, str] = {
     "check_shift": "mlcheck.contracts.shift",
     "check_performance": "mlcheck.contracts.performance",
-    "check_improvement": "mlcheck.contracts.performance",
+    "check_improvement": "mlcheck.contracts.comparison",
     "check_parity": "mlcheck.contracts.parity",
     "check_schema": "mlcheck.contracts.schema",
     "check_coverage": "mlcheck.contracts.operations",

@@ -25,24 +25,23 @@ import numpy as np
 from mlcheck.cards import format_value, html_table, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
-from mlcheck.contracts.predictions import Prepared, Task, prepare, split_predictions
+from mlcheck.contracts.predictions import (
+    LABEL_METRICS,
+    MAX_CLASSES_SHOWN,
+    PER_CLASS_METRICS,
+    REGRESSION_METRICS,
+    SCORE_METRICS,
+    SUBJECT,
+    Prepared,
+    Task,
+    class_subject,
+    prepare,
+    split_predictions,
+)
 from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 __all__ = ["evaluate", "check_performance", "LABEL_METRICS", "SCORE_METRICS", "REGRESSION_METRICS"]
-
-LABEL_METRICS = (
-    "accuracy", "balanced_accuracy", "mcc", "cohen_kappa", "precision", "recall", "f1",
-    "precision_macro", "recall_macro", "f1_macro", "f1_weighted",
-)  # fmt: skip
-SCORE_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
-REGRESSION_METRICS = ("rmse", "rmsle", "mae", "mape", "r2", "adjusted_r2")
-PER_CLASS_METRICS = ("precision", "recall", "f1")
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "rmsle", "mae", "mape"})
-#: Per-class entries and the confusion matrix stay in a result up to this many classes (cards < 20 KB).
-MAX_CLASSES_SHOWN = 20
-_SUBJECT = re.compile(r"^(?P<metric>[a-z0-9_]+)(\[class=(?P<label>.+)\])?$")
-
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
@@ -50,10 +49,6 @@ def _quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
-
-
-def _class_subject(metric: str, label: Any) -> str:
-    return f"{metric}[class={label}]"
 
 
 # -- classification -------------------------------------------------------------
@@ -89,9 +84,9 @@ def _from_matrix(matrix: np.ndarray, prepared: Prepared) -> dict[str, float]:
         values.update(precision=values["precision_macro"], recall=values["recall_macro"], f1=values["f1_macro"])
     assert prepared.labels is not None
     for index, label in enumerate(prepared.labels.tolist()):
-        values[_class_subject("precision", label)] = precision[index]
-        values[_class_subject("recall", label)] = recall[index]
-        values[_class_subject("f1", label)] = f1[index]
+        values[class_subject("precision", label)] = precision[index]
+        values[class_subject("recall", label)] = recall[index]
+        values[class_subject("f1", label)] = f1[index]
     return {name: float(value) for name, value in values.items()}
 
 
@@ -169,9 +164,9 @@ def _classification(prepared: Prepared) -> dict[str, Any]:
         "metrics": metrics,
         "baselines": baselines,
         "per_class": {
-            "precision": [metrics[_class_subject("precision", c)] for c in prepared.labels.tolist()],
-            "recall": [metrics[_class_subject("recall", c)] for c in prepared.labels.tolist()],
-            "f1": [metrics[_class_subject("f1", c)] for c in prepared.labels.tolist()],
+            "precision": [metrics[class_subject("precision", c)] for c in prepared.labels.tolist()],
+            "recall": [metrics[class_subject("recall", c)] for c in prepared.labels.tolist()],
+            "f1": [metrics[class_subject("f1", c)] for c in prepared.labels.tolist()],
             "support": totals.tolist(),
         },
         "confusion_matrix": matrix.tolist(),
@@ -312,11 +307,6 @@ def _n_features(check: str, n_features: int | None) -> int | None:
 
 
 # -- thresholds -----------------------------------------------------------------------
-def known_subjects(report: Mapping[str, Any]) -> list[str]:
-    """Metric names a threshold may name for this problem (per-class ones included)."""
-    return [name for name in report["metrics"]]
-
-
 def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] | None, side: str,
               per_class: bool) -> list[tuple[str, float]]:
     if bounds is None:
@@ -327,7 +317,7 @@ def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] |
     known = REGRESSION_METRICS if task == "regression" else LABEL_METRICS + SCORE_METRICS
     expanded: list[tuple[str, float]] = []
     for subject, bound in bounds.items():
-        match = _SUBJECT.match(str(subject))
+        match = SUBJECT.match(str(subject))
         metric = match.group("metric") if match else str(subject)
         if metric not in known or (match and match.group("label") and metric not in PER_CLASS_METRICS):
             per_class_hint = "" if task == "regression" else "; per class: precision[class=LABEL], recall[...], f1[...]"
@@ -349,7 +339,7 @@ def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] |
             reason = "; ".join(report["notes"]) or "pass n_features= (the number of model inputs)"
             raise UsageError(f"{check}: {subject!r} cannot be computed here: {reason}")
         if per_class and metric in PER_CLASS_METRICS and not match.group("label"):  # type: ignore[union-attr]
-            expanded.extend((_class_subject(metric, label), float(bound)) for label in report["labels"])
+            expanded.extend((class_subject(metric, label), float(bound)) for label in report["labels"])
         else:
             expanded.append((str(subject), float(bound)))
     return expanded
@@ -364,130 +354,6 @@ def _rng(check: str, random_state: Any) -> np.random.Generator:
     ):
         return np.random.default_rng(random_state)
     raise UsageError(f"{check}: random_state must be a non-negative int or a numpy Generator, got {random_state!r}")
-
-
-def _label_draws(prepared: Prepared, n_resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    assert prepared.true_codes is not None and prepared.pred_codes is not None
-    k = prepared.n_classes
-    cells = np.bincount(prepared.true_codes * k + prepared.pred_codes, minlength=k * k).reshape(k, k)
-    return rs.confusion_batch(rs.cell_resamples(cells, n_resamples, rng))
-
-
-def label_metric_draws(batch: Mapping[str, np.ndarray], subject: str, prepared: Prepared) -> np.ndarray:
-    """The bootstrap draws of one label-metric subject out of :func:`resampling.confusion_batch`."""
-    match = _SUBJECT.match(subject)
-    assert match is not None and prepared.labels is not None
-    metric, label = match.group("metric"), match.group("label")
-    if label is not None:
-        index = [str(value) for value in prepared.labels.tolist()].index(label)
-        return batch[f"{metric}_k"][:, index]
-    if metric in PER_CLASS_METRICS:
-        if prepared.pos_index is not None:
-            return batch[f"{metric}_k"][:, prepared.pos_index]
-        return batch[f"{metric}_macro"]
-    return batch[metric]
-
-
-def _binary_score_draws(
-    prepared: Prepared, names: list[str], points: Mapping[str, float], n_resamples: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Score metrics from multinomial draws over (class, score cell); binned cells are re-centred."""
-    assert prepared.y_score is not None and prepared.true_codes is not None
-    positive = prepared.true_codes == prepared.pos_index
-    cell, n_cells, _ = rs.score_cells(prepared.y_score)
-    pos = np.bincount(cell[positive], minlength=n_cells)
-    neg = np.bincount(cell[~positive], minlength=n_cells)
-    drawn = rs.cell_resamples(np.stack([neg, pos]), n_resamples, rng).astype(np.float64)
-    neg_drawn, pos_drawn = drawn[:, 0], drawn[:, 1]
-    losses = rs.binary_score_losses(positive, prepared.y_score)
-    out: dict[str, np.ndarray] = {}
-    for name in names:
-        if name == "roc_auc":
-            out[name] = rs.auc_batch(pos_drawn, neg_drawn) + (points[name] - rs.auc_batch(pos, neg))
-        elif name == "average_precision":
-            shift = points[name] - rs.average_precision_batch(pos, neg)
-            out[name] = rs.average_precision_batch(pos_drawn, neg_drawn) + shift
-        else:  # a mean loss: each drawn row carries its cell's mean loss
-            pos_mean = rs.safe_ratio(np.bincount(cell[positive], losses[name][positive], n_cells), pos)
-            neg_mean = rs.safe_ratio(np.bincount(cell[~positive], losses[name][~positive], n_cells), neg)
-            out[name] = (pos_drawn @ pos_mean + neg_drawn @ neg_mean) / prepared.n_rows
-    return out
-
-
-def _multiclass_score_draws(
-    prepared: Prepared, names: list[str], n_resamples: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Score metrics of 2-D probabilities from resampled row counts (exact, O(resamples x rows))."""
-    assert prepared.y_score is not None and prepared.true_codes is not None
-    codes, proba, n = prepared.true_codes, prepared.y_score, prepared.n_rows
-    losses = rs.multiclass_score_losses(codes, proba)
-    ranked = [name for name in names if name in ("roc_auc", "average_precision")]
-    indicators = [rs.score_indicator(codes == k, proba[:, k]) for k in range(proba.shape[1])] if ranked else []
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
-    for weights in rs.row_resamples(codes, n_resamples, rng):
-        for name in names:
-            if name in losses:
-                parts[name].append(weights @ losses[name] / n)
-        per_class = [rs.indicator_counts(weights, indicator, n_cells) for indicator, n_cells in indicators]
-        if "roc_auc" in names:
-            parts["roc_auc"].append(np.mean([rs.auc_batch(p, q) for p, q in per_class], axis=0))
-        if "average_precision" in names:
-            parts["average_precision"].append(np.mean([rs.average_precision_batch(p, q) for p, q in per_class], axis=0))
-    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
-
-
-def regression_draws(
-    y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int, rng: np.random.Generator, n_features: int | None,
-    baselines: Mapping[str, float] | None = None,
-) -> dict[str, np.ndarray]:
-    """Regression metrics over resampled rows; ``rmse@NAME`` for each constant baseline given."""
-    error = y_pred - y_true
-    columns = {
-        "e2": error**2,
-        "ae": np.abs(error),
-        "ape": np.abs(error) / np.maximum(np.abs(y_true), np.finfo(np.float64).eps),
-        "y": y_true,
-        "y2": y_true**2,
-    }
-    if (y_true >= 0).all() and (y_pred >= 0).all():
-        columns["le2"] = (np.log1p(y_pred) - np.log1p(y_true)) ** 2
-    for name, value in (baselines or {}).items():
-        columns[f"base_{name}"] = (y_true - value) ** 2
-    matrix = np.column_stack(list(columns.values()))
-    sums = np.concatenate([w @ matrix for w in rs.row_resamples(np.zeros(y_true.size), n_resamples, rng)])
-    mean = dict(zip(columns, (sums / y_true.size).T))
-    spread = mean["y2"] - mean["y"] ** 2
-    r2 = np.where(spread > 0, 1 - rs.safe_ratio(mean["e2"], spread), np.nan)
-    out = {"rmse": np.sqrt(mean["e2"]), "mae": mean["ae"], "mape": mean["ape"], "r2": r2}
-    if "le2" in mean:
-        out["rmsle"] = np.sqrt(mean["le2"])
-    n = y_true.size
-    if n_features is not None and n - n_features - 1 > 0:
-        out["adjusted_r2"] = 1 - (1 - r2) * (n - 1) / (n - n_features - 1)
-    for name in baselines or {}:
-        out[f"rmse@{name}"] = np.sqrt(mean[f"base_{name}"])
-    return out
-
-
-def _bootstrap(
-    prepared: Prepared, report: Mapping[str, Any], subjects: list[str], *, n_resamples: int,
-    rng: np.random.Generator, n_features: int | None,
-) -> dict[str, np.ndarray]:
-    """Bootstrap draws of every subject, keyed by subject."""
-    if prepared.task == "regression":
-        draws = regression_draws(prepared.y_true, prepared.y_pred, n_resamples, rng, n_features)
-        return {subject: draws[subject] for subject in subjects}
-    out: dict[str, np.ndarray] = {}
-    label_subjects = [s for s in subjects if s not in SCORE_METRICS]
-    if label_subjects:
-        batch = _label_draws(prepared, n_resamples, rng)
-        out.update({s: label_metric_draws(batch, s, prepared) for s in label_subjects})
-    score_subjects = [s for s in subjects if s in SCORE_METRICS]
-    if score_subjects and prepared.task == "binary":
-        out.update(_binary_score_draws(prepared, score_subjects, report["metrics"], n_resamples, rng))
-    elif score_subjects:
-        out.update(_multiclass_score_draws(prepared, score_subjects, n_resamples, rng))
-    return out
 
 
 # -- the check ----------------------------------------------------------------------------
@@ -639,8 +505,10 @@ def check_performance(
         if prepared.sample_weight is not None:
             raise UsageError(f"{check}: confidence intervals do not support sample_weight; drop one of them")
         subjects = list(dict.fromkeys([s for s, _, _ in bounds] + (list(lead_metrics) if beat_baseline else [])))
-        draws = _bootstrap(prepared, report, subjects, n_resamples=n_resamples, rng=_rng(check, random_state),
-                           n_features=n_features)
+        draws = rs.bootstrap(
+            prepared, report["metrics"], subjects, n_resamples=n_resamples,
+            rng=_rng(check, random_state), n_features=n_features,
+        )  # fmt: skip
     intervals = {subject: rs.interval(values, confidence) for subject, values in draws.items()}  # type: ignore[arg-type]
     level = f"{confidence:.0%}" if confidence is not None else ""
 
@@ -708,3 +576,47 @@ def check_performance(
         outcomes=tuple(outcomes),
     )
 
+
+
+# -- the card -------------------------------------------------------------------------------
+def _card_body(result: Mapping[str, Any]) -> str:
+    """Every metric beside the baselines, the confusion matrix, and the accuracy warning."""
+    details = result.get("details") or {}
+    metrics: Mapping[str, Any] = details.get("metrics") or {}
+    baselines: Mapping[str, Mapping[str, Any]] = details.get("baselines") or {}
+    intervals: Mapping[str, Any] = details.get("intervals") or {}
+    parts = [
+        f'<div style="margin-top:4px;padding:3px 6px;background:#fff8c5;color:#7d4e00">⚠ {html.escape(str(w))}</div>'
+        for w in details.get("warnings") or ()
+    ]
+    rows = []
+    for name, value in metrics.items():
+        if "[class=" in name or value is None:
+            continue
+        row: dict[str, Any] = {"metric": name, "model": value}
+        if intervals:
+            bounds = intervals.get(name)
+            row["interval"] = f"[{format_value(bounds[0])}, {format_value(bounds[1])}]" if bounds else ""
+        row.update({f"{base} baseline": values.get(name) for base, values in baselines.items()})
+        rows.append(row)
+    parts.append(html_table(rows, max_rows=30))
+    per_class = details.get("per_class")
+    labels = details.get("labels") or []
+    if per_class:
+        parts.append(html_table(
+            [{"class": label, **{key: per_class[key][i] for key in ("precision", "recall", "f1", "support")}}
+             for i, label in enumerate(labels)],
+        ))  # fmt: skip
+    matrix = details.get("confusion_matrix")
+    if matrix:
+        parts.append('<div style="margin-top:4px;color:#57606a">confusion matrix (rows: true, columns: predicted)</div>')
+        parts.append(html_table(
+            [{"true \\ predicted": label, **{str(p): count for p, count in zip(labels, matrix_row)}}
+             for label, matrix_row in zip(labels, matrix)],
+        ))  # fmt: skip
+    if details.get("threshold") is not None:
+        parts.append(f'<div style="color:#57606a">decision threshold {format_value(details["threshold"])}</div>')
+    return "".join(parts)
+
+
+register_card("check_performance", _card_body)

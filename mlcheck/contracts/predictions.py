@@ -9,6 +9,7 @@ it, before scikit-learn ever sees the data.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,7 +20,19 @@ from mlcheck.errors import UsageError
 Task = Literal["auto", "classification", "regression"]
 ResolvedTask = Literal["binary", "multiclass", "regression"]
 
-__all__ = ["Prepared", "prepare", "split_predictions"]
+__all__ = ["Prepared", "prepare", "split_predictions", "class_subject"]
+
+LABEL_METRICS = (
+    "accuracy", "balanced_accuracy", "mcc", "cohen_kappa", "precision", "recall", "f1",
+    "precision_macro", "recall_macro", "f1_macro", "f1_weighted",
+)  # fmt: skip
+SCORE_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
+REGRESSION_METRICS = ("rmse", "rmsle", "mae", "mape", "r2", "adjusted_r2")
+PER_CLASS_METRICS = ("precision", "recall", "f1")
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "rmsle", "mae", "mape"})
+#: Per-class entries and the confusion matrix stay in a result up to this many classes (cards < 20 KB).
+MAX_CLASSES_SHOWN = 20
+SUBJECT = re.compile(r"^(?P<metric>[a-z0-9_]+)(\[class=(?P<label>.+)\])?$")
 
 #: Probability rows may be off by float32 rounding, not more.
 _ROW_SUM_TOLERANCE = 1e-4
@@ -51,6 +64,10 @@ class Prepared:
     @property
     def pos_label(self) -> Any:
         return None if self.pos_index is None or self.labels is None else self.labels[self.pos_index].item()
+
+
+def class_subject(metric: str, label: Any) -> str:
+    return f"{metric}[class={label}]"
 
 
 # -- plain arrays ---------------------------------------------------------------

@@ -22,9 +22,11 @@ scikit-learn itself, and tests hold the batch forms equal to it.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import numpy as np
+
+from mlcheck.contracts.predictions import PER_CLASS_METRICS, SCORE_METRICS, SUBJECT, Prepared
 
 __all__ = [
     "MAX_SCORE_CELLS",
@@ -36,6 +38,11 @@ __all__ = [
     "score_cells",
     "interval",
     "safe_ratio",
+    "bootstrap",
+    "label_draws",
+    "label_metric_draws",
+    "row_score_draws",
+    "regression_draws",
 ]
 
 #: Distinct scores kept as exact cells; more are pooled into this many quantile bins.
@@ -210,3 +217,133 @@ def interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(finite, [tail, 1.0 - tail])
     return float(low), float(high)
+
+
+# -- draws of a validated problem -----------------------------------------------------
+def label_draws(prepared: Prepared, n_resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    assert prepared.true_codes is not None and prepared.pred_codes is not None
+    k = prepared.n_classes
+    cells = np.bincount(prepared.true_codes * k + prepared.pred_codes, minlength=k * k).reshape(k, k)
+    return confusion_batch(cell_resamples(cells, n_resamples, rng))
+
+
+def label_metric_draws(batch: Mapping[str, np.ndarray], subject: str, prepared: Prepared) -> np.ndarray:
+    """The bootstrap draws of one label-metric subject out of :func:`resampling.confusion_batch`."""
+    match = SUBJECT.match(subject)
+    assert match is not None and prepared.labels is not None
+    metric, label = match.group("metric"), match.group("label")
+    if label is not None:
+        index = [str(value) for value in prepared.labels.tolist()].index(label)
+        return batch[f"{metric}_k"][:, index]
+    if metric in PER_CLASS_METRICS:
+        if prepared.pos_index is not None:
+            return batch[f"{metric}_k"][:, prepared.pos_index]
+        return batch[f"{metric}_macro"]
+    return batch[metric]
+
+
+def _binary_score_draws(
+    prepared: Prepared, names: list[str], points: Mapping[str, float], n_resamples: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Score metrics from multinomial draws over (class, score cell); binned cells are re-centred."""
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    positive = prepared.true_codes == prepared.pos_index
+    cell, n_cells, _ = score_cells(prepared.y_score)
+    pos = np.bincount(cell[positive], minlength=n_cells)
+    neg = np.bincount(cell[~positive], minlength=n_cells)
+    drawn = cell_resamples(np.stack([neg, pos]), n_resamples, rng).astype(np.float64)
+    neg_drawn, pos_drawn = drawn[:, 0], drawn[:, 1]
+    losses = binary_score_losses(positive, prepared.y_score)
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name == "roc_auc":
+            out[name] = auc_batch(pos_drawn, neg_drawn) + (points[name] - auc_batch(pos, neg))
+        elif name == "average_precision":
+            shift = points[name] - average_precision_batch(pos, neg)
+            out[name] = average_precision_batch(pos_drawn, neg_drawn) + shift
+        else:  # a mean loss: each drawn row carries its cell's mean loss
+            pos_mean = safe_ratio(np.bincount(cell[positive], losses[name][positive], n_cells), pos)
+            neg_mean = safe_ratio(np.bincount(cell[~positive], losses[name][~positive], n_cells), neg)
+            out[name] = (pos_drawn @ pos_mean + neg_drawn @ neg_mean) / prepared.n_rows
+    return out
+
+
+def row_score_draws(
+    prepared: Prepared, names: list[str], n_resamples: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Score metrics from resampled row counts (exact, O(resamples x rows)).
+
+    Two models resampled with identically seeded generators see the same rows
+    in every resample, which is what a paired comparison needs.
+    """
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    codes, scores, n = prepared.true_codes, prepared.y_score, prepared.n_rows
+    if prepared.task == "binary":
+        positive = codes == prepared.pos_index
+        losses = binary_score_losses(positive, scores)
+        columns = [(positive, scores)]
+    else:
+        losses = multiclass_score_losses(codes, scores)
+        columns = [(codes == k, scores[:, k]) for k in range(scores.shape[1])]
+    ranked = any(name in ("roc_auc", "average_precision") for name in names)
+    indicators = [score_indicator(is_pos, column) for is_pos, column in columns] if ranked else []
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
+    for weights in row_resamples(codes, n_resamples, rng):
+        counts = [indicator_counts(weights, indicator, n_cells) for indicator, n_cells in indicators]
+        for name in names:
+            if name == "roc_auc":
+                parts[name].append(np.mean([auc_batch(p, q) for p, q in counts], axis=0))
+            elif name == "average_precision":
+                parts[name].append(np.mean([average_precision_batch(p, q) for p, q in counts], axis=0))
+            else:
+                parts[name].append(weights @ losses[name] / n)
+    return {name: np.concatenate(chunks) for name, chunks in parts.items()}
+
+
+def regression_draws(
+    y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int, rng: np.random.Generator, n_features: int | None
+) -> dict[str, np.ndarray]:
+    """Regression metrics over resampled rows (exact, O(resamples x rows))."""
+    error = y_pred - y_true
+    columns = {
+        "e2": error**2,
+        "ae": np.abs(error),
+        "ape": np.abs(error) / np.maximum(np.abs(y_true), np.finfo(np.float64).eps),
+        "y": y_true,
+        "y2": y_true**2,
+    }
+    if (y_true >= 0).all() and (y_pred >= 0).all():
+        columns["le2"] = (np.log1p(y_pred) - np.log1p(y_true)) ** 2
+    matrix = np.column_stack(list(columns.values()))
+    sums = np.concatenate([w @ matrix for w in row_resamples(np.zeros(y_true.size), n_resamples, rng)])
+    mean = dict(zip(columns, (sums / y_true.size).T))
+    spread = mean["y2"] - mean["y"] ** 2
+    r2 = np.where(spread > 0, 1 - safe_ratio(mean["e2"], spread), np.nan)
+    out = {"rmse": np.sqrt(mean["e2"]), "mae": mean["ae"], "mape": mean["ape"], "r2": r2}
+    if "le2" in mean:
+        out["rmsle"] = np.sqrt(mean["le2"])
+    n = y_true.size
+    if n_features is not None and n - n_features - 1 > 0:
+        out["adjusted_r2"] = 1 - (1 - r2) * (n - 1) / (n - n_features - 1)
+    return out
+
+
+def bootstrap(
+    prepared: Prepared, points: Mapping[str, Any], subjects: list[str], *, n_resamples: int,
+    rng: np.random.Generator, n_features: int | None,
+) -> dict[str, np.ndarray]:
+    """Bootstrap draws of every subject, keyed by subject."""
+    if prepared.task == "regression":
+        draws = regression_draws(prepared.y_true, prepared.y_pred, n_resamples, rng, n_features)
+        return {subject: draws[subject] for subject in subjects}
+    out: dict[str, np.ndarray] = {}
+    label_subjects = [s for s in subjects if s not in SCORE_METRICS]
+    if label_subjects:
+        batch = label_draws(prepared, n_resamples, rng)
+        out.update({s: label_metric_draws(batch, s, prepared) for s in label_subjects})
+    score_subjects = [s for s in subjects if s in SCORE_METRICS]
+    if score_subjects and prepared.task == "binary":
+        out.update(_binary_score_draws(prepared, score_subjects, points, n_resamples, rng))
+    elif score_subjects:
+        out.update(row_score_draws(prepared, score_subjects, n_resamples, rng))
+    return out

@@ -1,0 +1,310 @@
+"""Champion vs challenger: is the new model really better, and how long must an A/B test run?
+
+``check_improvement`` compares two models on the *same* rows with a paired
+stratified bootstrap: every resample draws one set of rows and scores both
+models on it, so the noise they share cancels. For label predictions it also
+runs McNemar's exact test on the rows where exactly one model is right.
+``ab_sample_size`` is the textbook two-proportion sample size, so an online
+test is read once, at the size fixed in advance.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Literal, Mapping
+
+import numpy as np
+
+from mlcheck.cards import format_value, html_table, register_card
+from mlcheck.contracts import register_check
+from mlcheck.contracts import resampling as rs
+from mlcheck.contracts.performance import _evaluate_prepared, _options, _rng, _threshold
+from mlcheck.contracts.predictions import (
+    LABEL_METRICS,
+    LOWER_IS_BETTER,
+    REGRESSION_METRICS,
+    SCORE_METRICS,
+    SUBJECT,
+    Prepared,
+    Task,
+    split_predictions,
+)
+from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.errors import UsageError
+
+__all__ = ["check_improvement", "ab_sample_size", "mcnemar_exact"]
+
+
+def mcnemar_exact(champion_correct: np.ndarray, challenger_correct: np.ndarray) -> dict[str, float]:
+    """McNemar's exact test that the challenger is right more often than the champion (one-sided).
+
+    Only discordant rows count: ``b`` where only the champion is right, ``c``
+    where only the challenger is; under a tie ``c ~ Binomial(b + c, 1/2)``.
+    """
+    from scipy.stats import binomtest
+
+    only_champion = int(np.sum(champion_correct & ~challenger_correct))
+    only_challenger = int(np.sum(~champion_correct & challenger_correct))
+    discordant = only_champion + only_challenger
+    p_value = 1.0 if discordant == 0 else float(binomtest(only_challenger, discordant, 0.5, alternative="greater").pvalue)
+    return {"only_champion_right": only_champion, "only_challenger_right": only_challenger, "p_value": p_value}
+
+
+def _paired_label_draws(
+    challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of a label metric for both models from one multinomial over (truth, champion, challenger) cells."""
+    assert challenger.true_codes is not None and champion.pred_codes is not None
+    assert challenger.pred_codes is not None
+    k = challenger.n_classes
+    joint = champion.pred_codes * k + challenger.pred_codes
+    cells = np.bincount(challenger.true_codes * k * k + joint, minlength=k * k * k).reshape(k, k * k)
+    drawn = rs.cell_resamples(cells, n_resamples, rng).reshape(n_resamples, k, k, k)
+    champion_batch = rs.confusion_batch(drawn.sum(axis=3))
+    challenger_batch = rs.confusion_batch(drawn.sum(axis=2))
+    return (
+        rs.label_metric_draws(challenger_batch, metric, challenger),
+        rs.label_metric_draws(champion_batch, metric, champion),
+    )
+
+
+def _paired_row_draws(
+    challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of a score or regression metric for both models; one seed, so the same rows per resample."""
+    def draws(prepared: Prepared) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        if prepared.task == "regression":
+            return rs.regression_draws(prepared.y_true, prepared.y_pred, n_resamples, rng, None)[metric]
+        return rs.row_score_draws(prepared, [metric], n_resamples, rng)[metric]
+
+    return draws(challenger), draws(champion)
+
+
+def _metric(check: str, metric: str, task: str) -> None:
+    known = REGRESSION_METRICS if task == "regression" else LABEL_METRICS + SCORE_METRICS
+    match = SUBJECT.match(metric) if isinstance(metric, str) else None
+    if match is None or match.group("metric") not in known or metric == "adjusted_r2":
+        names = [name for name in known if name != "adjusted_r2"]
+        raise UsageError(f"{check}: unknown metric {metric!r}; known metrics for {task}: {', '.join(names)}")
+
+
+@register_check("check_improvement")
+def check_improvement(
+    y_true: Any,
+    challenger: Any,
+    champion: Any,
+    *,
+    metric: str = "balanced_accuracy",
+    margin: float = 0.0,
+    confidence: float = 0.95,
+    threshold: float = 0.5,
+    task: Task = "auto",
+    labels: Any = None,
+    pos_label: Any = None,
+    n_resamples: int = 2000,
+    random_state: int | np.random.Generator | None = 0,
+    severity: Literal["error", "warning"] = "error",
+) -> CheckResult:
+    """Check that a challenger model beats the champion on the same rows, beyond noise.
+
+    A paired stratified bootstrap draws rows (within each true class) and
+    scores both models on each draw; the check passes when the one-sided
+    lower bound of the challenger's lead, at ``confidence``, is above
+    ``margin``. With labels and ``metric="accuracy"`` McNemar's exact test must
+    also reject a tie at level ``1 - confidence``; for other metrics its
+    p-value is reported, not gated (it tests accuracy, not e.g. balanced accuracy).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        True labels or values of the rows both models scored.
+    challenger, champion : array-like of shape (n,) or (n, n_classes)
+        Each model's predicted labels, positive-class probabilities, ``predict_proba``
+        output, or regression predictions, for the same rows in the same order.
+    metric : str, default "balanced_accuracy"
+        Any metric of :func:`mlcheck.evaluate` (for lower-is-better metrics
+        such as ``log_loss`` or ``rmse`` the lead is champion minus challenger).
+    margin : float, default 0.0
+        The lead the challenger must have, in the metric's units.
+    confidence : float, default 0.95
+        One-sided confidence that the lead exceeds ``margin``.
+    threshold, task, labels, pos_label
+        As in :func:`mlcheck.evaluate`.
+    n_resamples : int, default 2000
+    random_state : int or numpy Generator, default 0
+    severity : {"error", "warning"}
+
+    Returns
+    -------
+    CheckResult
+        Outcome ``improvement[METRIC]`` and, for ``metric="accuracy"`` on labels, ``mcnemar``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlcheck.contracts.comparison import check_improvement
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 2000)
+    >>> champion = np.where(rng.random(2000) < 0.70, y, 1 - y)
+    >>> challenger = np.where(rng.random(2000) < 0.80, y, 1 - y)
+    >>> check_improvement(y, challenger, champion).passed
+    True
+    >>> check_improvement(y, champion, challenger).passed
+    False
+    """
+    check = "check_improvement"
+    _options(check, severity, margin, confidence, n_resamples)
+    if confidence is None:
+        raise UsageError(f"{check}: confidence is required, e.g. 0.95")
+    options: dict[str, Any] = dict(task=task, labels=labels, pos_label=pos_label, threshold=_threshold(check, threshold))
+    new = split_predictions(check, y_true, challenger, **options)
+    old = split_predictions(check, y_true, champion, **options)
+    if new.task != old.task:
+        raise UsageError(f"{check}: the challenger looks like {new.task} but the champion like {old.task}")
+    _metric(check, metric, new.task)
+    if metric in SCORE_METRICS and (new.y_score is None or old.y_score is None):
+        raise UsageError(f"{check}: {metric} needs probabilities from both models; pass predict_proba output for both")
+    new_report, old_report = _evaluate_prepared(new, None), _evaluate_prepared(old, None)
+    if metric not in new_report["metrics"] or new_report["metrics"][metric] is None:
+        reason = "; ".join(new_report["notes"]) or "the metric names no class of this problem"
+        raise UsageError(f"{check}: {metric!r} cannot be computed here: {reason}")
+    rng = _rng(check, random_state)
+    if new.task != "regression" and metric not in SCORE_METRICS:
+        new_draws, old_draws = _paired_label_draws(new, old, metric, n_resamples, rng)
+    else:
+        new_draws, old_draws = _paired_row_draws(new, old, metric, n_resamples, int(rng.integers(2**63)))
+    sign = -1.0 if SUBJECT.match(metric).group("metric") in LOWER_IS_BETTER else 1.0  # type: ignore[union-attr]
+    new_value, old_value = float(new_report["metrics"][metric]), float(old_report["metrics"][metric])
+    lead = sign * (new_value - old_value)
+    leads = sign * (new_draws - old_draws)
+    finite = leads[np.isfinite(leads)]
+    lower = float(np.quantile(finite, 1.0 - confidence)) if finite.size else math.nan
+    interval = rs.interval(leads, confidence)
+    passed = math.isfinite(lower) and lower > margin
+    level = f"{confidence:.0%}"
+    outcomes = [Outcome(
+        f"improvement[{metric}]", passed, lower, float(margin),
+        f"challenger {format_value(new_value)} vs champion {format_value(old_value)}: lead {format_value(lead)}, "
+        f"one-sided {level} lower bound {format_value(lower)} "
+        + ("above" if passed else "not above") + f" the margin {margin:g}",
+    )]  # fmt: skip
+    details: dict[str, Any] = {
+        "metric": metric, "task": new.task, "n_rows": new.n_rows, "challenger": new_value, "champion": old_value,
+        "lead": lead, "lower_bound": lower, "interval": list(interval), "confidence": confidence,
+        "margin": float(margin), "n_resamples": n_resamples, "lower_is_better": sign < 0,
+    }  # fmt: skip
+    if new.task != "regression":
+        assert new.true_codes is not None and new.pred_codes is not None and old.pred_codes is not None
+        test = mcnemar_exact(old.pred_codes == old.true_codes, new.pred_codes == new.true_codes)
+        details["mcnemar"] = test
+        if metric == "accuracy":
+            alpha = 1.0 - confidence
+            outcomes.append(Outcome(
+                "mcnemar", test["p_value"] <= alpha, test["p_value"], alpha,
+                f"{test['only_challenger_right']} rows only the challenger gets right vs "
+                f"{test['only_champion_right']} only the champion: exact one-sided p = {test['p_value']:.3g}",
+            ))  # fmt: skip
+    all_passed = all(outcome.passed for outcome in outcomes)
+    message = (
+        f"the challenger beats the champion on {metric} by more than {margin:g} at {level} confidence"
+        if all_passed else f"no improvement on {metric} beyond {margin:g} at {level} confidence"
+    )
+    return CheckResult(
+        check, passed=all_passed, severity=severity, observed=lower, threshold=float(margin),
+        details=details, message=message, outcomes=tuple(outcomes),
+    )  # fmt: skip
+
+
+def ab_sample_size(
+    baseline_rate: float,
+    min_detectable_effect: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    alternative: Literal["two-sided", "one-sided"] = "two-sided",
+    relative: bool = False,
+) -> int:
+    """Observations per arm an A/B test on a rate needs before it may be read.
+
+    The two-proportion z-test sample size: with ``p1`` the baseline rate,
+    ``p2 = p1 + min_detectable_effect`` and ``p = (p1 + p2) / 2``::
+
+        n = (z_alpha * sqrt(2 p (1 - p)) + z_power * sqrt(p1 (1 - p1) + p2 (1 - p2)))^2 / (p2 - p1)^2
+
+    Fix ``n`` before the test starts and read the result once, at ``n`` per
+    arm: stopping when it first looks significant inflates false positives.
+
+    Parameters
+    ----------
+    baseline_rate : float
+        The control arm's rate, in (0, 1).
+    min_detectable_effect : float
+        The smallest change worth detecting, absolute (0.02 = two points) or
+        relative to ``baseline_rate`` when ``relative=True``.
+    alpha : float, default 0.05
+        False-positive rate.
+    power : float, default 0.8
+        Chance to detect an effect of exactly ``min_detectable_effect``.
+    alternative : {"two-sided", "one-sided"}
+    relative : bool, default False
+
+    Returns
+    -------
+    int
+        Observations per arm (rounded up).
+
+    Examples
+    --------
+    >>> import mlcheck as mc
+    >>> mc.ab_sample_size(0.10, 0.02)
+    3841
+    """
+    from scipy.stats import norm
+
+    for name, value, low, high in (("baseline_rate", baseline_rate, 0.0, 1.0), ("alpha", alpha, 0.0, 1.0),
+                                   ("power", power, 0.0, 1.0)):  # fmt: skip
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
+            raise UsageError(f"ab_sample_size: {name} must be a number strictly between {low} and {high}, got {value!r}")
+    if alternative not in ("two-sided", "one-sided"):
+        raise UsageError(f"ab_sample_size: alternative must be 'two-sided' or 'one-sided', not {alternative!r}")
+    if isinstance(min_detectable_effect, bool) or not isinstance(min_detectable_effect, (int, float)):
+        raise UsageError(f"ab_sample_size: min_detectable_effect must be a number, got {min_detectable_effect!r}")
+    effect = min_detectable_effect * baseline_rate if relative else min_detectable_effect
+    treated = baseline_rate + effect
+    if effect == 0 or not math.isfinite(effect) or not 0.0 < treated < 1.0:
+        raise UsageError(
+            f"ab_sample_size: the rate under the effect must stay in (0, 1) and differ from the baseline; "
+            f"got {baseline_rate:g} -> {treated:g}"
+        )
+    z_alpha = norm.ppf(1 - alpha / 2 if alternative == "two-sided" else 1 - alpha)
+    z_power = norm.ppf(power)
+    pooled = (baseline_rate + treated) / 2
+    spread = z_alpha * math.sqrt(2 * pooled * (1 - pooled)) + z_power * math.sqrt(
+        baseline_rate * (1 - baseline_rate) + treated * (1 - treated)
+    )
+    return int(math.ceil(spread**2 / effect**2 - 1e-9))
+
+
+def _card_body(result: Mapping[str, Any]) -> str:
+    details = result.get("details") or {}
+    if "metric" not in details:
+        return ""
+    row = {
+        "metric": details["metric"], "champion": details.get("champion"), "challenger": details.get("challenger"),
+        "lead": details.get("lead"), "lower bound": details.get("lower_bound"), "margin": details.get("margin"),
+    }  # fmt: skip
+    parts = [html_table([row])]
+    test = details.get("mcnemar")
+    if test:
+        parts.append(
+            '<div style="color:#57606a;margin-top:2px">McNemar exact: '
+            f"{html.escape(str(test['only_challenger_right']))} rows only the challenger gets right, "
+            f"{html.escape(str(test['only_champion_right']))} only the champion; "
+            f"one-sided p = {html.escape(format_value(test['p_value']))}</div>"
+        )
+    return "".join(parts)
+
+
+register_card("check_improvement", _card_body)
