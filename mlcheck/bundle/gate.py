@@ -1,0 +1,311 @@
+"""The export gate: a model leaves the notebook only when its contracts hold.
+
+:func:`export` refuses (raising :class:`~mlcheck.errors.ContractViolation`,
+writing nothing) when any error-severity check recorded in this process or
+kernel has failed. Otherwise it writes the bundle into a hidden directory
+beside ``path`` and moves it into place in one step (see
+:mod:`mlcheck.bundle.store`), so a crash or a kill at any moment leaves either
+the old bundle or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import subprocess
+import warnings
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from mlcheck.bundle import store
+from mlcheck.bundle.loading import (
+    CONTRACTS_FILE,
+    GOLDEN_FILE,
+    GOLDEN_PREFIX,
+    MODEL_FILE,
+    PROFILE_FILE,
+    PROVENANCE_FILE,
+    SCHEMA_FILE,
+    Bundle,
+    load,
+)
+from mlcheck.contracts.parity import model_input, model_outputs
+from mlcheck.contracts.result import to_jsonable
+from mlcheck.contracts.schema import conform, infer_schema
+from mlcheck.errors import ContractViolation, UsageError
+
+__all__ = ["export", "provenance"]
+
+GOLDEN_ROWS = 1000
+_PACKAGES = ("mlcheck", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "skops", "hypothesis")
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_state(folder: Path) -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {}
+    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _run_parameters(run_dir: Path) -> dict[str, Any]:
+    """The job's parameters as this kernel holds them: declared in the notebook, valued in its namespace."""
+    import sys
+
+    try:
+        status = json.loads((run_dir / "status.json").read_text())
+        notebook = Path(status["notebook"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if "IPython" not in sys.modules or not notebook.is_file():
+        return {}
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is None:
+        return {}
+    try:
+        from mlcheck.jobs.parameters import read_parameters
+
+        names = [parameter.name for parameter in read_parameters(notebook)]
+    except Exception:  # noqa: BLE001 - provenance is best effort; the run's run.json has them too
+        return {}
+    values = {}
+    for name in names:
+        if name in shell.user_ns:
+            value = shell.user_ns[name]
+            if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+                values[name] = to_jsonable(value)
+    return values
+
+
+def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) -> dict[str, Any]:
+    """Where an export comes from: run, parameters, input hashes, git state, versions, recorded values.
+
+    Examples
+    --------
+    >>> from mlcheck.bundle.gate import provenance
+    >>> sorted(provenance())[:3]
+    ['created', 'git', 'inputs']
+    """
+    from mlcheck.notebook import recorded_values, run_context
+
+    named = dict(inputs) if isinstance(inputs, Mapping) else {str(p): p for p in inputs}
+    hashes = {}
+    for label, file in named.items():
+        candidate = Path(file)
+        if not candidate.is_file():
+            raise UsageError(f"export: input file {str(candidate)!r} (given in inputs=) does not exist")
+        hashes[label] = {"path": str(candidate), "sha256": _sha256_file(candidate)}
+    run = run_context()
+    record: dict[str, Any] = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "git": _git_state(Path.cwd()),
+        "inputs": hashes,
+        "packages": _package_versions(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "run": run,
+        "parameters": _run_parameters(Path(run["run_dir"])) if run and run.get("run_dir") else {},
+        "values": recorded_values(),
+    }
+    return record
+
+
+def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> pd.DataFrame:
+    conformed = conform(golden, schema, warn=False)
+    if conformed.bad.any():
+        warnings.warn(
+            f"export: {int(conformed.bad.sum())} golden row(s) do not fit the schema and were left out "
+            f"(first: {next(iter(conformed.reasons.values()))})",
+            UserWarning,
+            stacklevel=3,
+        )
+    features = conformed.features.loc[~conformed.bad]
+    if not len(features):
+        raise UsageError("export: no golden row fits the schema inferred from reference; pass other golden rows")
+    outputs = model_outputs(model, model_input(model, features))
+    outputs = outputs.set_axis(features.index).rename(columns=lambda c: f"{GOLDEN_PREFIX}{c}")
+    return pd.concat([features, outputs], axis=1)
+
+
+def export(
+    model: Any,
+    path: str | Path,
+    *,
+    reference: pd.DataFrame,
+    golden: pd.DataFrame | None = None,
+    name: str | None = None,
+    overwrite: bool = False,
+    inputs: Sequence[str | Path] | Mapping[str, str | Path] = (),
+) -> Bundle:
+    """Export ``model`` as a bundle, the gate: only when every recorded contract holds.
+
+    Refuses with :class:`~mlcheck.errors.ContractViolation`, writing nothing,
+    when an error-severity check recorded in this process (kernel) failed.
+    Otherwise writes ``model.skops`` (skops, no pickle), ``schema.json``
+    (inferred from ``reference``), ``profile.json`` (the reference profile),
+    ``golden.parquet`` (golden inputs with the model's predictions and scores),
+    ``contracts.json`` (the recorded checks), ``provenance.json`` and
+    ``MANIFEST.json`` (sha256 of every file, and the types the model needs
+    beyond skops' defaults) into a temporary directory, then moves it into
+    place atomically.
+
+    Parameters
+    ----------
+    model : fitted estimator
+    path : str or Path
+        The bundle's directory.
+    reference : pandas.DataFrame
+        The training features: the schema and the profile come from it.
+    golden : pandas.DataFrame, optional
+        Rows whose predictions scoring must reproduce; default a sample of up
+        to 1000 reference rows (seed 0).
+    name : str, optional
+        Default: the directory's name.
+    overwrite : bool, default False
+        Replace an existing bundle at ``path``.
+    inputs : list of paths or mapping of label to path, optional
+        Input files (training data) to hash into the provenance.
+
+    Returns
+    -------
+    Bundle
+        The bundle as :func:`load` reads it back.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd, mlcheck as mc
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    >>> model = LogisticRegression().fit(X, [0, 0, 1, 1])
+    >>> bundle = mc.export(model, pathlib.Path(tempfile.mkdtemp()) / "credit", reference=X)
+    >>> sorted(p.name for p in bundle.path.iterdir())[:3]
+    ['MANIFEST.json', 'contracts.json', 'golden.parquet']
+    """
+    from mlcheck.notebook import recorded_results
+
+    if not hasattr(model, "predict"):
+        raise UsageError(f"export expects a fitted model with .predict, got {type(model).__name__}")
+    if not isinstance(reference, pd.DataFrame) or reference.empty:
+        raise UsageError("export needs reference=, a non-empty DataFrame of the training features")
+    recorded = recorded_results()
+    blocking = [result for result in recorded if result.blocking]
+    if blocking:
+        listed = "; ".join(f"{r.name}: {r.message or 'failed'}" for r in blocking)
+        raise ContractViolation(
+            f"export refused: {len(blocking)} failed check(s) block it ({listed}). Fix the model or the data "
+            "and run the checks again; nothing was written",
+            blocking,
+        )
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise UsageError(f"export: the folder {target.parent} does not exist; create it first")
+    store.recover(target)
+    if target.exists():
+        if not overwrite:
+            raise UsageError(f"export: {target} already exists; pass overwrite=True to replace that bundle")
+        if not (target / store.MANIFEST).is_file():
+            raise UsageError(f"export: {target} exists and is not an mlcheck bundle; refusing to replace it")
+
+    schema = infer_schema(reference)
+    if golden is None:
+        golden = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=0)
+    golden_frame = _golden(model, golden, schema)
+    record = provenance(inputs=inputs)
+    record["model"] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
+    record["reference"] = {"n_rows": len(reference), "n_columns": reference.shape[1]}
+
+    import skops.io as sio
+    import sklearn
+
+    model_bytes = sio.dumps(model)
+    untrusted = sorted(sio.get_untrusted_types(data=model_bytes))
+    files: dict[str, bytes] = {
+        MODEL_FILE: model_bytes,
+        SCHEMA_FILE: _json(schema.to_dict()),
+        GOLDEN_FILE: _parquet(golden_frame),
+        CONTRACTS_FILE: _json({"results": [result.to_dict() for result in recorded]}),
+        PROVENANCE_FILE: _json(record),
+    }
+    profile = _profile(reference)
+    if profile is not None:
+        files[PROFILE_FILE] = _json(profile)
+
+    staging = store.new_staging_dir(target)
+    try:
+        entries = {file_name: store.write_file(staging, file_name, data) for file_name, data in files.items()}
+        manifest = {
+            "format": store.FORMAT,
+            "version": store.FORMAT_VERSION,
+            "name": name or target.name,
+            "created": record["created"],
+            "files": entries,
+            "model": {
+                "file": MODEL_FILE,
+                "class": record["model"]["class"],
+                "untrusted_types": untrusted,
+                "sklearn_version": sklearn.__version__,
+                "skops_version": record["packages"].get("skops"),
+            },
+        }
+        store.write_file(staging, store.MANIFEST, _json(manifest))
+        store.move_into_place(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    # we just wrote these types from the caller's own in-memory model
+    return load(target, trusted=untrusted)
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(to_jsonable(data), indent=1, sort_keys=False, allow_nan=False).encode()
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, engine="pyarrow")
+    return buffer.getvalue()
+
+
+def _profile(reference: pd.DataFrame) -> dict[str, Any] | None:
+    try:
+        from mlcheck.profile import profile
+    except ImportError:  # the profile module is optional for a bundle; drift checks then need the data
+        return None
+    return profile(reference).to_dict()
+

@@ -1,0 +1,260 @@
+"""Scoring a batch with a bundle: no row is lost, every reject has a reason.
+
+The batch is conformed to the bundle's schema first (missing columns raise,
+extra columns are dropped with a warning, dtypes are coerced when lossless);
+rows that cannot be scored go to ``rejects`` with a reason. The model then
+scores the remaining rows in one call; when it raises, the batch is bisected
+so that only the rows it cannot score are rejected, each with the model's
+error. Invariant: ``n_rows == n_scored + n_rejected``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from mlcheck.contracts.parity import PREDICTION, model_input, model_outputs
+from mlcheck.contracts.schema import Schema, conform
+from mlcheck.errors import UsageError
+
+__all__ = ["ScoreResult", "score_frame"]
+
+REASON = "reason"
+ROW = "row"
+FALLBACK = "fallback"
+#: Bisection stops after this many model calls per failing batch and rejects what is left whole.
+_MAX_BISECT_CALLS = 2000
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    temporary = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        _atomic_write(path, lambda target: frame.to_parquet(target, engine="pyarrow"))
+    elif suffix == ".csv":
+        label = [name if name is not None else "index" for name in frame.index.names]
+        _atomic_write(path, lambda target: frame.to_csv(target, index=True, index_label=label))
+    else:
+        raise UsageError(f"cannot write predictions to {path}: use a .parquet, .pq or .csv path")
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What :meth:`Bundle.score` produced.
+
+    Attributes
+    ----------
+    predictions : pandas.DataFrame
+        One row per scored input row (and per rejected row when a fallback is
+        configured, flagged in a ``fallback`` column), indexed like the input:
+        the key columns, ``prediction`` and, when asked, ``score_<class>``.
+    rejects : pandas.DataFrame
+        The rows that could not be scored: key columns, ``row`` (position in
+        the input), the input's values and a ``reason``.
+    n_rows, n_scored, n_rejected : int
+        Always ``n_rows == n_scored + n_rejected``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.bundle import ScoreResult
+    >>> result = ScoreResult(pd.DataFrame({"prediction": [1]}), pd.DataFrame({"reason": ["x: missing"]}), 2, 1, 1)
+    >>> result.coverage
+    0.5
+    """
+
+    predictions: pd.DataFrame
+    rejects: pd.DataFrame
+    n_rows: int
+    n_scored: int
+    n_rejected: int
+    fallback: Any = None
+
+    def __post_init__(self) -> None:
+        if self.n_rows != self.n_scored + self.n_rejected:
+            raise ValueError(
+                f"a score result must account for every row: {self.n_rows} rows in, "
+                f"{self.n_scored} scored + {self.n_rejected} rejected"
+            )
+
+    @property
+    def coverage(self) -> float | None:
+        """Fraction of rows with a real prediction (None for an empty batch)."""
+        return self.n_scored / self.n_rows if self.n_rows else None
+
+    def rejects_path(self, path: str | Path) -> Path:
+        """Where :meth:`write` puts the rejects for predictions written to ``path``."""
+        target = Path(path)
+        return target.with_name(f"{target.stem}.rejects{target.suffix}")
+
+    def write(self, path: str | Path) -> Path:
+        """Write the predictions to ``path`` (Parquet or CSV) and the rejects beside it, atomically.
+
+        The rejects go to ``<stem>.rejects<suffix>`` (written even when empty,
+        so a stale file from an earlier batch never survives). Each file is
+        written to a temporary file in the same folder and renamed into place.
+
+        Returns
+        -------
+        pathlib.Path
+            The predictions' path.
+
+        Examples
+        --------
+        >>> import pandas as pd, tempfile, pathlib
+        >>> from mlcheck.bundle import ScoreResult
+        >>> result = ScoreResult(pd.DataFrame({"prediction": [1, 0]}), pd.DataFrame({"reason": []}), 2, 2, 0)
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> result.write(folder / "out.csv").name
+        'out.csv'
+        """
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise UsageError(f"cannot write predictions to {target}: the folder {target.parent} does not exist")
+        rejects = self.rejects.copy()
+        for column in rejects.columns:  # raw input values of mixed types: keep them readable in any format
+            if rejects[column].dtype == object:
+                rejects[column] = rejects[column].map(lambda value: None if value is None else str(value))
+        _write_frame(rejects, self.rejects_path(target))
+        _write_frame(self.predictions, target)
+        return target
+
+
+def _predict_guarded(
+    model: Any, features: pd.DataFrame, *, scores: bool, budget: list[int]
+) -> tuple[list[tuple[np.ndarray, pd.DataFrame]], dict[int, str]]:
+    """Score ``features``; on an exception, bisect to reject only the rows the model cannot take."""
+    scored: list[tuple[np.ndarray, pd.DataFrame]] = []
+    failed: dict[int, str] = {}
+
+    def visit(start: int, stop: int) -> None:
+        chunk = features.iloc[start:stop] if (start, stop) != (0, len(features)) else features
+        budget[0] -= 1
+        try:
+            outputs = model_outputs(model, model_input(model, chunk), scores=scores)
+            if outputs.index is not chunk.index:  # a model fed an array returns a fresh index
+                outputs = outputs.set_axis(chunk.index)
+        except Exception as error:  # the model's own error becomes the rows' reason
+            reason = f"model raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            if stop - start == 1 or budget[0] <= 0:
+                for position in range(start, stop):
+                    failed[position] = reason
+                return
+            middle = (start + stop) // 2
+            visit(start, middle)
+            visit(middle, stop)
+            return
+        scored.append((np.arange(start, stop), outputs))
+
+    if len(features):
+        visit(0, len(features))
+    return scored, failed
+
+
+def _key_columns(frame: pd.DataFrame, key: str | Sequence[str] | None) -> tuple[str, ...]:
+    if key is None:
+        return ()
+    columns = (key,) if isinstance(key, str) else tuple(key)
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise UsageError(f"key column(s) {missing} are not in the frame; its columns are {list(frame.columns)[:20]}")
+    return columns
+
+
+def score_frame(
+    model: Any,
+    schema: Schema,
+    frame: pd.DataFrame,
+    *,
+    fallback: Any = None,
+    batch_size: int | None = None,
+    key: str | Sequence[str] | None = None,
+    scores: bool = False,
+) -> ScoreResult:
+    """Score ``frame`` with ``model`` behind ``schema``; see :meth:`Bundle.score`."""
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(f"Bundle.score expects a pandas DataFrame, got {type(frame).__name__}")
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise UsageError(f"batch_size must be a positive integer or None, got {batch_size!r}")
+    keys = _key_columns(frame, key)
+    n_rows = len(frame)
+    step = batch_size or max(n_rows, 1)
+    pieces: list[tuple[np.ndarray, pd.DataFrame]] = []
+    reasons: dict[int, str] = {}
+    for start in range(0, n_rows, step):
+        chunk = frame if step >= n_rows else frame.iloc[start : start + step]
+        conformed = conform(chunk, schema, keep=keys, warn=start == 0)
+        for position, why in conformed.reasons.items():
+            reasons[start + position] = "; ".join(why)
+        good = np.flatnonzero(~conformed.bad)
+        features = conformed.features if len(good) == len(chunk) else conformed.features.iloc[good]
+        budget = [_MAX_BISECT_CALLS]
+        scored, failed = _predict_guarded(model, features, scores=scores, budget=budget)
+        for positions, outputs in scored:
+            pieces.append((start + good[positions], outputs))
+        for position, why in failed.items():
+            reasons[start + int(good[position])] = why
+    return _assemble(frame, keys, pieces, reasons, fallback, n_rows)
+
+
+def _assemble(
+    frame: pd.DataFrame,
+    keys: tuple[str, ...],
+    pieces: list[tuple[np.ndarray, pd.DataFrame]],
+    reasons: dict[int, str],
+    fallback: Any,
+    n_rows: int,
+) -> ScoreResult:
+    rejected = np.array(sorted(reasons), dtype=np.int64)
+    if len(pieces) == 1 and len(pieces[0][0]) == n_rows:
+        positions, predictions = pieces[0]  # the clean path: nothing to stitch
+    elif pieces:
+        positions = np.concatenate([p for p, _ in pieces])
+        predictions = pd.concat([outputs for _, outputs in pieces])
+    else:
+        positions, predictions = np.array([], dtype=np.int64), pd.DataFrame({PREDICTION: []})
+    n_scored = len(positions)
+    if keys:
+        key_values = frame[list(keys)].iloc[positions]
+        predictions = pd.concat([key_values.set_axis(predictions.index), predictions], axis=1)
+    if fallback is not None:
+        if len(rejected):
+            stand_in = pd.DataFrame(
+                {**{k: frame[k].iloc[rejected].to_numpy() for k in keys}, PREDICTION: [fallback] * len(rejected)},
+                index=frame.index[rejected],
+            )
+            predictions = pd.concat([predictions.assign(**{FALLBACK: False}), stand_in.assign(**{FALLBACK: True})])
+            order = np.argsort(np.concatenate([positions, rejected]), kind="stable")
+            predictions = predictions.iloc[order]
+        else:
+            predictions = predictions.assign(**{FALLBACK: False})
+    elif len(pieces) > 1:
+        predictions = predictions.iloc[np.argsort(positions, kind="stable")]
+    raw = frame.iloc[rejected]
+    rejects = raw.assign(**{ROW: rejected, REASON: [reasons[int(p)] for p in rejected]})
+    rejects = rejects[[*keys, ROW, *[c for c in raw.columns if c not in keys], REASON]]
+    return ScoreResult(
+        predictions=predictions,
+        rejects=rejects,
+        n_rows=n_rows,
+        n_scored=n_scored,
+        n_rejected=len(rejected),
+        fallback=fallback,
+    )

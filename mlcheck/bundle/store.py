@@ -1,0 +1,191 @@
+"""The bundle on disk: its manifest, and replacing a bundle directory atomically.
+
+A bundle is written whole into a hidden temporary directory beside its final
+path, every file and the directory fsynced, and then moved into place in one
+step: a first export is one ``rename``; an overwrite swaps the two directories
+with ``renameat2(RENAME_EXCHANGE)`` on Linux, so the path always names either
+the complete old bundle or the complete new one. Where the exchange is not
+available, the old bundle is renamed aside first and a later export or load
+puts it back if the process died between the two renames.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+
+from mlcheck.errors import BundleIntegrityError, UsageError
+
+__all__ = [
+    "MANIFEST",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "sha256_bytes",
+    "write_file",
+    "new_staging_dir",
+    "move_into_place",
+    "read_verified",
+    "recover",
+]
+
+MANIFEST = "MANIFEST.json"
+FORMAT = "mlcheck-bundle"
+FORMAT_VERSION = 1
+_STAGING = ".{name}.mlcheck-tmp-{pid}-{token}"
+_ASIDE = ".{name}.mlcheck-old-{pid}-{token}"
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.mlcheck-(?P<what>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    if sys.platform == "win32":  # directories cannot be opened for fsync there
+        return
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_file(folder: Path, name: str, data: bytes) -> dict[str, Any]:
+    """Write ``data`` to ``folder/name`` durably; its manifest entry."""
+    with open(folder / name, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return {"sha256": sha256_bytes(data), "size": len(data)}
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover(path: Path) -> None:
+    """Clean up after an export that died: restore a bundle left aside, remove dead staging dirs."""
+    parent = path.parent
+    if not parent.is_dir():
+        return
+    for entry in parent.iterdir():
+        match = _LEFTOVER.match(entry.name)
+        if not match or match["name"] != path.name or _alive(int(match["pid"])):
+            continue
+        if match["what"] == "old" and not path.exists():
+            os.replace(entry, path)  # the exporter died between its two renames: put the old bundle back
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def new_staging_dir(path: Path) -> Path:
+    """A fresh hidden directory beside ``path`` to build the bundle in."""
+    staging = path.parent / _STAGING.format(name=path.name, pid=os.getpid(), token=secrets.token_hex(4))
+    staging.mkdir(parents=False)
+    return staging
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def move_into_place(staging: Path, path: Path) -> None:
+    """Make ``path`` the bundle built in ``staging``, replacing any bundle there in one step."""
+    _fsync_dir(staging)
+    if not path.exists():
+        os.rename(staging, path)
+    elif _exchange(staging, path):
+        shutil.rmtree(staging)  # now holds the old bundle
+    else:
+        aside = path.parent / _ASIDE.format(name=path.name, pid=os.getpid(), token=secrets.token_hex(4))
+        os.rename(path, aside)
+        os.rename(staging, path)
+        shutil.rmtree(aside)
+    _fsync_dir(path.parent)
+
+
+def read_verified(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest and every file's bytes, each checked against the manifest.
+
+    Raises :class:`~mlcheck.errors.BundleIntegrityError` naming the first file
+    that is missing, differs, or is not listed.
+    """
+    if not path.exists():
+        recover(path)
+    if not path.is_dir():
+        raise UsageError(f"no bundle at {path}: expected a directory written by mlcheck.export")
+    manifest_path = path / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_bytes())
+    except FileNotFoundError:
+        raise BundleIntegrityError(
+            f"{path} has no {MANIFEST}: it is not a complete mlcheck bundle; export it again"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise BundleIntegrityError(f"{MANIFEST} in {path} cannot be read ({error}); export the bundle again") from None
+    if not isinstance(manifest, Mapping) or manifest.get("format") != FORMAT:
+        raise BundleIntegrityError(f"{MANIFEST} in {path} is not an mlcheck bundle manifest")
+    if int(manifest.get("version", 0)) > FORMAT_VERSION:
+        raise UsageError(
+            f"bundle format {manifest.get('version')} at {path} is newer than this mlcheck reads "
+            f"({FORMAT_VERSION}); upgrade mlcheck"
+        )
+    files: Mapping[str, Mapping[str, Any]] = manifest.get("files") or {}
+    contents: dict[str, bytes] = {}
+    for name, entry in files.items():
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise BundleIntegrityError(f"{MANIFEST} in {path} lists an unsafe file name {name!r}")
+        try:
+            data = (path / name).read_bytes()
+        except FileNotFoundError:
+            raise BundleIntegrityError(
+                f"{name} is missing from the bundle at {path} (the manifest lists it); export the bundle again"
+            ) from None
+        seen = sha256_bytes(data)
+        if seen != entry.get("sha256"):
+            raise BundleIntegrityError(
+                f"{name} in the bundle at {path} differs from its manifest: sha256 {seen[:16]}…, "
+                f"expected {str(entry.get('sha256'))[:16]}…; the file was changed or damaged after export"
+            )
+        contents[name] = data
+    unlisted = sorted(entry.name for entry in path.iterdir() if entry.name != MANIFEST and entry.name not in files)
+    if unlisted:
+        raise BundleIntegrityError(
+            f"the bundle at {path} holds file(s) its manifest does not list: {unlisted}; "
+            "a bundle must not be edited after export"
+        )
+    return dict(manifest), contents

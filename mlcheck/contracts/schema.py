@@ -1,0 +1,568 @@
+"""Schema contracts: what a frame must look like for the model to score it.
+
+A :class:`Schema` is inferred from the reference (training) frame: for each
+column its dtype, whether it may be missing (and how often it was), its range
+and, for a categorical or string column, its levels. It serializes to plain
+JSON (the bundle's ``schema.json``) and is used three ways:
+
+- :func:`check_schema` compares a whole batch to it with proportional
+  thresholds (null fractions, out-of-range and unseen-level fractions);
+- :func:`conform` turns a batch into the model's input row by row for
+  ``Bundle.score``: columns in the reference order, dtypes coerced when that
+  is lossless, and a reason for every row that cannot be scored;
+- :func:`mlcheck.contracts.strategies.frames` draws hypothesis frames from it.
+
+Everything here is pure computation on frames; nothing reads or writes files.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+from mlcheck.cards import html_table, register_card
+from mlcheck.contracts import register_check
+from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.errors import UsageError
+
+__all__ = [
+    "ColumnSchema",
+    "Schema",
+    "infer_schema",
+    "conform",
+    "Conformed",
+    "check_schema",
+    "ExtraColumnsWarning",
+]
+
+Kind = Literal["float", "integer", "boolean", "categorical", "datetime", "other"]
+SCHEMA_VERSION = 1
+#: A string column with more distinct values than this is free text: no level check.
+MAX_LEVELS = 1000
+
+
+class ExtraColumnsWarning(UserWarning):
+    """A scored frame had columns the model was not trained on; they were dropped."""
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """What one column looked like in the reference frame."""
+
+    name: str
+    dtype: str
+    kind: Kind
+    nullable: bool
+    null_fraction: float = 0.0
+    min: float | None = None
+    max: float | None = None
+    levels: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "kind": self.kind,
+            "nullable": self.nullable,
+            "null_fraction": self.null_fraction,
+            "min": self.min,
+            "max": self.max,
+            "levels": list(self.levels) if self.levels is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnSchema:
+        levels = data.get("levels")
+        return cls(
+            name=str(data["name"]),
+            dtype=str(data["dtype"]),
+            kind=data["kind"],
+            nullable=bool(data["nullable"]),
+            null_fraction=float(data.get("null_fraction", 0.0)),
+            min=None if data.get("min") is None else float(data["min"]),
+            max=None if data.get("max") is None else float(data["max"]),
+            levels=None if levels is None else tuple(str(level) for level in levels),
+        )
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The columns a model was trained on, in order, with their reference statistics.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.contracts.schema import Schema, infer_schema
+    >>> schema = infer_schema(pd.DataFrame({"age": [31.0, 45.0], "city": ["Oslo", "Bergen"]}))
+    >>> schema.names
+    ('age', 'city')
+    >>> Schema.from_dict(schema.to_dict()) == schema
+    True
+    """
+
+    columns: tuple[ColumnSchema, ...]
+    n_reference_rows: int = 0
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def __getitem__(self, name: str) -> ColumnSchema:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": "mlcheck-schema",
+            "version": SCHEMA_VERSION,
+            "n_reference_rows": self.n_reference_rows,
+            "columns": [column.to_dict() for column in self.columns],
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schema:
+        if data.get("format") != "mlcheck-schema":
+            raise UsageError("not an mlcheck schema: expected a mapping with format 'mlcheck-schema'")
+        if int(data.get("version", 0)) > SCHEMA_VERSION:
+            raise UsageError(
+                f"schema version {data.get('version')} is newer than this mlcheck understands "
+                f"({SCHEMA_VERSION}); upgrade mlcheck"
+            )
+        return cls(
+            columns=tuple(ColumnSchema.from_dict(column) for column in data["columns"]),
+            n_reference_rows=int(data.get("n_reference_rows", 0)),
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+
+# -- inference ----------------------------------------------------------------
+def _kind(dtype: Any) -> Kind:
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_string_dtype(dtype) or dtype == object:
+        return "categorical"
+    return "other"
+
+
+def _finite_bound(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def infer_schema(reference: pd.DataFrame, *, max_levels: int = MAX_LEVELS) -> Schema:
+    """Infer the schema of ``reference``: dtypes, nullability, ranges and levels.
+
+    Parameters
+    ----------
+    reference : pandas.DataFrame
+        The frame the model was trained on (features only).
+    max_levels : int, default 1000
+        A string or categorical column with more distinct values than this is
+        treated as free text and gets no level check.
+
+    Returns
+    -------
+    Schema
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.contracts.schema import infer_schema
+    >>> schema = infer_schema(pd.DataFrame({"x": [1.0, None, 3.0]}))
+    >>> schema["x"].nullable, schema["x"].min, schema["x"].max
+    (True, 1.0, 3.0)
+    """
+    if not isinstance(reference, pd.DataFrame):
+        raise UsageError(f"infer_schema expects a pandas DataFrame, got {type(reference).__name__}")
+    if reference.columns.duplicated().any():
+        duplicated = sorted(set(map(str, reference.columns[reference.columns.duplicated()])))
+        raise UsageError(f"reference has duplicated column names {duplicated}; give every column one name")
+    n_rows = len(reference)
+    columns = []
+    for name in reference.columns:
+        series = reference[name]
+        kind = _kind(series.dtype)
+        n_null = int(series.isna().sum())
+        low = high = None
+        levels = None
+        if kind in ("float", "integer") and n_rows > n_null:
+            low, high = _finite_bound(series.min()), _finite_bound(series.max())
+        elif kind == "categorical":
+            present = series.dropna()
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                observed = [str(level) for level in series.cat.categories]
+            else:
+                observed = sorted({str(value) for value in present.unique()[: max_levels + 1]})
+            levels = tuple(observed) if len(observed) <= max_levels else None
+        columns.append(
+            ColumnSchema(
+                name=str(name),
+                dtype=str(series.dtype),
+                kind=kind,
+                nullable=n_null > 0,
+                null_fraction=n_null / n_rows if n_rows else 0.0,
+                min=low,
+                max=high,
+                levels=levels,
+            )
+        )
+    return Schema(columns=tuple(columns), n_reference_rows=n_rows)
+
+
+def as_schema(schema: Any) -> Schema:
+    """A :class:`Schema` from a Schema, its dict form, or a reference frame."""
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, pd.DataFrame):
+        return infer_schema(schema)
+    if isinstance(schema, Mapping):
+        return Schema.from_dict(schema)
+    raise UsageError(
+        "expected a schema: an mlcheck Schema (bundle.schema), its dict form, or a reference "
+        f"DataFrame to infer one from; got {type(schema).__name__}"
+    )
+
+
+# -- conforming a batch row by row -------------------------------------------
+@dataclass(frozen=True)
+class Conformed:
+    """A batch turned into model input: ``features`` plus the rows that cannot be scored."""
+
+    features: pd.DataFrame
+    bad: np.ndarray  # bool per row: True when the row cannot be scored
+    reasons: dict[int, list[str]]  # row position -> why
+    extra_columns: tuple[str, ...]
+    coerced: dict[str, str]  # column -> "from -> to"
+
+
+def _sample(values: pd.Series) -> str:
+    shown = [repr(value) for value in values.iloc[:1]]
+    return shown[0] if shown else ""
+
+
+class _Reasons:
+    """Collects per-row reasons without touching the rows that are fine."""
+
+    def __init__(self, n_rows: int) -> None:
+        self.bad = np.zeros(n_rows, dtype=bool)
+        self.reasons: dict[int, list[str]] = {}
+
+    def add(self, mask: np.ndarray, column: str, what: str, values: pd.Series | None = None) -> None:
+        if not mask.any():
+            return
+        self.bad |= mask
+        positions = np.flatnonzero(mask)
+        if values is None:
+            text = f"{column}: {what}"
+            for position in positions.tolist():
+                self.reasons.setdefault(position, []).append(text)
+        else:
+            shown = values.iloc[positions].tolist()
+            for position, value in zip(positions.tolist(), shown):
+                self.reasons.setdefault(position, []).append(f"{column}: {what} {value!r}")
+
+
+def _conform_numeric(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
+    target = pd.api.types.pandas_dtype(spec.dtype)
+    unparsed = None
+    if pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype):
+        values = series
+    else:  # strings, objects, categories holding numbers: parse, and say which did not parse
+        values = pd.to_numeric(series.astype(object), errors="coerce")
+        unparsed = (values.isna() & series.notna()).to_numpy()
+        collect.add(unparsed, spec.name, "not a number:", series)
+    array = values.to_numpy(dtype="float64", na_value=np.nan)
+    null = np.isnan(array)
+    if unparsed is not None:
+        null &= ~unparsed  # already rejected with a better reason
+    if not spec.nullable:
+        collect.add(null, spec.name, "missing value (none in the training data)")
+    collect.add(np.isinf(array), spec.name, "infinite value")
+    if spec.kind == "integer":
+        fractional = np.isfinite(array) & (np.floor(array) != array)
+        collect.add(fractional, spec.name, "not an integer:", series)
+    if values.dtype == target:
+        return values
+    if isinstance(target, np.dtype) and target.kind in "iub":
+        # rows that cannot be cast are rejected; a harmless stand-in keeps the cast valid
+        safe = np.where(np.isfinite(array), array, 0.0)
+        return pd.Series(safe.astype(target), index=series.index, name=series.name)
+    return pd.Series(array, index=series.index, name=series.name).astype(target)
+
+
+def _conform_categorical(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
+    null = series.isna().to_numpy()
+    if not spec.nullable:
+        collect.add(null, spec.name, "missing value (none in the training data)")
+    if spec.levels is not None:
+        unseen = ~series.isin(spec.levels).to_numpy() & ~null
+        if unseen.any() and not pd.api.types.is_string_dtype(series.dtype):
+            unseen &= ~series.astype(str).isin(spec.levels).to_numpy()  # 3 for "3" is not unseen
+        collect.add(unseen, spec.name, "unseen category", series)
+    if spec.dtype == "category":
+        values = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
+        if spec.levels is not None and list(map(str, values.cat.categories)) != list(spec.levels):
+            values = values.astype(str).where(~null).astype(pd.CategoricalDtype(list(spec.levels)))
+        return values
+    target = pd.api.types.pandas_dtype(spec.dtype)
+    if series.dtype == target:
+        return series
+    if pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.CategoricalDtype):
+        return series.astype(target)
+    return series.astype(str).where(~null).astype(target)
+
+
+def _conform_boolean(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
+    null = series.isna().to_numpy()
+    if not spec.nullable:
+        collect.add(null, spec.name, "missing value (none in the training data)")
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series
+    numeric = pd.to_numeric(series.astype(object), errors="coerce")
+    ok = numeric.isin([0, 1]).to_numpy()
+    collect.add(~ok & ~null, spec.name, "not a boolean:", series)
+    return pd.Series(numeric.to_numpy(dtype="float64", na_value=0.0) == 1.0, index=series.index, name=series.name)
+
+
+def _conform_datetime(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
+    null = series.isna().to_numpy()
+    if not spec.nullable:
+        collect.add(null, spec.name, "missing value (none in the training data)")
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return series
+    values = pd.to_datetime(series, errors="coerce")
+    collect.add(values.isna().to_numpy() & ~null, spec.name, "not a date:", series)
+    return values
+
+
+_CONFORMERS = {
+    "float": _conform_numeric,
+    "integer": _conform_numeric,
+    "categorical": _conform_categorical,
+    "boolean": _conform_boolean,
+    "datetime": _conform_datetime,
+}
+
+
+def conform(
+    frame: pd.DataFrame, schema: Schema, *, keep: tuple[str, ...] = (), warn: bool = True
+) -> Conformed:
+    """Turn ``frame`` into the model's input and find the rows that cannot be scored.
+
+    Columns come back in the schema's order; columns the schema does not know
+    are dropped (with an :class:`ExtraColumnsWarning` unless listed in ``keep``);
+    dtypes are coerced when that loses nothing. A row cannot be scored when a
+    value does not parse as its column's type, is missing where the reference
+    never was, is infinite, or is a category the model never saw. A missing
+    column raises :class:`~mlcheck.errors.UsageError`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.contracts.schema import conform, infer_schema
+    >>> schema = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]}))
+    >>> out = conform(pd.DataFrame({"c": ["a", "z"], "x": [1, 2]}), schema)
+    >>> list(out.features.columns), out.bad.tolist(), out.reasons[1]
+    (['x', 'c'], [False, True], ["c: unseen category 'z'"])
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(f"expected a pandas DataFrame to score, got {type(frame).__name__}")
+    present = set(map(str, frame.columns))
+    missing = [name for name in schema.names if name not in present]
+    if missing:
+        raise UsageError(
+            f"the frame lacks {len(missing)} column(s) the model was trained on: {missing}; "
+            f"expected the columns {list(schema.names)}, got {list(map(str, frame.columns))}. "
+            "Add the missing columns (a column may hold missing values if the schema allows them)."
+        )
+    extra = tuple(str(name) for name in frame.columns if str(name) not in set(schema.names) | set(keep))
+    if extra and warn:
+        warnings.warn(
+            f"dropped {len(extra)} column(s) the model was not trained on: {list(extra)[:10]}",
+            ExtraColumnsWarning,
+            stacklevel=3,
+        )
+    collect = _Reasons(len(frame))
+    columns: dict[str, pd.Series] = {}
+    coerced: dict[str, str] = {}
+    for spec in schema.columns:
+        series = frame[spec.name]
+        conformer = _CONFORMERS.get(spec.kind)
+        values = conformer(series, spec, collect) if conformer else series
+        if str(values.dtype) != str(series.dtype):
+            coerced[spec.name] = f"{series.dtype} -> {values.dtype}"
+        columns[spec.name] = values
+    if not coerced and list(map(str, frame.columns)) == list(schema.names):
+        features = frame
+    else:
+        features = pd.DataFrame(columns, index=frame.index, copy=False)
+    return Conformed(features, collect.bad, collect.reasons, extra, coerced)
+
+
+# -- the check ------------------------------------------------------------------
+def _dtype_verdict(series: pd.Series, spec: ColumnSchema) -> tuple[bool, str]:
+    seen = str(series.dtype)
+    if seen == spec.dtype:
+        return True, ""
+    kind = _kind(series.dtype)
+    if spec.kind == "float" and kind == "float":
+        seen_bits = np.dtype(series.dtype).itemsize if isinstance(series.dtype, np.dtype) else 8
+        expected_bits = np.dtype(spec.dtype).itemsize if spec.dtype in ("float16", "float32", "float64") else 8
+        if seen_bits < expected_bits:
+            return False, f"{seen} carries fewer digits than the {spec.dtype} the model was trained on"
+        return True, ""
+    if spec.kind == kind or (spec.kind == "float" and kind in ("integer", "boolean")):
+        return True, ""
+    return False, f"expected {spec.dtype} ({spec.kind}), got {seen} ({kind})"
+
+
+@register_check("check_schema")
+def check_schema(
+    frame: pd.DataFrame,
+    schema: Any,
+    *,
+    max_null_increase: float = 0.01,
+    max_out_of_range: float = 0.01,
+    severity: str = "error",
+) -> CheckResult:
+    """Check a batch against the schema of the data the model was trained on.
+
+    One outcome per column and aspect: ``<column>:present`` (a missing column
+    fails), ``<column>:dtype`` (a type change fails unless it loses nothing,
+    so float32 for a float64 column fails), ``<column>:nulls`` (fails when the
+    fraction of missing values exceeds the reference's by more than
+    ``max_null_increase``) and ``<column>:range`` (fails when more than
+    ``max_out_of_range`` of the values fall outside the reference range or are
+    categories the reference never had). Extra columns pass with a note.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The batch to check.
+    schema : Schema, dict or pandas.DataFrame
+        ``bundle.schema``, its dict form, or a reference frame to infer it from.
+    max_null_increase : float, default 0.01
+        Allowed rise of a column's missing fraction over the reference's.
+    max_out_of_range : float, default 0.01
+        Allowed fraction of values outside the reference range or levels.
+    severity : {"error", "warning"}
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.contracts.schema import check_schema
+    >>> reference = pd.DataFrame({"x": [0.0, 1.0, 2.0], "c": ["a", "b", "a"]})
+    >>> check_schema(pd.DataFrame({"x": [0.5, 9.0], "c": ["a", "z"]}), reference).passed
+    False
+    """
+    for label, value in (("max_null_increase", max_null_increase), ("max_out_of_range", max_out_of_range)):
+        if not 0.0 <= float(value) <= 1.0:
+            raise UsageError(f"check_schema: {label} must be a fraction in [0, 1], got {value!r}")
+    if not isinstance(frame, pd.DataFrame):
+        raise UsageError(f"check_schema expects a pandas DataFrame, got {type(frame).__name__}")
+    spec_schema = as_schema(schema)
+    n_rows = len(frame)
+    present = {str(name) for name in frame.columns}
+    outcomes: list[Outcome] = []
+    columns_detail: list[dict[str, Any]] = []
+    for spec in spec_schema.columns:
+        if spec.name not in present:
+            outcomes.append(Outcome(f"{spec.name}:present", False, "missing", "present", "column is missing"))
+            columns_detail.append({"column": spec.name, "problem": "missing column"})
+            continue
+        series = frame[spec.name]
+        ok, why = _dtype_verdict(series, spec)
+        outcomes.append(Outcome(f"{spec.name}:dtype", ok, str(series.dtype), spec.dtype, why))
+        null_fraction = float(series.isna().mean()) if n_rows else 0.0
+        null_limit = min(1.0, spec.null_fraction + float(max_null_increase))
+        null_ok = null_fraction <= null_limit
+        outcomes.append(
+            Outcome(
+                f"{spec.name}:nulls",
+                null_ok,
+                null_fraction,
+                null_limit,
+                "" if null_ok else f"{null_fraction:.2%} missing, the reference had {spec.null_fraction:.2%}",
+            )
+        )
+        outside, what = _outside_fraction(series, spec)
+        if outside is not None:
+            range_ok = outside <= float(max_out_of_range)
+            outcomes.append(
+                Outcome(
+                    f"{spec.name}:range",
+                    range_ok,
+                    outside,
+                    float(max_out_of_range),
+                    "" if range_ok else f"{outside:.2%} of the values are {what}",
+                )
+            )
+        row = {"column": spec.name, "dtype": str(series.dtype), "expected": spec.dtype, "nulls": null_fraction}
+        if outside is not None:
+            row["outside"] = outside
+        columns_detail.append(row)
+    extra = [str(name) for name in frame.columns if str(name) not in set(spec_schema.names)]
+    if extra:
+        outcomes.append(Outcome("extra_columns", True, len(extra), None, f"ignored: {extra[:10]}"))
+    failed = [outcome for outcome in outcomes if not outcome.passed]
+    message = (
+        f"{n_rows} rows match the schema of {len(spec_schema.columns)} columns"
+        if not failed
+        else f"{len(failed)} schema problem(s): " + "; ".join(o.subject for o in failed[:8])
+    )
+    return CheckResult(
+        "check_schema",
+        passed=not failed,
+        severity=severity,  # type: ignore[arg-type]
+        observed=len(failed),
+        threshold=0,
+        details={"n_rows": n_rows, "columns": columns_detail, "extra_columns": extra},
+        message=message,
+        outcomes=tuple(outcomes),
+    )
+
+
+def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | None, str]:
+    """Fraction of present values outside the reference range (numeric) or levels (categorical)."""
+    present = series.dropna()
+    if not len(present):
+        return (0.0, "") if spec.min is not None or spec.levels is not None else (None, "")
+    if spec.kind in ("float", "integer") and spec.min is not None and spec.max is not None:
+        numbers = pd.to_numeric(present.astype(object), errors="coerce") if not pd.api.types.is_numeric_dtype(
+            present.dtype
+        ) else present
+        array = numbers.to_numpy(dtype="float64", na_value=np.nan)
+        outside = ~((array >= spec.min) & (array <= spec.max))  # NaN (unparsable) counts as outside
+        return float(outside.mean()), f"outside the reference range [{spec.min:.6g}, {spec.max:.6g}]"
+    if spec.kind == "categorical" and spec.levels is not None:
+        unseen = ~present.astype(str).isin(spec.levels).to_numpy()
+        return float(unseen.mean()), "categories unseen in the reference"
+    return None, ""
+
+
+def _schema_card(result: Mapping[str, Any]) -> str:
+    rows = (result.get("details") or {}).get("columns") or []
+    return html_table(list(rows), max_rows=30)
+
+
+register_card("check_schema", _schema_card)
