@@ -500,7 +500,12 @@ def _columns_of(frame: Any) -> Iterable[tuple[str, Any]]:
     if module.startswith("pyarrow") and hasattr(frame, "column_names"):
         names = [str(c) for c in frame.column_names]
         _refuse_duplicates(names)
-        return ((name, frame.column(i).to_pandas()) for i, name in enumerate(names))
+        # a pandas index written to Parquet comes back as a column; it is not a feature
+        return (
+            (name, frame.column(i).to_pandas())
+            for i, name in enumerate(names)
+            if not (name.startswith("__index_level_") and name.endswith("__"))
+        )
     raise UsageError(
         "mc.profile expects a pandas DataFrame or Series, a pyarrow Table or RecordBatch, or a Dask "
         f"DataFrame; got {type(frame).__module__}.{type(frame).__name__}"

@@ -1,0 +1,377 @@
+"""``mlcheck profile`` and ``mlcheck shift``: data checks without a notebook.
+
+Data files are read through a small registry of readers (CSV, Parquet files
+and directories); each yields pyarrow record batches, so a file is streamed in
+bounded memory whatever its size. A profile of a large file takes two passes:
+
+1. a seeded uniform sample of at most ``sample_rows`` rows (bottom-k on random
+   keys, so it needs neither the row count nor more memory than the sample)
+   gives the numeric bin edges and the categorical levels;
+2. every batch is profiled on those edges and the batch profiles are merged,
+   which is exact: the counts of the final profile are the counts of the whole
+   file on the sample's edges.
+
+Data that fits in the sample is profiled in one pass with exact quantile edges.
+Binning a current file on a reference profile (``--edges-from`` or ``mlcheck
+shift``) always takes a single pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+from mlcheck.errors import UsageError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from mlcheck.profile import Profile
+
+#: Rows per record batch read from a file (memory grows with this, not with the file).
+BATCH_ROWS = 262_144
+#: Rows of the sample the edges of a large file come from.
+SAMPLE_ROWS = 1_000_000
+#: Bytes per CSV block (pyarrow infers the column types from the first block).
+CSV_BLOCK_BYTES = 32 << 20
+
+BatchOpener = Callable[[Path, int], Iterator["pa.RecordBatch"]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A data format: how to recognise its files and stream their record batches."""
+
+    name: str
+    suffixes: tuple[str, ...]
+    open_batches: BatchOpener
+    directories: bool = False
+
+
+READERS: dict[str, Reader] = {}
+
+
+def register_reader(reader: Reader) -> None:
+    """Register a data format by name (a later registration replaces an earlier one)."""
+    READERS[reader.name] = reader
+
+
+def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
+    return UsageError(
+        f"cannot read {path} as {format_name}: {error}. Check that the file is complete and "
+        f"really {format_name}" + (
+            "; a CSV column whose type changes part-way through needs fixing or converting to Parquet"
+            if format_name == "CSV"
+            else ""
+        )
+    )
+
+
+def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Row group by row group, one batch of at most ``batch_rows`` rows at a time."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        dataset = ds.dataset(str(path), format="parquet")
+        if path.is_dir() and not dataset.files:
+            raise UsageError(f"{path} is a directory without Parquet files; point at a file or a folder of them")
+        yield from dataset.to_batches(batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
+    except (pa.ArrowException, OSError) as error:
+        raise _arrow_error(path, "Parquet", error) from None
+
+
+def _csv_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        reader = pacsv.open_csv(str(path), read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES))
+        for batch in reader:
+            for start in range(0, batch.num_rows, batch_rows):
+                yield batch.slice(start, batch_rows)
+    except (pa.ArrowException, OSError) as error:
+        raise _arrow_error(path, "CSV", error) from None
+
+
+register_reader(Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True))
+register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv"), _csv_batches))
+
+
+def _known_formats() -> str:
+    parts = [f"{r.name} ({', '.join(r.suffixes)}{', or a directory of them' if r.directories else ''})" for r in READERS.values()]
+    return "; ".join(parts + ["a saved profile (.json)"])
+
+
+def reader_for(path: str | os.PathLike[str]) -> Reader:
+    """The reader of ``path``; an unknown format fails with the list of known ones."""
+    location = Path(path)
+    if not location.exists():
+        raise UsageError(f"{location}: no such file or directory")
+    if location.is_dir():
+        for reader in READERS.values():
+            if reader.directories:
+                return reader
+    name = location.name.lower()
+    for reader in READERS.values():
+        if name.endswith(reader.suffixes):
+            return reader
+    raise UsageError(f"{location}: unknown data format; known formats: {_known_formats()}")
+
+
+def iter_batches(path: str | os.PathLike[str], *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Stream the record batches of a data file or directory, at most ``batch_rows`` rows each."""
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+        raise UsageError(f"batch_rows must be a positive integer, got {batch_rows!r}")
+    return reader_for(path).open_batches(Path(path), batch_rows)
+
+
+def _sample(batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: int) -> tuple[pa.Table | None, int]:
+    """A uniform sample without replacement of at most ``sample_rows`` rows, and the rows seen."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(random_state)
+    tables: list[pa.Table] = []
+    keys: list[np.ndarray] = []
+    held = seen = 0
+    for batch in batches:
+        seen += batch.num_rows
+        tables.append(pa.Table.from_batches([batch]))
+        keys.append(rng.random(batch.num_rows))
+        held += batch.num_rows
+        if held > 2 * sample_rows:  # shrink back to the smallest keys: bounded memory
+            tables, keys, held = _bottom_k(tables, keys, sample_rows)
+    if not tables:
+        return None, 0
+    if held > sample_rows:
+        tables, keys, held = _bottom_k(tables, keys, sample_rows)
+    return pa.concat_tables(tables), seen
+
+
+def _bottom_k(tables: list[Any], keys: list[Any], k: int) -> tuple[list[Any], list[Any], int]:
+    import numpy as np
+    import pyarrow as pa
+
+    all_keys = np.concatenate(keys)
+    chosen = np.sort(np.argpartition(all_keys, k)[:k])
+    table = pa.concat_tables(tables).take(pa.array(chosen))
+    return [table], [all_keys[chosen]], k
+
+
+def profile_path(
+    path: str | os.PathLike[str],
+    *,
+    bins: int = 20,
+    categorical: Sequence[str] | None = None,
+    edges_from: Profile | None = None,
+    sample_rows: int = SAMPLE_ROWS,
+    batch_rows: int = BATCH_ROWS,
+    random_state: int = 0,
+) -> Profile:
+    """Profile a CSV or Parquet file (or a directory of Parquet files) in bounded memory.
+
+    Memory holds at most one batch of ``batch_rows`` rows and a sample of
+    ``sample_rows`` rows, whatever the size of the data. See the module notes
+    for where the edges come from.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> from mlcheck.commands.data import profile_path
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"x": range(100)}).to_parquet(os.path.join(folder, "data.parquet"))
+    >>> profile_path(os.path.join(folder, "data.parquet"), bins=4)["x"].counts
+    (25, 25, 25, 25)
+    """
+    from mlcheck.profile import profile
+
+    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1:
+        raise UsageError(f"sample_rows must be a positive integer, got {sample_rows!r}")
+    options: dict[str, Any] = {"bins": bins, "categorical": categorical}
+    if edges_from is None:
+        sample, seen = _sample(iter_batches(path, batch_rows=batch_rows), sample_rows, random_state)
+        if sample is None:
+            raise UsageError(f"{path}: no data to profile (no record batches)")
+        if seen <= sample_rows:  # everything fit: exact edges in one pass
+            return profile(sample, **options)
+        edges_from = profile(sample, **options)
+        del sample
+    merged: Profile | None = None
+    for batch in iter_batches(path, batch_rows=batch_rows):
+        part = profile(batch, edges_from=edges_from, **options)
+        merged = part if merged is None else merged.merge(part)
+    if merged is None:
+        raise UsageError(f"{path}: no data to profile (no record batches)")
+    return merged
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Read a profile saved by ``mlcheck profile -o`` (or ``Profile.to_dict``)."""
+    from mlcheck.profile import Profile
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{path}: not a readable JSON profile ({error})") from None
+    return Profile.from_dict(data)
+
+
+def _is_profile_file(path: str) -> bool:
+    return path.lower().endswith(".json")
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {target}: folder {target.parent} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
+# -- mlcheck profile -----------------------------------------------------------------
+def _add_profiling_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bins", type=int, default=20, help="quantile bins per numeric column (default: 20)")
+    parser.add_argument(
+        "--categorical", action="append", default=[], metavar="COLUMN",
+        help="profile this column as categorical whatever its type; repeat for more",
+    )
+    parser.add_argument(
+        "--sample-rows", type=int, default=SAMPLE_ROWS, metavar="N",
+        help=f"rows of the seeded sample a large file's edges come from (default: {SAMPLE_ROWS:,})",
+    )
+    parser.add_argument(
+        "--batch-rows", type=int, default=BATCH_ROWS, metavar="N",
+        help=f"rows read at a time (default: {BATCH_ROWS:,})",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default: 0)")
+
+
+def add_arguments_profile(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("data", metavar="DATA", help="a CSV or Parquet file, or a directory of Parquet files")
+    parser.add_argument("-o", "--output", metavar="PROFILE.json", help="write the profile here (atomically)")
+    parser.add_argument("--edges-from", metavar="PROFILE.json", help="bin on this reference profile's edges")
+    _add_profiling_options(parser)
+
+
+def _profile_argument(path: str, args: argparse.Namespace, edges_from: Profile | None) -> Profile:
+    if _is_profile_file(path):
+        return load_profile(path)
+    return profile_path(
+        path,
+        bins=args.bins,
+        categorical=args.categorical or None,
+        edges_from=edges_from,
+        sample_rows=args.sample_rows,
+        batch_rows=args.batch_rows,
+        random_state=args.seed,
+    )
+
+
+def _profile_table(result: Profile) -> str:
+    from mlcheck.cards import format_value
+    from mlcheck.profile import NumericColumn
+
+    lines = [f"{'column':<24} {'kind':<12} {'bins':>5} {'missing':>9} {'min':>11} {'mean':>11} {'max':>11}"]
+    for name, column in result.columns.items():
+        if isinstance(column, NumericColumn):
+            numbers = [format_value(v) for v in (column.minimum, column.mean, column.maximum)]
+            n_bins = len(column.counts)
+        else:
+            numbers = ["", "", ""]
+            n_bins = len(column.levels)
+        lines.append(
+            f"{name[:24]:<24} {column.kind:<12} {n_bins:>5} {column.missing:>9} "
+            + " ".join(f"{v:>11}" for v in numbers)
+        )
+    return "\n".join(lines)
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    if _is_profile_file(args.data):
+        raise UsageError(f"{args.data} is already a profile; give a CSV or Parquet file to profile")
+    edges_from = load_profile(args.edges_from) if args.edges_from else None
+    result = _profile_argument(args.data, args, edges_from)
+    print(_profile_table(result))
+    summary = f"profiled {result.n_rows:,} rows, {len(result)} columns"
+    if args.output:
+        write_atomic(args.output, json.dumps(result.to_dict(), allow_nan=False))
+        summary += f" -> {args.output}"
+    print(summary)
+    return 0
+
+
+# -- mlcheck shift -------------------------------------------------------------------
+def add_arguments_shift(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reference", metavar="REF", help="reference data (CSV, Parquet) or a saved profile (.json)")
+    parser.add_argument("current", metavar="CUR", help="current data (CSV, Parquet) or a profile binned on REF")
+    parser.add_argument("--max-kl", type=float, default=0.1, help="largest acceptable KL in nats (default: 0.1)")
+    parser.add_argument("--max-psi", type=float, default=None, help="largest acceptable PSI (default: not used)")
+    parser.add_argument("--alpha", type=float, default=0.01, help="significance level (default: 0.01)")
+    parser.add_argument(
+        "--feature", action="append", default=[], metavar="COLUMN",
+        help="only check this column; repeat for more (default: every reference column)",
+    )
+    parser.add_argument("-o", "--output", metavar="RESULT.json", help="write the check result as JSON (atomically)")
+    _add_profiling_options(parser)
+
+
+def _shift_table(result: Any) -> str:
+    from mlcheck.cards import format_value
+
+    features = result.details["features"]
+    ranked = sorted(features.items(), key=lambda item: -(item[1].get("kl") or 0.0))
+    lines = [f"{'feature':<24} {'kind':<12} {'KL':>9} {'PSI':>9} {'p':>9} {'floor':>9} {'drifted':>8}  moved most"]
+    for name, record in ranked:
+        drifted = record.get("drifted")
+        status = record.get("status", "ok")
+        moved = ", ".join(
+            f"{record['bins'][i]} {record['reference_pct'][i]}%->{record['current_pct'][i]}%"
+            for i in record.get("top_bins", [])[:2]
+        )
+        lines.append(
+            f"{name[:24]:<24} {record.get('kind', 'numeric'):<12} "
+            + " ".join(f"{format_value(record.get(k), 3):>9}" for k in ("kl", "psi", "p_value", "noise_floor"))
+            + f" {('YES' if drifted else 'no') if drifted is not None else status:>8}  {moved}"
+        )
+    return "\n".join(lines)
+
+
+def run_shift(args: argparse.Namespace) -> int:
+    from mlcheck.contracts.shift import check_shift
+
+    reference = _profile_argument(args.reference, args, None)
+    current = _profile_argument(args.current, args, reference)
+    result = check_shift(
+        reference,
+        current,
+        max_kl=args.max_kl,
+        max_psi=args.max_psi,
+        alpha=args.alpha,
+        features=args.feature or None,
+    )
+    print(_shift_table(result))
+    print(("PASS" if result.passed else "FAIL") + f" check_shift: {result.message}")
+    if args.output:
+        write_atomic(args.output, result.to_json())
+    sys.stdout.flush()
+    return 0 if result.passed else 1

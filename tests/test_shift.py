@@ -1,0 +1,257 @@
+"""Shift: KL/PSI against scipy on the same smoothed counts, calibration, bad inputs, the card."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+from scipy.special import rel_entr
+
+import mlcheck as mc
+from mlcheck.cards import render_html, result_bundle
+from mlcheck.contracts.shift import check_shift, shift_report
+from mlcheck.errors import UsageError
+from mlcheck.notebook import recorded_results
+from mlcheck.profile import Profile, profile
+
+
+def _smoothed(counts: np.ndarray) -> np.ndarray:
+    return (counts + 0.5) / (counts.sum() + 0.5 * counts.size)
+
+
+def test_categorical_kl_psi_js_match_scipy_exactly():
+    reference = pd.DataFrame({"c": ["a"] * 50 + ["b"] * 30 + ["c"] * 20})
+    current = pd.DataFrame({"c": ["a"] * 20 + ["b"] * 30 + ["c"] * 45 + ["new"] * 5})
+    # bins: a, b, c, __other__ (the unseen "new"); the missing bin is empty on both sides
+    p = _smoothed(np.array([50, 30, 20, 0]))
+    q = _smoothed(np.array([20, 30, 45, 5]))
+    kl = rel_entr(q, p).sum()
+    row = shift_report(reference, current).loc["c"]
+    assert row["kl"] == pytest.approx(kl, rel=1e-12)
+    assert row["psi"] == pytest.approx((rel_entr(q, p) + rel_entr(p, q)).sum(), rel=1e-12)
+    assert row["js"] == pytest.approx(jensenshannon(p, q), rel=1e-12)
+    n_eff = 100 * 100 / 200
+    assert row["p_value"] == pytest.approx(stats.chi2.sf(2 * n_eff * kl, 3), rel=1e-9)
+    assert row["noise_floor"] == pytest.approx(stats.chi2.isf(0.01, 3) / (2 * n_eff), rel=1e-12)
+    assert row["n_bins"] == 4 and row["top_bins"].startswith("a 50.0%->20.0%")
+
+
+def test_numeric_kl_matches_scipy_on_the_reference_bins():
+    rng = np.random.default_rng(0)
+    reference, current = rng.normal(0, 1, 3000), rng.normal(0.3, 1.2, 2000)
+    current[:40] = np.nan  # the missing bin is part of the distribution
+    edges = np.unique(np.quantile(reference, np.arange(1, 20) / 20))
+    bounds = [-np.inf, *edges, np.inf]
+    ref_counts = pd.Series(pd.cut(reference, bounds, right=False)).value_counts(sort=False).to_numpy()
+    cur_counts = pd.Series(pd.cut(current[40:], bounds, right=False)).value_counts(sort=False).to_numpy()
+    p = _smoothed(np.append(ref_counts, 0))
+    q = _smoothed(np.append(cur_counts, 40))
+    row = shift_report(pd.DataFrame({"x": reference}), pd.DataFrame({"x": current})).loc["x"]
+    assert row["kl"] == pytest.approx(rel_entr(q, p).sum(), rel=1e-12)
+    assert row["psi"] == pytest.approx((rel_entr(q, p) + rel_entr(p, q)).sum(), rel=1e-12)
+    assert row["n_bins"] == 21
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.floats(-100, 100), min_size=2, max_size=80),
+    st.lists(st.floats(-100, 100), min_size=1, max_size=80),
+)
+def test_kl_and_psi_are_non_negative_and_zero_for_a_profile_with_itself(reference, current):
+    reference_profile = profile(pd.DataFrame({"x": reference}), bins=8)
+    report = shift_report(reference_profile, pd.DataFrame({"x": current}))
+    assert report.loc["x", "kl"] >= 0 and report.loc["x", "psi"] >= 0
+    itself = shift_report(reference_profile, reference_profile).loc["x"]
+    assert itself["kl"] == 0 and itself["psi"] == 0 and not itself["drifted"]
+
+
+def _profiles(seed: int, n: int, shift: float = 0.0, features: int = 5) -> tuple[Profile, Profile]:
+    rng = np.random.default_rng(seed)
+    reference = pd.DataFrame({f"x{i}": rng.normal(0, 1, n) for i in range(features)})
+    current = pd.DataFrame({f"x{i}": rng.normal(shift, 1, n) for i in range(features)})
+    reference_profile = profile(reference)
+    return reference_profile, profile(current, edges_from=reference_profile)
+
+
+def test_calibration_alarms_at_most_at_alpha_where_a_bare_kl_rule_alarms_most_of_the_time():
+    alarms = bare_rule = trials = 0
+    for seed in range(120):
+        report = shift_report(*_profiles(seed, 300))
+        alarms += int(report["drifted"].sum())
+        bare_rule += int((report["kl"] > 0.05).sum())
+        trials += len(report)
+    assert alarms / trials <= 0.02  # alpha = 0.01; smoothing makes n = 300 a little conservative
+    assert bare_rule / trials > 0.5
+
+
+def test_the_g_test_is_calibrated_at_moderate_n():
+    p_values = np.concatenate([shift_report(*_profiles(seed, 3000))["p_value"].to_numpy() for seed in range(80)])
+    assert 0.002 <= np.mean(p_values < 0.01) <= 0.03
+    assert 0.02 <= np.mean(p_values < 0.05) <= 0.09
+
+
+def test_half_sigma_shift_at_5000_rows_is_caught():
+    caught = [bool(shift_report(*_profiles(seed, 5000, 0.5, features=1))["drifted"].iloc[0]) for seed in range(20)]
+    assert sum(caught) >= 18
+
+
+def test_tiny_shift_on_a_million_rows_is_significant_but_not_flagged():
+    row = shift_report(*_profiles(7, 1_000_000, 0.02, features=1)).iloc[0]
+    assert row["p_value"] < 0.01 and row["kl"] < 0.01 and not row["drifted"]
+
+
+# -- the check -----------------------------------------------------------------------
+def _mixed_frames(n: int = 4000, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    reference = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": rng.lognormal(10, 1, n),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+        }
+    )
+    current = pd.DataFrame(
+        {
+            "age": rng.normal(48, 10, n),
+            "income": rng.lognormal(10, 1, n),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+        }
+    )
+    return reference, current
+
+
+def test_check_shift_has_one_outcome_per_feature_and_compact_details():
+    reference, current = _mixed_frames()
+    result = check_shift(reference, current)
+    assert not result.passed and result.name == "check_shift"
+    assert [o.subject for o in result.outcomes] == ["age", "income", "city"]
+    assert [o.passed for o in result.outcomes] == [False, True, True]
+    age = result.details["features"]["age"]
+    assert age["drifted"] is True and age["kl"] > 0.1 and age["p_value"] < 0.01
+    assert len(age["bins"]) == len(age["reference_pct"]) == len(age["current_pct"]) == 20
+    assert sum(age["reference_pct"]) == pytest.approx(100, abs=0.01)
+    assert age["top_bins"][0] == 19  # the upper tail grew most
+    assert "moved most" in result.outcomes[0].message
+    assert result.details["features"]["city"]["kind"] == "categorical"
+
+
+def test_profile_reference_and_frame_current_is_the_bundle_path():
+    reference, current = _mixed_frames()
+    saved = Profile.from_dict(json.loads(json.dumps(profile(reference).to_dict())))
+    from_profile = check_shift(saved, current)
+    from_frames = check_shift(reference, current)
+    assert from_profile.to_dict() == from_frames.to_dict()
+
+
+def test_frame_reference_and_profile_current_bins_on_the_current_profile():
+    reference, current = _mixed_frames()
+    anchor = profile(current)
+    result = check_shift(reference, anchor)
+    assert result.details["n_reference"] == len(reference)
+
+
+def test_profiles_on_different_edges_are_refused():
+    reference, current = _mixed_frames()
+    with pytest.raises(UsageError, match="edges_from=reference"):
+        check_shift(profile(reference), profile(current))
+
+
+def test_missing_new_and_retyped_columns_are_reported_not_crashed_on():
+    reference, current = _mixed_frames()
+    current = current.drop(columns=["income"]).assign(extra=1.0, age=current["age"].astype(str))
+    result = check_shift(reference, current)
+    by_subject = {o.subject: o for o in result.outcomes}
+    assert not by_subject["income"].passed and "missing" in by_subject["income"].message
+    assert not by_subject["age"].passed and "numeric in the reference" in by_subject["age"].message
+    assert result.details["new_columns"] == ["extra"]
+    report = shift_report(reference, current)
+    assert report.loc["income", "status"] == "missing_in_current"
+    assert report.loc["age", "status"] == "kind_changed" and pd.isna(report.loc["age", "drifted"])
+    assert report.loc["extra", "status"] == "new_in_current"
+
+
+def test_empty_current_fails_every_feature_without_raising():
+    reference, current = _mixed_frames()
+    result = check_shift(reference, current.iloc[:0])
+    assert not result.passed and result.observed is None
+    assert all(not o.passed and "no rows" in o.message for o in result.outcomes)
+
+
+def test_all_missing_current_column_drifts():
+    reference, current = _mixed_frames()
+    current["income"] = np.nan
+    result = check_shift(reference, current)
+    income = result.details["features"]["income"]
+    assert income["drifted"] and income["bins"][income["top_bins"][0]] == "missing"
+
+
+def test_an_unseen_level_at_one_percent_is_visible_in_other():
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({"c": rng.choice(list("abcd"), 50_000)})
+    current = pd.DataFrame({"c": np.where(rng.random(50_000) < 0.01, "zz", rng.choice(list("abcd"), 50_000))})
+    record = check_shift(reference, current).details["features"]["c"]
+    other = record["bins"].index("__other__")
+    assert record["reference_pct"][other] == 0 and 0.8 < record["current_pct"][other] < 1.2
+    assert record["p_value"] < 1e-10  # real, though far below the KL threshold
+    assert record["top_bins"][0] == other
+
+
+def test_constant_columns_compare_on_one_bin():
+    result = check_shift(pd.DataFrame({"k": [1.5] * 100}), pd.DataFrame({"k": [1.5] * 80}))
+    record = result.details["features"]["k"]
+    assert result.passed and record["kl"] == 0 and record["p_value"] == 1 and record["bins"] == ["=1.5"]
+    moved = check_shift(pd.DataFrame({"k": [1.5] * 100}), pd.DataFrame({"k": [2.5] * 80}))
+    assert not moved.passed
+
+
+def test_max_psi_alone_and_features_subset():
+    reference, current = _mixed_frames()
+    result = check_shift(reference, current, max_kl=None, max_psi=0.2, features=["age", "city"])
+    assert [o.subject for o in result.outcomes] == ["age", "city"]
+    assert result.threshold == 0.2 and not result.outcomes[0].passed
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"alpha": 0}, "alpha must be a probability"),
+        ({"alpha": 1.5}, "alpha must be a probability"),
+        ({"max_kl": -1}, "max_kl must be a number"),
+        ({"max_kl": None}, "give max_kl, max_psi or both"),
+        ({"features": ["nope"]}, "not in the reference"),
+        ({"severity": "fatal"}, "severity must be"),
+    ],
+)
+def test_bad_options_raise_a_usage_error(options, fragment):
+    reference, current = _mixed_frames(200)
+    with pytest.raises(UsageError, match=fragment):
+        check_shift(reference, current, **options)
+
+
+def test_public_check_records_its_result():
+    reference, current = _mixed_frames(500)
+    result = mc.check_shift(reference, current)
+    assert recorded_results()[-1] is result
+
+
+# -- size of what a notebook stores ----------------------------------------------------
+def test_card_and_result_json_stay_small_for_25_features():
+    rng = np.random.default_rng(0)
+    n = 200_000
+    columns = {f"numeric_{i}": rng.normal(0, 1, n) for i in range(20)}
+    columns.update({f"category_{i}": rng.choice([f"level_{j}" for j in range(20)], n) for i in range(5)})
+    reference = pd.DataFrame(columns)
+    current = reference.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    current["numeric_0"] += 0.5
+    result = check_shift(reference, current)
+    assert len(result.to_json()) < 20_000
+    card = render_html(result.to_dict())
+    assert len(card) < 20_000 and card.count("<svg") == 1  # only the mover gets a histogram
+    bundle = result_bundle(result.to_dict())
+    assert "numeric_0" in bundle["text/plain"]
