@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "params": ("mlcheck.commands.jobs", "list a notebook's parameters"),
     "report": ("mlcheck.commands.jobs", "render the HTML report of a run again"),
     "history": ("mlcheck.commands.jobs", "list the runs of a notebook, newest first"),
+    "profile": ("mlcheck.commands.data", "profile a CSV or Parquet data set into a JSON profile"),
+    "shift": ("mlcheck.commands.data", "check a current data set for drift against a reference"),
 }
 
 
