@@ -1,0 +1,172 @@
+"""``mlcheck profile`` and ``mlcheck shift``: streamed files, exit codes, messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from mlcheck.cli import main
+from mlcheck.commands.data import iter_batches, load_profile, profile_path
+from mlcheck.contracts.result import CheckResult
+from mlcheck.errors import UsageError
+from mlcheck.profile import profile
+
+
+def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "amount": rng.lognormal(3 + shift, 1, n),
+            "score": rng.normal(shift, 1, n),
+            "segment": rng.choice(["retail", "pro", "public"], n),
+            "visits": rng.integers(0, 5, n),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("data")
+    reference = _frame(30_000, 0)
+    same = _frame(30_000, 1)
+    moved = _frame(30_000, 2, shift=0.6)
+    paths = {
+        "reference": folder / "reference.parquet",
+        "same": folder / "same.csv",
+        "moved": folder / "moved.parquet",
+        "directory": folder / "parts",
+    }
+    pq.write_table(pa.Table.from_pandas(reference, preserve_index=False), paths["reference"], row_group_size=4_000)
+    same.to_csv(paths["same"], index=False)
+    moved.to_parquet(paths["moved"], row_group_size=5_000)
+    paths["directory"].mkdir()
+    for i, start in enumerate(range(0, 30_000, 10_000)):
+        reference.iloc[start : start + 10_000].to_parquet(paths["directory"] / f"part-{i}.parquet", index=True)
+    return paths
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_batches_are_bounded_and_cover_every_row(files):
+    sizes = [batch.num_rows for batch in iter_batches(files["reference"], batch_rows=1_500)]
+    assert max(sizes) <= 1_500 and sum(sizes) == 30_000 and len(sizes) >= 20
+
+
+def test_streamed_profile_is_exact_on_the_sample_edges(files):
+    whole = pd.read_parquet(files["reference"])
+    streamed = profile_path(files["reference"], sample_rows=5_000, batch_rows=3_000)
+    exact = profile(whole, edges_from=streamed)
+    assert streamed.n_rows == 30_000
+    for name in whole.columns:
+        assert streamed[name].counts == exact[name].counts, name
+    # the edges come from a 5,000-row sample: close to, not equal to, the full quantiles
+    full_edges = np.asarray(profile(whole)["score"].edges)
+    assert np.max(np.abs(np.asarray(streamed["score"].edges) - full_edges)) < 0.1
+    assert streamed["score"].edges != tuple(full_edges)
+
+
+def test_data_that_fits_the_sample_is_profiled_with_exact_edges(files):
+    whole = pd.read_parquet(files["reference"])
+    assert profile_path(files["reference"], batch_rows=2_000) == profile(pa.Table.from_pandas(whole))
+
+
+def test_a_parquet_directory_reads_like_one_file_and_skips_the_index(files):
+    from_directory = profile_path(files["directory"], batch_rows=2_500)
+    assert from_directory.n_rows == 30_000 and from_directory.features == ["amount", "score", "segment", "visits"]
+    assert from_directory["segment"].counts == profile_path(files["reference"])["segment"].counts
+
+
+def test_profile_command_writes_the_profile_atomically(files, tmp_path, capsys):
+    before = _digest(files["reference"])
+    output = tmp_path / "reference.json"
+    assert main(["profile", str(files["reference"]), "-o", str(output), "--sample-rows", "8000"]) == 0
+    printed = capsys.readouterr().out
+    assert "profiled 30,000 rows, 4 columns" in printed and "segment" in printed and "categorical" in printed
+    saved = load_profile(output)
+    assert saved.n_rows == 30_000 and saved["visits"].kind == "categorical"
+    assert [p.name for p in tmp_path.iterdir()] == ["reference.json"]  # no temporary file left
+    assert _digest(files["reference"]) == before  # the input is never modified
+
+
+def test_shift_command_passes_on_the_same_distribution(files, capsys):
+    assert main(["shift", str(files["reference"]), str(files["same"])]) == 0
+    printed = capsys.readouterr().out
+    assert "PASS check_shift: no feature drifted among 4" in printed
+
+
+def test_shift_command_fails_with_exit_1_and_writes_the_result(files, tmp_path, capsys):
+    saved = tmp_path / "reference.json"
+    assert main(["profile", str(files["reference"]), "-o", str(saved)]) == 0
+    capsys.readouterr()
+    output = tmp_path / "shift.json"
+    code = main(["shift", str(saved), str(files["moved"]), "-o", str(output), "--batch-rows", "7000"])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "FAIL check_shift" in printed and "amount" in printed and "YES" in printed
+    result = CheckResult.from_dict(json.loads(output.read_text()))
+    assert {o.subject for o in result.outcomes if not o.passed} == {"amount", "score"}
+
+
+def test_shift_command_features_and_psi_options(files, capsys):
+    code = main(["shift", str(files["reference"]), str(files["moved"]), "--feature", "segment", "--max-psi", "0.2"])
+    assert code == 0 and "segment" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["shift", "{reference}", "{missing}"], "no such file or directory"),
+        (["shift", "{reference}", "{text}"], "unknown data format; known formats: parquet"),
+        (["shift", "{reference}", "{broken}"], "cannot read"),
+        (["shift", "{bad_json}", "{reference}"], "not a readable JSON profile"),
+        (["shift", "{not_profile}", "{reference}"], "not an mlcheck profile"),
+        (["shift", "{reference}", "{reference}", "--alpha", "2"], "alpha must be a probability"),
+        (["shift", "{reference}", "{reference}", "--feature", "nope"], "features ['nope'] are not in the reference"),
+        (["profile", "{reference}", "--bins", "0"], "bins must be an integer"),
+        (["profile", "{reference}", "--batch-rows", "0"], "batch_rows must be a positive integer"),
+        (["profile", "{reference}", "-o", "{missing_folder}"], "does not exist"),
+        (["profile", "{bad_json}"], "already a profile"),
+        (["profile", "{empty_folder}"], "without Parquet files"),
+    ],
+)
+def test_bad_inputs_exit_2_with_a_clear_message(files, tmp_path, capsys, arguments, fragment):
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
+    (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "other.json").write_text('{"format": "something-else"}')
+    (tmp_path / "empty").mkdir()
+    names = {
+        "reference": files["reference"],
+        "missing": tmp_path / "absent.parquet",
+        "text": tmp_path / "notes.txt",
+        "broken": tmp_path / "broken.parquet",
+        "bad_json": tmp_path / "bad.json",
+        "not_profile": tmp_path / "other.json",
+        "missing_folder": tmp_path / "no" / "where.json",
+        "empty_folder": tmp_path / "empty",
+    }
+    code = main([a.format(**{k: str(v) for k, v in names.items()}) for a in arguments])
+    error = capsys.readouterr().err
+    assert code == 2
+    assert fragment in error and "Traceback" not in error
+    assert error.startswith(f"mlcheck {arguments[0]}: error:")
+
+
+def test_csv_whose_column_changes_type_part_way_is_a_usage_error(tmp_path, monkeypatch):
+    import mlcheck.commands.data as data
+
+    monkeypatch.setattr(data, "CSV_BLOCK_BYTES", 1 << 16)  # the file spans many blocks, as a big one does
+    path = tmp_path / "drifting.csv"
+    lines = ["x"] + [str(i) for i in range(200_000)] + ["not-a-number"]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UsageError, match="type changes part-way"):
+        profile_path(path, sample_rows=1_000)
