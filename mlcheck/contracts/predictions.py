@@ -63,7 +63,7 @@ class Prepared:
 
     @property
     def pos_label(self) -> Any:
-        return None if self.pos_index is None or self.labels is None else self.labels[self.pos_index].item()
+        return None if self.pos_index is None or self.labels is None else _plain(self.labels[self.pos_index])
 
 
 def class_subject(metric: str, label: Any) -> str:
@@ -161,8 +161,13 @@ def _codes(check: str, name: str, values: np.ndarray, labels: np.ndarray, hint: 
     return order[positions].astype(np.intp)
 
 
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds; anything else unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _show(values: np.ndarray, limit: int = 8) -> str:
-    items = [repr(v.item() if hasattr(v, "item") else v) for v in values[:limit]]
+    items = [repr(_plain(v)) for v in values[:limit]]
     return "[" + ", ".join(items) + (", …]" if len(values) > limit else "]")
 
 
@@ -275,7 +280,7 @@ def _classification(
         elif _is_text(classes) and score is not None and score.ndim == 1:
             raise UsageError(
                 f"{check}: y_true has string labels {_show(classes)}; say which class the 1-D scores are "
-                f"the probability of, e.g. pos_label={classes[1].item()!r}"
+                f"the probability of, e.g. pos_label={_plain(classes[1])!r}"
             )
     if score is not None:
         y_score = _scores(check, score, k, pos_index)
@@ -374,9 +379,12 @@ def split_predictions(
             "fix the model or drop those rows"
         )
     if _is_text(truth):
+        if pos_label is not None:
+            return prepare(check, truth, y_score=given, **options)
         raise UsageError(
             f"{check}: y_true has string labels but the predictions are numbers; pass predicted labels "
-            "(model.predict) or 2-D probabilities (model.predict_proba)"
+            "(model.predict), 2-D probabilities (model.predict_proba), or 1-D probabilities of one class "
+            f"with pos_label=, e.g. pos_label={_plain(np.unique(truth)[-1])!r}"
         )
     classes = np.unique(truth) if labels is None else _array(check, "labels", labels)
     if np.isin(given, classes).all():

@@ -1,0 +1,403 @@
+"""evaluate and check_performance: scikit-learn as the oracle, real imbalanced data, bootstrap coverage, bad inputs."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import norm
+from sklearn import metrics as skm
+
+import mlcheck as mc
+from mlcheck.cards import render_html
+from mlcheck.contracts import get_check
+from mlcheck.contracts import resampling as rs
+from mlcheck.contracts.performance import check_performance, evaluate
+from mlcheck.contracts.predictions import prepare
+from mlcheck.errors import MlcheckError, UsageError
+
+
+def _binary(n: int = 3000, rate: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < rate).astype(int)
+    scores = 1 / (1 + np.exp(-(rng.normal(size=n) + 1.5 * y - 1.0)))
+    return y, scores
+
+
+# -- known answers --------------------------------------------------------------------------
+def test_binary_metrics_match_scikit_learn() -> None:
+    y, scores = _binary()
+    labels = (scores >= 0.5).astype(int)
+    report = evaluate(y, y_score=scores)
+    m = report["metrics"]
+    assert m["accuracy"] == pytest.approx(skm.accuracy_score(y, labels), abs=1e-12)
+    assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, labels), abs=1e-12)
+    assert m["mcc"] == pytest.approx(skm.matthews_corrcoef(y, labels), abs=1e-12)
+    assert m["cohen_kappa"] == pytest.approx(skm.cohen_kappa_score(y, labels), abs=1e-12)
+    assert m["precision"] == pytest.approx(skm.precision_score(y, labels), abs=1e-12)
+    assert m["recall"] == pytest.approx(skm.recall_score(y, labels), abs=1e-12)
+    assert m["f1"] == pytest.approx(skm.f1_score(y, labels), abs=1e-12)
+    assert m["f1_macro"] == pytest.approx(skm.f1_score(y, labels, average="macro"), abs=1e-12)
+    assert m["f1_weighted"] == pytest.approx(skm.f1_score(y, labels, average="weighted"), abs=1e-12)
+    assert m["recall[class=0]"] == pytest.approx(skm.recall_score(y, labels, pos_label=0), abs=1e-12)
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
+    assert m["average_precision"] == pytest.approx(skm.average_precision_score(y, scores), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, scores), abs=1e-12)
+    assert m["brier"] == pytest.approx(skm.brier_score_loss(y, scores), abs=1e-12)
+    assert report["confusion_matrix"] == skm.confusion_matrix(y, labels).tolist()
+    assert report["per_class"]["support"] == [float((y == 0).sum()), float((y == 1).sum())]
+
+
+def test_multiclass_metrics_match_scikit_learn() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.choice(3, size=900, p=[0.6, 0.3, 0.1])
+    logits = rng.normal(size=(900, 3)) + 1.2 * np.eye(3)[y]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    m = evaluate(y, y_score=proba)["metrics"]
+    labels = proba.argmax(axis=1)
+    assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, labels), abs=1e-12)
+    assert m["mcc"] == pytest.approx(skm.matthews_corrcoef(y, labels), abs=1e-12)
+    assert m["recall"] == pytest.approx(skm.recall_score(y, labels, average="macro"), abs=1e-12)
+    assert m["precision[class=2]"] == pytest.approx(skm.precision_score(y, labels, average=None)[2], abs=1e-12)
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"), abs=1e-12)
+    assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba), abs=1e-12)
+    assert m["brier"] == pytest.approx(skm.brier_score_loss(y, proba), abs=1e-12)
+
+
+def test_regression_metrics_and_baselines_match_scikit_learn() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.gamma(2.0, 3.0, size=500)
+    pred = y + rng.normal(0, 1.0, size=500).clip(-y + 0.01)
+    report = evaluate(y, y_pred=pred, n_features=4)
+    m = report["metrics"]
+    r2 = skm.r2_score(y, pred)
+    assert report["task"] == "regression"
+    assert m["rmse"] == pytest.approx(skm.root_mean_squared_error(y, pred), abs=1e-12)
+    assert m["rmsle"] == pytest.approx(skm.root_mean_squared_log_error(y, pred), abs=1e-12)
+    assert m["mae"] == pytest.approx(skm.mean_absolute_error(y, pred), abs=1e-12)
+    assert m["mape"] == pytest.approx(skm.mean_absolute_percentage_error(y, pred), abs=1e-12)
+    assert m["adjusted_r2"] == pytest.approx(1 - (1 - r2) * 499 / (500 - 4 - 1), abs=1e-12)
+    assert report["baselines"]["mean"]["r2"] == pytest.approx(0.0, abs=1e-12)
+    assert report["baselines"]["mean"]["rmse"] == pytest.approx(np.std(y), abs=1e-12)
+    assert report["baselines"]["median"]["mae"] == pytest.approx(np.mean(np.abs(y - np.median(y))), abs=1e-12)
+
+
+def test_baselines_are_the_majority_class_and_the_prior_in_expectation() -> None:
+    y, scores = _binary(rate=0.2)
+    report = evaluate(y, y_score=scores)
+    prior = np.bincount(y) / y.size
+    majority, expected = report["baselines"]["majority"], report["baselines"]["prior"]
+    assert majority["accuracy"] == pytest.approx(prior.max())
+    assert majority["balanced_accuracy"] == pytest.approx(0.5)
+    assert majority["mcc"] == 0.0 and majority["recall"] == 0.0
+    assert expected["accuracy"] == pytest.approx((prior**2).sum())
+    assert expected["recall"] == pytest.approx(prior[1]) and expected["precision"] == pytest.approx(prior[1])
+    assert expected["balanced_accuracy"] == pytest.approx(0.5) and expected["mcc"] == pytest.approx(0.0, abs=1e-12)
+    assert expected["roc_auc"] == pytest.approx(0.5)
+    assert expected["average_precision"] == pytest.approx(prior[1])
+    assert expected["brier"] == pytest.approx(prior[1] * prior[0])
+    assert report["majority_rate"] == pytest.approx(prior.max())
+
+
+def test_sample_weight_reaches_scikit_learn() -> None:
+    y, scores = _binary(n=400)
+    weights = np.random.default_rng(3).uniform(0.5, 2.0, size=y.size)
+    m = evaluate(y, y_score=scores, sample_weight=weights)["metrics"]
+    labels = (scores >= 0.5).astype(int)
+    assert m["mcc"] == pytest.approx(skm.matthews_corrcoef(y, labels, sample_weight=weights), abs=1e-12)
+    assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, scores, sample_weight=weights), abs=1e-12)
+
+
+# -- the batch forms of the bootstrap equal scikit-learn ------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=9, max_size=9), st.integers(0, 2))
+def test_confusion_batch_equals_scikit_learn(cells: list[int], forced: int) -> None:
+    matrix = np.array(cells).reshape(3, 3)
+    matrix[forced, forced] += 1  # at least one row
+    truth, pred = np.divmod(np.repeat(np.arange(9), matrix.ravel()), 3)
+    got = {k: v[0] for k, v in rs.confusion_batch(matrix[None]).items()}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn warns about absent classes; the values still count
+        assert got["accuracy"] == pytest.approx(skm.accuracy_score(truth, pred), abs=1e-12)
+        assert got["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(truth, pred), abs=1e-12)
+        assert got["mcc"] == pytest.approx(skm.matthews_corrcoef(truth, pred), abs=1e-12)
+        kappa = skm.cohen_kappa_score(truth, pred, labels=[0, 1, 2])
+        p, r, f, _ = skm.precision_recall_fscore_support(truth, pred, labels=[0, 1, 2], zero_division=0)
+    assert (math.isnan(got["cohen_kappa"]) and math.isnan(kappa)) or got["cohen_kappa"] == pytest.approx(kappa)
+    np.testing.assert_allclose(got["precision_k"], p, atol=1e-12)
+    np.testing.assert_allclose(got["recall_k"], r, atol=1e-12)
+    np.testing.assert_allclose(got["f1_k"], f, atol=1e-12)
+    assert got["f1_weighted"] == pytest.approx(np.average(f, weights=matrix.sum(axis=1)), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=2, max_size=60))
+def test_score_batches_equal_scikit_learn(rows: list[tuple[bool, int]]) -> None:
+    truth = np.array([r[0] for r in rows])
+    if truth.all() or not truth.any():
+        truth[0] = not truth[0]
+    scores = np.array([r[1] for r in rows]) / 6.0
+    cell, n_cells, exact = rs.score_cells(scores)
+    assert exact
+    pos = np.bincount(cell[truth], minlength=n_cells)[None].astype(float)
+    neg = np.bincount(cell[~truth], minlength=n_cells)[None].astype(float)
+    assert rs.auc_batch(pos, neg)[0] == pytest.approx(skm.roc_auc_score(truth, scores), abs=1e-12)
+    assert rs.average_precision_batch(pos, neg)[0] == pytest.approx(
+        skm.average_precision_score(truth, scores), abs=1e-12
+    )
+    losses = rs.binary_score_losses(truth, scores)
+    assert losses["log_loss"].mean() == pytest.approx(skm.log_loss(truth, scores), rel=1e-9)
+    assert losses["brier"].mean() == pytest.approx(skm.brier_score_loss(truth, scores), rel=1e-9)
+
+
+def test_cell_bootstrap_has_the_law_of_the_row_bootstrap() -> None:
+    """Multinomial draws over confusion cells vs a plain loop resampling rows within classes."""
+    y, scores = _binary(n=400, rate=0.2, seed=4)
+    prepared = prepare("t", y, y_score=scores)
+    fast = rs.label_metric_draws(rs.label_draws(prepared, 4000, np.random.default_rng(0)), "recall", prepared)
+    rng = np.random.default_rng(1)
+    rows = [np.flatnonzero(y == k) for k in (0, 1)]
+    naive = []
+    for _ in range(1500):
+        idx = np.concatenate([rng.choice(r, size=r.size) for r in rows])
+        naive.append(skm.recall_score(y[idx], prepared.pred_codes[idx]))
+    assert np.mean(fast) == pytest.approx(np.mean(naive), abs=0.004)
+    assert np.std(fast) == pytest.approx(np.std(naive), rel=0.08)
+
+
+def test_binned_score_bootstrap_agrees_with_row_bootstrap() -> None:
+    y, scores = _binary(n=5000, rate=0.1, seed=5)  # 5000 distinct scores: the binned path
+    prepared = prepare("t", y, y_score=scores)
+    points = evaluate(y, y_score=scores)["metrics"]
+    names = ["roc_auc", "average_precision", "log_loss"]
+    binned = rs.bootstrap(prepared, points, names, n_resamples=2000, rng=np.random.default_rng(0), n_features=None)
+    exact = rs.row_score_draws(prepared, names, 1000, np.random.default_rng(1))
+    for name in names:
+        assert np.std(binned[name]) == pytest.approx(np.std(exact[name]), rel=0.12), name
+        assert np.median(binned[name]) == pytest.approx(points[name], abs=np.std(exact[name]) / 3), name
+
+
+# -- the "98% accuracy, 0 recall" model on real data -------------------------------------------------
+def _rare_malignant() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's bundled breast-cancer data, malignant tumours subsampled to 2% (7 of 364 rows)."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, target = load_breast_cancer(return_X_y=True)
+    malignant = (target == 0).astype(int)  # in this data set 0 is malignant
+    rng = np.random.default_rng(0)
+    keep = np.concatenate([np.flatnonzero(malignant == 0), rng.choice(np.flatnonzero(malignant == 1), 7, replace=False)])
+    return X[keep], malignant[keep]
+
+
+def test_high_accuracy_zero_recall_model_fails_beat_baseline() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _rare_malignant()
+    lazy = make_pipeline(StandardScaler(), LogisticRegression(C=1e-4))  # regularized into the majority class
+    proba = cross_val_predict(lazy, X, y, cv=5, method="predict_proba")
+    assert skm.accuracy_score(y, proba.argmax(axis=1)) > 0.98 and skm.recall_score(y, proba.argmax(axis=1)) == 0
+    result = mc.check_performance(y, proba, min={"accuracy": 0.95}, beat_baseline=True)
+    outcome = {o.subject: o for o in result.outcomes}
+    assert not result.passed
+    assert outcome["accuracy"].passed
+    assert not outcome["beat_baseline[balanced_accuracy]"].passed and not outcome["beat_baseline[mcc]"].passed
+    assert any("majority-class rate" in w for w in result.details["warnings"])
+
+    careful = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced"))
+    proba = cross_val_predict(careful, X, y, cv=5, method="predict_proba")
+    assert mc.check_performance(y, proba, min={"recall": 0.5}, beat_baseline=True).passed
+
+
+# -- the bootstrap interval covers the truth at its nominal rate ----------------------------------------------
+def _interval(y, predictions, subject: str, seed: int) -> tuple[float, float]:
+    """The interval check_performance(confidence=0.9, n_resamples=500) reports, without the card around it."""
+    prepared = prepare("t", y, **predictions)
+    points = {"roc_auc": skm.roc_auc_score(y, predictions["y_score"])} if "y_score" in predictions else {}
+    draws = rs.bootstrap(prepared, points, [subject], n_resamples=500, rng=np.random.default_rng(seed), n_features=None)
+    return rs.interval(draws[subject], 0.9)
+
+
+def test_recall_interval_covers_the_true_recall_at_about_the_nominal_rate() -> None:
+    rng = np.random.default_rng(6)
+    true_recall, trials, covered = 0.7, 400, 0
+    y = np.r_[np.zeros(300, int), np.ones(150, int)]
+    for trial in range(trials):
+        pred = np.where(y == 1, rng.random(450) < true_recall, rng.random(450) < 0.2).astype(int)
+        low, high = _interval(y, {"y_pred": pred}, "recall", trial)
+        covered += low <= true_recall <= high
+    assert 0.86 <= covered / trials <= 0.94
+    result = check_performance(y, pred, min={"recall": 0.0}, confidence=0.9, n_resamples=500, random_state=trial)
+    assert result.details["intervals"]["recall"] == [low, high]
+
+
+def test_auc_interval_covers_the_true_auc_at_about_the_nominal_rate() -> None:
+    rng = np.random.default_rng(7)
+    shift, trials, covered = 1.0, 300, 0
+    true_auc = norm.cdf(shift / math.sqrt(2))
+    y = np.r_[np.zeros(400, int), np.ones(200, int)]
+    for trial in range(trials):
+        scores = 1 / (1 + np.exp(-(rng.normal(size=600) + shift * y)))  # 600 distinct scores: binned cells
+        low, high = _interval(y, {"y_score": scores}, "roc_auc", trial)
+        covered += low <= true_auc <= high
+    assert 0.85 <= covered / trials <= 0.95
+    result = check_performance(y, scores, min={"roc_auc": 0.0}, confidence=0.9, n_resamples=500, random_state=trial)
+    assert result.details["intervals"]["roc_auc"] == pytest.approx([low, high], abs=1e-12)
+
+
+def test_regression_bootstrap_matches_a_plain_row_loop() -> None:
+    rng = np.random.default_rng(8)
+    y = rng.normal(size=300)
+    pred = y + rng.normal(0, 0.5, size=300)
+    fast = rs.regression_draws(y, pred, 3000, np.random.default_rng(0), None)["rmse"]
+    naive = [skm.root_mean_squared_error(y[i], pred[i]) for i in (rng.integers(0, 300, 300) for _ in range(1500))]
+    assert np.mean(fast) == pytest.approx(np.mean(naive), abs=0.003)
+    assert np.std(fast) == pytest.approx(np.std(naive), rel=0.08)
+
+
+# -- the check ----------------------------------------------------------------------------------
+def test_confidence_holds_the_bound_not_the_point() -> None:
+    y, scores = _binary(n=300, rate=0.3, seed=9)
+    point = evaluate(y, y_score=scores)["metrics"]["recall"]
+    bound = point - 0.01
+    assert check_performance(y, scores, min={"recall": bound}).passed
+    noisy = check_performance(y, scores, min={"recall": bound}, confidence=0.95)
+    assert not noisy.passed
+    low, high = noisy.details["intervals"]["recall"]
+    assert low < point < high and noisy.outcomes[0].observed == low
+    upper = check_performance(y, scores, max={"log_loss": 10.0}, confidence=0.95).outcomes[0]
+    assert upper.observed == check_performance(y, scores, max={"log_loss": 10.0}, confidence=0.95).details[
+        "intervals"]["log_loss"][1]
+
+
+def test_same_seed_same_interval_and_seed_matters() -> None:
+    y, scores = _binary(n=500, seed=10)
+    first = check_performance(y, scores, min={"mcc": 0.0}, confidence=0.9, random_state=3)
+    again = check_performance(y, scores, min={"mcc": 0.0}, confidence=0.9, random_state=3)
+    other = check_performance(y, scores, min={"mcc": 0.0}, confidence=0.9, random_state=4)
+    assert first.details["intervals"] == again.details["intervals"] != other.details["intervals"]
+
+
+def test_outcomes_are_named_for_the_pytest_plugin() -> None:
+    y, scores = _binary()
+    result = mc.check_performance(
+        y, scores, min={"balanced_accuracy": 0.5, "recall": 0.99}, per_class=True, beat_baseline=True
+    )
+    subjects = [o.subject for o in result.outcomes]
+    assert subjects == ["balanced_accuracy", "recall[class=0]", "recall[class=1]",
+                        "beat_baseline[balanced_accuracy]", "beat_baseline[mcc]"]  # fmt: skip
+    assert not result.passed and "recall[class=1]" in result.message
+    single = check_performance(y, scores, min={"recall[class=0]": 0.5})
+    assert [o.subject for o in single.outcomes] == ["recall[class=0]"]
+
+
+def test_demo_call_with_1d_and_2d_probabilities_agrees() -> None:
+    y, scores = _binary(n=2000)
+    options = dict(min={"balanced_accuracy": 0.7, "recall": 0.6}, beat_baseline=True, confidence=0.95)
+    one = mc.check_performance(y, scores, **options)
+    two = mc.check_performance(y, np.column_stack([1 - scores, scores]), **options)
+    assert [(o.subject, o.passed) for o in one.outcomes] == [(o.subject, o.passed) for o in two.outcomes]
+    assert one.details["metrics"] == pytest.approx(two.details["metrics"])
+    assert one in mc.recorded_results()
+
+
+def test_threshold_curve_supports_a_live_slider() -> None:
+    y, scores = _binary(n=20_000)
+    result = check_performance(y, scores, min={"recall": 0.1}, confidence=0.95)
+    curve = result.details["threshold_curve"]
+    assert len(curve["thresholds"]) <= 101 and curve["thresholds"] == sorted(curve["thresholds"])
+    at = curve["thresholds"].index(0.5)
+    (tn, fp), (fn, tp) = result.details["confusion_matrix"]
+    assert (curve["tn"][at], curve["fp"][at], curve["fn"][at], curve["tp"][at]) == (tn, fp, fn, tp)
+    for i, t in enumerate(curve["thresholds"][::10]):
+        j = curve["thresholds"].index(t)
+        assert curve["tp"][j] == np.sum((scores >= t) & (y == 1)) and curve["fp"][j] == np.sum((scores >= t) & (y == 0))
+    assert result.details["threshold"] == 0.5
+    assert set(result.details["baselines"]) == {"majority", "prior"}
+    assert len(result.to_json()) < 20_000
+
+
+def test_many_classes_stay_small_and_the_card_renders() -> None:
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 40, size=4000)
+    pred = np.where(rng.random(4000) < 0.6, y, rng.integers(0, 40, size=4000))
+    result = check_performance(y, pred, min={"recall[class=3]": 0.1}, beat_baseline=True)
+    assert len(result.to_json()) < 20_000 and "recall[class=3]" in result.details["metrics"]
+    card = render_html(result.to_dict())
+    assert len(card) < 20_000 and "majority baseline" in card
+    y2, scores = _binary(n=1000, rate=0.01, seed=12)
+    small = render_html(check_performance(y2, scores * 0.4, beat_baseline=True, confidence=0.9).to_dict())
+    assert "confusion matrix" in small and "majority-class rate" in small and "interval" in small
+
+
+def test_string_labels_work_when_consistent() -> None:
+    y = np.array(["no"] * 80 + ["yes"] * 20, dtype=object)
+    pred = np.array(["no"] * 75 + ["yes"] * 5 + ["yes"] * 15 + ["no"] * 5, dtype=object)
+    result = check_performance(y, pred, min={"recall": 0.7})
+    assert result.details["pos_label"] == "yes" and result.outcomes[0].observed == pytest.approx(0.75)
+    proba = np.column_stack([pred == "no", pred == "yes"]).astype(float)
+    assert check_performance(y, proba, min={"recall": 0.7}).outcomes[0].observed == pytest.approx(0.75)
+    assert check_performance(y, proba[:, 1], min={"recall": 0.7}, pos_label="yes").passed
+
+
+def test_registered_and_public() -> None:
+    assert get_check("check_performance") is check_performance
+    assert mc.evaluate is evaluate
+
+
+# -- bad inputs ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("y_true", "predictions", "kwargs", "needle"),
+    [
+        ([0, 1, 0, 1], [0, 1, 0], {}, "4 rows but the predictions have 3"),
+        ([1, 1, 1, 1], [0, 1, 0, 1], {}, "single class"),
+        ([0, 1, 0, 1], [0.1, float("nan"), 0.3, 0.9], {}, "NaN"),
+        ([0, 1, 0, 1], [0.1, 1.7, -0.3, 0.9], {}, "probabilities in [0, 1]"),
+        (["a", "b", "a", "b"], [0, 1, 0, 1], {}, "string labels but the predictions are numbers"),
+        (["a", "b", "a", "b"], ["a", "c", "a", "b"], {}, "not among the classes"),
+        (["a", "b", "a", "b"], [0.9, 0.2, 0.1, 0.8], {}, "pos_label="),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recal": 0.5}}, "known metrics for binary: accuracy, balanced_accuracy"),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"roc_auc": 0.5}}, "needs scores"),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall[class=7]": 0.5}}, "names no class"),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {}, "nothing to check"),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall": "high"}}, "finite number"),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall": 0.5}, "confidence": 95}, "confidence must be"),
+        ([0, 1, 0, 2], [[0.5, 0.5, 0.0]] * 3 + [[0.2, 0.2, 0.2]], {"min": {"recall": 0.5}}, "sum to 1"),
+        ([0, 1, 0, 2], [[0.5, 0.5]] * 4, {"min": {"recall": 0.5}}, "2 columns but there are 3 classes"),
+        ([0, 1, None, 1], [0, 1, 0, 1], {}, "missing value"),
+        ([1.5, -2.0, 3.1, 0.4], [1.0, 1.0, 3.0, 0.5], {"max": {"rmsle": 1.0}}, "negative values"),
+        ([1.5, 2.0, 3.1, 0.4], [1.0, 1.0, 3.0, 0.5], {"min": {"adjusted_r2": 0.1}}, "n_features"),
+        ([1.5, 2.0, 3.1, 0.4], [1.0, 1.0, 3.0, 0.5], {"min": {"recall": 0.1}}, "known metrics for regression"),
+    ],
+)
+def test_bad_inputs_raise_a_clear_usage_error(y_true, predictions, kwargs, needle) -> None:
+    if needle != "nothing to check" and "min" not in kwargs and "max" not in kwargs:
+        kwargs = {"min": {"recall": 0.5}, **kwargs}
+    with pytest.raises(UsageError) as caught:
+        check_performance(y_true, predictions, **kwargs)
+    assert isinstance(caught.value, MlcheckError) and caught.value.args[0].startswith("check_performance: ")
+    if needle is not None:
+        assert needle in str(caught.value)
+
+
+def test_sample_weight_with_confidence_is_refused_and_evaluate_validates() -> None:
+    y, scores = _binary(n=200)
+    with pytest.raises(UsageError, match="sample_weight"):
+        check_performance(y, scores, min={"recall": 0.1}, confidence=0.9, sample_weight=np.ones(200))
+    with pytest.raises(UsageError, match="pass y_pred"):
+        evaluate(y)
+    with pytest.raises(UsageError, match="threshold must be"):
+        evaluate(y, y_score=scores, threshold=2)
+
+
+def test_json_round_trip_has_no_nan() -> None:
+    y, scores = _binary(n=300)
+    payload = json.loads(check_performance(y, scores, min={"f1": 0.1}, confidence=0.9).to_json())
+    assert payload["outcomes"][0]["subject"] == "f1"
