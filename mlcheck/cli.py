@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "history": ("mlcheck.commands.jobs", "list the runs of a notebook, newest first"),
     "profile": ("mlcheck.commands.data", "profile a CSV or Parquet data set into a JSON profile"),
     "shift": ("mlcheck.commands.data", "check a current data set for drift against a reference"),
+    "parity": ("mlcheck.commands.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
 }
 
 

@@ -1,11 +1,19 @@
-"""Operational contracts: coverage (and, with the bundle, latency and repeatability)."""
+"""Operational contracts: coverage, latency and repeatability.
+
+``check_coverage`` reads the fraction of rows that got a real prediction (from
+values, or from a ``ScoreResult``'s ``n_rows``/``n_scored``);
+``check_latency`` times the model per row and per batch; ``check_repeatable``
+trains twice with the same seed and compares the predictions.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from mlcheck.cards import html_table, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
@@ -91,3 +99,176 @@ def check_coverage(values: Any, *, min: float = 0.99, severity: str = "error") -
         message=message,
         outcomes=(Outcome("coverage", passed, coverage, float(min), "" if passed else message),),
     )
+
+
+def _rows(X: Any, positions: Any) -> Any:
+    return X.iloc[positions] if hasattr(X, "iloc") else np.asarray(X)[positions]
+
+
+@register_check("check_latency")
+def check_latency(
+    model: Any,
+    X: Any,
+    *,
+    p95_ms: float,
+    batch_p95_ms: float | None = None,
+    n_single: int = 100,
+    repeats: int = 5,
+    seed: int = 0,
+    severity: str = "error",
+) -> CheckResult:
+    """Check how long the model takes to score one row, and a batch.
+
+    Scores ``n_single`` rows of ``X`` (drawn with ``seed``) one at a time and
+    reports the p50 and p95 latency per row; scores all of ``X`` ``repeats``
+    times and reports the p95 per batch and the rows per second.
+
+    Parameters
+    ----------
+    model : fitted estimator
+    X : pandas.DataFrame or array
+        Representative rows.
+    p95_ms : float
+        The largest acceptable 95th-percentile latency of one row, in milliseconds.
+    batch_p95_ms : float, optional
+        The largest acceptable 95th-percentile time to score all of ``X``.
+    n_single, repeats, seed : int
+        How many single rows to time, how often to time the batch, and the draw's seed.
+    severity : {"error", "warning"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from mlcheck.contracts.operations import check_latency
+    >>> X = np.arange(20.0).reshape(-1, 1)
+    >>> check_latency(LinearRegression().fit(X, X[:, 0]), X, p95_ms=10_000).passed
+    True
+    """
+    if not hasattr(model, "predict"):
+        raise UsageError(f"check_latency expects a fitted model with .predict, got {type(model).__name__}")
+    if not float(p95_ms) > 0 or (batch_p95_ms is not None and not float(batch_p95_ms) > 0):
+        raise UsageError(f"check_latency: thresholds must be positive milliseconds, got {p95_ms!r}, {batch_p95_ms!r}")
+    n_rows = len(X)
+    if n_rows == 0 or n_single < 1 or repeats < 1:
+        raise UsageError("check_latency needs at least one row in X, n_single >= 1 and repeats >= 1")
+    rng = np.random.default_rng(seed)
+    positions = rng.choice(n_rows, size=min(int(n_single), n_rows), replace=False).tolist()
+    model.predict(_rows(X, positions[:1]))  # warm-up: first calls pay for lazy imports and caches
+    single_ms = []
+    for position in positions:
+        row = _rows(X, [position])
+        started = time.perf_counter()
+        model.predict(row)
+        single_ms.append((time.perf_counter() - started) * 1000.0)
+    batch_ms = []
+    for _ in range(int(repeats)):
+        started = time.perf_counter()
+        model.predict(X)
+        batch_ms.append((time.perf_counter() - started) * 1000.0)
+    row_p50, row_p95 = (float(v) for v in np.percentile(single_ms, [50, 95]))
+    batch_p95 = float(np.percentile(batch_ms, 95))
+    rows_per_second = n_rows / (float(np.median(batch_ms)) / 1000.0) if np.median(batch_ms) > 0 else None
+    outcomes = [
+        Outcome("row_p50", True, row_p50, None, "median latency of one row, ms"),
+        Outcome("row_p95", row_p95 <= float(p95_ms), row_p95, float(p95_ms),
+                "" if row_p95 <= float(p95_ms) else f"one row takes {row_p95:.3g} ms at p95"),
+    ]
+    if batch_p95_ms is not None:
+        ok = batch_p95 <= float(batch_p95_ms)
+        outcomes.append(
+            Outcome("batch_p95", ok, batch_p95, float(batch_p95_ms),
+                    "" if ok else f"a batch of {n_rows} rows takes {batch_p95:.3g} ms at p95")
+        )
+    failed = [outcome for outcome in outcomes if not outcome.passed]
+    return CheckResult(
+        "check_latency",
+        passed=not failed,
+        severity=severity,  # type: ignore[arg-type]
+        observed=row_p95,
+        threshold=float(p95_ms),
+        details={
+            "row_ms": {"p50": row_p50, "p95": row_p95, "max": float(max(single_ms)), "n": len(single_ms)},
+            "batch_ms": {"p95": batch_p95, "median": float(np.median(batch_ms)), "n_rows": n_rows},
+            "rows_per_second": rows_per_second,
+        },
+        message=(
+            f"one row p50 {row_p50:.3g} ms, p95 {row_p95:.3g} ms; batch of {n_rows} rows p95 {batch_p95:.3g} ms"
+            + ("" if not failed else " (too slow)")
+        ),
+        outcomes=tuple(outcomes),
+    )
+
+
+@register_check("check_repeatable")
+def check_repeatable(
+    train_fn: Callable[[int], Any],
+    X: Any,
+    *,
+    seed: int,
+    rtol: float = 1e-9,
+    severity: str = "error",
+) -> CheckResult:
+    """Check that training twice with the same seed gives the same predictions.
+
+    ``train_fn(seed)`` must return a fitted model; it is called twice with
+    ``seed`` and both models score ``X``. Labels must match exactly and scores
+    within ``rtol``. A training routine that draws from the global random
+    generator, or from an unseeded source, fails.
+
+    Parameters
+    ----------
+    train_fn : callable
+        ``train_fn(seed) -> fitted model``.
+    X : pandas.DataFrame or array
+        Rows to compare the two models on.
+    seed : int
+    rtol : float, default 1e-9
+    severity : {"error", "warning"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from mlcheck.contracts.operations import check_repeatable
+    >>> X = np.random.default_rng(0).normal(size=(60, 3)); y = X[:, 0] > 0
+    >>> train = lambda seed: RandomForestClassifier(n_estimators=5, random_state=seed).fit(X, y)
+    >>> check_repeatable(train, X, seed=1).passed
+    True
+    """
+    from mlcheck.contracts.parity import compare_outputs, model_outputs
+
+    if not callable(train_fn):
+        raise UsageError(f"check_repeatable expects train_fn(seed) -> fitted model, got {type(train_fn).__name__}")
+    first, second = train_fn(seed), train_fn(seed)
+    for model in (first, second):
+        if not hasattr(model, "predict"):
+            raise UsageError(f"check_repeatable: train_fn returned {type(model).__name__}, not a fitted model")
+    expected, observed = model_outputs(first, X), model_outputs(second, X)
+    n_differ, cells = compare_outputs(expected, observed, rtol=rtol)
+    n_rows = len(expected)
+    passed = n_differ == 0
+    message = (
+        f"two trainings with seed {seed} agree on all {n_rows} rows"
+        if passed
+        else f"two trainings with seed {seed} disagree on {n_differ} of {n_rows} rows: "
+        "some randomness is not seeded (global RNG, unseeded estimator, thread races)"
+    )
+    return CheckResult(
+        "check_repeatable",
+        passed=passed,
+        severity=severity,  # type: ignore[arg-type]
+        observed=n_differ,
+        threshold=0,
+        details={"n_rows": n_rows, "seed": seed, "rtol": rtol, "differing_rows": cells},
+        message=message,
+        outcomes=(Outcome("predictions", passed, n_differ, 0, "" if passed else message),),
+    )
+
+
+def _operations_card(result: Mapping[str, Any]) -> str:
+    rows = (result.get("details") or {}).get("differing_rows") or []
+    return html_table(list(rows), max_rows=10)
+
+
+register_card("check_repeatable", _operations_card)
