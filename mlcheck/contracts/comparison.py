@@ -19,7 +19,7 @@ import numpy as np
 from mlcheck.cards import format_value, html_table, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
-from mlcheck.contracts.performance import _evaluate_prepared, _options, _rng, _threshold
+from mlcheck.contracts.performance import _options, _rng, _threshold, point_metric
 from mlcheck.contracts.predictions import (
     LABEL_METRICS,
     LOWER_IS_BETTER,
@@ -166,9 +166,9 @@ def check_improvement(
     _metric(check, metric, new.task)
     if metric in SCORE_METRICS and (new.y_score is None or old.y_score is None):
         raise UsageError(f"{check}: {metric} needs probabilities from both models; pass predict_proba output for both")
-    new_report, old_report = _evaluate_prepared(new, None), _evaluate_prepared(old, None)
-    if metric not in new_report["metrics"] or new_report["metrics"][metric] is None:
-        reason = "; ".join(new_report["notes"]) or "the metric names no class of this problem"
+    new_value, old_value = point_metric(new, metric), point_metric(old, metric)
+    if new_value is None or old_value is None:
+        reason = "the metric names no class of this problem" if "[class=" in metric else "rmsle needs values >= 0"
         raise UsageError(f"{check}: {metric!r} cannot be computed here: {reason}")
     rng = _rng(check, random_state)
     if new.task != "regression" and metric not in SCORE_METRICS:
@@ -176,7 +176,6 @@ def check_improvement(
     else:
         new_draws, old_draws = _paired_row_draws(new, old, metric, n_resamples, int(rng.integers(2**63)))
     sign = -1.0 if SUBJECT.match(metric).group("metric") in LOWER_IS_BETTER else 1.0  # type: ignore[union-attr]
-    new_value, old_value = float(new_report["metrics"][metric]), float(old_report["metrics"][metric])
     lead = sign * (new_value - old_value)
     leads = sign * (new_draws - old_draws)
     finite = leads[np.isfinite(leads)]

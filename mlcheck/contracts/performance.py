@@ -232,6 +232,23 @@ def _evaluate_prepared(prepared: Prepared, n_features: int | None) -> dict[str, 
     return _regression(prepared, n_features) if prepared.task == "regression" else _classification(prepared)
 
 
+def point_metric(prepared: Prepared, metric: str) -> float | None:
+    """One metric of the model alone (no baselines), for comparisons that need only it."""
+    from sklearn.metrics import confusion_matrix
+
+    if prepared.task == "regression":
+        return _regression_metrics(prepared.y_true, prepared.y_pred, prepared.sample_weight, None, [])[metric]
+    assert prepared.true_codes is not None
+    if metric in SCORE_METRICS:
+        assert prepared.y_score is not None
+        return _score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, [])[metric]
+    matrix = confusion_matrix(
+        prepared.true_codes, prepared.pred_codes, labels=np.arange(prepared.n_classes),
+        sample_weight=prepared.sample_weight,
+    )  # fmt: skip
+    return _from_matrix(matrix, prepared).get(metric)
+
+
 def evaluate(
     y_true: Any,
     *,
