@@ -246,9 +246,10 @@ class JobManager(LoggingConfigurable):
             base.update(
                 state="cancelling" if job.cancel_requested else "running",
                 progress={
+                    "state": progress.get("state", "starting"),
                     "cell": progress.get("cell"),
                     "n_cells": progress.get("n_cells"),
-                    "elapsed": progress.get("elapsed", time.time() - job.started),
+                    "elapsed": round(time.time() - job.started, 1),  # status.json only changes per cell
                 },
             )
             return base
@@ -299,6 +300,7 @@ class JobManager(LoggingConfigurable):
             "results": [result.to_dict() for result in run.results],
             "values": _jsonable(run.values),
             "failed_cell": _jsonable(run.failed_cell),
+            "message": run.message,
             "started": _jsonable(run.started),
             "ended": _jsonable(run.ended),
             "duration": _jsonable(run.duration),

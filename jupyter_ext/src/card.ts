@@ -125,6 +125,16 @@ export interface IFeatureBins {
 const numbers = (value: unknown): number[] | null =>
   Array.isArray(value) && value.every(v => typeof v === 'number') ? (value as number[]) : null;
 
+/** One side's per-bin shares of a feature, as fractions (details may give percents). */
+function shares(info: Record<string, unknown>, side: 'reference' | 'current'): number[] | null {
+  const direct = numbers(info[side]);
+  if (direct) {
+    return direct;
+  }
+  const percent = numbers(info[`${side}_pct`]);
+  return percent ? percent.map(v => v / 100) : null;
+}
+
 /** Per-feature bins from a shift result's details, the most shifted first. */
 export function featureBins(details: Record<string, any>): IFeatureBins[] {
   const raw = details.features ?? details.per_feature ?? {};
@@ -137,8 +147,8 @@ export function featureBins(details: Record<string, any>): IFeatureBins[] {
       continue;
     }
     const labels = info.bins ?? info.labels ?? info.bin_labels;
-    const reference = numbers(info.reference ?? info.reference_share ?? info.reference_shares);
-    const current = numbers(info.current ?? info.current_share ?? info.current_shares);
+    const reference = shares(info, 'reference');
+    const current = shares(info, 'current');
     if (!Array.isArray(labels) || !reference || !current) {
       continue;
     }

@@ -277,15 +277,15 @@ export class MlcheckPanel extends Widget {
   private showProgress(job: IRun): void {
     const progress = job.progress ?? { cell: null, n_cells: null, elapsed: null };
     const box = el('div', 'mlcheck-status mlcheck-status-running');
-    const cell = progress.cell ?? 0;
+    const cell = progress.cell ?? 0; // cells started so far, counting from 1
     const total = progress.n_cells ?? 0;
-    const label =
-      total > 0 ? `${job.state === 'cancelling' ? 'Cancelling' : 'Running'}: cell ${cell + 1} of ${total}` : 'Starting the kernel…';
-    const elapsed = progress.elapsed !== null && progress.elapsed !== undefined ? ` · ${progress.elapsed.toFixed(1)} s` : '';
+    const verb = job.state === 'cancelling' ? 'Cancelling' : 'Running';
+    const label = total > 0 && cell > 0 ? `${verb}: cell ${cell} of ${total}` : `${verb}: starting the kernel…`;
+    const elapsed = typeof progress.elapsed === 'number' ? ` · ${progress.elapsed.toFixed(1)} s` : '';
     box.appendChild(el('div', 'mlcheck-status-line', label + elapsed));
     const bar = el('progress', 'mlcheck-progress');
     bar.max = Math.max(total, 1);
-    bar.value = total ? cell : 0;
+    bar.value = total ? Math.max(cell - 1, 0) : 0;
     box.appendChild(bar);
     box.appendChild(el('div', 'mlcheck-muted', `run ${job.run_id}`));
     this.statusBox.replaceChildren(box);
