@@ -173,6 +173,12 @@ class CheckResult:
 
         return result_bundle(self.to_dict())
 
+    def explore(self) -> Any:
+        """An interactive ipywidgets view of a shift or performance result (see :mod:`mlcheck.explore`)."""
+        from mlcheck.explore import explore
+
+        return explore(self)
+
     def _ipython_display_(self) -> None:
         # A check called as the last line of a cell has already shown its card.
         from mlcheck import notebook
