@@ -71,7 +71,10 @@ def naive_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
         "balanced_accuracy": skm.balanced_accuracy_score(y, labels),
         "mcc": skm.matthews_corrcoef(y, labels),
         "cohen_kappa": skm.cohen_kappa_score(y, labels),
-        "precision": precision, "recall": recall, "f1": f1, "support": support,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "support": support,
         "f1_macro": skm.f1_score(y, labels, average="macro"),
         "f1_weighted": skm.f1_score(y, labels, average="weighted"),
         "confusion_matrix": skm.confusion_matrix(y, labels),
@@ -79,7 +82,7 @@ def naive_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
         "average_precision": skm.average_precision_score(y, scores),
         "log_loss": skm.log_loss(y, scores),
         "brier": skm.brier_score_loss(y, scores),
-    }  # fmt: skip
+    }
 
 
 def naive_bootstrap(y: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int) -> dict[str, np.ndarray]:
@@ -101,17 +104,24 @@ def naive_bootstrap(y: np.ndarray, scores: np.ndarray, n_resamples: int, seed: i
 
 
 # -- mlcheck -------------------------------------------------------------------------------------
-def mlcheck_bootstrap(y: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int) -> dict[str, np.ndarray]:
+def mlcheck_bootstrap(
+    y: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int
+) -> dict[str, np.ndarray]:
+    from sklearn.metrics import roc_auc_score
+
     from mlcheck.contracts import resampling as rs
     from mlcheck.contracts.predictions import prepare
-    from sklearn.metrics import roc_auc_score
 
     prepared = prepare("bench", y, y_score=scores)
     points = {"roc_auc": roc_auc_score(y, scores)}
     return rs.bootstrap(
-        prepared, points, ["balanced_accuracy", "recall", "mcc", "roc_auc"],
-        n_resamples=n_resamples, rng=np.random.default_rng(seed), n_features=None,
-    )  # fmt: skip
+        prepared,
+        points,
+        ["balanced_accuracy", "recall", "mcc", "roc_auc"],
+        n_resamples=n_resamples,
+        rng=np.random.default_rng(seed),
+        n_features=None,
+    )
 
 
 def run(n_rows: int, n_resamples: int, naive_resamples: int, repeats: int) -> dict[str, Any]:
@@ -132,30 +142,40 @@ def run(n_rows: int, n_resamples: int, naive_resamples: int, repeats: int) -> di
 
     def end_to_end() -> Any:
         mc.evaluate(y, y_score=scores)
-        return check_performance(y, scores, min=BOUNDS, beat_baseline=True, confidence=0.95, n_resamples=n_resamples)
+        return check_performance(
+            y, scores, min=BOUNDS, beat_baseline=True, confidence=0.95, n_resamples=n_resamples
+        )
 
     end_s, result = median_time(end_to_end, repeats)
     intervals = {}
     for name in fast:
         ours, theirs = rs.interval(fast[name], 0.95), rs.interval(slow[name], 0.95)
         intervals[name] = {
-            "mlcheck": [round(v, 5) for v in ours], "naive": [round(v, 5) for v in theirs],
-            "max_abs_diff": max(abs(a - b) for a, b in zip(ours, theirs)),
+            "mlcheck": [round(v, 5) for v in ours],
+            "naive": [round(v, 5) for v in theirs],
+            "max_abs_diff": max(abs(a - b) for a, b in zip(ours, theirs, strict=True)),
             "same_to_3_decimals": [round(v, 3) for v in ours] == [round(v, 3) for v in theirs],
-        }  # fmt: skip
+        }
     per_resample_naive = naive_s / naive_resamples
     return {
-        "rows": n_rows, "resamples": n_resamples, "naive_resamples": naive_resamples, "repeats": repeats,
-        "evaluate_s": evaluate_s, "naive_metrics_s": naive_metrics_s,
-        "bootstrap_s": fast_s, "bootstrap_same_resamples_s": fast_same_s, "naive_bootstrap_s": naive_s,
+        "rows": n_rows,
+        "resamples": n_resamples,
+        "naive_resamples": naive_resamples,
+        "repeats": repeats,
+        "evaluate_s": evaluate_s,
+        "naive_metrics_s": naive_metrics_s,
+        "bootstrap_s": fast_s,
+        "bootstrap_same_resamples_s": fast_same_s,
+        "naive_bootstrap_s": naive_s,
         "naive_per_resample_s": per_resample_naive,
         "speedup_per_resample": per_resample_naive / (fast_s / n_resamples),
         "speedup_same_resamples": naive_s / fast_same_s,
         "end_to_end_s": end_s,
         "naive_end_to_end_estimate_s": naive_metrics_s + per_resample_naive * n_resamples,
-        "intervals": intervals, "check_passed": result.passed,
+        "intervals": intervals,
+        "check_passed": result.passed,
         "machine": {"python": platform.python_version(), "processor": platform.machine()},
-    }  # fmt: skip
+    }
 
 
 def table(r: dict[str, Any]) -> str:
@@ -180,7 +200,8 @@ def table(r: dict[str, Any]) -> str:
     ]
     for name, i in r["intervals"].items():
         lines.append(
-            f"| {name} | [{i['mlcheck'][0]:.4f}, {i['mlcheck'][1]:.4f}] | [{i['naive'][0]:.4f}, {i['naive'][1]:.4f}] "
+            f"| {name} | [{i['mlcheck'][0]:.4f}, {i['mlcheck'][1]:.4f}] "
+            f"| [{i['naive'][0]:.4f}, {i['naive'][1]:.4f}] "
             f"| {i['max_abs_diff']:.5f} | {'yes' if i['same_to_3_decimals'] else 'no'} |"
         )
     return "\n".join(lines)

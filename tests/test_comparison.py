@@ -59,7 +59,9 @@ def test_paired_label_draws_follow_a_plain_paired_row_loop() -> None:
     naive = []
     for _ in range(800):
         idx = np.concatenate([rng.choice(r, size=r.size) for r in rows])
-        naive.append(skm.balanced_accuracy_score(y[idx], first[idx]) - skm.balanced_accuracy_score(y[idx], second[idx]))
+        naive.append(
+            skm.balanced_accuracy_score(y[idx], first[idx]) - skm.balanced_accuracy_score(y[idx], second[idx])
+        )
     assert np.mean(a - b) == pytest.approx(np.mean(naive), abs=0.003)
     assert np.std(a - b) == pytest.approx(np.std(naive), rel=0.1)
     unpaired = np.std(a) ** 2 + np.std(b) ** 2
@@ -72,7 +74,9 @@ def test_scores_and_regression_are_compared_on_the_same_rows() -> None:
     sharp = 1 / (1 + np.exp(-(rng.normal(size=1500) + 2.0 * y - 1)))
     blunt = 1 / (1 + np.exp(-(rng.normal(size=1500) + 1.0 * y - 1)))
     auc = check_improvement(y, sharp, blunt, metric="roc_auc", n_resamples=500)
-    assert auc.passed and auc.details["lead"] == pytest.approx(skm.roc_auc_score(y, sharp) - skm.roc_auc_score(y, blunt))
+    assert auc.passed and auc.details["lead"] == pytest.approx(
+        skm.roc_auc_score(y, sharp) - skm.roc_auc_score(y, blunt)
+    )
     assert not check_improvement(y, blunt, sharp, metric="log_loss", n_resamples=500).passed
     assert check_improvement(y, sharp, blunt, metric="log_loss", n_resamples=500).details["lower_is_better"]
     target = rng.normal(size=800)
@@ -88,7 +92,9 @@ def test_mcnemar_exact_matches_the_binomial_test() -> None:
     test = mcnemar_exact(champion == truth, challenger == truth)
     assert test["only_challenger_right"] == 6 and test["only_champion_right"] == 0
     assert test["p_value"] == pytest.approx(0.5**6)
-    mixed = mcnemar_exact(np.r_[np.ones(3, bool), np.zeros(9, bool)], np.r_[np.zeros(3, bool), np.ones(9, bool)])
+    mixed = mcnemar_exact(
+        np.r_[np.ones(3, bool), np.zeros(9, bool)], np.r_[np.zeros(3, bool), np.ones(9, bool)]
+    )
     assert mixed["p_value"] == pytest.approx(binomtest(9, 12, 0.5, alternative="greater").pvalue)
 
 
@@ -129,7 +135,9 @@ def test_ab_sample_size_is_the_textbook_two_proportion_formula() -> None:
     p1, p2, alpha, power = 0.05, 0.04, 0.01, 0.9
     p = (p1 + p2) / 2
     z_a, z_b = norm.ppf(1 - alpha / 2), norm.ppf(power)
-    expected = (z_a * math.sqrt(2 * p * (1 - p)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (p1 - p2) ** 2
+    expected = (z_a * math.sqrt(2 * p * (1 - p)) + z_b * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 / (
+        p1 - p2
+    ) ** 2
     assert ab_sample_size(p1, -0.01, alpha=alpha, power=power) == math.ceil(expected)
     assert ab_sample_size(0.10, 0.2, relative=True) == ab_sample_size(0.10, 0.02)
     assert ab_sample_size(0.10, 0.02, alternative="one-sided") < ab_sample_size(0.10, 0.02)
@@ -154,9 +162,15 @@ def test_ab_sample_size_gives_the_promised_power_and_alpha_in_simulation() -> No
 
 @pytest.mark.parametrize(
     ("args", "kwargs"),
-    [((0.0, 0.1), {}), ((0.5, 0.0), {}), ((0.95, 0.1), {}), ((0.1, 0.02), {"power": 1.0}),
-     ((0.1, 0.02), {"alternative": "less"}), ((0.1, "2%"), {})],
-)  # fmt: skip
+    [
+        ((0.0, 0.1), {}),
+        ((0.5, 0.0), {}),
+        ((0.95, 0.1), {}),
+        ((0.1, 0.02), {"power": 1.0}),
+        ((0.1, 0.02), {"alternative": "less"}),
+        ((0.1, "2%"), {}),
+    ],
+)
 def test_ab_sample_size_refuses_impossible_designs(args, kwargs) -> None:
     with pytest.raises(UsageError, match="ab_sample_size"):
         ab_sample_size(*args, **kwargs)

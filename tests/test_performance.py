@@ -1,4 +1,4 @@
-"""evaluate and check_performance: scikit-learn as the oracle, real imbalanced data, bootstrap coverage, bad inputs."""
+"""evaluate and check_performance: scikit-learn as oracle, real imbalanced data, coverage, bad inputs."""
 
 from __future__ import annotations
 
@@ -63,7 +63,9 @@ def test_multiclass_metrics_match_scikit_learn() -> None:
     assert m["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y, labels), abs=1e-12)
     assert m["mcc"] == pytest.approx(skm.matthews_corrcoef(y, labels), abs=1e-12)
     assert m["recall"] == pytest.approx(skm.recall_score(y, labels, average="macro"), abs=1e-12)
-    assert m["precision[class=2]"] == pytest.approx(skm.precision_score(y, labels, average=None)[2], abs=1e-12)
+    assert m["precision[class=2]"] == pytest.approx(
+        skm.precision_score(y, labels, average=None)[2], abs=1e-12
+    )
     assert m["roc_auc"] == pytest.approx(skm.roc_auc_score(y, proba, multi_class="ovr"), abs=1e-12)
     assert m["log_loss"] == pytest.approx(skm.log_loss(y, proba), abs=1e-12)
     assert m["brier"] == pytest.approx(skm.brier_score_loss(y, proba), abs=1e-12)
@@ -97,7 +99,9 @@ def test_baselines_are_the_majority_class_and_the_prior_in_expectation() -> None
     assert majority["mcc"] == 0.0 and majority["recall"] == 0.0
     assert expected["accuracy"] == pytest.approx((prior**2).sum())
     assert expected["recall"] == pytest.approx(prior[1]) and expected["precision"] == pytest.approx(prior[1])
-    assert expected["balanced_accuracy"] == pytest.approx(0.5) and expected["mcc"] == pytest.approx(0.0, abs=1e-12)
+    assert expected["balanced_accuracy"] == pytest.approx(0.5) and expected["mcc"] == pytest.approx(
+        0.0, abs=1e-12
+    )
     assert expected["roc_auc"] == pytest.approx(0.5)
     assert expected["average_precision"] == pytest.approx(prior[1])
     assert expected["brier"] == pytest.approx(prior[1] * prior[0])
@@ -128,7 +132,9 @@ def test_confusion_batch_equals_scikit_learn(cells: list[int], forced: int) -> N
         assert got["mcc"] == pytest.approx(skm.matthews_corrcoef(truth, pred), abs=1e-12)
         kappa = skm.cohen_kappa_score(truth, pred, labels=[0, 1, 2])
         p, r, f, _ = skm.precision_recall_fscore_support(truth, pred, labels=[0, 1, 2], zero_division=0)
-    assert (math.isnan(got["cohen_kappa"]) and math.isnan(kappa)) or got["cohen_kappa"] == pytest.approx(kappa)
+    assert (math.isnan(got["cohen_kappa"]) and math.isnan(kappa)) or got["cohen_kappa"] == pytest.approx(
+        kappa
+    )
     np.testing.assert_allclose(got["precision_k"], p, atol=1e-12)
     np.testing.assert_allclose(got["recall_k"], r, atol=1e-12)
     np.testing.assert_allclose(got["f1_k"], f, atol=1e-12)
@@ -175,7 +181,9 @@ def test_binned_score_bootstrap_agrees_with_row_bootstrap() -> None:
     prepared = prepare("t", y, y_score=scores)
     points = evaluate(y, y_score=scores)["metrics"]
     names = ["roc_auc", "average_precision", "log_loss"]
-    binned = rs.bootstrap(prepared, points, names, n_resamples=2000, rng=np.random.default_rng(0), n_features=None)
+    binned = rs.bootstrap(
+        prepared, points, names, n_resamples=2000, rng=np.random.default_rng(0), n_features=None
+    )
     exact = rs.row_score_draws(prepared, names, 1000, np.random.default_rng(1))
     for name in names:
         assert np.std(binned[name]) == pytest.approx(np.std(exact[name]), rel=0.12), name
@@ -190,7 +198,9 @@ def _rare_malignant() -> tuple[np.ndarray, np.ndarray]:
     X, target = load_breast_cancer(return_X_y=True)
     malignant = (target == 0).astype(int)  # in this data set 0 is malignant
     rng = np.random.default_rng(0)
-    keep = np.concatenate([np.flatnonzero(malignant == 0), rng.choice(np.flatnonzero(malignant == 1), 7, replace=False)])
+    keep = np.concatenate(
+        [np.flatnonzero(malignant == 0), rng.choice(np.flatnonzero(malignant == 1), 7, replace=False)]
+    )
     return X[keep], malignant[keep]
 
 
@@ -203,7 +213,9 @@ def test_high_accuracy_zero_recall_model_fails_beat_baseline() -> None:
     X, y = _rare_malignant()
     lazy = make_pipeline(StandardScaler(), LogisticRegression(C=1e-4))  # regularized into the majority class
     proba = cross_val_predict(lazy, X, y, cv=5, method="predict_proba")
-    assert skm.accuracy_score(y, proba.argmax(axis=1)) > 0.98 and skm.recall_score(y, proba.argmax(axis=1)) == 0
+    assert (
+        skm.accuracy_score(y, proba.argmax(axis=1)) > 0.98 and skm.recall_score(y, proba.argmax(axis=1)) == 0
+    )
     result = mc.check_performance(y, proba, min={"accuracy": 0.95}, beat_baseline=True)
     outcome = {o.subject: o for o in result.outcomes}
     assert not result.passed
@@ -216,12 +228,14 @@ def test_high_accuracy_zero_recall_model_fails_beat_baseline() -> None:
     assert mc.check_performance(y, proba, min={"recall": 0.5}, beat_baseline=True).passed
 
 
-# -- the bootstrap interval covers the truth at its nominal rate ----------------------------------------------
+# -- the bootstrap interval covers the truth at its nominal rate ---------------------------------
 def _interval(y, predictions, subject: str, seed: int) -> tuple[float, float]:
     """The interval check_performance(confidence=0.9, n_resamples=500) reports, without the card around it."""
     prepared = prepare("t", y, **predictions)
     points = {"roc_auc": skm.roc_auc_score(y, predictions["y_score"])} if "y_score" in predictions else {}
-    draws = rs.bootstrap(prepared, points, [subject], n_resamples=500, rng=np.random.default_rng(seed), n_features=None)
+    draws = rs.bootstrap(
+        prepared, points, [subject], n_resamples=500, rng=np.random.default_rng(seed), n_features=None
+    )
     return rs.interval(draws[subject], 0.9)
 
 
@@ -234,7 +248,9 @@ def test_recall_interval_covers_the_true_recall_at_about_the_nominal_rate() -> N
         low, high = _interval(y, {"y_pred": pred}, "recall", trial)
         covered += low <= true_recall <= high
     assert 0.86 <= covered / trials <= 0.94
-    result = check_performance(y, pred, min={"recall": 0.0}, confidence=0.9, n_resamples=500, random_state=trial)
+    result = check_performance(
+        y, pred, min={"recall": 0.0}, confidence=0.9, n_resamples=500, random_state=trial
+    )
     assert result.details["intervals"]["recall"] == [low, high]
 
 
@@ -248,7 +264,9 @@ def test_auc_interval_covers_the_true_auc_at_about_the_nominal_rate() -> None:
         low, high = _interval(y, {"y_score": scores}, "roc_auc", trial)
         covered += low <= true_auc <= high
     assert 0.85 <= covered / trials <= 0.95
-    result = check_performance(y, scores, min={"roc_auc": 0.0}, confidence=0.9, n_resamples=500, random_state=trial)
+    result = check_performance(
+        y, scores, min={"roc_auc": 0.0}, confidence=0.9, n_resamples=500, random_state=trial
+    )
     assert result.details["intervals"]["roc_auc"] == pytest.approx([low, high], abs=1e-12)
 
 
@@ -257,7 +275,9 @@ def test_regression_bootstrap_matches_a_plain_row_loop() -> None:
     y = rng.normal(size=300)
     pred = y + rng.normal(0, 0.5, size=300)
     fast = rs.regression_draws(y, pred, 3000, np.random.default_rng(0), None)["rmse"]
-    naive = [skm.root_mean_squared_error(y[i], pred[i]) for i in (rng.integers(0, 300, 300) for _ in range(1500))]
+    naive = [
+        skm.root_mean_squared_error(y[i], pred[i]) for i in (rng.integers(0, 300, 300) for _ in range(1500))
+    ]
     assert np.mean(fast) == pytest.approx(np.mean(naive), abs=0.003)
     assert np.std(fast) == pytest.approx(np.std(naive), rel=0.08)
 
@@ -273,8 +293,12 @@ def test_confidence_holds_the_bound_not_the_point() -> None:
     low, high = noisy.details["intervals"]["recall"]
     assert low < point < high and noisy.outcomes[0].observed == low
     upper = check_performance(y, scores, max={"log_loss": 10.0}, confidence=0.95).outcomes[0]
-    assert upper.observed == check_performance(y, scores, max={"log_loss": 10.0}, confidence=0.95).details[
-        "intervals"]["log_loss"][1]
+    assert (
+        upper.observed
+        == check_performance(y, scores, max={"log_loss": 10.0}, confidence=0.95).details["intervals"][
+            "log_loss"
+        ][1]
+    )
 
 
 def test_same_seed_same_interval_and_seed_matters() -> None:
@@ -291,8 +315,13 @@ def test_outcomes_are_named_for_the_pytest_plugin() -> None:
         y, scores, min={"balanced_accuracy": 0.5, "recall": 0.99}, per_class=True, beat_baseline=True
     )
     subjects = [o.subject for o in result.outcomes]
-    assert subjects == ["balanced_accuracy", "recall[class=0]", "recall[class=1]",
-                        "beat_baseline[balanced_accuracy]", "beat_baseline[mcc]"]  # fmt: skip
+    assert subjects == [
+        "balanced_accuracy",
+        "recall[class=0]",
+        "recall[class=1]",
+        "beat_baseline[balanced_accuracy]",
+        "beat_baseline[mcc]",
+    ]
     assert not result.passed and "recall[class=1]" in result.message
     single = check_performance(y, scores, min={"recall[class=0]": 0.5})
     assert [o.subject for o in single.outcomes] == ["recall[class=0]"]
@@ -316,9 +345,11 @@ def test_threshold_curve_supports_a_live_slider() -> None:
     at = curve["thresholds"].index(0.5)
     (tn, fp), (fn, tp) = result.details["confusion_matrix"]
     assert (curve["tn"][at], curve["fp"][at], curve["fn"][at], curve["tp"][at]) == (tn, fp, fn, tp)
-    for i, t in enumerate(curve["thresholds"][::10]):
+    for t in curve["thresholds"][::10]:
         j = curve["thresholds"].index(t)
-        assert curve["tp"][j] == np.sum((scores >= t) & (y == 1)) and curve["fp"][j] == np.sum((scores >= t) & (y == 0))
+        assert curve["tp"][j] == np.sum((scores >= t) & (y == 1)) and curve["fp"][j] == np.sum(
+            (scores >= t) & (y == 0)
+        )
     assert result.details["threshold"] == 0.5
     assert set(result.details["baselines"]) == {"majority", "prior"}
     assert len(result.to_json()) < 20_000
@@ -363,7 +394,12 @@ def test_registered_and_public() -> None:
         (["a", "b", "a", "b"], [0, 1, 0, 1], {}, "string labels but the predictions are numbers"),
         (["a", "b", "a", "b"], ["a", "c", "a", "b"], {}, "not among the classes"),
         (["a", "b", "a", "b"], [0.9, 0.2, 0.1, 0.8], {}, "pos_label="),
-        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recal": 0.5}}, "known metrics for binary: accuracy, balanced_accuracy"),
+        (
+            [0, 1, 0, 1],
+            [0, 1, 0, 1],
+            {"min": {"recal": 0.5}},
+            "known metrics for binary: accuracy, balanced_accuracy",
+        ),
         ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"roc_auc": 0.5}}, "needs scores"),
         ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall[class=7]": 0.5}}, "names no class"),
         ([0, 1, 0, 1], [0, 1, 0, 1], {}, "nothing to check"),
@@ -374,7 +410,12 @@ def test_registered_and_public() -> None:
         ([0, 1, None, 1], [0, 1, 0, 1], {}, "missing value"),
         ([1.5, -2.0, 3.1, 0.4], [1.0, 1.0, 3.0, 0.5], {"max": {"rmsle": 1.0}}, "negative values"),
         ([1.5, 2.0, 3.1, 0.4], [1.0, 1.0, 3.0, 0.5], {"min": {"adjusted_r2": 0.1}}, "n_features"),
-        ([1.5, 2.0, 3.1, 0.4], [1.0, 1.0, 3.0, 0.5], {"min": {"recall": 0.1}}, "known metrics for regression"),
+        (
+            [1.5, 2.0, 3.1, 0.4],
+            [1.0, 1.0, 3.0, 0.5],
+            {"min": {"recall": 0.1}},
+            "known metrics for regression",
+        ),
     ],
 )
 def test_bad_inputs_raise_a_clear_usage_error(y_true, predictions, kwargs, needle) -> None:

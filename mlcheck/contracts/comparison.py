@@ -19,7 +19,7 @@ import numpy as np
 from mlcheck.cards import format_value, html_table, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
-from mlcheck.contracts.performance import _options, _rng, _threshold, point_metric
+from mlcheck.contracts.performance import point_metric
 from mlcheck.contracts.predictions import (
     LABEL_METRICS,
     LOWER_IS_BETTER,
@@ -28,6 +28,9 @@ from mlcheck.contracts.predictions import (
     SUBJECT,
     Prepared,
     Task,
+    check_options,
+    check_threshold,
+    make_rng,
     split_predictions,
 )
 from mlcheck.contracts.result import CheckResult, Outcome
@@ -47,14 +50,22 @@ def mcnemar_exact(champion_correct: np.ndarray, challenger_correct: np.ndarray) 
     only_champion = int(np.sum(champion_correct & ~challenger_correct))
     only_challenger = int(np.sum(~champion_correct & challenger_correct))
     discordant = only_champion + only_challenger
-    p_value = 1.0 if discordant == 0 else float(binomtest(only_challenger, discordant, 0.5, alternative="greater").pvalue)
-    return {"only_champion_right": only_champion, "only_challenger_right": only_challenger, "p_value": p_value}
+    p_value = (
+        1.0
+        if discordant == 0
+        else float(binomtest(only_challenger, discordant, 0.5, alternative="greater").pvalue)
+    )
+    return {
+        "only_champion_right": only_champion,
+        "only_challenger_right": only_challenger,
+        "p_value": p_value,
+    }
 
 
 def _paired_label_draws(
     challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of a label metric for both models from one multinomial over (truth, champion, challenger) cells."""
+    """Draws of a label metric for both models: one multinomial over (truth, champion, challenger) cells."""
     assert challenger.true_codes is not None and champion.pred_codes is not None
     assert challenger.pred_codes is not None
     k = challenger.n_classes
@@ -73,6 +84,7 @@ def _paired_row_draws(
     challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws of a score or regression metric for both models; one seed, so the same rows per resample."""
+
     def draws(prepared: Prepared) -> np.ndarray:
         rng = np.random.default_rng(seed)
         if prepared.task == "regression":
@@ -155,22 +167,28 @@ def check_improvement(
     False
     """
     check = "check_improvement"
-    _options(check, severity, margin, confidence, n_resamples)
+    check_options(check, severity, margin, confidence, n_resamples)
     if confidence is None:
         raise UsageError(f"{check}: confidence is required, e.g. 0.95")
-    options: dict[str, Any] = dict(task=task, labels=labels, pos_label=pos_label, threshold=_threshold(check, threshold))
+    options: dict[str, Any] = dict(
+        task=task, labels=labels, pos_label=pos_label, threshold=check_threshold(check, threshold)
+    )
     new = split_predictions(check, y_true, challenger, **options)
     old = split_predictions(check, y_true, champion, **options)
     if new.task != old.task:
         raise UsageError(f"{check}: the challenger looks like {new.task} but the champion like {old.task}")
     _metric(check, metric, new.task)
     if metric in SCORE_METRICS and (new.y_score is None or old.y_score is None):
-        raise UsageError(f"{check}: {metric} needs probabilities from both models; pass predict_proba output for both")
+        raise UsageError(
+            f"{check}: {metric} needs probabilities from both models; pass predict_proba output for both"
+        )
     new_value, old_value = point_metric(new, metric), point_metric(old, metric)
     if new_value is None or old_value is None:
-        reason = "the metric names no class of this problem" if "[class=" in metric else "rmsle needs values >= 0"
+        reason = (
+            "the metric names no class of this problem" if "[class=" in metric else "rmsle needs values >= 0"
+        )
         raise UsageError(f"{check}: {metric!r} cannot be computed here: {reason}")
-    rng = _rng(check, random_state)
+    rng = make_rng(check, random_state)
     if new.task != "regression" and metric not in SCORE_METRICS:
         new_draws, old_draws = _paired_label_draws(new, old, metric, n_resamples, rng)
     else:
@@ -183,37 +201,66 @@ def check_improvement(
     interval = rs.interval(leads, confidence)
     passed = math.isfinite(lower) and lower > margin
     level = f"{confidence:.0%}"
-    outcomes = [Outcome(
-        f"improvement[{metric}]", passed, lower, float(margin),
-        f"challenger {format_value(new_value)} vs champion {format_value(old_value)}: lead {format_value(lead)}, "
-        f"one-sided {level} lower bound {format_value(lower)} "
-        + ("above" if passed else "not above") + f" the margin {margin:g}",
-    )]  # fmt: skip
+    outcomes = [
+        Outcome(
+            f"improvement[{metric}]",
+            passed,
+            lower,
+            float(margin),
+            f"challenger {format_value(new_value)} vs champion {format_value(old_value)}: "
+            f"lead {format_value(lead)}, "
+            f"one-sided {level} lower bound {format_value(lower)} "
+            + ("above" if passed else "not above")
+            + f" the margin {margin:g}",
+        )
+    ]
     details: dict[str, Any] = {
-        "metric": metric, "task": new.task, "n_rows": new.n_rows, "challenger": new_value, "champion": old_value,
-        "lead": lead, "lower_bound": lower, "interval": list(interval), "confidence": confidence,
-        "margin": float(margin), "n_resamples": n_resamples, "lower_is_better": sign < 0,
-    }  # fmt: skip
+        "metric": metric,
+        "task": new.task,
+        "n_rows": new.n_rows,
+        "challenger": new_value,
+        "champion": old_value,
+        "lead": lead,
+        "lower_bound": lower,
+        "interval": list(interval),
+        "confidence": confidence,
+        "margin": float(margin),
+        "n_resamples": n_resamples,
+        "lower_is_better": sign < 0,
+    }
     if new.task != "regression":
         assert new.true_codes is not None and new.pred_codes is not None and old.pred_codes is not None
         test = mcnemar_exact(old.pred_codes == old.true_codes, new.pred_codes == new.true_codes)
         details["mcnemar"] = test
         if metric == "accuracy":
             alpha = 1.0 - confidence
-            outcomes.append(Outcome(
-                "mcnemar", test["p_value"] <= alpha, test["p_value"], alpha,
-                f"{test['only_challenger_right']} rows only the challenger gets right vs "
-                f"{test['only_champion_right']} only the champion: exact one-sided p = {test['p_value']:.3g}",
-            ))  # fmt: skip
+            outcomes.append(
+                Outcome(
+                    "mcnemar",
+                    test["p_value"] <= alpha,
+                    test["p_value"],
+                    alpha,
+                    f"{test['only_challenger_right']} rows only the challenger gets right vs "
+                    f"{test['only_champion_right']} only the champion: "
+                    f"exact one-sided p = {test['p_value']:.3g}",
+                )
+            )
     all_passed = all(outcome.passed for outcome in outcomes)
     message = (
         f"the challenger beats the champion on {metric} by more than {margin:g} at {level} confidence"
-        if all_passed else f"no improvement on {metric} beyond {margin:g} at {level} confidence"
+        if all_passed
+        else f"no improvement on {metric} beyond {margin:g} at {level} confidence"
     )
     return CheckResult(
-        check, passed=all_passed, severity=severity, observed=lower, threshold=float(margin),
-        details=details, message=message, outcomes=tuple(outcomes),
-    )  # fmt: skip
+        check,
+        passed=all_passed,
+        severity=severity,
+        observed=lower,
+        threshold=float(margin),
+        details=details,
+        message=message,
+        outcomes=tuple(outcomes),
+    )
 
 
 def ab_sample_size(
@@ -262,14 +309,23 @@ def ab_sample_size(
     """
     from scipy.stats import norm
 
-    for name, value, low, high in (("baseline_rate", baseline_rate, 0.0, 1.0), ("alpha", alpha, 0.0, 1.0),
-                                   ("power", power, 0.0, 1.0)):  # fmt: skip
+    for name, value, low, high in (
+        ("baseline_rate", baseline_rate, 0.0, 1.0),
+        ("alpha", alpha, 0.0, 1.0),
+        ("power", power, 0.0, 1.0),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value < high:
-            raise UsageError(f"ab_sample_size: {name} must be a number strictly between {low} and {high}, got {value!r}")
+            raise UsageError(
+                f"ab_sample_size: {name} must be a number strictly between {low} and {high}, got {value!r}"
+            )
     if alternative not in ("two-sided", "one-sided"):
-        raise UsageError(f"ab_sample_size: alternative must be 'two-sided' or 'one-sided', not {alternative!r}")
+        raise UsageError(
+            f"ab_sample_size: alternative must be 'two-sided' or 'one-sided', not {alternative!r}"
+        )
     if isinstance(min_detectable_effect, bool) or not isinstance(min_detectable_effect, (int, float)):
-        raise UsageError(f"ab_sample_size: min_detectable_effect must be a number, got {min_detectable_effect!r}")
+        raise UsageError(
+            f"ab_sample_size: min_detectable_effect must be a number, got {min_detectable_effect!r}"
+        )
     effect = min_detectable_effect * baseline_rate if relative else min_detectable_effect
     treated = baseline_rate + effect
     if effect == 0 or not math.isfinite(effect) or not 0.0 < treated < 1.0:
@@ -291,9 +347,13 @@ def _card_body(result: Mapping[str, Any]) -> str:
     if "metric" not in details:
         return ""
     row = {
-        "metric": details["metric"], "champion": details.get("champion"), "challenger": details.get("challenger"),
-        "lead": details.get("lead"), "lower bound": details.get("lower_bound"), "margin": details.get("margin"),
-    }  # fmt: skip
+        "metric": details["metric"],
+        "champion": details.get("champion"),
+        "challenger": details.get("challenger"),
+        "lead": details.get("lead"),
+        "lower bound": details.get("lower_bound"),
+        "margin": details.get("margin"),
+    }
     parts = [html_table([row])]
     test = details.get("mcnemar")
     if test:

@@ -16,7 +16,6 @@ import builtins
 import contextlib
 import html
 import math
-import re
 import warnings
 from typing import Any, Iterator, Literal, Mapping
 
@@ -34,7 +33,11 @@ from mlcheck.contracts.predictions import (
     SUBJECT,
     Prepared,
     Task,
+    check_n_features,
+    check_options,
+    check_threshold,
     class_subject,
+    make_rng,
     prepare,
     split_predictions,
 )
@@ -42,6 +45,7 @@ from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 __all__ = ["evaluate", "check_performance", "LABEL_METRICS", "SCORE_METRICS", "REGRESSION_METRICS"]
+
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
@@ -81,7 +85,9 @@ def _from_matrix(matrix: np.ndarray, prepared: Prepared) -> dict[str, float]:
         index = prepared.pos_index
         values.update(precision=precision[index], recall=recall[index], f1=f1[index])
     else:  # multiclass: the unqualified names are the macro averages
-        values.update(precision=values["precision_macro"], recall=values["recall_macro"], f1=values["f1_macro"])
+        values.update(
+            precision=values["precision_macro"], recall=values["recall_macro"], f1=values["f1_macro"]
+        )
     assert prepared.labels is not None
     for index, label in enumerate(prepared.labels.tolist()):
         values[class_subject("precision", label)] = precision[index]
@@ -90,8 +96,9 @@ def _from_matrix(matrix: np.ndarray, prepared: Prepared) -> dict[str, float]:
     return {name: float(value) for name, value in values.items()}
 
 
-def _score_metrics(prepared: Prepared, scores: np.ndarray, weights: np.ndarray | None, truth: np.ndarray,
-                   notes: list[str]) -> dict[str, float]:
+def _score_metrics(
+    prepared: Prepared, scores: np.ndarray, weights: np.ndarray | None, truth: np.ndarray, notes: list[str]
+) -> dict[str, float]:
     """ROC-AUC, average precision, log loss and Brier score by scikit-learn."""
     from sklearn import metrics as skm
     from sklearn.preprocessing import label_binarize
@@ -102,8 +109,12 @@ def _score_metrics(prepared: Prepared, scores: np.ndarray, weights: np.ndarray |
             positive = truth == prepared.pos_index
             return {
                 "roc_auc": float(skm.roc_auc_score(positive, scores, sample_weight=weights)),
-                "average_precision": float(skm.average_precision_score(positive, scores, sample_weight=weights)),
-                "log_loss": float(skm.log_loss(positive, scores, sample_weight=weights, labels=[False, True])),
+                "average_precision": float(
+                    skm.average_precision_score(positive, scores, sample_weight=weights)
+                ),
+                "log_loss": float(
+                    skm.log_loss(positive, scores, sample_weight=weights, labels=[False, True])
+                ),
                 "brier": float(skm.brier_score_loss(positive, scores, sample_weight=weights, pos_label=True)),
             }
         values = {
@@ -115,7 +126,9 @@ def _score_metrics(prepared: Prepared, scores: np.ndarray, weights: np.ndarray |
             values.update(roc_auc=math.nan, average_precision=math.nan)
         else:
             onehot = label_binarize(truth, classes=codes)
-            values["roc_auc"] = float(skm.roc_auc_score(onehot, scores, sample_weight=weights, average="macro"))
+            values["roc_auc"] = float(
+                skm.roc_auc_score(onehot, scores, sample_weight=weights, average="macro")
+            )
             values["average_precision"] = float(
                 skm.average_precision_score(onehot, scores, sample_weight=weights, average="macro")
             )
@@ -138,9 +151,14 @@ def _classification(prepared: Prepared) -> dict[str, Any]:
     prior_matrix = np.outer(totals, prior)  # class j predicted as k at k's base rate, in expectation
     notes: list[str] = []
     metrics = _from_matrix(matrix, prepared)
-    baselines = {"majority": _from_matrix(majority_matrix, prepared), "prior": _from_matrix(prior_matrix, prepared)}
+    baselines = {
+        "majority": _from_matrix(majority_matrix, prepared),
+        "prior": _from_matrix(prior_matrix, prepared),
+    }
     if prepared.y_score is not None:
-        metrics.update(_score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, notes))
+        metrics.update(
+            _score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, notes)
+        )
         # the baselines' scores are constant, so one weighted row per class computes them
         classes = np.arange(k)
         if prepared.task == "binary":
@@ -178,7 +196,11 @@ def _classification(prepared: Prepared) -> dict[str, Any]:
 
 # -- regression -------------------------------------------------------------------
 def _regression_metrics(
-    y_true: np.ndarray, y_pred: np.ndarray, weights: np.ndarray | None, n_features: int | None, notes: list[str]
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    weights: np.ndarray | None,
+    n_features: int | None,
+    notes: list[str],
 ) -> dict[str, float | None]:
     from sklearn import metrics as skm
 
@@ -241,11 +263,15 @@ def point_metric(prepared: Prepared, metric: str) -> float | None:
     assert prepared.true_codes is not None
     if metric in SCORE_METRICS:
         assert prepared.y_score is not None
-        return _score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, [])[metric]
+        return _score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, [])[
+            metric
+        ]
     matrix = confusion_matrix(
-        prepared.true_codes, prepared.pred_codes, labels=np.arange(prepared.n_classes),
+        prepared.true_codes,
+        prepared.pred_codes,
+        labels=np.arange(prepared.n_classes),
         sample_weight=prepared.sample_weight,
-    )  # fmt: skip
+    )
     return _from_matrix(matrix, prepared).get(metric)
 
 
@@ -305,27 +331,23 @@ def evaluate(
     0.75
     """
     prepared = prepare(
-        "evaluate", y_true, y_pred=y_pred, y_score=y_score, task=task, labels=labels,
-        pos_label=pos_label, sample_weight=sample_weight, threshold=_threshold("evaluate", threshold),
-    )  # fmt: skip
-    return _evaluate_prepared(prepared, _n_features("evaluate", n_features))
-
-
-def _threshold(check: str, threshold: float) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-        raise UsageError(f"{check}: threshold must be a number in [0, 1], got {threshold!r}")
-    return float(threshold)
-
-
-def _n_features(check: str, n_features: int | None) -> int | None:
-    if n_features is not None and (isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 0):
-        raise UsageError(f"{check}: n_features must be a non-negative integer, got {n_features!r}")
-    return n_features
+        "evaluate",
+        y_true,
+        y_pred=y_pred,
+        y_score=y_score,
+        task=task,
+        labels=labels,
+        pos_label=pos_label,
+        sample_weight=sample_weight,
+        threshold=check_threshold("evaluate", threshold),
+    )
+    return _evaluate_prepared(prepared, check_n_features("evaluate", n_features))
 
 
 # -- thresholds -----------------------------------------------------------------------
-def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] | None, side: str,
-              per_class: bool) -> list[tuple[str, float]]:
+def _subjects(
+    check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] | None, side: str, per_class: bool
+) -> list[tuple[str, float]]:
     if bounds is None:
         return []
     if not isinstance(bounds, Mapping):
@@ -337,13 +359,17 @@ def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] |
         match = SUBJECT.match(str(subject))
         metric = match.group("metric") if match else str(subject)
         if metric not in known or (match and match.group("label") and metric not in PER_CLASS_METRICS):
-            per_class_hint = "" if task == "regression" else "; per class: precision[class=LABEL], recall[...], f1[...]"
+            per_class_hint = (
+                "" if task == "regression" else "; per class: precision[class=LABEL], recall[...], f1[...]"
+            )
             raise UsageError(
                 f"{check}: unknown metric {subject!r} in {side}=; known metrics for {task}: "
                 f"{', '.join(known)}{per_class_hint}"
             )
         if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not math.isfinite(bound):
-            raise UsageError(f"{check}: the {side} bound for {subject!r} must be a finite number, got {bound!r}")
+            raise UsageError(
+                f"{check}: the {side} bound for {subject!r} must be a finite number, got {bound!r}"
+            )
         if metric in SCORE_METRICS and subject not in report["metrics"]:
             raise UsageError(
                 f"{check}: {subject} needs scores, but label predictions were given; "
@@ -363,14 +389,6 @@ def _subjects(check: str, report: Mapping[str, Any], bounds: Mapping[str, Any] |
 
 
 # -- bootstrap ------------------------------------------------------------------------
-def _rng(check: str, random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool) and random_state >= 0
-    ):
-        return np.random.default_rng(random_state)
-    raise UsageError(f"{check}: random_state must be a non-negative int or a numpy Generator, got {random_state!r}")
 
 
 # -- the check ----------------------------------------------------------------------------
@@ -402,30 +420,22 @@ def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, lis
     }
 
 
-def _options(check: str, severity: str, margin: Any, confidence: Any, n_resamples: Any) -> None:
-    if severity not in ("error", "warning"):
-        raise UsageError(f"{check}: severity must be 'error' or 'warning', not {severity!r}")
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not math.isfinite(margin) or margin < 0:
-        raise UsageError(f"{check}: margin must be a finite number >= 0 (in the metric's units), got {margin!r}")
-    if confidence is not None and (
-        isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0
-    ):
-        raise UsageError(f"{check}: confidence must be a probability such as 0.95, got {confidence!r}")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 100:
-        raise UsageError(f"{check}: n_resamples must be an integer >= 100, got {n_resamples!r}")
-
-
 def _trim(report: dict[str, Any], keep: set[str]) -> dict[str, Any]:
     """Drop per-class entries of many-class problems so the result stays small."""
     if report["task"] == "regression" or len(report["labels"]) <= MAX_CLASSES_SHOWN:
         return report
+
     def small(values: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in values.items() if "[class=" not in k or k in keep}
+
     trimmed = {k: v for k, v in report.items() if k not in ("per_class", "confusion_matrix")}
     trimmed["metrics"] = small(report["metrics"])
     trimmed["baselines"] = {name: small(values) for name, values in report["baselines"].items()}
-    trimmed["notes"] = [*report["notes"], f"per-class values and the confusion matrix are left out above "
-                        f"{MAX_CLASSES_SHOWN} classes; use mc.evaluate for all of them"]
+    trimmed["notes"] = [
+        *report["notes"],
+        f"per-class values and the confusion matrix are left out above "
+        f"{MAX_CLASSES_SHOWN} classes; use mc.evaluate for all of them",
+    ]
     return trimmed
 
 
@@ -502,12 +512,18 @@ def check_performance(
     (False, ['beat_baseline[balanced_accuracy]', 'beat_baseline[mcc]'])
     """
     check = "check_performance"
-    _options(check, severity, margin, confidence, n_resamples)
+    check_options(check, severity, margin, confidence, n_resamples)
     prepared = split_predictions(
-        check, y_true, y_pred_or_scores, task=task, labels=labels, pos_label=pos_label,
-        sample_weight=sample_weight, threshold=_threshold(check, threshold),
-    )  # fmt: skip
-    report = _evaluate_prepared(prepared, _n_features(check, n_features))
+        check,
+        y_true,
+        y_pred_or_scores,
+        task=task,
+        labels=labels,
+        pos_label=pos_label,
+        sample_weight=sample_weight,
+        threshold=check_threshold(check, threshold),
+    )
+    report = _evaluate_prepared(prepared, check_n_features(check, n_features))
     bounds = [(s, b, "min") for s, b in _subjects(check, report, min, "min", per_class)]
     bounds += [(s, b, "max") for s, b in _subjects(check, report, max, "max", per_class)]
     if not bounds and not beat_baseline:
@@ -521,11 +537,17 @@ def check_performance(
     if confidence is not None:
         if prepared.sample_weight is not None:
             raise UsageError(f"{check}: confidence intervals do not support sample_weight; drop one of them")
-        subjects = list(dict.fromkeys([s for s, _, _ in bounds] + (list(lead_metrics) if beat_baseline else [])))
+        subjects = list(
+            dict.fromkeys([s for s, _, _ in bounds] + (list(lead_metrics) if beat_baseline else []))
+        )
         draws = rs.bootstrap(
-            prepared, report["metrics"], subjects, n_resamples=n_resamples,
-            rng=_rng(check, random_state), n_features=n_features,
-        )  # fmt: skip
+            prepared,
+            report["metrics"],
+            subjects,
+            n_resamples=n_resamples,
+            rng=make_rng(check, random_state),
+            n_features=n_features,
+        )
     intervals = {subject: rs.interval(values, confidence) for subject, values in draws.items()}  # type: ignore[arg-type]
     level = f"{confidence:.0%}" if confidence is not None else ""
 
@@ -548,7 +570,8 @@ def check_performance(
         word = ("lower bound" if side == "min" else "upper bound") if subject in intervals else "value"
         message = (
             f"{describe(subject)}; the {word} must be {'>=' if side == 'min' else '<='} {bound:g}"
-            if math.isfinite(value) else f"{subject} is undefined (NaN) on this data"
+            if math.isfinite(value)
+            else f"{subject} is undefined (NaN) on this data"
         )
         outcomes.append(Outcome(subject, passed, value, bound, message))
     if beat_baseline:
@@ -572,14 +595,22 @@ def check_performance(
     failed = [o.subject for o in outcomes if not o.passed]
     message = (
         f"{len(failed)} of {len(outcomes)} performance contract(s) failed: {', '.join(failed)}"
-        if failed else f"all {len(outcomes)} performance contract(s) held"
+        if failed
+        else f"all {len(outcomes)} performance contract(s) held"
     ) + (f". Warning: {warnings_[0]}" if warnings_ else "")
     details = dict(_trim(report, {s for s, _, _ in bounds}))
-    details.update(warnings=warnings_, beat_baseline=bool(beat_baseline), margin=float(margin),
-                   confidence=confidence, intervals={s: list(v) for s, v in intervals.items()})
+    details.update(
+        warnings=warnings_,
+        beat_baseline=bool(beat_baseline),
+        margin=float(margin),
+        confidence=confidence,
+        intervals={s: list(v) for s, v in intervals.items()},
+    )
     if confidence is not None:
-        details.update(n_resamples=n_resamples, random_state=random_state
-                       if isinstance(random_state, (int, type(None))) else "generator")
+        details.update(
+            n_resamples=n_resamples,
+            random_state=random_state if isinstance(random_state, (int, type(None))) else "generator",
+        )
     if prepared.task == "binary" and prepared.y_score is not None:
         details["threshold_curve"] = threshold_curve(prepared)
     return CheckResult(
@@ -594,7 +625,6 @@ def check_performance(
     )
 
 
-
 # -- the card -------------------------------------------------------------------------------
 def _card_body(result: Mapping[str, Any]) -> str:
     """Every metric beside the baselines, the confusion matrix, and the accuracy warning."""
@@ -603,7 +633,8 @@ def _card_body(result: Mapping[str, Any]) -> str:
     baselines: Mapping[str, Mapping[str, Any]] = details.get("baselines") or {}
     intervals: Mapping[str, Any] = details.get("intervals") or {}
     parts = [
-        f'<div style="margin-top:4px;padding:3px 6px;background:#fff8c5;color:#7d4e00">⚠ {html.escape(str(w))}</div>'
+        '<div style="margin-top:4px;padding:3px 6px;background:#fff8c5;color:#7d4e00">'
+        f"⚠ {html.escape(str(w))}</div>"
         for w in details.get("warnings") or ()
     ]
     rows = []
@@ -620,19 +651,38 @@ def _card_body(result: Mapping[str, Any]) -> str:
     per_class = details.get("per_class")
     labels = details.get("labels") or []
     if per_class:
-        parts.append(html_table(
-            [{"class": label, **{key: per_class[key][i] for key in ("precision", "recall", "f1", "support")}}
-             for i, label in enumerate(labels)],
-        ))  # fmt: skip
+        parts.append(
+            html_table(
+                [
+                    {
+                        "class": label,
+                        **{key: per_class[key][i] for key in ("precision", "recall", "f1", "support")},
+                    }
+                    for i, label in enumerate(labels)
+                ],
+            )
+        )
     matrix = details.get("confusion_matrix")
     if matrix:
-        parts.append('<div style="margin-top:4px;color:#57606a">confusion matrix (rows: true, columns: predicted)</div>')
-        parts.append(html_table(
-            [{"true \\ predicted": label, **{str(p): count for p, count in zip(labels, matrix_row)}}
-             for label, matrix_row in zip(labels, matrix)],
-        ))  # fmt: skip
+        parts.append(
+            '<div style="margin-top:4px;color:#57606a">'
+            "confusion matrix (rows: true, columns: predicted)</div>"
+        )
+        parts.append(
+            html_table(
+                [
+                    {
+                        "true \\ predicted": label,
+                        **{str(p): count for p, count in zip(labels, matrix_row, strict=False)},
+                    }
+                    for label, matrix_row in zip(labels, matrix, strict=False)
+                ],
+            )
+        )
     if details.get("threshold") is not None:
-        parts.append(f'<div style="color:#57606a">decision threshold {format_value(details["threshold"])}</div>')
+        parts.append(
+            f'<div style="color:#57606a">decision threshold {format_value(details["threshold"])}</div>'
+        )
     return "".join(parts)
 
 

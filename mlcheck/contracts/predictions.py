@@ -9,6 +9,7 @@ it, before scikit-learn ever sees the data.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,12 +21,30 @@ from mlcheck.errors import UsageError
 Task = Literal["auto", "classification", "regression"]
 ResolvedTask = Literal["binary", "multiclass", "regression"]
 
-__all__ = ["Prepared", "prepare", "split_predictions", "class_subject"]
+__all__ = [
+    "Prepared",
+    "prepare",
+    "split_predictions",
+    "class_subject",
+    "check_options",
+    "check_threshold",
+    "check_n_features",
+    "make_rng",
+]
 
 LABEL_METRICS = (
-    "accuracy", "balanced_accuracy", "mcc", "cohen_kappa", "precision", "recall", "f1",
-    "precision_macro", "recall_macro", "f1_macro", "f1_weighted",
-)  # fmt: skip
+    "accuracy",
+    "balanced_accuracy",
+    "mcc",
+    "cohen_kappa",
+    "precision",
+    "recall",
+    "f1",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "f1_weighted",
+)
 SCORE_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
 REGRESSION_METRICS = ("rmse", "rmsle", "mae", "mape", "r2", "adjusted_r2")
 PER_CLASS_METRICS = ("precision", "recall", "f1")
@@ -100,8 +119,10 @@ def _object_array(check: str, name: str, array: np.ndarray) -> np.ndarray:
             f"{check}: {name} has {int(missing.sum())} missing value(s) (None/NaN) out of {flat.size}; "
             "drop or impute those rows before checking"
         )
-    kinds = {"str" if isinstance(v, str) else "num" if isinstance(v, (int, float, np.number)) else type(v).__name__
-             for v in flat[: 10_000]}
+    kinds = {
+        "str" if isinstance(v, str) else "num" if isinstance(v, (int, float, np.number)) else type(v).__name__
+        for v in flat[:10_000]
+    }
     if len(kinds) > 1 or not kinds <= {"str", "num"}:
         raise UsageError(
             f"{check}: {name} mixes value types {sorted(kinds)}; labels must be all strings or all numbers "
@@ -134,7 +155,9 @@ def _weights(check: str, sample_weight: Any, n_rows: int) -> np.ndarray | None:
         return None
     weights = _finite_numbers(check, "sample_weight", _array(check, "sample_weight", sample_weight))
     if weights.shape != (n_rows,):
-        raise UsageError(f"{check}: sample_weight has shape {weights.shape}, expected ({n_rows},) like y_true")
+        raise UsageError(
+            f"{check}: sample_weight has shape {weights.shape}, expected ({n_rows},) like y_true"
+        )
     if (weights < 0).any() or weights.sum() <= 0:
         raise UsageError(f"{check}: sample_weight must be non-negative with a positive total")
     return weights
@@ -155,8 +178,8 @@ def _codes(check: str, name: str, values: np.ndarray, labels: np.ndarray, hint: 
     if not np.all(known):
         unknown = np.unique(values[~known])
         raise UsageError(
-            f"{check}: {name} holds label(s) {_show(unknown)} that are not among the classes {_show(labels)}; "
-            + hint
+            f"{check}: {name} holds label(s) {_show(unknown)} that are not among the classes "
+            f"{_show(labels)}; " + hint
         )
     return order[positions].astype(np.intp)
 
@@ -275,7 +298,9 @@ def _classification(
         if pos_label is not None:
             matches = np.flatnonzero(classes == pos_label)
             if matches.size != 1:
-                raise UsageError(f"{check}: pos_label={pos_label!r} is not one of the classes {_show(classes)}")
+                raise UsageError(
+                    f"{check}: pos_label={pos_label!r} is not one of the classes {_show(classes)}"
+                )
             pos_index = int(matches[0])
         elif _is_text(classes) and score is not None and score.ndim == 1:
             raise UsageError(
@@ -286,7 +311,9 @@ def _classification(
         y_score = _scores(check, score, k, pos_index)
     if pred is not None:
         if pred.ndim != 1:
-            raise UsageError(f"{check}: y_pred must be 1-D labels, got shape {pred.shape}; pass scores as y_score")
+            raise UsageError(
+                f"{check}: y_pred must be 1-D labels, got shape {pred.shape}; pass scores as y_score"
+            )
         pred_codes = _codes(
             check, "y_pred", pred, classes, "pass labels=[...] if the model knows classes absent from y_true"
         )
@@ -390,3 +417,56 @@ def split_predictions(
     if np.isin(given, classes).all():
         return prepare(check, truth, y_pred=given, **options)
     return prepare(check, truth, y_score=given, **options)
+
+
+# -- options shared by the metric checks ----------------------------------------------------
+def check_threshold(check: str, threshold: float) -> float:
+    """A decision threshold in [0, 1]."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise UsageError(f"{check}: threshold must be a number in [0, 1], got {threshold!r}")
+    return float(threshold)
+
+
+def check_n_features(check: str, n_features: int | None) -> int | None:
+    """The number of model inputs (adjusted R²), or None."""
+    if n_features is not None and (
+        isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 0
+    ):
+        raise UsageError(f"{check}: n_features must be a non-negative integer, got {n_features!r}")
+    return n_features
+
+
+def make_rng(check: str, random_state: Any) -> np.random.Generator:
+    """The bootstrap's generator from a seed or a Generator (never numpy's global one)."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or (
+        isinstance(random_state, (int, np.integer))
+        and not isinstance(random_state, bool)
+        and random_state >= 0
+    ):
+        return np.random.default_rng(random_state)
+    raise UsageError(
+        f"{check}: random_state must be a non-negative int or a numpy Generator, got {random_state!r}"
+    )
+
+
+def check_options(check: str, severity: str, margin: Any, confidence: Any, n_resamples: Any) -> None:
+    """Severity, margin, confidence and resample count, shared by the metric checks."""
+    if severity not in ("error", "warning"):
+        raise UsageError(f"{check}: severity must be 'error' or 'warning', not {severity!r}")
+    if (
+        isinstance(margin, bool)
+        or not isinstance(margin, (int, float))
+        or not math.isfinite(margin)
+        or margin < 0
+    ):
+        raise UsageError(
+            f"{check}: margin must be a finite number >= 0 (in the metric's units), got {margin!r}"
+        )
+    if confidence is not None and (
+        isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0
+    ):
+        raise UsageError(f"{check}: confidence must be a probability such as 0.95, got {confidence!r}")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 100:
+        raise UsageError(f"{check}: n_resamples must be an integer >= 100, got {n_resamples!r}")

@@ -125,7 +125,9 @@ def confusion_batch(matrices: np.ndarray) -> dict[str, np.ndarray]:
     observed_agreement = correct / n
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = np.where(
-            expected_agreement < 1, (observed_agreement - expected_agreement) / (1 - expected_agreement), np.nan
+            expected_agreement < 1,
+            (observed_agreement - expected_agreement) / (1 - expected_agreement),
+            np.nan,
         )
     return {
         "accuracy": observed_agreement,
@@ -243,7 +245,11 @@ def label_metric_draws(batch: Mapping[str, np.ndarray], subject: str, prepared: 
 
 
 def _binary_score_draws(
-    prepared: Prepared, names: list[str], points: Mapping[str, float], n_resamples: int, rng: np.random.Generator
+    prepared: Prepared,
+    names: list[str],
+    points: Mapping[str, float],
+    n_resamples: int,
+    rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """Score metrics from multinomial draws over (class, score cell); binned cells are re-centred."""
     assert prepared.y_score is not None and prepared.true_codes is not None
@@ -316,7 +322,7 @@ def regression_draws(
         columns["le2"] = (np.log1p(y_pred) - np.log1p(y_true)) ** 2
     matrix = np.column_stack(list(columns.values()))
     sums = np.concatenate([w @ matrix for w in row_resamples(np.zeros(y_true.size), n_resamples, rng)])
-    mean = dict(zip(columns, (sums / y_true.size).T))
+    mean = dict(zip(columns, (sums / y_true.size).T, strict=True))
     spread = mean["y2"] - mean["y"] ** 2
     r2 = np.where(spread > 0, 1 - safe_ratio(mean["e2"], spread), np.nan)
     out = {"rmse": np.sqrt(mean["e2"]), "mae": mean["ae"], "mape": mean["ape"], "r2": r2}
@@ -329,8 +335,13 @@ def regression_draws(
 
 
 def bootstrap(
-    prepared: Prepared, points: Mapping[str, Any], subjects: list[str], *, n_resamples: int,
-    rng: np.random.Generator, n_features: int | None,
+    prepared: Prepared,
+    points: Mapping[str, Any],
+    subjects: list[str],
+    *,
+    n_resamples: int,
+    rng: np.random.Generator,
+    n_features: int | None,
 ) -> dict[str, np.ndarray]:
     """Bootstrap draws of every subject, keyed by subject."""
     if prepared.task == "regression":
