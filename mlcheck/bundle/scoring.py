@@ -248,7 +248,8 @@ def _assemble(
     elif len(pieces) > 1:
         predictions = predictions.iloc[np.argsort(positions, kind="stable")]
     raw = frame.iloc[rejected]
-    rejects = raw.assign(**{ROW: rejected, REASON: [reasons[int(p)] for p in rejected]})
+    why = pd.Series([reasons[int(p)] for p in rejected], index=raw.index, dtype="str")
+    rejects = raw.assign(**{ROW: rejected, REASON: why})
     rejects = rejects[[*keys, ROW, *[c for c in raw.columns if c not in keys], REASON]]
     return ScoreResult(
         predictions=predictions,

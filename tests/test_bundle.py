@@ -1,0 +1,400 @@
+"""The export gate, the bundle on disk, verified loading, and Bundle.score."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import mlcheck as mc
+from mlcheck import notebook
+from mlcheck.bundle import BundleVersionWarning, ScoreResult, store
+from mlcheck.bundle.scoring import score_frame
+from mlcheck.contracts.parity import model_outputs
+from mlcheck.contracts.schema import ExtraColumnsWarning, infer_schema
+from mlcheck.contracts.strategies import frames
+from mlcheck.errors import BundleIntegrityError, ContractViolation, UsageError
+from planted import NUMERIC, batch_mean_pipeline, clean_pipeline, credit_frame
+
+BUNDLE_FILES = ["model.skops", "schema.json", "profile.json", "golden.parquet", "contracts.json", "provenance.json"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_record():
+    notebook.clear()
+    yield
+    notebook.clear()
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pd.DataFrame, np.ndarray]:
+    return credit_frame(3000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def model(data):
+    X, y = data
+    return clean_pipeline().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory, data, model):
+    X, _ = data
+    return mc.export(model, tmp_path_factory.mktemp("bundles") / "credit", reference=X, golden=X.iloc[:200])
+
+
+# -- export and load -----------------------------------------------------------------------
+def test_export_writes_every_file_with_its_hash_in_the_manifest(bundle) -> None:
+    names = sorted(p.name for p in bundle.path.iterdir())
+    assert names == sorted([*BUNDLE_FILES, "MANIFEST.json"])
+    manifest = json.loads((bundle.path / "MANIFEST.json").read_text())
+    for name in BUNDLE_FILES:
+        assert manifest["files"][name]["sha256"] == hashlib.sha256((bundle.path / name).read_bytes()).hexdigest()
+    assert manifest["model"]["untrusted_types"] == []
+    assert manifest["model"]["class"] == "sklearn.pipeline.Pipeline"
+
+
+def test_loaded_bundle_scores_like_the_model(bundle, data, model) -> None:
+    X, _ = data
+    loaded = mc.load(bundle.path)
+    np.testing.assert_array_equal(loaded.model.predict(X), model.predict(X))
+    assert loaded.schema == bundle.schema and loaded.schema.names == tuple(X.columns)
+    assert isinstance(loaded.profile, mc.Profile) and loaded.profile.n_rows == len(X)
+
+
+def test_golden_holds_inputs_and_training_time_outputs(bundle, data, model) -> None:
+    X, _ = data
+    pd.testing.assert_frame_equal(bundle.golden_inputs, X.iloc[:200], check_dtype=True)
+    expected = model_outputs(model, X.iloc[:200])
+    pd.testing.assert_frame_equal(bundle.golden_outputs, expected, check_exact=True)
+
+
+def test_provenance_records_versions_git_and_input_hashes(tmp_path, data, model) -> None:
+    X, _ = data
+    source = tmp_path / "train.parquet"
+    X.to_parquet(source)
+    mc.record("auc", 0.9)
+    bundle = mc.export(model, tmp_path / "b", reference=X, inputs={"train": source})
+    record = bundle.provenance
+    assert record["packages"]["scikit-learn"] and record["packages"]["skops"]
+    assert record["inputs"]["train"]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert record["values"] == {"auc": 0.9}
+    assert record["run"] is None  # not inside an mlcheck run
+    assert "commit" in record["git"] or record["git"] == {}
+    with pytest.raises(UsageError, match="does not exist"):
+        mc.export(model, tmp_path / "c", reference=X, inputs=[tmp_path / "nope.csv"])
+
+
+def test_the_gate_refuses_and_writes_nothing(tmp_path, data, model, bundle) -> None:
+    X, _ = data
+    bad = X.iloc[:100].astype({"income": "float32"})
+    failed = mc.check_schema(bad, bundle.schema)  # a real failing check, recorded
+    assert failed.failed
+    with pytest.raises(ContractViolation, match="check_schema") as refused:
+        mc.export(model, tmp_path / "refused", reference=X)
+    assert refused.value.results == (failed,)
+    assert not (tmp_path / "refused").exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_warning_does_not_block_and_is_kept(tmp_path, data, model, bundle) -> None:
+    X, _ = data
+    mc.check_schema(X.iloc[:100].astype({"income": "float32"}), bundle.schema, severity="warning")
+    exported = mc.export(model, tmp_path / "ok", reference=X)
+    assert [c.name for c in exported.contracts] == ["check_schema"]
+    assert exported.contracts[0].failed and exported.contracts[0].severity == "warning"
+
+
+def test_export_refuses_to_overwrite_without_asking(tmp_path, data, model) -> None:
+    X, _ = data
+    mc.export(model, tmp_path / "b", reference=X, name="first")
+    with pytest.raises(UsageError, match="overwrite=True"):
+        mc.export(model, tmp_path / "b", reference=X)
+    assert mc.export(model, tmp_path / "b", reference=X, name="second", overwrite=True).name == "second"
+    (tmp_path / "not-a-bundle").mkdir()
+    with pytest.raises(UsageError, match="not an mlcheck bundle"):
+        mc.export(model, tmp_path / "not-a-bundle", reference=X, overwrite=True)
+
+
+def test_export_refuses_bad_arguments(tmp_path, data, model) -> None:
+    X, _ = data
+    with pytest.raises(UsageError, match="reference"):
+        mc.export(model, tmp_path / "b", reference=X.iloc[:0])
+    with pytest.raises(UsageError, match="does not exist"):
+        mc.export(model, tmp_path / "missing" / "b", reference=X)
+    with pytest.raises(UsageError, match="fitted model"):
+        mc.export("model", tmp_path / "b", reference=X)
+
+
+# -- integrity ---------------------------------------------------------------------------------
+def _copy_bundle(bundle, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "copy"
+    shutil.copytree(bundle.path, target)
+    return target
+
+
+@pytest.mark.parametrize("name", BUNDLE_FILES)
+def test_one_flipped_byte_is_caught_and_named(bundle, tmp_path, name) -> None:
+    path = _copy_bundle(bundle, tmp_path)
+    data = bytearray((path / name).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (path / name).write_bytes(bytes(data))
+    with pytest.raises(BundleIntegrityError, match=rf"{name} in the bundle .* differs from its manifest"):
+        mc.load(path)
+
+
+@pytest.mark.parametrize("name", [*BUNDLE_FILES, "MANIFEST.json"])
+def test_a_removed_file_is_caught_and_named(bundle, tmp_path, name) -> None:
+    path = _copy_bundle(bundle, tmp_path)
+    (path / name).unlink()
+    with pytest.raises(BundleIntegrityError, match=name):
+        mc.load(path)
+
+
+def test_an_added_file_is_caught(bundle, tmp_path) -> None:
+    path = _copy_bundle(bundle, tmp_path)
+    (path / "model.pkl").write_bytes(b"\x80\x04")
+    with pytest.raises(BundleIntegrityError, match="model.pkl"):
+        mc.load(path)
+
+
+def test_another_sklearn_version_warns(bundle, tmp_path) -> None:
+    path = _copy_bundle(bundle, tmp_path)
+    manifest = json.loads((path / "MANIFEST.json").read_text())
+    manifest["model"]["sklearn_version"] = "1.0.2"
+    (path / "MANIFEST.json").write_text(json.dumps(manifest))
+    with pytest.warns(BundleVersionWarning, match="1.0.2"):
+        mc.load(path)
+
+
+# -- trust ---------------------------------------------------------------------------------------
+def test_boosted_trees_need_only_sklearn_classes(tmp_path, data) -> None:
+    X, y = data
+    model = clean_pipeline(boosting=True).fit(X, y)
+    exported = mc.export(model, tmp_path / "hgb", reference=X)
+    assert exported.manifest["model"]["untrusted_types"] == [
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
+    ]
+    np.testing.assert_array_equal(mc.load(tmp_path / "hgb").model.predict(X), model.predict(X))
+
+
+def test_custom_types_are_refused_until_named(tmp_path, data) -> None:
+    X, y = data
+    mc.export(batch_mean_pipeline().fit(X, y), tmp_path / "custom", reference=X)
+    with pytest.raises(UsageError, match=r"not trusted: \['planted.BatchMeanCentering'\].*trusted=\["):
+        mc.load(tmp_path / "custom")
+    with pytest.raises(UsageError, match="not trusted"):
+        mc.load(tmp_path / "custom", trusted=["planted.SomethingElse"])
+    assert mc.load(tmp_path / "custom", trusted=["planted.BatchMeanCentering"]).model is not None
+    with pytest.raises(UsageError, match="list of type names"):
+        mc.load(tmp_path / "custom", trusted="planted.BatchMeanCentering")  # type: ignore[arg-type]
+
+
+def test_a_manifest_that_hides_a_type_is_refused(tmp_path, data) -> None:
+    X, y = data
+    mc.export(batch_mean_pipeline().fit(X, y), tmp_path / "custom", reference=X)
+    manifest = json.loads((tmp_path / "custom" / "MANIFEST.json").read_text())
+    manifest["model"]["untrusted_types"] = []
+    (tmp_path / "custom" / "MANIFEST.json").write_text(json.dumps(manifest))
+    with pytest.raises(BundleIntegrityError, match="does not record"):
+        mc.load(tmp_path / "custom", trusted=["planted.BatchMeanCentering"])
+
+
+# -- atomic replacement --------------------------------------------------------------------------
+def _export_forever(path: Path, ready) -> None:
+    """Runs in a forked child: export two models alternately until killed."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=3000), "y": rng.normal(size=3000)})
+    models = [LogisticRegression(C=c).fit(X, X.x + X.y > 0) for c in (0.1, 1.0)]
+    i = 0
+    while True:
+        mc.export(models[i % 2], path, reference=X, name=f"v{i}", overwrite=True)
+        i += 1
+        ready.set()
+
+
+def test_an_export_killed_at_random_points_leaves_a_complete_bundle(tmp_path) -> None:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")  # the child starts with mlcheck already imported
+    path = tmp_path / "credit"
+    chooser = random.Random(7)
+    names = set()
+    interrupted = 0
+    for _ in range(12):
+        ready = context.Event()
+        child = context.Process(target=_export_forever, args=(path, ready), daemon=True)
+        child.start()
+        try:
+            assert ready.wait(timeout=60)  # at least one export finished: there is an old bundle
+            time.sleep(chooser.uniform(0.0, 0.3))
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.join()
+        interrupted += any(".mlcheck-tmp-" in p.name for p in tmp_path.iterdir())
+        loaded = mc.load(path)  # verifies every file against the manifest
+        assert loaded.name.startswith("v")
+        names.add(loaded.name)
+    assert len(names) > 1  # the kills landed in different exports
+    assert interrupted  # and some landed while a bundle was half written
+    X = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 0.0]})
+    mc.export(LogisticRegression().fit(X, [0, 1]), path, reference=X, overwrite=True)
+    leftovers = [p.name for p in tmp_path.iterdir() if ".mlcheck-" in p.name]
+    assert leftovers == []  # staging directories of dead exporters are cleaned up
+
+
+def test_without_an_atomic_exchange_a_bundle_left_aside_is_restored(tmp_path, data, model, monkeypatch) -> None:
+    X, _ = data
+    monkeypatch.setattr(store, "_exchange", lambda first, second: False)
+    mc.export(model, tmp_path / "b", reference=X, name="old")
+    assert mc.export(model, tmp_path / "b", reference=X, name="new", overwrite=True).name == "new"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    os.rename(tmp_path / "b", tmp_path / f".b.mlcheck-old-{dead_pid}-0a1b2c3d")  # died between the two renames
+    assert mc.load(tmp_path / "b").name == "new"
+
+
+# -- scoring -------------------------------------------------------------------------------------------
+def test_clean_batch_is_scored_whole(bundle, model) -> None:
+    batch = credit_frame(500, seed=5)[0]
+    result = bundle.score(batch)
+    assert (result.n_rows, result.n_scored, result.n_rejected) == (500, 500, 0)
+    np.testing.assert_array_equal(result.predictions["prediction"], model.predict(batch))
+    assert list(result.predictions.columns) == ["prediction"] and result.rejects.empty
+
+
+def test_scores_keys_fallback_and_batches(bundle, model) -> None:
+    batch = credit_frame(50, seed=6)[0].assign(customer=[f"c{i}" for i in range(50)])
+    batch.loc[3, "age"] = np.nan
+    batch.loc[7, "city"] = "Paris"
+    result = bundle.score(batch, key="customer", scores=True)
+    assert result.n_rejected == 2 and result.rejects["customer"].tolist() == ["c3", "c7"]
+    assert result.rejects["reason"].tolist() == [
+        "age: missing value (none in the training data)",
+        "city: unseen category 'Paris'",
+    ]
+    good = batch.drop(index=[3, 7])
+    expected = model_outputs(model, good.drop(columns="customer"))
+    pd.testing.assert_frame_equal(result.predictions.drop(columns="customer"), expected)
+    assert result.predictions["customer"].tolist() == good["customer"].tolist()
+    with_fallback = bundle.score(batch, key="customer", fallback=-1, batch_size=7)
+    assert len(with_fallback.predictions) == 50 and with_fallback.n_scored == 48
+    assert with_fallback.predictions.loc[[3, 7], "prediction"].tolist() == [-1, -1]
+    assert with_fallback.predictions["fallback"].sum() == 2
+    np.testing.assert_array_equal(with_fallback.predictions.loc[good.index, "prediction"], expected["prediction"])
+    assert mc.check_coverage(with_fallback, min=0.99).failed  # fallback rows are not coverage
+    assert mc.check_coverage(with_fallback, min=0.95).passed
+
+
+def test_unseen_category_defect_is_rejected_and_fails_coverage(tmp_path, data) -> None:
+    X, y = data
+    strict = mc.export(clean_pipeline(handle_unknown="error").fit(X, y), tmp_path / "s", reference=X)
+    batch = credit_frame(400, seed=8)[0]
+    batch.loc[:19, "city"] = "Stavanger"  # a city the model never saw: 5%
+    assert not mc.check_schema(batch, strict.schema).passed
+    result = strict.score(batch)  # the encoder would raise; the rows are rejected instead
+    assert result.n_rejected == 20 and set(result.rejects["reason"]) == {"city: unseen category 'Stavanger'"}
+    assert mc.check_coverage(result, min=0.99).failed
+
+
+def test_reordered_columns_score_as_trained(tmp_path, data) -> None:
+    X, y = data
+    numeric = X[NUMERIC]
+    positional = make_pipeline(StandardScaler(), LogisticRegression()).fit(numeric.to_numpy(), y)
+    exported = mc.export(positional, tmp_path / "np", reference=numeric)
+    reordered = numeric[list(reversed(NUMERIC))]
+    naive = positional.predict(reordered.to_numpy())
+    truth = positional.predict(numeric.to_numpy())
+    assert (naive != truth).any()  # the defect is real for a model fitted on an array
+    np.testing.assert_array_equal(exported.score(reordered).predictions["prediction"], truth)
+
+
+def test_missing_and_extra_columns(bundle) -> None:
+    batch = credit_frame(10, seed=9)[0]
+    with pytest.raises(UsageError, match="'plan'"):
+        bundle.score(batch.drop(columns="plan"))
+    with pytest.warns(ExtraColumnsWarning, match="note"):
+        assert bundle.score(batch.assign(note="x")).n_scored == 10
+    with pytest.raises(UsageError, match="key column"):
+        bundle.score(batch, key="customer")
+    with pytest.raises(UsageError, match="batch_size"):
+        bundle.score(batch, batch_size=0)
+
+
+class _Fussy:
+    """A model that raises on some rows: the bisection must reject exactly those."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.feature_names_in_ = model.feature_names_in_
+
+    def predict(self, X):
+        if (X["income"] > 1e7).any():
+            raise ValueError("income out of the supported range")
+        return self.model.predict(X)
+
+
+def test_rows_the_model_raises_on_are_rejected_with_its_error(bundle, model) -> None:
+    batch = credit_frame(300, seed=10)[0]
+    planted_rows = [5, 120, 121, 299]
+    batch.loc[planted_rows, "income"] = 5e7
+    result = score_frame(_Fussy(model), bundle.schema, batch)
+    assert result.rejects.index.tolist() == planted_rows
+    assert set(result.rejects["reason"]) == {"model raised ValueError: income out of the supported range"}
+    keep = batch.drop(index=planted_rows)
+    np.testing.assert_array_equal(result.predictions["prediction"], model.predict(keep))
+    assert result.predictions.index.tolist() == keep.index.tolist()
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_write_is_atomic_and_puts_rejects_beside(bundle, tmp_path, suffix) -> None:
+    batch = credit_frame(30, seed=11)[0].assign(customer=range(30)).astype({"tenure": "float64"})
+    batch.loc[4, "tenure"] = 2.5
+    result = bundle.score(batch, key="customer")
+    written = result.write(tmp_path / f"out{suffix}")
+    from mlcheck.bundle.golden import read_table
+
+    back = read_table(written)
+    rejects = read_table(tmp_path / f"out.rejects{suffix}")
+    assert back["prediction"].tolist() == result.predictions["prediction"].tolist()
+    assert back["customer"].tolist() == [c for c in range(30) if c != 4]
+    assert rejects["reason"].tolist() == ["tenure: not an integer: 2.5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"out{suffix}", f"out.rejects{suffix}"])
+    with pytest.raises(UsageError, match=".parquet"):
+        result.write(tmp_path / "out.xlsx")
+
+
+def test_score_result_keeps_its_invariant() -> None:
+    with pytest.raises(ValueError, match="every row"):
+        ScoreResult(pd.DataFrame(), pd.DataFrame(), n_rows=3, n_scored=1, n_rejected=1)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=frames(infer_schema(credit_frame(300, seed=0)[0]), max_rows=15))
+def test_rows_in_equal_scored_plus_rejected_for_any_frame(bundle, data) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtraColumnsWarning)
+        result = bundle.score(data)
+        fallback = bundle.score(data, fallback=-1)
+    assert result.n_rows == len(data) == result.n_scored + result.n_rejected
+    assert len(result.predictions) == result.n_scored and len(result.rejects) == result.n_rejected
+    assert set(result.predictions.index) | set(result.rejects.index) == set(data.index)
+    assert not set(result.predictions.index) & set(result.rejects.index)
+    assert result.rejects["reason"].str.len().gt(0).all()
+    assert len(fallback.predictions) == len(data) and fallback.predictions.index.tolist() == data.index.tolist()

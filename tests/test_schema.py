@@ -1,0 +1,208 @@
+"""Schema inference, conforming a batch row by row, check_schema, and the schema strategies."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from mlcheck.contracts.schema import (
+    ExtraColumnsWarning,
+    Schema,
+    check_schema,
+    conform,
+    infer_schema,
+)
+from mlcheck.contracts.strategies import column_values, frames
+from mlcheck.errors import UsageError
+from planted import credit_frame
+
+
+@pytest.fixture(scope="module")
+def reference() -> pd.DataFrame:
+    return credit_frame(2000, seed=0)[0]
+
+
+@pytest.fixture(scope="module")
+def schema(reference: pd.DataFrame) -> Schema:
+    return infer_schema(reference)
+
+
+# -- inference --------------------------------------------------------------------
+def test_infer_schema_records_types_ranges_levels(reference: pd.DataFrame, schema: Schema) -> None:
+    assert schema.names == tuple(reference.columns)
+    assert schema.n_reference_rows == len(reference)
+    assert schema["age"].kind == "float" and schema["tenure"].kind == "integer"
+    assert schema["city"].kind == "categorical"
+    assert schema["age"].min == reference["age"].min() and schema["age"].max == reference["age"].max()
+    assert set(schema["city"].levels) == set(reference["city"].unique())
+    assert not any(column.nullable for column in schema.columns)
+
+
+def test_schema_round_trips_through_json(schema: Schema) -> None:
+    assert Schema.from_dict(json.loads(json.dumps(schema.to_dict()))) == schema
+
+
+def test_null_fraction_and_free_text() -> None:
+    frame = pd.DataFrame({"x": [1.0, None, 3.0, None], "note": [f"text {i}" for i in range(4)]})
+    schema = infer_schema(frame, max_levels=3)
+    assert schema["x"].nullable and schema["x"].null_fraction == 0.5
+    assert schema["note"].levels is None  # more levels than max_levels: free text, no level check
+
+
+def test_infer_schema_refuses_bad_input() -> None:
+    with pytest.raises(UsageError, match="DataFrame"):
+        infer_schema([[1, 2]])  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="duplicated"):
+        infer_schema(pd.DataFrame([[1, 2]], columns=["a", "a"]))
+    with pytest.raises(UsageError, match="mlcheck schema"):
+        Schema.from_dict({"columns": []})
+
+
+# -- conform ----------------------------------------------------------------------------
+def test_conform_reorders_and_drops_extra_columns_with_a_warning(reference: pd.DataFrame, schema: Schema) -> None:
+    batch = reference.iloc[:5][list(reversed(reference.columns))].assign(customer_id=range(5))
+    with pytest.warns(ExtraColumnsWarning, match="customer_id"):
+        out = conform(batch, schema)
+    assert list(out.features.columns) == list(schema.names)
+    assert out.extra_columns == ("customer_id",)
+    assert not out.bad.any()
+    pd.testing.assert_frame_equal(out.features, reference.iloc[:5])
+
+
+def test_conform_keeps_key_columns_quietly(reference: pd.DataFrame, schema: Schema) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = conform(reference.iloc[:3].assign(id=[1, 2, 3]), schema, keep=("id",))
+    assert out.extra_columns == ()
+
+
+def test_missing_column_is_an_error_that_names_it(reference: pd.DataFrame, schema: Schema) -> None:
+    with pytest.raises(UsageError, match=r"lacks 1 column.*'income'"):
+        conform(reference.drop(columns="income"), schema)
+
+
+def test_conform_coerces_lossless_dtypes(schema: Schema, reference: pd.DataFrame) -> None:
+    batch = reference.iloc[:4].copy()
+    batch["age"] = batch["age"].astype("float32")  # widening back to float64 loses nothing
+    batch["tenure"] = batch["tenure"].astype("float64")  # integral floats cast back to int64
+    batch["income"] = batch["income"].astype(str)  # numbers written as text parse
+    out = conform(batch, schema)
+    assert not out.bad.any()
+    assert out.features["tenure"].dtype == np.int64 and out.features["age"].dtype == np.float64
+    assert set(out.coerced) == {"age", "tenure", "income"}
+    np.testing.assert_allclose(out.features["income"], reference["income"].iloc[:4], rtol=1e-12)
+
+
+def test_conform_gives_each_unscorable_row_its_reasons(schema: Schema, reference: pd.DataFrame) -> None:
+    batch = reference.iloc[:8].astype({"income": object, "tenure": object}).copy()
+    batch.loc[0, "age"] = np.nan
+    batch.loc[1, "income"] = "n/a"
+    batch.loc[2, "age"] = np.inf
+    batch.loc[3, "city"] = "Paris"
+    batch.loc[4, "tenure"] = 2.5
+    batch.loc[5, "city"] = None
+    batch.loc[6, "age"] = np.nan
+    batch.loc[6, "plan"] = "gold"
+    out = conform(batch, schema)
+    assert out.bad.tolist() == [True] * 7 + [False]
+    assert out.reasons[0] == ["age: missing value (none in the training data)"]
+    assert out.reasons[1] == ["income: not a number: 'n/a'"]
+    assert out.reasons[2] == ["age: infinite value"]
+    assert out.reasons[3] == ["city: unseen category 'Paris'"]
+    assert out.reasons[4] == ["tenure: not an integer: 2.5"]
+    assert out.reasons[5] == ["city: missing value (none in the training data)"]
+    assert len(out.reasons[6]) == 2  # every problem of a row is named
+
+
+def test_conform_allows_missing_values_the_reference_had() -> None:
+    schema = infer_schema(pd.DataFrame({"x": [1.0, None, 2.0], "c": ["a", None, "b"]}))
+    out = conform(pd.DataFrame({"x": [None, 1.5], "c": [None, "a"]}), schema)
+    assert not out.bad.any()
+
+
+# -- check_schema -------------------------------------------------------------------------
+def test_clean_batch_passes(schema: Schema) -> None:
+    batch = credit_frame(1000, seed=1)[0]
+    result = check_schema(batch, schema)
+    assert result.passed, str(result)
+    subjects = {o.subject for o in result.outcomes}
+    assert {"age:dtype", "age:nulls", "age:range", "city:range"} <= subjects
+
+
+def test_float32_for_a_float64_model_fails(schema: Schema) -> None:
+    batch = credit_frame(500, seed=1)[0].astype({"income": "float32"})
+    result = check_schema(batch, schema)
+    assert not result.passed
+    (failed,) = [o for o in result.outcomes if not o.passed]
+    assert failed.subject == "income:dtype" and "float32" in failed.message
+
+
+def test_unseen_categories_fail_above_the_proportional_threshold(schema: Schema) -> None:
+    batch = credit_frame(1000, seed=2)[0]
+    few = batch.copy()
+    few.loc[:4, "city"] = "Paris"  # 0.5% unseen: within max_out_of_range=0.01
+    many = batch.copy()
+    many.loc[:49, "city"] = "Paris"  # 5% unseen
+    assert check_schema(few, schema).passed
+    result = check_schema(many, schema)
+    outcome = next(o for o in result.outcomes if o.subject == "city:range")
+    assert not outcome.passed and outcome.observed == pytest.approx(0.05)
+    assert check_schema(many, schema, max_out_of_range=0.06).passed
+
+
+def test_null_fraction_and_range_thresholds(schema: Schema) -> None:
+    batch = credit_frame(1000, seed=3)[0]
+    batch.loc[:29, "age"] = np.nan  # 3% missing where the reference had none
+    batch.loc[30:59, "income"] = 1e9  # 3% above the reference's maximum
+    result = check_schema(batch, schema)
+    failed = {o.subject: o for o in result.outcomes if not o.passed}
+    assert set(failed) == {"age:nulls", "income:range"}
+    assert failed["age:nulls"].observed == pytest.approx(0.03)
+    assert check_schema(batch, schema, max_null_increase=0.05, max_out_of_range=0.05).passed
+
+
+def test_missing_and_extra_columns(schema: Schema) -> None:
+    batch = credit_frame(100, seed=4)[0].drop(columns="plan").assign(extra=1)
+    result = check_schema(batch, schema)
+    failed = [o.subject for o in result.outcomes if not o.passed]
+    assert failed == ["plan:present"]
+    extra = next(o for o in result.outcomes if o.subject == "extra_columns")
+    assert extra.passed and "extra" in extra.message
+
+
+def test_check_schema_accepts_a_reference_frame_and_refuses_bad_thresholds(reference: pd.DataFrame) -> None:
+    assert check_schema(reference.iloc[:100], reference).passed
+    with pytest.raises(UsageError, match="max_null_increase"):
+        check_schema(reference, reference, max_null_increase=2.0)
+    with pytest.raises(UsageError, match="expected a schema"):
+        check_schema(reference, 42)
+
+
+# -- strategies ----------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=frames(infer_schema(credit_frame(300, seed=0)[0]), max_rows=12))
+def test_conform_accounts_for_every_drawn_row(data: pd.DataFrame) -> None:
+    schema = infer_schema(credit_frame(300, seed=0)[0])
+    out = conform(data, schema, warn=False)
+    assert len(out.features) == len(data) == len(out.bad)
+    assert set(out.reasons) == set(np.flatnonzero(out.bad).tolist())
+    assert all(out.reasons[p] for p in out.reasons)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=frames(infer_schema(credit_frame(300, seed=0)[0]), max_rows=5, garbage=False))
+def test_frames_without_garbage_only_draw_schema_values(data: pd.DataFrame) -> None:
+    schema = infer_schema(credit_frame(300, seed=0)[0])
+    out = conform(data, schema, warn=False)
+    # edge rows hold only values the schema accepts: finite numbers and known levels
+    assert not out.bad.any(), out.reasons
+
+
+def test_column_values_rejects_an_unknown_mode(schema: Schema) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        column_values(schema["age"], mode="sometimes")
