@@ -274,12 +274,27 @@ def test_regression_bootstrap_matches_a_plain_row_loop() -> None:
     rng = np.random.default_rng(8)
     y = rng.normal(size=300)
     pred = y + rng.normal(0, 0.5, size=300)
-    fast = rs.regression_draws(y, pred, 3000, np.random.default_rng(0), None)["rmse"]
+    fast = rs.regression_draws(y, [pred], 3000, np.random.default_rng(0), None)[0]["rmse"]
     naive = [
         skm.root_mean_squared_error(y[i], pred[i]) for i in (rng.integers(0, 300, 300) for _ in range(1500))
     ]
     assert np.mean(fast) == pytest.approx(np.mean(naive), abs=0.003)
     assert np.std(fast) == pytest.approx(np.std(naive), rel=0.08)
+
+
+def test_large_regression_bootstrap_matches_exact_row_resampling() -> None:
+    """Beyond EXACT_ROW_DRAWS the sums come from moment-matched cells; same law as resampling rows."""
+    rng = np.random.default_rng(13)
+    y = rng.gamma(2.0, 3.0, size=30_000)
+    pred = np.abs(y + rng.standard_t(3, size=30_000))  # heavy-tailed errors
+    assert 30_000 * 2000 > rs.EXACT_ROW_DRAWS >= 30_000 * 600
+    cells = rs.regression_draws(y, [pred], 2000, np.random.default_rng(0), None)[0]
+    exact = rs.regression_draws(y, [pred], 600, np.random.default_rng(1), None)[0]
+    for name in ("rmse", "mae", "mape", "r2", "rmsle"):
+        assert np.std(cells[name]) == pytest.approx(np.std(exact[name]), rel=0.12), name
+        assert np.median(cells[name]) == pytest.approx(np.median(exact[name]), abs=np.std(exact[name]) / 4), (
+            name
+        )
 
 
 # -- the check ----------------------------------------------------------------------------------

@@ -81,17 +81,19 @@ def _paired_label_draws(
 
 
 def _paired_row_draws(
-    challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, seed: int
+    challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of a score or regression metric for both models; one seed, so the same rows per resample."""
-
-    def draws(prepared: Prepared) -> np.ndarray:
-        rng = np.random.default_rng(seed)
-        if prepared.task == "regression":
-            return rs.regression_draws(prepared.y_true, prepared.y_pred, n_resamples, rng, None)[metric]
-        return rs.row_score_draws(prepared, [metric], n_resamples, rng)[metric]
-
-    return draws(challenger), draws(champion)
+    """Draws of a score or regression metric for both models over the same resampled rows."""
+    if challenger.task == "regression":
+        new, old = rs.regression_draws(
+            challenger.y_true, [challenger.y_pred, champion.y_pred], n_resamples, rng, None
+        )
+        return new[metric], old[metric]
+    seed = int(rng.integers(2**63))  # one seed for both: the same rows in every resample
+    return tuple(  # type: ignore[return-value]
+        rs.row_score_draws(prepared, [metric], n_resamples, np.random.default_rng(seed))[metric]
+        for prepared in (challenger, champion)
+    )
 
 
 def _metric(check: str, metric: str, task: str) -> None:
@@ -192,7 +194,7 @@ def check_improvement(
     if new.task != "regression" and metric not in SCORE_METRICS:
         new_draws, old_draws = _paired_label_draws(new, old, metric, n_resamples, rng)
     else:
-        new_draws, old_draws = _paired_row_draws(new, old, metric, n_resamples, int(rng.integers(2**63)))
+        new_draws, old_draws = _paired_row_draws(new, old, metric, n_resamples, rng)
     sign = -1.0 if SUBJECT.match(metric).group("metric") in LOWER_IS_BETTER else 1.0  # type: ignore[union-attr]
     lead = sign * (new_value - old_value)
     leads = sign * (new_draws - old_draws)

@@ -43,10 +43,13 @@ __all__ = [
     "label_metric_draws",
     "row_score_draws",
     "regression_draws",
+    "resampled_sums",
 ]
 
 #: Distinct scores kept as exact cells; more are pooled into this many quantile bins.
 MAX_SCORE_CELLS = 256
+#: Exact row resampling up to this many row draws in all (rows x resamples); moment-matched cells beyond.
+EXACT_ROW_DRAWS = 20_000_000
 #: Elements per block of row counts (float64: 32 MiB).
 _ROW_BLOCK = 1 << 22
 
@@ -306,31 +309,76 @@ def row_score_draws(
     return {name: np.concatenate(chunks) for name, chunks in parts.items()}
 
 
+def resampled_sums(
+    values: np.ndarray, key: np.ndarray, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Column sums of ``values`` (rows, J) over resampled rows: (resamples, J).
+
+    Up to :data:`EXACT_ROW_DRAWS` row draws in all, rows are resampled
+    exactly. Beyond, rows are pooled into :data:`MAX_SCORE_CELLS` cells by
+    quantiles of ``key``: the rows each cell receives are an exact multinomial
+    draw, and the sum over a cell's drawn rows is drawn from the normal law with
+    that cell's mean and covariance (its first two moments exactly; hundreds of
+    rows per cell make the rest negligible). Cost O(resamples x cells x J^2).
+    """
+    n_rows, n_columns = values.shape
+    if n_rows * n_resamples <= EXACT_ROW_DRAWS:
+        return np.concatenate([w @ values for w in row_resamples(np.zeros(n_rows), n_resamples, rng)])
+    cell, n_cells, _ = score_cells(key)
+    counts = np.bincount(cell, minlength=n_cells).astype(np.float64)
+    means = np.stack([np.bincount(cell, values[:, j], n_cells) for j in range(n_columns)], axis=1)
+    means /= np.maximum(counts, 1)[:, None]
+    centred = values - means[cell]
+    covariance = np.zeros((n_cells, n_columns, n_columns))
+    for a in range(n_columns):
+        for b in range(a, n_columns):
+            covariance[:, a, b] = covariance[:, b, a] = np.bincount(
+                cell, centred[:, a] * centred[:, b], n_cells
+            )
+    covariance /= np.maximum(counts, 1)[:, None, None]
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)  # a square root that tolerates singular cells
+    roots = eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))[:, None, :]
+    drawn = cell_resamples(counts[None].astype(np.int64), n_resamples, rng)[:, 0].astype(np.float64)
+    noise = rng.standard_normal((n_resamples, n_cells, n_columns))
+    return drawn @ means + np.einsum("bm,mjk,bmk->bj", np.sqrt(drawn), roots, noise)
+
+
 def regression_draws(
-    y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int, rng: np.random.Generator, n_features: int | None
-) -> dict[str, np.ndarray]:
-    """Regression metrics over resampled rows (exact, O(resamples x rows))."""
-    error = y_pred - y_true
-    columns = {
-        "e2": error**2,
-        "ae": np.abs(error),
-        "ape": np.abs(error) / np.maximum(np.abs(y_true), np.finfo(np.float64).eps),
-        "y": y_true,
-        "y2": y_true**2,
-    }
-    if (y_true >= 0).all() and (y_pred >= 0).all():
-        columns["le2"] = (np.log1p(y_pred) - np.log1p(y_true)) ** 2
-    matrix = np.column_stack(list(columns.values()))
-    sums = np.concatenate([w @ matrix for w in row_resamples(np.zeros(y_true.size), n_resamples, rng)])
-    mean = dict(zip(columns, (sums / y_true.size).T, strict=True))
-    spread = mean["y2"] - mean["y"] ** 2
-    r2 = np.where(spread > 0, 1 - safe_ratio(mean["e2"], spread), np.nan)
-    out = {"rmse": np.sqrt(mean["e2"]), "mae": mean["ae"], "mape": mean["ape"], "r2": r2}
-    if "le2" in mean:
-        out["rmsle"] = np.sqrt(mean["le2"])
+    y_true: np.ndarray,
+    predictions: list[np.ndarray],
+    n_resamples: int,
+    rng: np.random.Generator,
+    n_features: int | None,
+) -> list[dict[str, np.ndarray]]:
+    """Regression metrics of each prediction over the same resampled rows (paired when several)."""
+    centred = y_true - y_true.mean()  # variance from centred sums: no cancellation for large targets
+    columns = [centred, centred**2]
+    nonnegative = []
+    for y_pred in predictions:
+        error = y_pred - y_true
+        columns += [
+            error**2,
+            np.abs(error),
+            np.abs(error) / np.maximum(np.abs(y_true), np.finfo(np.float64).eps),
+        ]
+        nonnegative.append(bool((y_true >= 0).all() and (y_pred >= 0).all()))
+        columns.append(
+            (np.log1p(y_pred) - np.log1p(y_true)) ** 2 if nonnegative[-1] else np.zeros_like(y_true)
+        )
+    key = sum(np.abs(y_pred - y_true) for y_pred in predictions)
+    means = resampled_sums(np.column_stack(columns), key, n_resamples, rng) / y_true.size
+    spread = means[:, 1] - means[:, 0] ** 2
     n = y_true.size
-    if n_features is not None and n - n_features - 1 > 0:
-        out["adjusted_r2"] = 1 - (1 - r2) * (n - 1) / (n - n_features - 1)
+    out = []
+    for index, ok in enumerate(nonnegative):
+        e2, ae, ape, le2 = (means[:, 2 + 4 * index + k] for k in range(4))
+        r2 = np.where(spread > 0, 1 - safe_ratio(e2, spread), np.nan)
+        draws = {"rmse": np.sqrt(np.clip(e2, 0, None)), "mae": ae, "mape": ape, "r2": r2}
+        if ok:
+            draws["rmsle"] = np.sqrt(np.clip(le2, 0, None))
+        if n_features is not None and n - n_features - 1 > 0:
+            draws["adjusted_r2"] = 1 - (1 - r2) * (n - 1) / (n - n_features - 1)
+        out.append(draws)
     return out
 
 
@@ -345,7 +393,7 @@ def bootstrap(
 ) -> dict[str, np.ndarray]:
     """Bootstrap draws of every subject, keyed by subject."""
     if prepared.task == "regression":
-        draws = regression_draws(prepared.y_true, prepared.y_pred, n_resamples, rng, n_features)
+        draws = regression_draws(prepared.y_true, [prepared.y_pred], n_resamples, rng, n_features)[0]
         return {subject: draws[subject] for subject in subjects}
     out: dict[str, np.ndarray] = {}
     label_subjects = [s for s in subjects if s not in SCORE_METRICS]
