@@ -25,7 +25,7 @@ def _coverage_counts(values: Any) -> tuple[int, int]:
         mask = values.notna().all(axis=1).to_numpy()
         numeric = values.select_dtypes("number")
         if numeric.shape[1]:
-            mask &= np.isfinite(numeric.to_numpy(dtype="float64")).all(axis=1)
+            mask = mask & np.isfinite(numeric.to_numpy(dtype="float64")).all(axis=1)  # to_numpy may be read-only
         return int(mask.sum()), int(mask.size)
     array = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
     if array.ndim != 1:
@@ -38,7 +38,7 @@ def _coverage_counts(values: Any) -> tuple[int, int]:
         series = pd.Series(array)
         mask = ~series.isna().to_numpy()
         numeric = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64")
-        mask &= ~np.isinf(numeric)
+        mask = mask & ~np.isinf(numeric)
         return int(mask.sum()), int(array.size)
     return int(array.size), int(array.size)
 
