@@ -282,19 +282,43 @@ def test_regression_bootstrap_matches_a_plain_row_loop() -> None:
     assert np.std(fast) == pytest.approx(np.std(naive), rel=0.08)
 
 
-def test_large_regression_bootstrap_matches_exact_row_resampling() -> None:
+def test_large_regression_bootstrap_matches_exact_row_resampling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Beyond EXACT_ROW_DRAWS the sums come from moment-matched cells; same law as resampling rows."""
     rng = np.random.default_rng(13)
     y = rng.gamma(2.0, 3.0, size=30_000)
     pred = np.abs(y + rng.standard_t(3, size=30_000))  # heavy-tailed errors
-    assert 30_000 * 2000 > rs.EXACT_ROW_DRAWS >= 30_000 * 600
+    assert 30_000 * 2000 > rs.EXACT_ROW_DRAWS
     cells = rs.regression_draws(y, [pred], 2000, np.random.default_rng(0), None)[0]
+    monkeypatch.setattr(rs, "EXACT_ROW_DRAWS", 10**12)
     exact = rs.regression_draws(y, [pred], 600, np.random.default_rng(1), None)[0]
     for name in ("rmse", "mae", "mape", "r2", "rmsle"):
         assert np.std(cells[name]) == pytest.approx(np.std(exact[name]), rel=0.12), name
         assert np.median(cells[name]) == pytest.approx(np.median(exact[name]), abs=np.std(exact[name]) / 4), (
             name
         )
+
+
+def test_large_multiclass_score_bootstrap_matches_exact_row_resampling(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Many rows of 2-D probabilities: loss sums by cells, macro AUC by its placement-value expansion."""
+    rng = np.random.default_rng(14)
+    y = rng.choice(3, size=6000, p=[0.6, 0.3, 0.1])
+    logits = rng.normal(size=(6000, 3)) + np.eye(3)[y]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    prepared = prepare("t", y, y_score=proba)
+    points = evaluate(y, y_score=proba)["metrics"]
+    placement = sum(rs.placement_values(y == k, proba[:, k]) for k in range(3)) / 3
+    assert placement.sum() == pytest.approx(2 * points["roc_auc"], rel=1e-12)
+    names = ["roc_auc", "log_loss", "brier"]
+    monkeypatch.setattr(rs, "EXACT_ROW_DRAWS", 1000)
+    fast = rs.bootstrap(
+        prepared, points, names, n_resamples=2000, rng=np.random.default_rng(0), n_features=None
+    )
+    exact = rs.row_score_draws(prepared, names, 600, np.random.default_rng(1))
+    for name in names:
+        assert np.std(fast[name]) == pytest.approx(np.std(exact[name]), rel=0.12), name
+        assert np.median(fast[name]) == pytest.approx(points[name], abs=np.std(exact[name]) / 4), name
 
 
 # -- the check ----------------------------------------------------------------------------------

@@ -44,12 +44,13 @@ __all__ = [
     "row_score_draws",
     "regression_draws",
     "resampled_sums",
+    "placement_values",
 ]
 
 #: Distinct scores kept as exact cells; more are pooled into this many quantile bins.
 MAX_SCORE_CELLS = 256
 #: Exact row resampling up to this many row draws in all (rows x resamples); moment-matched cells beyond.
-EXACT_ROW_DRAWS = 20_000_000
+EXACT_ROW_DRAWS = 5_000_000
 #: Elements per block of row counts (float64: 32 MiB).
 _ROW_BLOCK = 1 << 22
 
@@ -339,8 +340,9 @@ def resampled_sums(
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)  # a square root that tolerates singular cells
     roots = eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))[:, None, :]
     drawn = cell_resamples(counts[None].astype(np.int64), n_resamples, rng)[:, 0].astype(np.float64)
-    noise = rng.standard_normal((n_resamples, n_cells, n_columns))
-    return drawn @ means + np.einsum("bm,mjk,bmk->bj", np.sqrt(drawn), roots, noise)
+    noise = rng.standard_normal((n_resamples, n_cells, n_columns)) * np.sqrt(drawn)[:, :, None]
+    spread = np.matmul(noise.transpose(1, 0, 2), roots.transpose(0, 2, 1)).sum(axis=0)
+    return drawn @ means + spread
 
 
 def regression_draws(
@@ -403,6 +405,58 @@ def bootstrap(
     score_subjects = [s for s in subjects if s in SCORE_METRICS]
     if score_subjects and prepared.task == "binary":
         out.update(_binary_score_draws(prepared, score_subjects, points, n_resamples, rng))
-    elif score_subjects:
-        out.update(row_score_draws(prepared, score_subjects, n_resamples, rng))
+        return out
+    losses = [s for s in score_subjects if s in ("log_loss", "brier")]
+    if losses:  # mean losses: resampled sums within each class
+        assert prepared.y_score is not None and prepared.true_codes is not None
+        per_row = multiclass_score_losses(prepared.true_codes, prepared.y_score)
+        values = np.column_stack([per_row[name] for name in losses])
+        total = sum(
+            resampled_sums(values[rows], values[rows, 0], n_resamples, rng)
+            for rows in (np.flatnonzero(prepared.true_codes == k) for k in range(prepared.n_classes))
+            if rows.size
+        )
+        out.update({name: total[:, j] / prepared.n_rows for j, name in enumerate(losses)})
+    ranked = [s for s in score_subjects if s not in losses]
+    if "roc_auc" in ranked and prepared.n_rows * n_resamples > EXACT_ROW_DRAWS:
+        out["roc_auc"] = _linearized_auc_draws(prepared, points["roc_auc"], n_resamples, rng)
+        ranked.remove("roc_auc")
+    if ranked:
+        out.update(row_score_draws(prepared, ranked, n_resamples, rng))
     return out
+
+
+def placement_values(is_positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Each row's share of the one-vs-rest AUC (ties count one half); they sum to twice the AUC."""
+    positives, negatives = np.sort(scores[is_positive]), np.sort(scores[~is_positive])
+    values = np.empty(scores.size)
+    below = np.searchsorted(negatives, scores[is_positive], "left")
+    tied = np.searchsorted(negatives, scores[is_positive], "right") - below
+    values[is_positive] = (below + 0.5 * tied) / (negatives.size * positives.size)
+    above = positives.size - np.searchsorted(positives, scores[~is_positive], "right")
+    tied = np.searchsorted(positives, scores[~is_positive], "right") - np.searchsorted(
+        positives, scores[~is_positive], "left"
+    )
+    values[~is_positive] = (above + 0.5 * tied) / (negatives.size * positives.size)
+    return values
+
+
+def _linearized_auc_draws(
+    prepared: Prepared, point: float, n_resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Macro one-vs-rest ROC-AUC of many rows: the bootstrap of its first-order (DeLong) expansion.
+
+    Resampling changes each class's AUC, to first order, by the change in the
+    resampled sums of the rows' placement values; those sums are drawn per
+    class by :func:`resampled_sums`. The error is of order 1/rows, and this
+    path is only taken beyond :data:`EXACT_ROW_DRAWS` row draws.
+    """
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    codes, k = prepared.true_codes, prepared.n_classes
+    share = sum(placement_values(codes == c, prepared.y_score[:, c]) for c in range(k)) / k
+    total = sum(
+        resampled_sums(share[rows, None], share[rows], n_resamples, rng)[:, 0]
+        for rows in (np.flatnonzero(codes == c) for c in range(k))
+        if rows.size
+    )
+    return total - point
