@@ -8,16 +8,21 @@ cell counts is drawn exactly with ``n_resamples`` multinomial draws of a few
 cells, instead of ``n_resamples`` passes over all rows:
 
 * label metrics (accuracy, balanced accuracy, MCC, kappa, precision, recall,
-  F1): cells are the confusion matrix, exact, O(resamples x classes^2);
+  F1): cells are the confusion matrix; exact, O(resamples x classes^2);
 * binary score metrics (ROC-AUC, average precision, log loss, Brier): cells are
-  the distinct scores, exact up to :data:`MAX_SCORE_CELLS` distinct values and
+  the distinct scores; exact up to :data:`MAX_SCORE_CELLS` distinct values,
   quantile bins beyond (the interval is then re-centred on the exact value);
-* everything else (regression, multiclass scores, paired scores): the drawn
-  row counts themselves, in blocks, O(resamples x rows).
+* sums of per-row values (regression errors, multiclass losses): rows are
+  resampled exactly up to :data:`EXACT_ROW_DRAWS` draws in all; beyond, the
+  rows each cell receives are an exact multinomial draw and the sum over them
+  is drawn from the normal law with the cell's mean and covariance;
+* macro ROC-AUC of 2-D probabilities: exact row resampling, or beyond
+  :data:`EXACT_ROW_DRAWS` the bootstrap of its first-order (DeLong) expansion.
 
 The batch forms below re-express scikit-learn's definitions over many count
 tables at once; the point values a check reports always come from
-scikit-learn itself, and tests hold the batch forms equal to it.
+scikit-learn itself, and tests hold the batch forms equal to it and each
+shortcut's law equal to plain row resampling.
 """
 
 from __future__ import annotations
