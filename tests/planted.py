@@ -46,7 +46,9 @@ def clean_pipeline(*, boosting: bool = False, handle_unknown: str = "ignore") ->
             ("cat", OneHotEncoder(handle_unknown=handle_unknown), CATEGORICAL),
         ]
     )
-    classifier = HistGradientBoostingClassifier(max_iter=20, random_state=0) if boosting else LogisticRegression()
+    classifier = (
+        HistGradientBoostingClassifier(max_iter=20, random_state=0) if boosting else LogisticRegression()
+    )
     return Pipeline([("pre", pre), ("clf", classifier)])
 
 

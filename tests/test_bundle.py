@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from planted import NUMERIC, batch_mean_pipeline, clean_pipeline, credit_frame
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -29,15 +30,25 @@ from mlcheck.contracts.parity import model_outputs
 from mlcheck.contracts.schema import ExtraColumnsWarning, infer_schema
 from mlcheck.contracts.strategies import frames
 from mlcheck.errors import BundleIntegrityError, ContractViolation, UsageError
-from planted import NUMERIC, batch_mean_pipeline, clean_pipeline, credit_frame
 
-BUNDLE_FILES = ["model.skops", "schema.json", "profile.json", "golden.parquet", "contracts.json", "provenance.json"]
+BUNDLE_FILES = [
+    "model.skops",
+    "schema.json",
+    "profile.json",
+    "golden.parquet",
+    "contracts.json",
+    "provenance.json",
+]
 
 
 @pytest.fixture(autouse=True)
 def fresh_record():
+    from threadpoolctl import threadpool_limits
+
     notebook.clear()
-    yield
+    # one OpenMP thread: gradient boosting spin-waits for minutes on a busy 2-core CI machine
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
     notebook.clear()
 
 
@@ -64,7 +75,9 @@ def test_export_writes_every_file_with_its_hash_in_the_manifest(bundle) -> None:
     assert names == sorted([*BUNDLE_FILES, "MANIFEST.json"])
     manifest = json.loads((bundle.path / "MANIFEST.json").read_text())
     for name in BUNDLE_FILES:
-        assert manifest["files"][name]["sha256"] == hashlib.sha256((bundle.path / name).read_bytes()).hexdigest()
+        assert (
+            manifest["files"][name]["sha256"] == hashlib.sha256((bundle.path / name).read_bytes()).hexdigest()
+        )
     assert manifest["model"]["untrusted_types"] == []
     assert manifest["model"]["class"] == "sklearn.pipeline.Pipeline"
 
@@ -259,14 +272,20 @@ def test_an_export_killed_at_random_points_leaves_a_complete_bundle(tmp_path) ->
     assert leftovers == []  # staging directories of dead exporters are cleaned up
 
 
-def test_without_an_atomic_exchange_a_bundle_left_aside_is_restored(tmp_path, data, model, monkeypatch) -> None:
+def test_without_an_atomic_exchange_a_bundle_left_aside_is_restored(
+    tmp_path, data, model, monkeypatch
+) -> None:
     X, _ = data
     monkeypatch.setattr(store, "_exchange", lambda first, second: False)
     mc.export(model, tmp_path / "b", reference=X, name="old")
     assert mc.export(model, tmp_path / "b", reference=X, name="new", overwrite=True).name == "new"
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=False
+    )
     dead_pid = int(finished.stdout)
-    os.rename(tmp_path / "b", tmp_path / f".b.mlcheck-old-{dead_pid}-0a1b2c3d")  # died between the two renames
+    os.rename(
+        tmp_path / "b", tmp_path / f".b.mlcheck-old-{dead_pid}-0a1b2c3d"
+    )  # died between the two renames
     assert mc.load(tmp_path / "b").name == "new"
 
 
@@ -297,7 +316,9 @@ def test_scores_keys_fallback_and_batches(bundle, model) -> None:
     assert len(with_fallback.predictions) == 50 and with_fallback.n_scored == 48
     assert with_fallback.predictions.loc[[3, 7], "prediction"].tolist() == [-1, -1]
     assert with_fallback.predictions["fallback"].sum() == 2
-    np.testing.assert_array_equal(with_fallback.predictions.loc[good.index, "prediction"], expected["prediction"])
+    np.testing.assert_array_equal(
+        with_fallback.predictions.loc[good.index, "prediction"], expected["prediction"]
+    )
     assert mc.check_coverage(with_fallback, min=0.99).failed  # fallback rows are not coverage
     assert mc.check_coverage(with_fallback, min=0.95).passed
 
@@ -397,4 +418,31 @@ def test_rows_in_equal_scored_plus_rejected_for_any_frame(bundle, data) -> None:
     assert set(result.predictions.index) | set(result.rejects.index) == set(data.index)
     assert not set(result.predictions.index) & set(result.rejects.index)
     assert result.rejects["reason"].str.len().gt(0).all()
-    assert len(fallback.predictions) == len(data) and fallback.predictions.index.tolist() == data.index.tolist()
+    assert (
+        len(fallback.predictions) == len(data) and fallback.predictions.index.tolist() == data.index.tolist()
+    )
+
+
+# -- inside an `mlcheck run` job -------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_job_exports_with_its_run_in_the_provenance_and_the_gate_stops_it(tmp_path) -> None:
+    from mlcheck.jobs import run_notebook
+
+    train = Path(__file__).parent / "notebooks" / "bundle" / "train.ipynb"
+    run = run_notebook(train, {"bundle_dir": str(tmp_path / "ok")}, runs_dir=tmp_path / "runs")
+    assert run.exit_code == 0, run.failed_cell
+    record = mc.load(tmp_path / "ok").provenance
+    assert record["run"] == {"run_id": run.run_id, "run_dir": str(run.run_dir)}
+    assert record["parameters"] == {
+        "bundle_dir": str(tmp_path / "ok"),
+        "n_rows": 2000,
+        "seed": 0,
+        "break_schema": False,
+    }
+    assert record["values"] == {"train_rows": 1500}
+    refused = run_notebook(
+        train, {"bundle_dir": str(tmp_path / "refused"), "break_schema": True}, runs_dir=tmp_path / "runs"
+    )
+    assert refused.exit_code == 3 and refused.failed_cell["ename"] == "ContractViolation"
+    assert "income:dtype" in refused.failed_cell["evalue"]
+    assert not (tmp_path / "refused").exists()

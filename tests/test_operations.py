@@ -24,7 +24,9 @@ def test_coverage_of_values_counts_present_finite_values() -> None:
 
 def test_coverage_of_a_score_result_uses_its_counts() -> None:
     predictions = pd.DataFrame({"prediction": [1, 0, -1, -1], "fallback": [False, False, True, True]})
-    result = ScoreResult(predictions, pd.DataFrame({"reason": ["a", "b"]}), n_rows=4, n_scored=2, n_rejected=2)
+    result = ScoreResult(
+        predictions, pd.DataFrame({"reason": ["a", "b"]}), n_rows=4, n_scored=2, n_rejected=2
+    )
     coverage = check_coverage(result, min=0.9)
     assert coverage.failed and coverage.observed == 0.5
     assert coverage.details == {"n_rows": 4, "n_covered": 2, "n_missing": 2}

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from planted import credit_frame
 
 from mlcheck.contracts.schema import (
     ExtraColumnsWarning,
@@ -19,7 +20,6 @@ from mlcheck.contracts.schema import (
 )
 from mlcheck.contracts.strategies import column_values, frames
 from mlcheck.errors import UsageError
-from planted import credit_frame
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,9 @@ def test_infer_schema_refuses_bad_input() -> None:
 
 
 # -- conform ----------------------------------------------------------------------------
-def test_conform_reorders_and_drops_extra_columns_with_a_warning(reference: pd.DataFrame, schema: Schema) -> None:
+def test_conform_reorders_and_drops_extra_columns_with_a_warning(
+    reference: pd.DataFrame, schema: Schema
+) -> None:
     batch = reference.iloc[:5][list(reversed(reference.columns))].assign(customer_id=range(5))
     with pytest.warns(ExtraColumnsWarning, match="customer_id"):
         out = conform(batch, schema)

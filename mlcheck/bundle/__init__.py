@@ -19,4 +19,4 @@ from mlcheck.bundle.gate import export, provenance
 from mlcheck.bundle.loading import Bundle, BundleVersionWarning, load
 from mlcheck.bundle.scoring import ScoreResult
 
-__all__ = ["export", "load", "Bundle", "ScoreResult", "BundleVersionWarning", "provenance"]
+__all__ = ["Bundle", "BundleVersionWarning", "ScoreResult", "export", "load", "provenance"]

@@ -16,10 +16,11 @@ import platform
 import shutil
 import subprocess
 import warnings
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -130,6 +131,10 @@ def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) 
             raise UsageError(f"export: input file {str(candidate)!r} (given in inputs=) does not exist")
         hashes[label] = {"path": str(candidate), "sha256": _sha256_file(candidate)}
     run = run_context()
+    parameters = _run_parameters(Path(run["run_dir"])) if run and run.get("run_dir") else {}
+    for label, value in parameters.items():  # a parameter naming a file is an input: hash it too
+        if isinstance(value, str) and value and len(value) < 4096 and Path(value).is_file():
+            hashes.setdefault(label, {"path": value, "sha256": _sha256_file(Path(value))})
     record: dict[str, Any] = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git": _git_state(Path.cwd()),
@@ -138,7 +143,7 @@ def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) 
         "platform": platform.platform(),
         "python": platform.python_version(),
         "run": run,
-        "parameters": _run_parameters(Path(run["run_dir"])) if run and run.get("run_dir") else {},
+        "parameters": parameters,
         "values": recorded_values(),
     }
     return record
@@ -155,7 +160,9 @@ def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> pd.DataFrame:
         )
     features = conformed.features.loc[~conformed.bad]
     if not len(features):
-        raise UsageError("export: no golden row fits the schema inferred from reference; pass other golden rows")
+        raise UsageError(
+            "export: no golden row fits the schema inferred from reference; pass other golden rows"
+        )
     outputs = model_outputs(model, model_input(model, features))
     outputs = outputs.set_axis(features.index).rename(columns=lambda c: f"{GOLDEN_PREFIX}{c}")
     return pd.concat([features, outputs], axis=1)
@@ -248,8 +255,8 @@ def export(
     record["model"] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
     record["reference"] = {"n_rows": len(reference), "n_columns": reference.shape[1]}
 
-    import skops.io as sio
     import sklearn
+    import skops.io as sio
 
     model_bytes = sio.dumps(model)
     untrusted = sorted(sio.get_untrusted_types(data=model_bytes))
@@ -308,4 +315,3 @@ def _profile(reference: pd.DataFrame) -> dict[str, Any] | None:
     except ImportError:  # the profile module is optional for a bundle; drift checks then need the data
         return None
     return profile(reference).to_dict()
-

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -71,8 +72,12 @@ def check_golden(
     try:
         input_path, output_path = scratch / GOLDEN_INPUT, scratch / OUTPUT
         bundle.golden_inputs.to_parquet(input_path, engine="pyarrow")
-        values = {**(parameters or {}), "model_dir": str(folder), "input_path": str(input_path),
-                  "output_path": str(output_path)}
+        values = {
+            **(parameters or {}),
+            "model_dir": str(folder),
+            "input_path": str(input_path),
+            "output_path": str(output_path),
+        }
         run = run_notebook(notebook, values, runs_dir=runs_dir, timeout=timeout, kernel=kernel)
         if run.exit_code not in (0, 1):
             where = f" in cell {run.failed_cell.get('index')}" if run.failed_cell else ""

@@ -26,8 +26,9 @@ import importlib
 import io
 import json
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -37,7 +38,7 @@ from mlcheck.contracts.result import CheckResult
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import BundleIntegrityError, UsageError
 
-__all__ = ["Bundle", "load", "BundleVersionWarning", "SAFE_TYPE_ROOTS", "GOLDEN_PREFIX"]
+__all__ = ["GOLDEN_PREFIX", "SAFE_TYPE_ROOTS", "Bundle", "BundleVersionWarning", "load"]
 
 MODEL_FILE, SCHEMA_FILE, PROFILE_FILE = "model.skops", "schema.json", "profile.json"
 GOLDEN_FILE, CONTRACTS_FILE, PROVENANCE_FILE = "golden.parquet", "contracts.json", "provenance.json"
@@ -64,7 +65,9 @@ def is_safe_type(type_name: str) -> bool:
     return isinstance(value, type)
 
 
-def _needed_types(model_bytes: bytes, recorded: Sequence[str], trusted: Sequence[str] | None, path: Path) -> list[str]:
+def _needed_types(
+    model_bytes: bytes, recorded: Sequence[str], trusted: Sequence[str] | None, path: Path
+) -> list[str]:
     import skops.io as sio
 
     needed = sorted(sio.get_untrusted_types(data=model_bytes))
@@ -236,7 +239,9 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     >>> mc.load(path).model.predict(X).tolist()
     [0, 0, 1, 1]
     """
-    if trusted is not None and (isinstance(trusted, (str, bytes)) or not all(isinstance(t, str) for t in trusted)):
+    if trusted is not None and (
+        isinstance(trusted, (str, bytes)) or not all(isinstance(t, str) for t in trusted)
+    ):
         raise UsageError(
             f"trusted must be a list of type names like ['mypackage.module.MyTransformer'], got {trusted!r}"
         )

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -127,7 +128,9 @@ class ScoreResult:
         """
         target = Path(path)
         if not target.parent.is_dir():
-            raise UsageError(f"cannot write predictions to {target}: the folder {target.parent} does not exist")
+            raise UsageError(
+                f"cannot write predictions to {target}: the folder {target.parent} does not exist"
+            )
         rejects = self.rejects.copy()
         for column in rejects.columns:  # raw input values of mixed types: keep them readable in any format
             if rejects[column].dtype == object:
@@ -151,8 +154,10 @@ def _predict_guarded(
             outputs = model_outputs(model, model_input(model, chunk), scores=scores)
             if outputs.index is not chunk.index:  # a model fed an array returns a fresh index
                 outputs = outputs.set_axis(chunk.index)
-        except Exception as error:  # the model's own error becomes the rows' reason
-            reason = f"model raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        except Exception as error:  # noqa: BLE001 - the model's own error becomes the rows' reason
+            reason = (
+                f"model raised {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            )
             if stop - start == 1 or budget[0] <= 0:
                 for position in range(start, stop):
                     failed[position] = reason
@@ -174,7 +179,9 @@ def _key_columns(frame: pd.DataFrame, key: str | Sequence[str] | None) -> tuple[
     columns = (key,) if isinstance(key, str) else tuple(key)
     missing = [column for column in columns if column not in frame.columns]
     if missing:
-        raise UsageError(f"key column(s) {missing} are not in the frame; its columns are {list(frame.columns)[:20]}")
+        raise UsageError(
+            f"key column(s) {missing} are not in the frame; its columns are {list(frame.columns)[:20]}"
+        )
     return columns
 
 
@@ -237,10 +244,15 @@ def _assemble(
     if fallback is not None:
         if len(rejected):
             stand_in = pd.DataFrame(
-                {**{k: frame[k].iloc[rejected].to_numpy() for k in keys}, PREDICTION: [fallback] * len(rejected)},
+                {
+                    **{k: frame[k].iloc[rejected].to_numpy() for k in keys},
+                    PREDICTION: [fallback] * len(rejected),
+                },
                 index=frame.index[rejected],
             )
-            predictions = pd.concat([predictions.assign(**{FALLBACK: False}), stand_in.assign(**{FALLBACK: True})])
+            predictions = pd.concat(
+                [predictions.assign(**{FALLBACK: False}), stand_in.assign(**{FALLBACK: True})]
+            )
             order = np.argsort(np.concatenate([positions, rejected]), kind="stable")
             predictions = predictions.iloc[order]
         else:

@@ -20,21 +20,22 @@ import re
 import secrets
 import shutil
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from mlcheck.errors import BundleIntegrityError, UsageError
 
 __all__ = [
-    "MANIFEST",
     "FORMAT",
     "FORMAT_VERSION",
-    "sha256_bytes",
-    "write_file",
-    "new_staging_dir",
+    "MANIFEST",
     "move_into_place",
+    "new_staging_dir",
     "read_verified",
     "recover",
+    "sha256_bytes",
+    "write_file",
 ]
 
 MANIFEST = "MANIFEST.json"
@@ -156,7 +157,9 @@ def read_verified(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
             f"{path} has no {MANIFEST}: it is not a complete mlcheck bundle; export it again"
         ) from None
     except (OSError, ValueError) as error:
-        raise BundleIntegrityError(f"{MANIFEST} in {path} cannot be read ({error}); export the bundle again") from None
+        raise BundleIntegrityError(
+            f"{MANIFEST} in {path} cannot be read ({error}); export the bundle again"
+        ) from None
     if not isinstance(manifest, Mapping) or manifest.get("format") != FORMAT:
         raise BundleIntegrityError(f"{MANIFEST} in {path} is not an mlcheck bundle manifest")
     if int(manifest.get("version", 0)) > FORMAT_VERSION:
@@ -182,7 +185,9 @@ def read_verified(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
                 f"expected {str(entry.get('sha256'))[:16]}…; the file was changed or damaged after export"
             )
         contents[name] = data
-    unlisted = sorted(entry.name for entry in path.iterdir() if entry.name != MANIFEST and entry.name not in files)
+    unlisted = sorted(
+        entry.name for entry in path.iterdir() if entry.name != MANIFEST and entry.name not in files
+    )
     if unlisted:
         raise BundleIntegrityError(
             f"the bundle at {path} holds file(s) its manifest does not list: {unlisted}; "

@@ -17,15 +17,23 @@ import sys
 def add_arguments_parity(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", metavar="BUNDLE", help="the exported bundle's directory")
     parser.add_argument(
-        "notebook", metavar="SCORE_NB",
+        "notebook",
+        metavar="SCORE_NB",
         help="the scoring notebook (parameters model_dir, input_path, output_path)",
     )
-    parser.add_argument("--runs-dir", default="runs", help="where the job's run directory goes (default: runs)")
+    parser.add_argument(
+        "--runs-dir", default="runs", help="where the job's run directory goes (default: runs)"
+    )
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds for the whole run")
     parser.add_argument("--kernel", metavar="K", help="kernelspec to run in (default: this interpreter)")
-    parser.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance for scores (default: 1e-9)")
     parser.add_argument(
-        "--trust", action="append", default=None, metavar="TYPE",
+        "--rtol", type=float, default=1e-9, help="relative tolerance for scores (default: 1e-9)"
+    )
+    parser.add_argument(
+        "--trust",
+        action="append",
+        default=None,
+        metavar="TYPE",
         help="trust this type when loading the bundle's model; repeat for more",
     )
 

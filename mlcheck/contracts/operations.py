@@ -9,7 +9,8 @@ trains twice with the same seed and compares the predictions.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -25,11 +26,15 @@ def _coverage_counts(values: Any) -> tuple[int, int]:
         mask = values.notna().all(axis=1).to_numpy()
         numeric = values.select_dtypes("number")
         if numeric.shape[1]:
-            mask = mask & np.isfinite(numeric.to_numpy(dtype="float64")).all(axis=1)  # to_numpy may be read-only
+            mask = mask & np.isfinite(numeric.to_numpy(dtype="float64")).all(
+                axis=1
+            )  # to_numpy may be read-only
         return int(mask.sum()), int(mask.size)
     array = values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
     if array.ndim != 1:
-        raise UsageError(f"check_coverage expects one value per row (1-D), got an array of shape {array.shape}")
+        raise UsageError(
+            f"check_coverage expects one value per row (1-D), got an array of shape {array.shape}"
+        )
     if array.dtype.kind in "fc":
         return int(np.isfinite(array).sum()), int(array.size)
     if array.dtype.kind == "O":
@@ -85,9 +90,8 @@ def check_coverage(values: Any, *, min: float = 0.99, severity: str = "error") -
         )
     coverage = covered / total
     passed = coverage >= float(min)
-    message = (
-        f"{covered} of {total} rows have a prediction ({coverage:.2%})"
-        + ("" if passed else f", below the required {float(min):.2%}")
+    message = f"{covered} of {total} rows have a prediction ({coverage:.2%})" + (
+        "" if passed else f", below the required {float(min):.2%}"
     )
     return CheckResult(
         "check_coverage",
@@ -148,7 +152,9 @@ def check_latency(
     if not hasattr(model, "predict"):
         raise UsageError(f"check_latency expects a fitted model with .predict, got {type(model).__name__}")
     if not float(p95_ms) > 0 or (batch_p95_ms is not None and not float(batch_p95_ms) > 0):
-        raise UsageError(f"check_latency: thresholds must be positive milliseconds, got {p95_ms!r}, {batch_p95_ms!r}")
+        raise UsageError(
+            f"check_latency: thresholds must be positive milliseconds, got {p95_ms!r}, {batch_p95_ms!r}"
+        )
     n_rows = len(X)
     if n_rows == 0 or n_single < 1 or repeats < 1:
         raise UsageError("check_latency needs at least one row in X, n_single >= 1 and repeats >= 1")
@@ -171,14 +177,24 @@ def check_latency(
     rows_per_second = n_rows / (float(np.median(batch_ms)) / 1000.0) if np.median(batch_ms) > 0 else None
     outcomes = [
         Outcome("row_p50", True, row_p50, None, "median latency of one row, ms"),
-        Outcome("row_p95", row_p95 <= float(p95_ms), row_p95, float(p95_ms),
-                "" if row_p95 <= float(p95_ms) else f"one row takes {row_p95:.3g} ms at p95"),
+        Outcome(
+            "row_p95",
+            row_p95 <= float(p95_ms),
+            row_p95,
+            float(p95_ms),
+            "" if row_p95 <= float(p95_ms) else f"one row takes {row_p95:.3g} ms at p95",
+        ),
     ]
     if batch_p95_ms is not None:
         ok = batch_p95 <= float(batch_p95_ms)
         outcomes.append(
-            Outcome("batch_p95", ok, batch_p95, float(batch_p95_ms),
-                    "" if ok else f"a batch of {n_rows} rows takes {batch_p95:.3g} ms at p95")
+            Outcome(
+                "batch_p95",
+                ok,
+                batch_p95,
+                float(batch_p95_ms),
+                "" if ok else f"a batch of {n_rows} rows takes {batch_p95:.3g} ms at p95",
+            )
         )
     failed = [outcome for outcome in outcomes if not outcome.passed]
     return CheckResult(
@@ -239,11 +255,15 @@ def check_repeatable(
     from mlcheck.contracts.parity import compare_outputs, model_outputs
 
     if not callable(train_fn):
-        raise UsageError(f"check_repeatable expects train_fn(seed) -> fitted model, got {type(train_fn).__name__}")
+        raise UsageError(
+            f"check_repeatable expects train_fn(seed) -> fitted model, got {type(train_fn).__name__}"
+        )
     first, second = train_fn(seed), train_fn(seed)
     for model in (first, second):
         if not hasattr(model, "predict"):
-            raise UsageError(f"check_repeatable: train_fn returned {type(model).__name__}, not a fitted model")
+            raise UsageError(
+                f"check_repeatable: train_fn returned {type(model).__name__}, not a fitted model"
+            )
     expected, observed = model_outputs(first, X), model_outputs(second, X)
     n_differ, cells = compare_outputs(expected, observed, rtol=rtol)
     n_rows = len(expected)

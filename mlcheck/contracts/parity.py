@@ -21,7 +21,8 @@ exactly, scores within ``rtol``.
 from __future__ import annotations
 
 import random
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from mlcheck.contracts import register_check
 from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
-__all__ = ["check_parity", "golden_parity", "model_outputs", "compare_outputs", "model_input"]
+__all__ = ["check_parity", "compare_outputs", "golden_parity", "model_input", "model_outputs"]
 
 PREDICTION = "prediction"
 SCORE_PREFIX = "score_"
@@ -171,7 +172,7 @@ def _probe_generated(
         X = model_input(model, valid)
         try:
             batch = model_outputs(model, X)
-        except Exception as error:  # the model crashed on rows the schema accepted
+        except Exception as error:  # noqa: BLE001 - the model crashed on rows the schema accepted
             return {"kind": "crash", "error": f"{type(error).__name__}: {error}", "rows": valid}
         n_differ, cells = compare_outputs(batch, model_outputs(twin, X), rtol=rtol)
         if n_differ:
@@ -198,7 +199,9 @@ def _probe_generated(
         suppress_health_check=list(HealthCheck),
     )
     try:
-        failing = find(frames(schema, max_rows=6), condition, settings=probe_settings, random=random.Random(seed))
+        failing = find(
+            frames(schema, max_rows=6), condition, settings=probe_settings, random=random.Random(seed)
+        )
     except NoSuchExample:
         return tried[0], None
     position = 0
@@ -275,7 +278,7 @@ def check_parity(
         n_differ, cells = compare_outputs(expected, model_outputs(twin, X), rtol=rtol)
         outcomes.append(_outcome("round_trip", n_rows, n_differ, "the exported model scores differently"))
         shown += [{"check": "round_trip", **cell} for cell in cells]
-    except Exception as error:  # skops could not persist or restore the model
+    except Exception as error:  # noqa: BLE001 - skops could not persist or restore the model
         twin = None
         outcomes.append(Outcome("round_trip", False, "error", 0, f"export round trip failed: {error}"))
 
@@ -307,7 +310,9 @@ def check_parity(
         tried, found = _probe_generated(model, twin, schema, examples=int(examples), seed=seed, rtol=rtol)
         details["generated_frames"] = tried
         if found is None:
-            outcomes.append(Outcome("generated_rows", True, 0, 0, f"{tried} generated frames scored consistently"))
+            outcomes.append(
+                Outcome("generated_rows", True, 0, 0, f"{tried} generated frames scored consistently")
+            )
         else:
             message = found["kind"] + (f": {found['error']}" if "error" in found else "")
             outcomes.append(Outcome("generated_rows", False, len(found["rows"]), 0, message))
@@ -326,7 +331,9 @@ def check_parity(
             outcomes.append(Outcome("scoring_function", False, len(observed), n_rows, "row count differs"))
         else:
             n_differ, cells = compare_outputs(expected, observed.set_axis(expected.index), rtol=rtol)
-            outcomes.append(_outcome("scoring_function", n_rows, n_differ, "the scoring code disagrees with the model"))
+            outcomes.append(
+                _outcome("scoring_function", n_rows, n_differ, "the scoring code disagrees with the model")
+            )
             shown += [{"check": "scoring_function", **cell} for cell in cells]
 
     failed = [outcome for outcome in outcomes if not outcome.passed]

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,12 +33,12 @@ from mlcheck.errors import UsageError
 
 __all__ = [
     "ColumnSchema",
-    "Schema",
-    "infer_schema",
-    "conform",
     "Conformed",
-    "check_schema",
     "ExtraColumnsWarning",
+    "Schema",
+    "check_schema",
+    "conform",
+    "infer_schema",
 ]
 
 Kind = Literal["float", "integer", "boolean", "categorical", "datetime", "other"]
@@ -341,7 +342,9 @@ def _conform_boolean(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -
     numeric = pd.to_numeric(series.astype(object), errors="coerce")
     ok = numeric.isin([0, 1]).to_numpy()
     collect.add(~ok & ~null, spec.name, "not a boolean:", series)
-    return pd.Series(numeric.to_numpy(dtype="float64", na_value=0.0) == 1.0, index=series.index, name=series.name)
+    return pd.Series(
+        numeric.to_numpy(dtype="float64", na_value=0.0) == 1.0, index=series.index, name=series.name
+    )
 
 
 def _conform_datetime(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
@@ -427,7 +430,9 @@ def _dtype_verdict(series: pd.Series, spec: ColumnSchema) -> tuple[bool, str]:
     kind = _kind(series.dtype)
     if spec.kind == "float" and kind == "float":
         seen_bits = np.dtype(series.dtype).itemsize if isinstance(series.dtype, np.dtype) else 8
-        expected_bits = np.dtype(spec.dtype).itemsize if spec.dtype in ("float16", "float32", "float64") else 8
+        expected_bits = (
+            np.dtype(spec.dtype).itemsize if spec.dtype in ("float16", "float32", "float64") else 8
+        )
         if seen_bits < expected_bits:
             return False, f"{seen} carries fewer digits than the {spec.dtype} the model was trained on"
         return True, ""
@@ -517,7 +522,12 @@ def check_schema(
                     "" if range_ok else f"{outside:.2%} of the values are {what}",
                 )
             )
-        row = {"column": spec.name, "dtype": str(series.dtype), "expected": spec.dtype, "nulls": null_fraction}
+        row = {
+            "column": spec.name,
+            "dtype": str(series.dtype),
+            "expected": spec.dtype,
+            "nulls": null_fraction,
+        }
         if outside is not None:
             row["outside"] = outside
         columns_detail.append(row)
@@ -548,9 +558,11 @@ def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | No
     if not len(present):
         return (0.0, "") if spec.min is not None or spec.levels is not None else (None, "")
     if spec.kind in ("float", "integer") and spec.min is not None and spec.max is not None:
-        numbers = pd.to_numeric(present.astype(object), errors="coerce") if not pd.api.types.is_numeric_dtype(
-            present.dtype
-        ) else present
+        numbers = (
+            pd.to_numeric(present.astype(object), errors="coerce")
+            if not pd.api.types.is_numeric_dtype(present.dtype)
+            else present
+        )
         array = numbers.to_numpy(dtype="float64", na_value=np.nan)
         outside = ~((array >= spec.min) & (array <= spec.max))  # NaN (unparsable) counts as outside
         return float(outside.mean()), f"outside the reference range [{spec.min:.6g}, {spec.max:.6g}]"

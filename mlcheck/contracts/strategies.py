@@ -67,7 +67,10 @@ def column_values(spec: ColumnSchema, *, mode: str = "wild") -> st.SearchStrateg
     elif spec.kind == "categorical":
         levels = list(spec.levels or ())
         valid = st.sampled_from(levels) if levels else st.text(max_size=8)
-        wild += [st.text(min_size=1, max_size=6).filter(lambda value: value not in set(levels)), st.integers(-3, 3)]
+        wild += [
+            st.text(min_size=1, max_size=6).filter(lambda value: value not in set(levels)),
+            st.integers(-3, 3),
+        ]
     elif spec.kind == "boolean":
         valid = st.booleans()
         wild.append(st.sampled_from([2, "yes"]))
@@ -95,7 +98,9 @@ def _to_frame(rows: list[tuple[Any, ...]], schema: Schema) -> pd.DataFrame:
                 value is None or isinstance(value, (int, float)) for value in values
             ):
                 series = pd.to_numeric(series)
-            elif spec.kind == "categorical" and all(value is None or isinstance(value, str) for value in values):
+            elif spec.kind == "categorical" and all(
+                value is None or isinstance(value, str) for value in values
+            ):
                 series = series.astype(spec.dtype if spec.dtype != "object" else object)
         except (TypeError, ValueError, OverflowError):
             pass

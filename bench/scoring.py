@@ -1,0 +1,122 @@
+"""Benchmark: ``Bundle.score`` against the bare ``model.predict`` on the same frame.
+
+The model is the pipeline the demo notebooks use (StandardScaler on six
+numeric columns, OneHotEncoder on three string columns, LogisticRegression),
+trained on 20,000 rows and exported as a bundle. Each timing is the median of
+``--repeats`` runs, interleaved so that both sides see the same machine state.
+
+- clean: a frame of ``--rows`` valid rows; ``Bundle.score`` checks the schema,
+  scores, and returns predictions and (empty) rejects.
+- 1% bad: the same frame with 1% of the rows damaged (half a missing value
+  where training had none, half an unseen category). The bare ``predict``
+  cannot score that frame at all (it raises on the first missing value), so
+  the ratio is against the bare ``predict`` of the clean frame.
+
+Run: ``python bench/scoring.py [--rows 1000000] [--repeats 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import mlcheck as mc
+
+NUMERIC = [f"x{i}" for i in range(6)]
+CATEGORICAL = {"region": 5, "product": 20, "channel": 50}
+
+
+def make_frame(n_rows: int, *, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({name: rng.normal(size=n_rows) for name in NUMERIC})
+    for name, n_levels in CATEGORICAL.items():
+        levels = np.array([f"{name}_{j}" for j in range(n_levels)])
+        frame[name] = pd.Series(levels[rng.integers(0, n_levels, n_rows)], dtype="str")
+    return frame
+
+
+def damage(frame: pd.DataFrame, fraction: float, *, seed: int) -> pd.DataFrame:
+    """A copy with ``fraction`` of the rows unscorable: half a missing number, half an unseen category."""
+    rng = np.random.default_rng(seed)
+    bad = rng.choice(len(frame), size=int(len(frame) * fraction), replace=False)
+    damaged = frame.copy()
+    half = len(bad) // 2
+    damaged.loc[damaged.index[bad[:half]], "x0"] = np.nan
+    damaged.loc[damaged.index[bad[half:]], "channel"] = "channel_unseen"
+    return damaged
+
+
+def median_seconds(function, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    train = make_frame(20_000, seed=0)
+    target = (train["x0"] + train["x1"] + (train["region"] == "region_1") > 0.3).to_numpy()
+    model = Pipeline(
+        [
+            (
+                "pre",
+                ColumnTransformer(
+                    [
+                        ("num", StandardScaler(), NUMERIC),
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL)),
+                    ]
+                ),
+            ),
+            ("clf", LogisticRegression(max_iter=500)),
+        ]
+    ).fit(train, target)
+    bundle = mc.export(model, Path(tempfile.mkdtemp()) / "bench", reference=train)
+
+    clean = make_frame(args.rows, seed=1)
+    bad = damage(clean, 0.01, seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.predict(clean.iloc[:1000])  # warm-up
+        bundle.score(clean.iloc[:1000])
+        checked = bundle.score(bad)
+    assert checked.n_rejected == int(args.rows * 0.01) and checked.n_scored + checked.n_rejected == args.rows
+    np.testing.assert_array_equal(bundle.score(clean).predictions["prediction"], model.predict(clean))
+
+    bare: list[float] = []
+    scored: list[float] = []
+    scored_bad: list[float] = []
+    for _ in range(args.repeats):  # interleaved: all three see the same machine state
+        bare.append(median_seconds(lambda: model.predict(clean), 1))
+        scored.append(median_seconds(lambda: bundle.score(clean), 1))
+        scored_bad.append(median_seconds(lambda: bundle.score(bad), 1))
+    bare_s, scored_s, bad_s = (statistics.median(t) for t in (bare, scored, scored_bad))
+    rows = args.rows
+    print(f"rows: {rows:,}   repeats: {args.repeats}   (median seconds)")
+    print(f"{'':28s}{'seconds':>9s}{'rows/s':>13s}{'ratio':>8s}")
+    print(f"{'model.predict (clean)':28s}{bare_s:9.3f}{rows / bare_s:13,.0f}{1.0:8.2f}")
+    print(f"{'Bundle.score (clean)':28s}{scored_s:9.3f}{rows / scored_s:13,.0f}{scored_s / bare_s:8.2f}")
+    print(f"{'Bundle.score (1% bad rows)':28s}{bad_s:9.3f}{rows / bad_s:13,.0f}{bad_s / bare_s:8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
