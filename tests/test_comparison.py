@@ -183,3 +183,15 @@ def test_interval_is_reported_two_sided_with_the_one_sided_bound_inside() -> Non
     low, high = result.details["interval"]
     assert low <= result.details["lower_bound"] <= result.details["lead"] <= high
     assert rs.interval(np.arange(101.0), 0.9) == pytest.approx((5.0, 95.0))
+
+
+def test_identical_models_differ_by_exactly_zero_in_every_resample() -> None:
+    """Pairing is exact: the same predictions on the same resampled rows give the same metric."""
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 30, size=3000)
+    model = np.where(rng.random(3000) < 0.6, y, rng.integers(0, 30, size=3000))
+    new, old = prepare("t", y, y_pred=model), prepare("t", y, y_pred=model.copy())
+    a, b = _paired_label_draws(new, old, "balanced_accuracy", 500, np.random.default_rng(0))
+    assert np.array_equal(a, b) and a.std() > 0
+    result = check_improvement(y, model, model, metric="f1_macro", n_resamples=300)
+    assert not result.passed and result.details["lower_bound"] == 0.0

@@ -65,18 +65,33 @@ def mcnemar_exact(champion_correct: np.ndarray, challenger_correct: np.ndarray) 
 def _paired_label_draws(
     challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of a label metric for both models: one multinomial over (truth, champion, challenger) cells."""
+    """Draws of a label metric for both models from one multinomial per class over the filled
+    (champion, challenger) prediction pairs, so both confusion matrices come from the same rows."""
     assert challenger.true_codes is not None and champion.pred_codes is not None
     assert challenger.pred_codes is not None
     k = challenger.n_classes
-    joint = champion.pred_codes * k + challenger.pred_codes
-    cells = np.bincount(challenger.true_codes * k * k + joint, minlength=k * k * k).reshape(k, k * k)
-    drawn = rs.cell_resamples(cells, n_resamples, rng).reshape(n_resamples, k, k, k)
-    champion_batch = rs.confusion_batch(drawn.sum(axis=3))
-    challenger_batch = rs.confusion_batch(drawn.sum(axis=2))
+    truth = challenger.true_codes
+    strata = []
+    for stratum in range(k):
+        rows = truth == stratum
+        if not rows.any():
+            continue
+        pairs, counts = np.unique(
+            champion.pred_codes[rows] * k + challenger.pred_codes[rows], return_counts=True
+        )
+        strata.append((stratum, counts, np.eye(k)[pairs // k], np.eye(k)[pairs % k]))
+    new_batches, old_batches = [], []
+    for size in rs.resample_blocks(n_resamples, 2 * k * k):
+        new_matrices, old_matrices = np.zeros((size, k, k)), np.zeros((size, k, k))
+        for stratum, counts, old_onehot, new_onehot in strata:
+            drawn = rs.cell_resamples(counts[None], size, rng)[:, 0].astype(np.float64)
+            old_matrices[:, stratum] = drawn @ old_onehot
+            new_matrices[:, stratum] = drawn @ new_onehot
+        new_batches.append(rs.confusion_batch(new_matrices))
+        old_batches.append(rs.confusion_batch(old_matrices))
     return (
-        rs.label_metric_draws(challenger_batch, metric, challenger),
-        rs.label_metric_draws(champion_batch, metric, champion),
+        rs.label_metric_draws(rs.concatenate_batches(new_batches), metric, challenger),
+        rs.label_metric_draws(rs.concatenate_batches(old_batches), metric, champion),
     )
 
 

@@ -231,11 +231,24 @@ def interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 
 
 # -- draws of a validated problem -----------------------------------------------------
+def resample_blocks(n_resamples: int, cells_per_resample: int) -> list[int]:
+    """Resamples per block so that a block holds about :data:`_ROW_BLOCK` cells (many classes)."""
+    size = max(1, _ROW_BLOCK // max(cells_per_resample, 1))
+    return [min(size, n_resamples - start) for start in range(0, n_resamples, size)]
+
+
+def concatenate_batches(batches: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {key: np.concatenate([batch[key] for batch in batches]) for key in batches[0]}
+
+
 def label_draws(prepared: Prepared, n_resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """:func:`confusion_batch` of the resampled confusion matrices of a labelled problem."""
     assert prepared.true_codes is not None and prepared.pred_codes is not None
     k = prepared.n_classes
     cells = np.bincount(prepared.true_codes * k + prepared.pred_codes, minlength=k * k).reshape(k, k)
-    return confusion_batch(cell_resamples(cells, n_resamples, rng))
+    return concatenate_batches(
+        [confusion_batch(cell_resamples(cells, size, rng)) for size in resample_blocks(n_resamples, k * k)]
+    )
 
 
 def label_metric_draws(batch: Mapping[str, np.ndarray], subject: str, prepared: Prepared) -> np.ndarray:
