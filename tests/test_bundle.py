@@ -446,3 +446,26 @@ def test_a_job_exports_with_its_run_in_the_provenance_and_the_gate_stops_it(tmp_
     assert refused.exit_code == 3 and refused.failed_cell["ename"] == "ContractViolation"
     assert "income:dtype" in refused.failed_cell["evalue"]
     assert not (tmp_path / "refused").exists()
+
+
+def test_the_clean_pipeline_passes_every_check_and_exports(tmp_path, data) -> None:
+    X, y = data
+    X_test = credit_frame(400, seed=12)[0]
+
+    def train(seed: int):
+        return clean_pipeline(boosting=True).set_params(clf__random_state=seed).fit(X, y)
+
+    model = train(0)
+    checks = [
+        mc.check_parity(model, X_test, n_single=30, examples=10),
+        mc.check_schema(X_test, X),
+        mc.check_latency(model, X_test, p95_ms=60_000, n_single=10, repeats=2),
+        mc.check_repeatable(train, X_test, seed=0),
+    ]
+    assert all(check.passed for check in checks), "\n".join(map(str, checks))
+    bundle = mc.export(model, tmp_path / "clean", reference=X, golden=X_test)
+    assert [c.name for c in bundle.contracts] == [c.name for c in checks]
+    result = bundle.score(credit_frame(400, seed=13)[0], scores=True)
+    assert mc.check_coverage(result, min=1.0).passed
+    assert mc.check_shift(bundle.profile, credit_frame(2000, seed=14)[0], max_kl=0.1).passed
+    assert mc.check_parity(model, X_test, bundle=bundle, n_single=10, examples=5).passed
