@@ -44,7 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_unused_format_checker() -> None:
+    # jsonschema (imported by nbformat) compiles a grammar for its optional "iri"
+    # format checker at import when rfc3987-syntax is installed: over a second
+    # here, for a format no notebook schema uses. The CLI never validates IRIs.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _skip_unused_format_checker()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -1,0 +1,15 @@
+"""Notebook jobs: parameters, papermill execution, run directories, history."""
+
+from mlcheck.jobs.parameters import Parameter, coerce_parameters, read_parameters
+from mlcheck.jobs.results import read_results
+from mlcheck.jobs.runner import Run, read_run, run_notebook
+
+__all__ = [
+    "Parameter",
+    "Run",
+    "coerce_parameters",
+    "read_parameters",
+    "read_results",
+    "read_run",
+    "run_notebook",
+]

@@ -1,0 +1,102 @@
+"""mlcheck's papermill engine: nbclient with a run-wide deadline and honest endings.
+
+Registered with papermill's own engine registry under the name ``mlcheck``.
+It differs from papermill's default engine in three ways: each cell's timeout
+is the time left before the run's deadline (so ``--timeout`` bounds the whole
+run), a timed-out cell interrupts the kernel before the kernel is killed, and
+the client remembers why execution stopped, which papermill does not record.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from nbclient.exceptions import CellTimeoutError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+
+ENGINE_NAME = "mlcheck"
+
+
+@dataclass
+class ExecutionWatch:
+    """What the runner wants to know while and after cells run."""
+
+    deadline: float | None = None  # time.monotonic() value, or None
+    cell_timeout: float | None = None
+    on_cell_start: Callable[[int, int], None] | None = None  # (cell index, code cells in all)
+    timed_out: bool = False
+    timeout_cell: int | None = None
+    binding_limit: str = "cell"  # which limit the running cell is held to: "cell" or "run"
+
+    def cell_time_limit(self) -> float | None:
+        remaining = max(self.deadline - time.monotonic(), 0.05) if self.deadline is not None else None
+        if remaining is not None and (not self.cell_timeout or remaining < self.cell_timeout):
+            self.binding_limit = "run"
+            return remaining
+        self.binding_limit = "cell"
+        return self.cell_timeout
+
+
+class MlcheckNotebookClient(PapermillNotebookClient):
+    """Papermill's client, with the deadline and timeout bookkeeping of :class:`ExecutionWatch`."""
+
+    def __init__(self, nb_man: Any, watch: ExecutionWatch, **kwargs: Any) -> None:
+        self.watch = watch
+        self._current_cell: int | None = None
+        kwargs["timeout_func"] = lambda cell: watch.cell_time_limit()
+        kwargs["on_cell_start"] = self._cell_started
+        super().__init__(nb_man, **kwargs)
+
+    def _cell_started(self, cell: Any, cell_index: int) -> None:
+        self._current_cell = cell_index
+        if self.watch.on_cell_start is not None and cell.cell_type == "code" and cell.source.strip():
+            n_cells = sum(1 for c in self.nb.cells if c.cell_type == "code" and c.source.strip())
+            self.watch.on_cell_start(cell_index, n_cells)
+
+    async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> None | dict[str, Any]:
+        self.watch.timed_out = True
+        self.watch.timeout_cell = self._current_cell
+        if self.km is not None:
+            try:  # give the cell a chance to stop cleanly; the kernel is killed right after
+                await self.km.interrupt_kernel()
+            except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted is killed anyway
+                pass
+        raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
+
+
+class MlcheckEngine(NBClientEngine):
+    """Execute with :class:`MlcheckNotebookClient`; pass ``watch=ExecutionWatch(...)``."""
+
+    @classmethod
+    def execute_managed_notebook(  # type: ignore[override]
+        cls,
+        nb_man: Any,
+        kernel_name: str,
+        log_output: bool = False,
+        stdout_file: Any = None,
+        stderr_file: Any = None,
+        start_timeout: float = 60,
+        execution_timeout: float | None = None,
+        watch: ExecutionWatch | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        kwargs.pop("input_path", None)
+        client = MlcheckNotebookClient(
+            nb_man,
+            watch or ExecutionWatch(),
+            kernel_name=kernel_name,
+            startup_timeout=start_timeout,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            shutdown_kernel="immediate",
+            **kwargs,
+        )
+        # The runner starts the kernel itself; the client still shuts it down and closes its channels.
+        return client.execute(cleanup_kc=True)
+
+
+papermill_engines.register(ENGINE_NAME, MlcheckEngine)

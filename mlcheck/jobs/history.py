@@ -1,0 +1,114 @@
+"""Runs over time: status, duration, what changed, and values that jump."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlcheck.errors import UsageError
+
+#: a value whose robust z-score against the other runs passes this is flagged
+ANOMALY_Z = 3.5
+
+
+@dataclass
+class HistoryRow:
+    run_id: str
+    notebook: str
+    status: str
+    exit_code: int
+    duration: float
+    parameters: dict[str, Any]
+    values: dict[str, Any]
+    failed_checks: list[str]
+    run_dir: Path
+    changed: dict[str, Any] = field(default_factory=dict)
+    anomalies: list[str] = field(default_factory=list)
+
+
+def _rows_in(folder: Path) -> list[HistoryRow]:
+    rows = []
+    for run_dir in folder.iterdir():
+        path = run_dir / "run.json"
+        if not path.is_file():
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            continue  # a damaged record is skipped, not fatal for the listing
+        failed = [
+            r["name"] + (f"[{o['subject']}]" if o.get("subject") else "")
+            for r in record.get("results") or ()
+            for o in (r.get("outcomes") or [{"subject": "", "passed": r["passed"]}])
+            if not o["passed"]
+        ]
+        rows.append(
+            HistoryRow(
+                run_id=record["run_id"],
+                notebook=Path(record.get("notebook", folder.name)).name,
+                status=record.get("status", "?"),
+                exit_code=int(record.get("exit_code", -1)),
+                duration=float(record.get("duration") or 0.0),
+                parameters=dict(record.get("parameters") or {}),
+                values=dict(record.get("values") or {}),
+                failed_checks=failed,
+                run_dir=run_dir,
+            )
+        )
+    return rows
+
+
+def _robust_z(value: float, others: list[float]) -> float:
+    median = statistics.median(others)
+    mad = statistics.median(abs(x - median) for x in others)
+    if mad == 0:
+        return 0.0 if value == median else float("inf")
+    return 0.6745 * (value - median) / mad
+
+
+def _annotate(rows: list[HistoryRow]) -> None:
+    """Mark parameters that differ between runs, and values far from the other runs'."""
+    names = {name for row in rows for name in row.parameters}
+    varying = {n for n in names if len({json.dumps(r.parameters.get(n), sort_keys=True, default=str) for r in rows}) > 1}
+    for row in rows:
+        row.changed = {n: row.parameters.get(n) for n in sorted(varying)}
+    value_names = {n for row in rows for n, v in row.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    for name in sorted(value_names):
+        series = [(row, float(row.values[name])) for row in rows if isinstance(row.values.get(name), (int, float))]
+        if len(series) < 5:  # too few runs to call anything unusual
+            continue
+        for row, value in series:
+            others = [v for r, v in series if r is not row]
+            if abs(_robust_z(value, others)) > ANOMALY_Z:
+                row.anomalies.append(name)
+    for older, newer in zip(rows[1:], rows):  # rows are newest first
+        if newer.status != "succeeded" and older.status == "succeeded":
+            newer.anomalies.append(f"status {older.status} -> {newer.status}")
+
+
+def history(runs_dir: str | Path = "runs", notebook: str | Path | None = None) -> list[HistoryRow]:
+    """The runs under ``runs_dir`` (of one notebook, or of all), newest first."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise UsageError(f"no runs directory at {runs_dir}; run a notebook with `mlcheck run NB` first, or pass --runs-dir")
+    if notebook is not None:
+        folder = runs_dir / Path(notebook).stem
+        if not folder.is_dir():
+            known = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
+            raise UsageError(
+                f"no runs of {Path(notebook).name} under {runs_dir}; notebooks with runs: {', '.join(known) or '(none)'}"
+            )
+        folders = [folder]
+    else:
+        folders = [p for p in runs_dir.iterdir() if p.is_dir()]
+    rows = [row for folder in folders for row in _rows_in(folder)]
+    rows.sort(key=lambda row: row.run_id, reverse=True)
+    by_notebook: dict[str, list[HistoryRow]] = {}
+    for row in rows:
+        by_notebook.setdefault(row.notebook, []).append(row)
+    for group in by_notebook.values():
+        _annotate(group)
+    return rows

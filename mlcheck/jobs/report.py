@@ -1,0 +1,113 @@
+"""``report.html``: the table of checks first, then the executed notebook (rendered by nbconvert)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from mlcheck.cards import format_value, status_word
+from mlcheck.jobs.files import atomic_write_text
+
+_STATUS_COLORS = {
+    "succeeded": "#1a7f37",
+    "failed": "#cf222e",
+    "error": "#cf222e",
+    "timeout": "#9a6700",
+    "died": "#cf222e",
+    "cancelled": "#57606a",
+}
+
+
+def summary_html(record: Mapping[str, Any], cell_ids: Sequence[str] = ()) -> str:
+    """The head of the report: how the run ended, its parameters, and every check.
+
+    ``cell_ids`` (the executed notebook's cell ids, by index) make each check
+    link to the cell that produced it.
+    """
+    status = str(record.get("status", "?"))
+    color = _STATUS_COLORS.get(status, "#57606a")
+    rows = []
+    for result in record.get("results") or ():
+        subjects = result.get("outcomes") or [
+            {"subject": "", "passed": result["passed"], "observed": result.get("observed"), "threshold": result.get("threshold")}
+        ]
+        cell = (result.get("details") or {}).get("cell")
+        for outcome in subjects:
+            word = status_word({**result, "passed": outcome["passed"]})
+            name = result["name"] + (f"[{outcome['subject']}]" if outcome.get("subject") else "")
+            anchor = ""
+            if isinstance(cell, int) and 0 <= cell < len(cell_ids):
+                anchor = f'<a href="#cell-id={html.escape(cell_ids[cell])}">cell {cell}</a>'
+            rows.append(
+                f"<tr><td style='color:{'#1a7f37' if word == 'PASS' else '#cf222e'};font-weight:600'>{word}</td>"
+                f"<td>{html.escape(name)}</td><td>{html.escape(format_value(outcome.get('observed')))}</td>"
+                f"<td>{html.escape(format_value(outcome.get('threshold')))}</td><td>{anchor}</td></tr>"
+            )
+    checks = (
+        "<table class='mlcheck-checks'><thead><tr><th></th><th>check</th><th>observed</th><th>threshold</th><th></th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+        if rows
+        else "<p>No checks were recorded.</p>"
+    )
+    parameters = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(json.dumps(v, default=str))}</code></td></tr>"
+        for k, v in (record.get("parameters") or {}).items()
+    )
+    failed = record.get("failed_cell")
+    failure = ""
+    if failed:
+        trace = "\n".join(failed.get("traceback") or []) or f"{failed.get('ename')}: {failed.get('evalue')}"
+        failure = (
+            f"<h3>Failing cell ({failed.get('index')})</h3><pre>{html.escape(str(failed.get('source', '')))}</pre>"
+            f"<pre style='color:#cf222e'>{html.escape(trace)}</pre>"
+        )
+    values = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(format_value(v))}</td></tr>"
+        for k, v in (record.get("values") or {}).items()
+    )
+    return (
+        "<section class='mlcheck-summary' style='font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;"
+        "margin:16px auto;max-width:1000px;padding:12px 16px;border:1px solid #d0d7de;border-radius:6px'>"
+        "<style>.mlcheck-summary table{border-collapse:collapse;font-size:13px}"
+        ".mlcheck-summary td,.mlcheck-summary th{padding:3px 10px;text-align:left;border-bottom:1px solid #eaeef2}</style>"
+        f"<h2 style='margin:0'>{html.escape(Path(str(record.get('notebook', ''))).name)} · "
+        f"<span style='color:{color}'>{html.escape(status)}</span> (exit {record.get('exit_code')})</h2>"
+        f"<p>{html.escape(str(record.get('message', '')))}</p>"
+        f"<p style='color:#57606a'>run {html.escape(str(record.get('run_id')))} · started {html.escape(str(record.get('started')))}"
+        f" · {float(record.get('duration') or 0):.1f} s · git {html.escape(str((record.get('git') or {}).get('commit', '—'))[:12])}"
+        f"{' (dirty)' if (record.get('git') or {}).get('dirty') else ''}</p>"
+        f"<h3>Checks</h3>{checks}{failure}"
+        + (f"<h3>Recorded values</h3><table>{values}</table>" if values else "")
+        + (f"<h3>Parameters</h3><table>{parameters}</table>" if parameters else "")
+        + "</section>"
+    )
+
+
+def render_report(run_dir: str | Path) -> Path:
+    """Render ``report.html`` of a run directory again and return its path."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    from mlcheck.jobs.runner import REPORT_FILE, read_run
+
+    run = read_run(run_dir)
+    notebook = nbformat.read(str(run.output_path), as_version=4)
+    cell_ids = [str(cell.get("id", "")) for cell in notebook.cells]
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = ("mlcheck-injected",)
+    config.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=config, template_name="lab")
+    body, _ = exporter.from_notebook_node(notebook)
+    summary = summary_html(run.record, cell_ids)
+    marker = body.find("<main")
+    if marker == -1:
+        marker = body.find("<body")
+    insert_at = body.find(">", marker) + 1 if marker != -1 else 0
+    page = body[:insert_at] + summary + body[insert_at:]
+    path = Path(run_dir) / REPORT_FILE
+    atomic_write_text(path, page)
+    return path
+

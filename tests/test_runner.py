@@ -1,0 +1,251 @@
+"""Notebook jobs end to end, with real kernels: exit codes, messages, run directories."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mlcheck.cli import main
+from mlcheck.errors import ParameterError, UsageError
+from mlcheck.jobs import read_run, run_notebook
+from mlcheck.jobs.history import history
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Each notebook run once for the whole module; tests read the runs."""
+    runs_dir = tmp_path_factory.mktemp("runs")
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("elsewhere"))  # relative data paths must resolve from the notebook
+    try:
+        done = {
+            "hello": run_notebook(NOTEBOOKS / "hello.ipynb", {"name": "tests", "repeat": "2"}, runs_dir=runs_dir),
+            "checks_pass": run_notebook(NOTEBOOKS / "checks.ipynb", runs_dir=runs_dir),
+            "checks_fail": run_notebook(NOTEBOOKS / "checks.ipynb", {"fail": "true"}, runs_dir=runs_dir),
+            "raises": run_notebook(NOTEBOOKS / "raises.ipynb", runs_dir=runs_dir),
+            "exit0": run_notebook(NOTEBOOKS / "exit0.ipynb", runs_dir=runs_dir),
+            "exit1": run_notebook(NOTEBOOKS / "exit1.ipynb", runs_dir=runs_dir),
+            "timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", runs_dir=runs_dir, timeout=6),
+            "dies": run_notebook(NOTEBOOKS / "dies.ipynb", runs_dir=runs_dir),
+            "relative": run_notebook(NOTEBOOKS / "relative_path.ipynb", runs_dir=runs_dir),
+            "no_params": run_notebook(NOTEBOOKS / "no_params.ipynb", runs_dir=runs_dir),
+            "typed": run_notebook(NOTEBOOKS / "typed.ipynb", {"threshold": "1", "n_rows": "3"}, runs_dir=runs_dir),
+        }
+    finally:
+        os.chdir(cwd)
+    return runs_dir, done
+
+
+def output_of(run) -> nbformat.NotebookNode:
+    return nbformat.read(str(run.output_path), as_version=4)
+
+
+def record_of(run) -> dict:
+    return json.loads((run.run_dir / "run.json").read_text())
+
+
+def test_successful_run_leaves_a_complete_run_directory(runs):
+    runs_dir, done = runs
+    run = done["hello"]
+    assert (run.exit_code, run.status) == (0, "succeeded")
+    assert run.run_dir.parent == runs_dir / "hello"
+    assert sorted(p.name for p in run.run_dir.iterdir()) == ["output.ipynb", "report.html", "run.json", "status.json"]
+    record = record_of(run)
+    assert record["parameters"] == {"name": "tests", "repeat": 2}
+    assert record["values"] == {"greeting": "hello tests hello tests"}
+    assert record["results"][0]["name"] == "check_coverage" and record["results"][0]["passed"]
+    assert len(record["notebook_sha256"]) == 64
+    assert record["environment"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert "pandas" in record["environment"]["packages"] and "mlcheck" in record["environment"]["packages"]
+    assert {"commit", "dirty"} <= set(record["git"])
+    assert all(cell["duration"] is not None for cell in record["cells"])
+    assert record["started"] < record["ended"] and record["duration"] > 0
+    notebook = output_of(run)
+    assert notebook.metadata["mlcheck"]["status"] == "succeeded"
+    assert notebook.metadata["papermill"]["exception"] is False
+    report = run.report_path.read_text()
+    assert report.index("check_coverage") < report.index("hello tests hello tests")  # checks first
+    assert json.loads((run.run_dir / "status.json").read_text())["state"] == "succeeded"
+
+
+def test_failed_check_exits_1_and_names_the_check(runs):
+    assert runs[1]["checks_pass"].exit_code == 0
+    run = runs[1]["checks_fail"]
+    assert (run.exit_code, run.status) == (1, "failed")
+    assert "check_coverage" in run.message
+    assert run.results[0].observed == 0.25 and run.results[0].details["cell"] >= 0
+    assert run.values == {"after": True}  # checks do not stop the notebook
+
+
+def test_raising_cell_exits_3_with_the_failing_cell(runs):
+    run = runs[1]["raises"]
+    assert (run.exit_code, run.status) == (3, "error")
+    assert run.failed_cell["ename"] == "ValueError" and run.failed_cell["evalue"] == "planted failure"
+    assert "raise ValueError" in run.failed_cell["source"]
+    assert not any("\x1b[" in line for line in run.failed_cell["traceback"])
+    notebook = output_of(run)
+    assert notebook.metadata["mlcheck"]["failed_cell"] == run.failed_cell["index"]
+    statuses = [c.metadata["papermill"]["status"] for c in notebook.cells if c.cell_type == "code"]
+    assert statuses[-1] == "pending"  # 'y = 2' never ran
+
+
+def test_sys_exit_zero_stops_early_and_succeeds_exit_one_is_an_error(runs):
+    run = runs[1]["exit0"]
+    assert run.exit_code == 0 and "sys.exit" in run.message
+    assert "never" not in json.dumps(output_of(run).cells[-1].get("outputs", []))
+    failed = runs[1]["exit1"]
+    assert failed.exit_code == 3 and "sys.exit(1)" in failed.message
+
+
+def test_timeout_bounds_the_whole_run_and_is_recorded_truthfully(runs):
+    run = runs[1]["timeout"]
+    assert (run.exit_code, run.status) == (4, "timeout")
+    assert run.duration < 15  # the sleep is 30 s
+    assert "6 s run timeout" in run.message and "time.sleep" in run.failed_cell["source"]
+    notebook = output_of(run)
+    assert notebook.metadata["papermill"]["exception"] is True  # papermill alone says False here
+    codes = [c for c in notebook.cells if c.cell_type == "code"]
+    assert codes[-1].metadata["papermill"]["status"] == "pending"
+    assert "sleeping" in json.dumps(codes[-3].outputs)  # work before the timeout is kept
+
+
+def test_dead_kernel_exits_5(runs):
+    run = runs[1]["dies"]
+    assert (run.exit_code, run.status) == (5, "died")
+    assert "os._exit" in run.failed_cell["source"]
+    assert output_of(run).metadata["mlcheck"]["status"] == "died"
+
+
+def test_relative_data_paths_resolve_from_the_notebook_folder_and_inputs_are_hashed(runs):
+    run = runs[1]["relative"]
+    assert run.exit_code == 0 and run.values == {"n_rows": 3}
+    hashes = record_of(run)["input_hashes"]
+    assert hashes["data_path"]["path"] == "data/small.csv" and len(hashes["data_path"]["sha256"]) == 64
+
+
+def test_notebook_without_parameters_runs(runs):
+    run = runs[1]["no_params"]
+    assert run.exit_code == 0 and run.values == {"x": 1}
+
+
+def test_parameters_are_injected_as_coerced(runs):
+    run = runs[1]["typed"]
+    assert run.values["threshold_type"] == "float" and run.values["n_rows"] == 3
+    assert record_of(run)["given_parameters"] == {"threshold": 1.0, "n_rows": 3}
+
+
+def test_read_run_round_trips_and_history_lists_newest_first(runs):
+    runs_dir, done = runs
+    again = read_run(done["hello"].run_dir)
+    assert again.values == done["hello"].values and again.exit_code == 0
+    rows = history(runs_dir, "checks.ipynb")
+    assert [row.status for row in rows] == ["failed", "succeeded"]
+    assert rows[0].changed == {"fail": True} and rows[0].failed_checks == ["check_coverage[coverage]"]
+    assert any("status succeeded -> failed" in flag for flag in rows[0].anomalies)
+
+
+def test_bad_parameters_are_refused_before_anything_runs(tmp_path):
+    with pytest.raises(ParameterError, match="'n_rows' must be int"):
+        run_notebook(NOTEBOOKS / "typed.ipynb", {"n_rows": "many"}, runs_dir=tmp_path)
+    with pytest.raises(UsageError, match="positive"):
+        run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, timeout=0)
+    with pytest.raises(UsageError, match="unknown kernel 'nope'"):
+        run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, kernel="nope")
+    assert list(tmp_path.iterdir()) == []  # no run directory for a run that never started
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mlcheck", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "typed.ipynb", "-p", "n_rows", "1.5"], "parameter 'n_rows' must be int"),
+        (["run", "typed.ipynb", "-p", "nope", "1"], "unknown parameter 'nope'"),
+        (["run", "no_params.ipynb", "-p", "x", "1"], "has no parameters cell"),
+        (["run", "corrupt.ipynb"], "not a valid notebook"),
+        (["run", "missing.ipynb"], "notebook not found"),
+        (["run", "hello.ipynb", "-f", "missing.yaml"], "parameter file not found"),
+        (["params", "corrupt.ipynb"], "not a valid notebook"),
+        (["report", "."], "not a run directory"),
+        (["history", "--runs-dir", "no-such-runs"], "no runs directory"),
+    ],
+)
+def test_cli_usage_errors_exit_2_without_traceback(args, expected, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcheck", *args] + (["--runs-dir", str(tmp_path)] if args[0] == "run" else []),
+        capture_output=True, text=True, cwd=NOTEBOOKS, timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_run_prints_the_check_table_and_exit_code(tmp_path):
+    done = run_cli("run", str(NOTEBOOKS / "checks.ipynb"), "-p", "fail", "yes", "--runs-dir", str(tmp_path))
+    assert done.returncode == 1, done.stderr
+    assert "FAIL  check_coverage[coverage]" in done.stdout and "0.25" in done.stdout
+    assert "cell 1/" in done.stderr  # plain progress lines when not on a terminal
+    run_dir = Path(done.stdout.split("run directory: ")[1].splitlines()[0])
+    assert read_run(run_dir).exit_code == 1
+    report = run_cli("report", str(run_dir))
+    assert report.returncode == 0 and Path(report.stdout.strip()) == run_dir / "report.html"
+    listing = run_cli("history", "checks", "--runs-dir", str(tmp_path))
+    assert listing.returncode == 0 and "failed" in listing.stdout
+
+
+def test_cli_params_table():
+    done = run_cli("params", str(NOTEBOOKS / "typed.ipynb"))
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert lines[0].split() == ["name", "type", "default", "comment"]
+    assert any(line.split()[:3] == ["threshold", "float", "0.5"] and "cut-off" in line for line in lines)
+    as_json = json.loads(run_cli("params", str(NOTEBOOKS / "typed.ipynb"), "--json").stdout)
+    assert as_json[1] == {"name": "n_rows", "type": "int", "default": 10, "default_source": "10", "comment": ""}
+
+
+def test_sigterm_cancels_the_job_and_saves_the_notebook(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlcheck", "run", str(NOTEBOOKS / "sleeps.ipynb"), "--runs-dir", str(tmp_path),
+         "--run-id", "cancel-me", "--progress", "plain"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    status = tmp_path / "sleeps" / "cancel-me" / "status.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if status.exists() and json.loads(status.read_text()).get("cell", 0) >= 3:
+            break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    run = read_run(tmp_path / "sleeps" / "cancel-me")
+    assert run.status == "cancelled" and "cancelled" in run.message
+    assert output_of(run).metadata["mlcheck"]["status"] == "cancelled"
+
+
+def test_run_ids_are_unique_and_sortable(tmp_path):
+    from mlcheck.jobs.runner import new_run_id
+
+    ids = [new_run_id() for _ in range(200)]
+    assert len(set(ids)) == 200
+    stamps = [run_id.split("-")[0] for run_id in ids]  # the time part sorts; the suffix only breaks ties
+    assert stamps == sorted(stamps) and stamps[0].endswith("Z") and len(stamps[0]) == 22
+
+
+def test_cli_main_in_process_for_bad_usage(capsys):
+    assert main(["run", str(NOTEBOOKS / "missing.ipynb")]) == 2
+    assert "notebook not found" in capsys.readouterr().err
