@@ -481,3 +481,28 @@ def test_json_round_trip_has_no_nan() -> None:
     y, scores = _binary(n=300)
     payload = json.loads(check_performance(y, scores, min={"f1": 0.1}, confidence=0.9).to_json())
     assert payload["outcomes"][0]["subject"] == "f1"
+
+
+# -- as a notebook job ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_zero_recall_model_fails_its_notebook_job(tmp_path) -> None:
+    """The whole chain: kernel, recording, results read back, one outcome per subject."""
+    from pathlib import Path
+
+    from mlcheck.jobs import run_notebook
+
+    notebook = Path(__file__).parent / "notebooks" / "performance" / "imbalanced.ipynb"
+    lazy = run_notebook(notebook, runs_dir=tmp_path, report=False)
+    assert lazy.status == "failed" and lazy.exit_code == 1
+    (result,) = [r for r in lazy.results if r.name == "check_performance"]
+    verdicts = {o.subject: o.passed for o in result.outcomes}
+    assert verdicts == {
+        "accuracy": True,
+        "recall": False,
+        "beat_baseline[balanced_accuracy]": False,
+        "beat_baseline[mcc]": False,
+    }
+    assert lazy.values["accuracy"] > 0.98 and "threshold_curve" in result.details
+    # with 7 positives even a balanced model's 95% recall interval is about [0.43, 1]: more rows to pass
+    careful = run_notebook(notebook, {"balanced": True, "rare": 40}, runs_dir=tmp_path, report=False)
+    assert careful.status == "succeeded" and careful.exit_code == 0
