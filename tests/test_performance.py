@@ -432,6 +432,8 @@ def test_registered_and_public() -> None:
         ([0, 1, 0, 1], [0.1, 1.7, -0.3, 0.9], {}, "probabilities in [0, 1]"),
         (["a", "b", "a", "b"], [0, 1, 0, 1], {}, "string labels but the predictions are numbers"),
         (["a", "b", "a", "b"], ["a", "c", "a", "b"], {}, "not among the classes"),
+        ([0, 1, 0, 1], [0, 1, 2, 1], {}, "holds label(s) [2] that are not among the classes [0, 1]"),
+        ([0.0, 1.0, float("nan"), 1.0], [0, 1, 0, 1], {}, "NaN"),
         (["a", "b", "a", "b"], [0.9, 0.2, 0.1, 0.8], {}, "pos_label="),
         (
             [0, 1, 0, 1],

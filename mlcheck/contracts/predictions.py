@@ -315,7 +315,12 @@ def _classification(
                 f"{check}: y_pred must be 1-D labels, got shape {pred.shape}; pass scores as y_score"
             )
         pred_codes = _codes(
-            check, "y_pred", pred, classes, "pass labels=[...] if the model knows classes absent from y_true"
+            check,
+            "y_pred",
+            pred,
+            classes,
+            "pass labels=[...] if the model knows classes absent from y_true "
+            "(or task='regression' if these are numeric predictions)",
         )
     elif k == 2:
         pred_codes = np.where(y_score >= threshold, pos_index, 1 - pos_index).astype(np.intp)
@@ -398,7 +403,11 @@ def split_predictions(
             f"{check}: y_true has {truth.shape[0]} rows but the predictions have {given.shape[0]}; "
             "they must describe the same rows in the same order"
         )
-    if _resolve_task(check, truth, task, given) == "regression" or _is_text(given) or given.dtype.kind == "b":
+    if (
+        _resolve_task(check, truth, task, given) == "regression"
+        or _is_text(given)
+        or given.dtype.kind in "biu"
+    ):
         return prepare(check, truth, y_pred=given, **options)
     if given.dtype.kind == "f" and np.isnan(given).any():
         raise UsageError(
