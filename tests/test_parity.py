@@ -192,3 +192,9 @@ def test_mlcheck_parity_refuses_a_damaged_bundle(exported, tmp_path) -> None:
     (damaged / "schema.json").write_text("{}")
     done = _parity(damaged, "score.ipynb", tmp_path / "runs")
     assert done.returncode == 2 and "schema.json" in done.stderr
+
+
+def test_mlcheck_parity_refuses_a_notebook_without_the_scoring_parameters(exported, tmp_path) -> None:
+    done = _parity(exported, "train.ipynb", tmp_path / "runs")  # a training notebook: no model_dir
+    assert done.returncode == 2 and "model_dir" in done.stderr
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("output.ipynb"))

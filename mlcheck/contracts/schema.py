@@ -390,8 +390,8 @@ def conform(
     """
     if not isinstance(frame, pd.DataFrame):
         raise UsageError(f"expected a pandas DataFrame to score, got {type(frame).__name__}")
-    present = set(map(str, frame.columns))
-    missing = [name for name in schema.names if name not in present]
+    labels = {str(label): label for label in frame.columns}  # schema names are text; frames may use ints
+    missing = [name for name in schema.names if name not in labels]
     if missing:
         raise UsageError(
             f"the frame lacks {len(missing)} column(s) the model was trained on: {missing}; "
@@ -409,13 +409,13 @@ def conform(
     columns: dict[str, pd.Series] = {}
     coerced: dict[str, str] = {}
     for spec in schema.columns:
-        series = frame[spec.name]
+        series = frame[labels[spec.name]]
         conformer = _CONFORMERS.get(spec.kind)
         values = conformer(series, spec, collect) if conformer else series
         if str(values.dtype) != str(series.dtype):
             coerced[spec.name] = f"{series.dtype} -> {values.dtype}"
         columns[spec.name] = values
-    if not coerced and list(map(str, frame.columns)) == list(schema.names):
+    if not coerced and list(frame.columns) == list(schema.names):
         features = frame
     else:
         features = pd.DataFrame(columns, index=frame.index, copy=False)
@@ -487,15 +487,15 @@ def check_schema(
         raise UsageError(f"check_schema expects a pandas DataFrame, got {type(frame).__name__}")
     spec_schema = as_schema(schema)
     n_rows = len(frame)
-    present = {str(name) for name in frame.columns}
+    labels = {str(label): label for label in frame.columns}
     outcomes: list[Outcome] = []
     columns_detail: list[dict[str, Any]] = []
     for spec in spec_schema.columns:
-        if spec.name not in present:
+        if spec.name not in labels:
             outcomes.append(Outcome(f"{spec.name}:present", False, "missing", "present", "column is missing"))
             columns_detail.append({"column": spec.name, "problem": "missing column"})
             continue
-        series = frame[spec.name]
+        series = frame[labels[spec.name]]
         ok, why = _dtype_verdict(series, spec)
         outcomes.append(Outcome(f"{spec.name}:dtype", ok, str(series.dtype), spec.dtype, why))
         null_fraction = float(series.isna().mean()) if n_rows else 0.0
