@@ -4,9 +4,11 @@ Data files are read through a small registry of readers (CSV, Parquet files
 and directories); each yields pyarrow record batches, so a file is streamed in
 bounded memory whatever its size. A profile of a large file takes two passes:
 
-1. a seeded uniform sample of at most ``sample_rows`` rows (bottom-k on random
-   keys, so it needs neither the row count nor more memory than the sample)
-   gives the numeric bin edges and the categorical levels;
+1. a seeded uniform sample of about ``sample_rows`` rows gives the numeric bin
+   edges (the sample's quantiles) and the categorical levels. Parquet footers
+   give the row count, so each row is kept with probability
+   ``sample_rows / n_rows``; a CSV file's length is unknown, so its rows draw
+   random keys and the ``sample_rows`` smallest are kept (bottom-k);
 2. every batch is profiled on those edges and the batch profiles are merged,
    which is exact: the counts of the final profile are the counts of the whole
    file on the sample's edges.
@@ -52,6 +54,7 @@ class Reader:
     suffixes: tuple[str, ...]
     open_batches: BatchOpener
     directories: bool = False
+    count_rows: Callable[[Path], int] | None = None
 
 
 READERS: dict[str, Reader] = {}
@@ -74,15 +77,20 @@ def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
 
 
 def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Row group by row group, one batch of at most ``batch_rows`` rows at a time."""
+    """File by file, row group by row group, one batch of at most ``batch_rows`` rows at a time."""
     import pyarrow as pa
     import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 
     try:
-        dataset = ds.dataset(str(path), format="parquet")
-        if path.is_dir() and not dataset.files:
+        files = [str(path)] if path.is_file() else sorted(ds.dataset(str(path), format="parquet").files)
+        if not files:
             raise UsageError(f"{path} is a directory without Parquet files; point at a file or a folder of them")
-        yield from dataset.to_batches(batch_size=batch_rows, batch_readahead=1, fragment_readahead=1)
+        for file in files:
+            # Synchronous reads: a background scanner would read ahead of a slower consumer and
+            # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
+            with pq.ParquetFile(file, pre_buffer=False) as reader:
+                yield from reader.iter_batches(batch_size=batch_rows)
     except (pa.ArrowException, OSError) as error:
         raise _arrow_error(path, "Parquet", error) from None
 
@@ -100,7 +108,18 @@ def _csv_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
         raise _arrow_error(path, "CSV", error) from None
 
 
-register_reader(Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True))
+def _parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file or directory, from the footers alone."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        return int(ds.dataset(str(path), format="parquet").count_rows())
+    except (pa.ArrowException, OSError) as error:
+        raise _arrow_error(path, "Parquet", error) from None
+
+
+register_reader(Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True, count_rows=_parquet_rows))
 register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv"), _csv_batches))
 
 
@@ -132,8 +151,31 @@ def iter_batches(path: str | os.PathLike[str], *, batch_rows: int = BATCH_ROWS) 
     return reader_for(path).open_batches(Path(path), batch_rows)
 
 
+def _bernoulli_sample(
+    batches: Iterator[pa.RecordBatch], fraction: float, random_state: int
+) -> tuple[pa.Table | None, int]:
+    """Each row kept with probability ``fraction``: a uniform sample when the row count is known."""
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(random_state)
+    tables, seen = [], 0
+    for batch in batches:
+        seen += batch.num_rows
+        chosen = np.flatnonzero(rng.random(batch.num_rows) < fraction)
+        if chosen.size:
+            tables.append(pa.Table.from_batches([batch.take(pa.array(chosen))]))
+    return (pa.concat_tables(tables) if tables else None), seen
+
+
 def _sample(batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: int) -> tuple[pa.Table | None, int]:
-    """A uniform sample without replacement of at most ``sample_rows`` rows, and the rows seen."""
+    """A uniform sample without replacement of at most ``sample_rows`` rows, and the rows seen.
+
+    Bottom-k sampling: every row draws a random key and the rows with the
+    ``sample_rows`` smallest keys are the sample. Once the sample is full, a row
+    whose key is above the largest kept key can never enter it and is skipped
+    at once, so memory stays near two samples whatever the length of the stream.
+    """
     import numpy as np
     import pyarrow as pa
 
@@ -141,28 +183,41 @@ def _sample(batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: i
     tables: list[pa.Table] = []
     keys: list[np.ndarray] = []
     held = seen = 0
+    threshold = np.inf
     for batch in batches:
         seen += batch.num_rows
+        batch_keys = rng.random(batch.num_rows)
+        chosen = np.flatnonzero(batch_keys < threshold)
+        if chosen.size == 0:
+            continue
+        if chosen.size < batch.num_rows:
+            batch = batch.take(pa.array(chosen))
         tables.append(pa.Table.from_batches([batch]))
-        keys.append(rng.random(batch.num_rows))
-        held += batch.num_rows
-        if held > 2 * sample_rows:  # shrink back to the smallest keys: bounded memory
-            tables, keys, held = _bottom_k(tables, keys, sample_rows)
+        keys.append(batch_keys[chosen])
+        held += chosen.size
+        if held > 2 * sample_rows:
+            tables, keys, held, threshold = _bottom_k(tables, keys, sample_rows)
     if not tables:
         return None, 0
     if held > sample_rows:
-        tables, keys, held = _bottom_k(tables, keys, sample_rows)
+        tables, keys, held, threshold = _bottom_k(tables, keys, sample_rows)
     return pa.concat_tables(tables), seen
 
 
-def _bottom_k(tables: list[Any], keys: list[Any], k: int) -> tuple[list[Any], list[Any], int]:
+def _bottom_k(tables: list[Any], keys: list[Any], k: int) -> tuple[list[Any], list[Any], int, float]:
+    """Keep the rows with the ``k`` smallest keys, one table at a time (no full copy)."""
     import numpy as np
     import pyarrow as pa
 
     all_keys = np.concatenate(keys)
-    chosen = np.sort(np.argpartition(all_keys, k)[:k])
-    table = pa.concat_tables(tables).take(pa.array(chosen))
-    return [table], [all_keys[chosen]], k
+    cut = float(np.partition(all_keys, k - 1)[k - 1])
+    kept_tables, kept_keys = [], []
+    for table, table_keys in zip(tables, keys):
+        chosen = np.flatnonzero(table_keys <= cut)
+        if chosen.size:
+            kept_tables.append(table.take(pa.array(chosen)) if chosen.size < table.num_rows else table)
+            kept_keys.append(table_keys[chosen])
+    return kept_tables, kept_keys, sum(t.num_rows for t in kept_tables), cut
 
 
 def profile_path(
@@ -196,7 +251,13 @@ def profile_path(
         raise UsageError(f"sample_rows must be a positive integer, got {sample_rows!r}")
     options: dict[str, Any] = {"bins": bins, "categorical": categorical}
     if edges_from is None:
-        sample, seen = _sample(iter_batches(path, batch_rows=batch_rows), sample_rows, random_state)
+        reader = reader_for(path)
+        n_rows = reader.count_rows(Path(path)) if reader.count_rows is not None else None
+        batches = iter_batches(path, batch_rows=batch_rows)
+        if n_rows is not None and n_rows > sample_rows:  # known length: one cheap Bernoulli draw per row
+            sample, seen = _bernoulli_sample(batches, sample_rows / n_rows, random_state)
+        else:
+            sample, seen = _sample(batches, sample_rows, random_state)
         if sample is None:
             raise UsageError(f"{path}: no data to profile (no record batches)")
         if seen <= sample_rows:  # everything fit: exact edges in one pass

@@ -45,7 +45,6 @@ REPORT_COLUMNS = [
     "feature", "kl", "psi", "js", "p_value", "noise_floor", "drifted", "status", "kind", "n_bins",
     "n_reference", "n_current", "top_bins", "dtype_reference", "dtype_current", "notes",
 ]
-Status = Literal["ok", "empty", "kind_changed", "missing_in_current", "new_in_current"]
 
 
 @dataclass(frozen=True)
