@@ -403,6 +403,14 @@ def split_predictions(
             f"{check}: y_true has {truth.shape[0]} rows but the predictions have {given.shape[0]}; "
             "they must describe the same rows in the same order"
         )
+    if _is_text(truth) and not _is_text(given) and given.dtype.kind != "b":
+        if pos_label is not None:
+            return prepare(check, truth, y_score=given, **options)
+        raise UsageError(
+            f"{check}: y_true has string labels but the predictions are numbers; pass predicted labels "
+            "(model.predict), 2-D probabilities (model.predict_proba), or 1-D probabilities of one class "
+            f"with pos_label=, e.g. pos_label={_plain(np.unique(truth)[-1])!r}"
+        )
     if (
         _resolve_task(check, truth, task, given) == "regression"
         or _is_text(given)
@@ -413,14 +421,6 @@ def split_predictions(
         raise UsageError(
             f"{check}: the predictions have {int(np.isnan(given).sum())} NaN value(s) out of {given.size}; "
             "fix the model or drop those rows"
-        )
-    if _is_text(truth):
-        if pos_label is not None:
-            return prepare(check, truth, y_score=given, **options)
-        raise UsageError(
-            f"{check}: y_true has string labels but the predictions are numbers; pass predicted labels "
-            "(model.predict), 2-D probabilities (model.predict_proba), or 1-D probabilities of one class "
-            f"with pos_label=, e.g. pos_label={_plain(np.unique(truth)[-1])!r}"
         )
     classes = np.unique(truth) if labels is None else _array(check, "labels", labels)
     if np.isin(given, classes).all():
