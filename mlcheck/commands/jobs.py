@@ -7,6 +7,7 @@ import json
 import signal
 import sys
 import threading
+import time
 from typing import Any, Mapping, TextIO
 
 from mlcheck.cards import format_value
@@ -33,27 +34,48 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
 
 
 class _ProgressPrinter:
-    """A one-line bar on a terminal; one line per cell elsewhere (CI, cron)."""
+    """A one-line bar on a terminal, ticking while a cell runs; one line per cell elsewhere (CI, cron)."""
 
     def __init__(self, mode: str, stream: TextIO) -> None:
         self.stream = stream
         self.bar = mode == "bar" or (mode == "auto" and stream.isatty())
         self.silent = mode == "none"
+        self.last: Mapping[str, Any] | None = None
+        self.started = time.monotonic()
+        self.done = threading.Event()
+        self.lock = threading.Lock()
 
     def __call__(self, status: Mapping[str, Any]) -> None:
         if self.silent:
             return
-        state, cell, total, elapsed = status["state"], status["cell"], status["n_cells"], status["elapsed"]
+        with self.lock:
+            self.last, self.started = status, time.monotonic() - float(status["elapsed"])
         if self.bar:
-            if state in ("starting", "running"):
-                width = 24
-                filled = int(width * max(cell - 1, 0) / total) if total else 0
-                self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] cell {cell}/{total} · {elapsed:6.1f} s ")
-            else:
+            if status["state"] == "starting":
+                threading.Thread(target=self._tick, name="mlcheck-progress", daemon=True).start()
+            elif status["state"] not in ("running",):
+                self.done.set()
                 self.stream.write(f"\r{' ' * 60}\r")
+                self.stream.flush()
+                return
+            self._draw()
+        elif status["state"] == "running":
+            print(f"cell {status['cell']}/{status['n_cells']} started at {status['elapsed']:.1f} s", file=self.stream, flush=True)
+
+    def _draw(self) -> None:
+        with self.lock:
+            if self.last is None or self.done.is_set():
+                return
+            cell, total = self.last["cell"], self.last["n_cells"]
+            elapsed = time.monotonic() - self.started
+            width = 24
+            filled = int(width * max(cell - 1, 0) / total) if total else 0
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] cell {cell}/{total} · {elapsed:6.1f} s ")
             self.stream.flush()
-        elif state == "running":
-            print(f"cell {cell}/{total} started at {elapsed:.1f} s", file=self.stream, flush=True)
+
+    def _tick(self) -> None:
+        while not self.done.wait(0.5):
+            self._draw()
 
 
 def _cancel_on_sigterm(signum: int, frame: Any) -> None:
