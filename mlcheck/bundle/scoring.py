@@ -204,32 +204,35 @@ def score_frame(
     n_rows = len(frame)
     step = batch_size or max(n_rows, 1)
     pieces: list[tuple[np.ndarray, pd.DataFrame]] = []
-    reasons: dict[int, str] = {}
+    reasons: list[pd.Series] = []  # row position -> why it was rejected
     for start in range(0, n_rows, step):
         chunk = frame if step >= n_rows else frame.iloc[start : start + step]
         conformed = conform(chunk, schema, keep=keys, warn=start == 0)
-        for position, why in conformed.reasons.items():
-            reasons[start + position] = "; ".join(why)
+        if conformed.parts:
+            found = conformed.reason_text()
+            reasons.append(found.set_axis(found.index + start))
         good = np.flatnonzero(~conformed.bad)
         features = conformed.features if len(good) == len(chunk) else conformed.features.iloc[good]
         budget = [_MAX_BISECT_CALLS]
         scored, failed = _predict_guarded(model, features, scores=scores, budget=budget)
         for positions, outputs in scored:
             pieces.append((start + good[positions], outputs))
-        for position, why in failed.items():
-            reasons[start + int(good[position])] = why
-    return _assemble(frame, keys, pieces, reasons, fallback, n_rows)
+        if failed:
+            positions = start + good[np.array(list(failed), dtype=np.int64)]
+            reasons.append(pd.Series(list(failed.values()), index=positions, dtype=object))
+    why = pd.concat(reasons).sort_index() if reasons else pd.Series([], dtype=object)
+    return _assemble(frame, keys, pieces, why, fallback, n_rows)
 
 
 def _assemble(
     frame: pd.DataFrame,
     keys: tuple[str, ...],
     pieces: list[tuple[np.ndarray, pd.DataFrame]],
-    reasons: dict[int, str],
+    reasons: pd.Series,
     fallback: Any,
     n_rows: int,
 ) -> ScoreResult:
-    rejected = np.array(sorted(reasons), dtype=np.int64)
+    rejected = reasons.index.to_numpy(dtype=np.int64)
     if len(pieces) == 1 and len(pieces[0][0]) == n_rows:
         positions, predictions = pieces[0]  # the clean path: nothing to stitch
     elif pieces:
@@ -260,7 +263,7 @@ def _assemble(
     elif len(pieces) > 1:
         predictions = predictions.iloc[np.argsort(positions, kind="stable")]
     raw = frame.iloc[rejected]
-    why = pd.Series([reasons[int(p)] for p in rejected], index=raw.index, dtype="str")
+    why = pd.Series(reasons.to_numpy(), index=raw.index, dtype="str")
     rejects = raw.assign(**{ROW: rejected, REASON: why})
     rejects = rejects[[*keys, ROW, *[c for c in raw.columns if c not in keys], REASON]]
     return ScoreResult(

@@ -251,22 +251,35 @@ class Conformed:
 
     features: pd.DataFrame
     bad: np.ndarray  # bool per row: True when the row cannot be scored
-    reasons: dict[int, list[str]]  # row position -> why
+    parts: tuple[pd.Series, ...]  # one per problem found: row position -> reason text
     extra_columns: tuple[str, ...]
     coerced: dict[str, str]  # column -> "from -> to"
 
+    @property
+    def reasons(self) -> dict[int, list[str]]:
+        """Row position -> every reason it cannot be scored."""
+        found: dict[int, list[str]] = {}
+        for part in self.parts:
+            for position, text in zip(part.index.tolist(), part.tolist()):
+                found.setdefault(position, []).append(text)
+        return dict(sorted(found.items()))
 
-def _sample(values: pd.Series) -> str:
-    shown = [repr(value) for value in values.iloc[:1]]
-    return shown[0] if shown else ""
+    def reason_text(self) -> pd.Series:
+        """Row position -> its reasons joined by ``"; "``, sorted by position (vectorized)."""
+        if not self.parts:
+            return pd.Series([], index=pd.Index([], dtype=np.int64), dtype=object)
+        joined = pd.concat(self.parts)
+        if joined.index.has_duplicates:
+            joined = joined.groupby(level=0, sort=True).agg("; ".join)
+        return joined.sort_index()
 
 
 class _Reasons:
-    """Collects per-row reasons without touching the rows that are fine."""
+    """Collects per-row reasons, touching only the rows that have a problem."""
 
     def __init__(self, n_rows: int) -> None:
         self.bad = np.zeros(n_rows, dtype=bool)
-        self.reasons: dict[int, list[str]] = {}
+        self.parts: list[pd.Series] = []
 
     def add(self, mask: np.ndarray, column: str, what: str, values: pd.Series | None = None) -> None:
         if not mask.any():
@@ -274,13 +287,10 @@ class _Reasons:
         self.bad |= mask
         positions = np.flatnonzero(mask)
         if values is None:
-            text = f"{column}: {what}"
-            for position in positions.tolist():
-                self.reasons.setdefault(position, []).append(text)
+            texts: Any = f"{column}: {what}"
         else:
-            shown = values.iloc[positions].tolist()
-            for position, value in zip(positions.tolist(), shown):
-                self.reasons.setdefault(position, []).append(f"{column}: {what} {value!r}")
+            texts = [f"{column}: {what} {value!r}" for value in values.iloc[positions].tolist()]
+        self.parts.append(pd.Series(texts, index=positions, dtype=object))
 
 
 def _conform_numeric(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
@@ -419,7 +429,7 @@ def conform(
         features = frame
     else:
         features = pd.DataFrame(columns, index=frame.index, copy=False)
-    return Conformed(features, collect.bad, collect.reasons, extra, coerced)
+    return Conformed(features, collect.bad, tuple(collect.parts), extra, coerced)
 
 
 # -- the check ------------------------------------------------------------------
