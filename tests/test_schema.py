@@ -208,3 +208,31 @@ def test_frames_without_garbage_only_draw_schema_values(data: pd.DataFrame) -> N
 def test_column_values_rejects_an_unknown_mode(schema: Schema) -> None:
     with pytest.raises(ValueError, match="mode"):
         column_values(schema["age"], mode="sometimes")
+
+
+def test_category_nullable_integer_and_boolean_columns() -> None:
+    reference = pd.DataFrame(
+        {
+            "c": pd.Categorical(["x", "y", "z", "x"]),
+            "n": pd.array([1, None, 3, 4], dtype="Int64"),
+            "b": [True, False, True, False],
+            "k": [1, 2, 3, 4],
+        }
+    )
+    schema = infer_schema(reference)
+    assert [c.kind for c in schema.columns] == ["categorical", "integer", "boolean", "integer"]
+    batch = pd.DataFrame(
+        {"c": ["y", "w", "x"], "n": [1.0, None, 2.5], "b": [1, 0, 2], "k": [1.0, 2.0, 1e300]}
+    )
+    out = conform(batch, schema)
+    assert out.reasons == {
+        1: ["c: unseen category 'w'"],
+        2: ["n: not an integer: 2.5", "b: not a boolean: 2", "k: too large for a 64-bit integer: 1e+300"],
+    }
+    assert list(out.features["c"].cat.categories) == ["x", "y", "z"]  # the model's categories, in order
+    assert str(out.features["n"].dtype) == "Int64" and out.features["n"].isna().tolist() == [
+        False,
+        True,
+        True,
+    ]
+    assert out.features["b"].tolist()[:2] == [True, False] and out.features["k"].dtype == np.int64

@@ -234,7 +234,8 @@ def export(
         listed = "; ".join(f"{r.name}: {r.message or 'failed'}" for r in blocking)
         raise ContractViolation(
             f"export refused: {len(blocking)} failed check(s) block it ({listed}). Fix the model or the data "
-            "and run the checks again; nothing was written",
+            "and run the checks again; nothing was written. The gate reads every result recorded in this "
+            "kernel: after a fix, restart it (or call mlcheck.notebook.clear()) so old failures are forgotten",
             blocking,
         )
     target = Path(path)

@@ -309,15 +309,22 @@ def _conform_numeric(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -
     if not spec.nullable:
         collect.add(null, spec.name, "missing value (none in the training data)")
     collect.add(np.isinf(array), spec.name, "infinite value")
+    fractional = np.zeros(len(array), dtype=bool)
     if spec.kind == "integer":
         fractional = np.isfinite(array) & (np.floor(array) != array)
         collect.add(fractional, spec.name, "not an integer:", series)
+        too_large = np.isfinite(array) & (np.abs(array) >= 2.0**63)
+        collect.add(too_large, spec.name, "too large for a 64-bit integer:", series)
+        fractional |= too_large
     if values.dtype == target:
         return values
-    if isinstance(target, np.dtype) and target.kind in "iub":
-        # rows that cannot be cast are rejected; a harmless stand-in keeps the cast valid
-        safe = np.where(np.isfinite(array), array, 0.0)
-        return pd.Series(safe.astype(target), index=series.index, name=series.name)
+    if spec.kind == "integer":
+        # rows that cannot be cast are rejected above; a stand-in keeps the cast valid
+        if isinstance(target, np.dtype):  # numpy integers hold no missing values
+            safe = np.where(np.isfinite(array) & ~fractional, array, 0.0)
+            return pd.Series(safe.astype(target), index=series.index, name=series.name)
+        safe = np.where(np.isinf(array) | fractional, np.nan, array)
+        return pd.Series(safe, index=series.index, name=series.name).astype(target)
     return pd.Series(array, index=series.index, name=series.name).astype(target)
 
 
@@ -325,6 +332,7 @@ def _conform_categorical(series: pd.Series, spec: ColumnSchema, collect: _Reason
     null = series.isna().to_numpy()
     if not spec.nullable:
         collect.add(null, spec.name, "missing value (none in the training data)")
+    unseen = np.zeros(len(series), dtype=bool)
     if spec.levels is not None:
         unseen = ~series.isin(spec.levels).to_numpy() & ~null
         if unseen.any() and not pd.api.types.is_string_dtype(series.dtype):
@@ -333,7 +341,8 @@ def _conform_categorical(series: pd.Series, spec: ColumnSchema, collect: _Reason
     if spec.dtype == "category":
         values = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
         if spec.levels is not None and list(map(str, values.cat.categories)) != list(spec.levels):
-            values = values.astype(str).where(~null).astype(pd.CategoricalDtype(list(spec.levels)))
+            known = pd.Series(~null & ~unseen, index=series.index)  # the rest is rejected
+            values = series.astype(str).where(known).astype(pd.CategoricalDtype(list(spec.levels)))
         return values
     target = pd.api.types.pandas_dtype(spec.dtype)
     if series.dtype == target:
