@@ -469,3 +469,38 @@ def test_the_clean_pipeline_passes_every_check_and_exports(tmp_path, data) -> No
     assert mc.check_coverage(result, min=1.0).passed
     assert mc.check_shift(bundle.profile, credit_frame(2000, seed=14)[0], max_kl=0.1).passed
     assert mc.check_parity(model, X_test, bundle=bundle, n_single=10, examples=5).passed
+
+
+def _mixed_reference() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n_rows = 400
+    frame = pd.DataFrame(
+        {
+            "amount": rng.normal(100, 30, n_rows),
+            "kind": pd.Categorical(rng.choice(["a", "b", "c"], n_rows)),
+            "count": pd.array(rng.integers(0, 20, n_rows), dtype="Int64"),
+            "flag": rng.random(n_rows) > 0.5,
+        }
+    )
+    frame.loc[::10, "amount"] = np.nan  # nullable: the model takes missing amounts
+    return frame
+
+
+@pytest.fixture(scope="module")
+def mixed_bundle(tmp_path_factory):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    reference = _mixed_reference()
+    target = (reference["amount"].fillna(100) > 100).to_numpy()
+    model = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=10, random_state=0)
+    model.fit(reference, target)
+    return mc.export(model, tmp_path_factory.mktemp("mixed") / "m", reference=reference)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=frames(infer_schema(_mixed_reference()), max_rows=12))
+def test_rows_in_equal_scored_plus_rejected_for_mixed_dtypes(mixed_bundle, data) -> None:
+    result = mixed_bundle.score(data, fallback=-1)
+    assert result.n_rows == len(data) == result.n_scored + result.n_rejected
+    assert len(result.predictions) == len(data)
+    assert int(result.predictions["fallback"].sum()) == result.n_rejected == len(result.rejects)
