@@ -241,7 +241,7 @@ def check_parity(
     rtol : float, default 1e-9
         Tolerance for scores; labels must match exactly.
     n_single : int, default 100
-        How many rows (drawn with ``seed``) to score one at a time in (b).
+        How many rows (drawn with ``seed``) to score one at a time in (b); 0 skips it.
     examples : int, default 30
         How many hypothesis frames to try in (c); 0 skips it.
     score_fn : callable, optional
@@ -262,8 +262,10 @@ def check_parity(
     """
     if not hasattr(model, "predict"):
         raise UsageError(f"check_parity expects a fitted model with .predict, got {type(model).__name__}")
-    if rtol < 0:
-        raise UsageError(f"check_parity: rtol must be >= 0, got {rtol!r}")
+    if rtol < 0 or n_single < 0 or examples < 0:
+        raise UsageError(
+            f"check_parity: rtol, n_single and examples must be >= 0, got {rtol!r}, {n_single!r}, {examples!r}"
+        )
     n_rows = len(X)
     if n_rows == 0:
         raise UsageError("check_parity needs at least one row in X to score")
@@ -283,19 +285,20 @@ def check_parity(
         outcomes.append(Outcome("round_trip", False, "error", 0, f"export round trip failed: {error}"))
 
     # (b) single rows against the batch
-    rng = np.random.default_rng(seed)
-    positions = np.sort(rng.choice(n_rows, size=min(int(n_single), n_rows), replace=False))
-    singles = pd.concat([model_outputs(model, _rows(X, [p])) for p in positions.tolist()])
-    n_differ, cells = compare_outputs(expected.iloc[positions], singles, rtol=rtol)
-    outcomes.append(
-        _outcome(
-            "single_row",
-            len(positions),
-            n_differ,
-            "scoring depends on the other rows of the batch (statistics of the scoring batch?)",
+    if n_single > 0:
+        rng = np.random.default_rng(seed)
+        positions = np.sort(rng.choice(n_rows, size=min(int(n_single), n_rows), replace=False))
+        singles = pd.concat([model_outputs(model, _rows(X, [p])) for p in positions.tolist()])
+        n_differ, cells = compare_outputs(expected.iloc[positions], singles, rtol=rtol)
+        outcomes.append(
+            _outcome(
+                "single_row",
+                len(positions),
+                n_differ,
+                "scoring depends on the other rows of the batch (statistics of the scoring batch?)",
+            )
         )
-    )
-    shown += [{"check": "single_row", **cell} for cell in cells]
+        shown += [{"check": "single_row", **cell} for cell in cells]
 
     # (c) generated rows
     if examples > 0 and twin is not None:
