@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "profile": ("mlcheck.commands.data", "profile a CSV or Parquet data set into a JSON profile"),
     "shift": ("mlcheck.commands.data", "check a current data set for drift against a reference"),
     "parity": ("mlcheck.commands.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
+    "demo": ("mlcheck.commands.demo", "run the whole journey on real data: train, gate, export, score"),
+    "new": ("mlcheck.commands.demo", "start a train or score notebook from a template"),
 }
 
 

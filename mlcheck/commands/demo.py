@@ -1,0 +1,245 @@
+"""``mlcheck demo`` and ``mlcheck new``: the whole journey on real data, and a head start.
+
+``mlcheck demo [--dir DIR]`` copies the example notebooks and their data
+(ISLP's Caravan insurance customers) into a fresh folder and runs them as jobs:
+``train.ipynb`` (the contracts hold, the gate exports the bundle), then
+``score.ipynb`` on a normal batch (passes) and on a drifted batch (fails, exit
+code 1). It prints each job's checks, exit code, run directory and report.
+
+``mlcheck new train|score NAME`` copies a notebook skeleton from ``templates/``
+with every check in place.
+
+Both find their files in the installed package (``mlcheck/_data/``, put there
+when the wheel is built) or, in a source checkout, beside the ``mlcheck``
+package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlcheck.errors import MlcheckError, UsageError
+
+#: folders shipped with the package: the wheel maps <repo>/<name> to mlcheck/_data/<name>
+EXAMPLES, TEMPLATES = "example_notebooks", "templates"
+DEMO_FILES = (
+    "train.ipynb",
+    "score.ipynb",
+    "data/caravan.parquet",
+    "data/batch_normal.parquet",
+    "data/batch_drifted.parquet",
+    "data/README.md",
+)
+TEMPLATE_KINDS = ("train", "score")
+#: one run may take this long before the demo gives up on it
+RUN_TIMEOUT = 600.0
+#: the demo's CI-sized training: fewer resamples, no generated parity rows
+QUICK_TRAIN = {"n_resamples": 300, "parity_examples": 0}
+
+
+def copy_file(source: Path, target: Path, *, overwrite: bool = True) -> None:
+    """Copy ``source`` to ``target`` through a temporary file in the target's folder.
+
+    With ``overwrite=False`` an existing ``target`` is never replaced, even one
+    that appears while copying (the final step is a hard link, which fails then).
+    """
+    temporary = target.parent / f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        shutil.copyfile(source, temporary)
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            os.link(temporary, target)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def resource_dir(name: str) -> Path:
+    """The folder of shipped files ``name`` (``example_notebooks`` or ``templates``).
+
+    Examples
+    --------
+    >>> from mlcheck.commands.demo import resource_dir
+    >>> (resource_dir("example_notebooks") / "train.ipynb").is_file()
+    True
+    """
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_data" / name, package.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise MlcheckError(
+        f"mlcheck's {name} folder is missing: looked in {package / '_data' / name} (installed wheel) and "
+        f"{package.parent / name} (source checkout). Reinstall mlcheck (pip install --force-reinstall mlcheck)"
+    )
+
+
+# -- demo -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """One job of the journey and the exit code it should end with."""
+
+    title: str
+    notebook: str
+    parameters: dict[str, Any]
+    expected_exit: int
+
+
+def journey(*, quick: bool = False) -> list[Step]:
+    """The demo's jobs, in order: train, score a normal batch, score a drifted one."""
+    return [
+        Step("train the model; the gate exports it", "train.ipynb", dict(QUICK_TRAIN) if quick else {}, 0),
+        Step(
+            "score a normal batch",
+            "score.ipynb",
+            {"input_path": "data/batch_normal.parquet", "output_path": "predictions/batch_normal.parquet"},
+            0,
+        ),
+        Step(
+            "score a drifted batch",
+            "score.ipynb",
+            {"input_path": "data/batch_drifted.parquet", "output_path": "predictions/batch_drifted.parquet"},
+            1,
+        ),
+    ]
+
+
+def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dir",
+        default="mlcheck-demo",
+        metavar="DIR",
+        help="a new or empty folder to run the demo in (default: ./mlcheck-demo)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="train with fewer bootstrap resamples and no generated parity rows (for CI)",
+    )
+
+
+def prepare_folder(folder: Path) -> None:
+    """Create ``folder`` (refusing one that is a file or not empty) and copy the demo into it."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"demo --dir {folder}: that is a file, not a folder; give a new folder's path")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise UsageError(
+            f"demo --dir {folder}: the folder is not empty; the demo needs a fresh folder so it never "
+            "overwrites your files. Remove it or give another --dir"
+        )
+    source = resource_dir(EXAMPLES)
+    missing = [name for name in DEMO_FILES if not (source / name).is_file()]
+    if missing:
+        raise MlcheckError(f"the example notebooks in {source} lack {missing}; reinstall mlcheck")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in DEMO_FILES:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            copy_file(source / name, folder / name)
+    except OSError as error:
+        raise UsageError(f"demo --dir {folder}: cannot create the demo folder there ({error.strerror})") from None
+
+
+def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
+    """One line per check (how many subjects held), then its failing subjects in the check's order."""
+    from mlcheck.cards import format_value
+
+    lines = []
+    width = max((len(result.name) for result in results), default=0)
+    for result in results:
+        outcomes = list(result.outcomes or ())
+        word = "ok" if result.passed else ("FAIL" if result.severity == "error" else "warn")
+        held = sum(outcome.passed for outcome in outcomes)
+        count = f"{held}/{len(outcomes)} held" if outcomes else ""
+        lines.append(f"  {word:<4}  {result.name:<{width}}  {count:<11} {result.message or ''}".rstrip())
+        failing = [outcome for outcome in outcomes if not outcome.passed]
+        for outcome in failing[:max_failures]:
+            lines.append(
+                f"          {outcome.subject}: {format_value(outcome.observed)} "
+                f"(threshold {format_value(outcome.threshold)})"
+            )
+        if len(failing) > max_failures:
+            lines.append(f"          ... and {len(failing) - max_failures} more")
+    return lines or ["  no checks were recorded"]
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from mlcheck.jobs import run_notebook
+
+    folder = Path(args.dir).expanduser().absolute()
+    prepare_folder(folder)
+    runs_dir = folder / "runs"
+    print(f"mlcheck demo in {folder}")
+    print("data: ISLP's Caravan insurance customers (6% bought a policy); see data/README.md\n")
+    started = time.monotonic()
+    runs = []
+    steps = journey(quick=args.quick)
+    for number, step in enumerate(steps, start=1):
+        given = " ".join(f"-p {name} {value}" for name, value in step.parameters.items())
+        print(f"[{number}/{len(steps)}] {step.title}: mlcheck run {step.notebook} {given}".rstrip())
+        run = run_notebook(
+            folder / step.notebook, step.parameters, runs_dir=runs_dir, timeout=RUN_TIMEOUT
+        )
+        runs.append((step, run))
+        print("\n".join(summary_lines(run.results)))
+        if run.failed_cell:
+            cell = run.failed_cell
+            print(f"  cell {cell.get('index')} raised {cell.get('ename')}: {cell.get('evalue')}")
+        verdict = "as expected" if run.exit_code == step.expected_exit else f"expected {step.expected_exit}"
+        print(f"  exit code {run.exit_code} ({run.status}, {verdict}) in {run.duration:.1f} s")
+        print(f"  report: {run.report_path}\n")
+        if run.exit_code != step.expected_exit:
+            print(f"the demo stopped: {step.notebook} ended with exit code {run.exit_code}: {run.message}")
+            print(f"look at {run.output_path}")
+            return run.exit_code if run.exit_code else 1
+    elapsed = time.monotonic() - started
+    print(f"the journey took {elapsed:.0f} s. What it left in {folder}:")
+    print(f"  artifacts/caravan/        the bundle the gate exported (model, schema, profile, contracts)")
+    print(f"  predictions/              predictions for the normal batch; none for the drifted one")
+    print(f"  runs/<notebook>/<run-id>/ one folder per job: output.ipynb, run.json, report.html")
+    for step, run in runs:
+        print(f"    {run.run_dir.relative_to(folder)}  exit {run.exit_code}  {step.title}")
+    print("next:")
+    print(f"  open a report:       {runs[-1][1].report_path}")
+    print(f"  in JupyterLab:       jupyter lab {folder}")
+    print(f"  on a new batch:      cd {folder} && mlcheck run score.ipynb -p input_path BATCH.parquet "
+          "-p output_path OUT.parquet")
+    print(f"  your own notebooks:  mlcheck new train my_train.ipynb && mlcheck new score my_score.ipynb")
+    return 0
+
+
+# -- new --------------------------------------------------------------------
+def add_arguments_new(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", metavar="KIND", choices=TEMPLATE_KINDS, help="train or score")
+    parser.add_argument("name", metavar="NAME", help="the new notebook's path (.ipynb is added if missing)")
+
+
+def run_new(args: argparse.Namespace) -> int:
+    source = resource_dir(TEMPLATES) / f"{args.kind}.ipynb"
+    if not source.is_file():
+        raise MlcheckError(f"the {args.kind} template {source} is missing; reinstall mlcheck")
+    target = Path(args.name)
+    if target.suffix != ".ipynb":
+        target = target.with_name(target.name + ".ipynb")
+    if target.exists():
+        raise UsageError(f"new {args.kind}: {target} already exists; give another NAME (nothing was written)")
+    if not target.parent.is_dir():
+        raise UsageError(f"new {args.kind}: the folder {target.parent} does not exist; create it first")
+    try:
+        copy_file(source, target, overwrite=False)
+    except FileExistsError:
+        raise UsageError(f"new {args.kind}: {target} already exists; give another NAME") from None
+    except OSError as error:
+        raise UsageError(f"new {args.kind}: cannot write {target} ({error.strerror})") from None
+    print(f"wrote {target} from the {args.kind} template")
+    print(f"  its parameters:  mlcheck params {target}")
+    print("  fill in the cells marked 'Fill in', then run it as a job: "
+          f"mlcheck run {target} -p NAME VALUE ...")
+    return 0
