@@ -116,9 +116,15 @@ def test_shift_command_fails_with_exit_1_and_writes_the_result(files, tmp_path, 
     assert {o.subject for o in result.outcomes if not o.passed} == {"amount", "score"}
 
 
-def test_shift_command_features_and_psi_options(files, capsys):
+def test_shift_command_features_and_psi_options(files, tmp_path, capsys):
     code = main(["shift", str(files["reference"]), str(files["moved"]), "--feature", "segment", "--max-psi", "0.2"])
     assert code == 0 and "segment" in capsys.readouterr().out
+    output = tmp_path / "psi.json"
+    arguments = ["shift", str(files["reference"]), str(files["moved"]), "--max-kl", "none", "--max-psi", "0.2"]
+    assert main([*arguments, "-o", str(output)]) == 1
+    result = json.loads(output.read_text())
+    assert result["threshold"] == 0.2 and result["details"]["max_kl"] is None
+    assert "FAIL check_shift" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

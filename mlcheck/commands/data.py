@@ -382,11 +382,23 @@ def run_profile(args: argparse.Namespace) -> int:
 
 
 # -- mlcheck shift -------------------------------------------------------------------
+def _threshold(text: str) -> float | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
+
+
 def add_arguments_shift(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reference", metavar="REF", help="reference data (CSV, Parquet) or a saved profile (.json)")
     parser.add_argument("current", metavar="CUR", help="current data (CSV, Parquet) or a profile binned on REF")
-    parser.add_argument("--max-kl", type=float, default=0.1, help="largest acceptable KL in nats (default: 0.1)")
-    parser.add_argument("--max-psi", type=float, default=None, help="largest acceptable PSI (default: not used)")
+    parser.add_argument(
+        "--max-kl", type=_threshold, default=0.1, metavar="X",
+        help="largest acceptable KL in nats, or 'none' to judge by PSI alone (default: 0.1)",
+    )
+    parser.add_argument("--max-psi", type=_threshold, default=None, metavar="X", help="largest acceptable PSI (default: not used)")
     parser.add_argument("--alpha", type=float, default=0.01, help="significance level (default: 0.01)")
     parser.add_argument(
         "--feature", action="append", default=[], metavar="COLUMN",
