@@ -68,7 +68,7 @@ def batch_mean_pipeline() -> Pipeline:
     pre = ColumnTransformer(
         [("num", BatchMeanCentering(), NUMERIC), ("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)]
     )
-    return Pipeline([("pre", pre), ("clf", LogisticRegression())])
+    return Pipeline([("pre", pre), ("clf", LogisticRegression(max_iter=5000))])  # centred, not scaled
 
 
 def refit_scaler_scoring(model: Pipeline):
