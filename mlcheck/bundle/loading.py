@@ -18,6 +18,11 @@ the ``trusted=`` argument to pass. The types the file needs must also be the
 ones recorded at export (``MANIFEST.json``); a file asking for more is refused
 as tampered. Nothing is ever trusted silently, and ``trusted`` is never
 passed to skops beyond exactly the types the file needs.
+
+The manifest detects damage and edits of the bundle's files; it is not a
+signature (whoever can rewrite the files can rewrite it too). That is why no
+trust decision is taken from it: the types allowed come from the rule above
+and from the caller, never from the bundle.
 """
 
 from __future__ import annotations
