@@ -498,7 +498,9 @@ class NotebookItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, self.name
+        # the headline of a failure; not the node id's tail, which pytest would rewrite
+        where = self.path.name + (f" {self.parent.name}" if isinstance(self.parent, ParameterSet) else "")
+        return self.path, None, f"{self.name} in {where}"
 
 
 def _json(value: Any) -> str:

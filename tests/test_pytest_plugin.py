@@ -1,0 +1,280 @@
+"""The pytest plugin with pytester: real projects, real kernels, real run directories.
+
+Kernel runs cost seconds, so each scenario runs its notebooks once and then
+asserts what it can on that session, or re-reads its runs with
+``--mlcheck-no-run``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import mlcheck.bundle.golden  # noqa: F401
+from mlcheck.pytest_config import jobs_api
+
+pytest_plugins = ["pytester"]
+# pytester's in-process runs drop the modules a run imported; numpy and friends
+# cannot be imported twice in one process, so they are loaded here, before.
+jobs_api()
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+PLUGIN_NOTEBOOKS = NOTEBOOKS / "pytest_plugin"
+
+
+def make_project(pytester: pytest.Pytester, notebooks: dict[str, Path], pyproject: str) -> Path:
+    for name, source in notebooks.items():
+        target = pytester.path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    pytester.makefile(".toml", pyproject=pyproject)
+    return pytester.path
+
+
+def run_dirs(root: Path, stem: str) -> list[Path]:
+    folder = root / "runs" / stem
+    return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+
+def junit_cases(path: Path) -> dict[str, ET.Element]:
+    return {case.get("name"): case for case in ET.parse(path).getroot().iter("testcase")}
+
+
+def test_checks_become_items_and_failures_say_what_broke(pytester: pytest.Pytester) -> None:
+    root = make_project(
+        pytester,
+        {
+            "contracts.ipynb": PLUGIN_NOTEBOOKS / "contracts.ipynb",
+            "check_then_raise.ipynb": PLUGIN_NOTEBOOKS / "check_then_raise.ipynb",
+            "sleeps.ipynb": NOTEBOOKS / "sleeps.ipynb",
+        },
+        """
+        [tool.mlcheck]
+        notebooks = ["*.ipynb"]
+        [tool.mlcheck.parameters."contracts.ipynb"]
+        shift_income = 30
+        [tool.mlcheck.notebook."sleeps.ipynb"]
+        timeout = 3
+        """,
+    )
+    result = pytester.runpytest("-v", "--junitxml=junit.xml", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=3, failed=3, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "check_then_raise.ipynb::execute FAILED*",
+            "contracts.ipynb::execute PASSED*",
+            "contracts.ipynb::check_shift[[]age[]] PASSED*",
+            "contracts.ipynb::check_shift[[]income[]] FAILED*",
+            "contracts.ipynb::check_coverage[[]coverage[]] PASSED*",
+            "sleeps.ipynb::execute FAILED*",
+        ]
+    )
+    output = result.stdout.str()
+    assert "\x1b[" not in output
+    # a notebook that did not run to the end has no check items, even for checks it ran
+    assert "check_then_raise.ipynb::check_coverage" not in output
+
+    # the failed check: observed, threshold, the cell, the executed notebook and its report
+    (contracts_run,) = run_dirs(root, "contracts")
+    failure = output[output.index("_ check_shift[income] in contracts.ipynb _") :]
+    assert "check_shift[income] failed" in failure
+    assert "observed:" in failure and "threshold: 0.1" in failure
+    assert "mc.check_shift(reference, current, max_kl=0.1)" in failure
+    assert f"runs/contracts/{contracts_run.name}/output.ipynb" in failure
+    assert f"runs/contracts/{contracts_run.name}/report.html" in failure
+    assert (contracts_run / "report.html").is_file()
+
+    # the notebook that raised: its cell, the error, the kernel's traceback
+    raised = output[output.index("_ execute in check_then_raise.ipynb _") :]
+    assert "raise RuntimeError('planted after a passing check')" in raised
+    assert "RuntimeError: planted after a passing check" in raised
+    assert "traceback (from the kernel):" in raised and "Cell In[" in raised
+    # the notebook that timed out
+    timed_out = output[output.index("_ execute in sleeps.ipynb _") :]
+    assert "timed out" in timed_out and "3 s run timeout" in timed_out and "time.sleep(seconds)" in timed_out
+    assert "ContractWarning" in output and "check_coverage[coverage] failed" in output  # the warning check
+
+    # JUnit XML: one case per item, the observed values as properties
+    cases = junit_cases(root / "junit.xml")
+    income = cases["check_shift[income]"]
+    properties = {p.get("name"): p.get("value") for p in income.iter("property")}
+    assert float(properties["observed"]) > 0.1 and properties["threshold"] == "0.1"
+    assert properties["check"] == "check_shift" and properties["report"].endswith("report.html")
+    assert income.find("failure") is not None and "\x1b[" not in income.find("failure").text
+    assert cases["check_shift[age]"].find("failure") is None
+    assert cases["execute"] is not None
+
+    # the same runs, read back without a kernel: -k, -m and -x select among them
+    selected = pytester.runpytest("--mlcheck-no-run", "-k", "income", "-p", "no:cacheprovider")
+    selected.assert_outcomes(failed=1, deselected=5)
+    marked = pytester.runpytest("--mlcheck-no-run", "-m", "check_coverage", "-p", "no:cacheprovider")
+    marked.assert_outcomes(passed=1, deselected=5, warnings=1)
+    first = pytester.runpytest("--mlcheck-no-run", "-x", "-p", "no:cacheprovider")
+    first.assert_outcomes(failed=1)
+    assert [len(run_dirs(root, stem)) for stem in ("contracts", "check_then_raise", "sleeps")] == [1, 1, 1]
+    assert not (root / "runs" / ".pytest").exists()  # the session's store is cleaned up
+
+
+def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.Pytester) -> None:
+    root = make_project(
+        pytester,
+        {"checks.ipynb": NOTEBOOKS / "checks.ipynb"},
+        """
+        [tool.mlcheck]
+        notebooks = ["checks.ipynb"]
+        [[tool.mlcheck.parameters."checks.ipynb"]]
+        fail = false
+        [[tool.mlcheck.parameters."checks.ipynb"]]
+        fail = true
+        """,
+    )
+    pytester.makepyfile(
+        test_values="""
+        def test_fixture_reuses_the_collected_run(mlcheck_run):
+            run = mlcheck_run("checks.ipynb", fail="yes")
+            assert run is mlcheck_run("checks.ipynb", fail=True)
+            assert (run.status, run.exit_code, run.values) == ("failed", 1, {"after": True})
+            assert run.parameters == {"fail": True} and run.results[0].observed == 0.25
+            assert run.output_path.is_file() and run.report_path.is_file()
+        """
+    )
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "checks.ipynb", "test_values.py")
+    result.stdout.fnmatch_lines(
+        [
+            "checks.ipynb::[[]fail=False[]]::execute PASSED*",
+            "checks.ipynb::[[]fail=False[]]::check_coverage[[]coverage[]] PASSED*",
+            "checks.ipynb::[[]fail=True[]]::execute PASSED*",
+            "checks.ipynb::[[]fail=True[]]::check_coverage[[]coverage[]] FAILED*",
+            "test_values.py::test_fixture_reuses_the_collected_run PASSED*",
+        ]
+    )
+    result.assert_outcomes(passed=4, failed=1)
+    assert len(run_dirs(root, "checks")) == 2  # one per parameter set; the fixture ran nothing more
+
+
+def test_under_xdist_each_notebook_runs_once(pytester: pytest.Pytester) -> None:
+    root = make_project(
+        pytester,
+        {"contracts.ipynb": PLUGIN_NOTEBOOKS / "contracts.ipynb", "checks.ipynb": NOTEBOOKS / "checks.ipynb"},
+        """
+        [tool.mlcheck]
+        notebooks = ["*.ipynb"]
+        """,
+    )
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "-p", "no:cacheprovider", "--mlcheck-param", "checks.ipynb:fail=yes", "-rA", timeout=240
+    )
+    result.assert_outcomes(passed=5, failed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*FAILED checks.ipynb::check_coverage[[]coverage[]]*"])
+    assert len(run_dirs(root, "contracts")) == 1 and len(run_dirs(root, "checks")) == 1
+    assert not (root / "runs" / ".pytest").exists()
+
+
+def test_golden_parity_item_runs_the_scoring_notebook_on_the_bundle(pytester: pytest.Pytester) -> None:
+    bundle = NOTEBOOKS / "bundle"
+    root = make_project(
+        pytester,
+        {
+            "train.ipynb": bundle / "train.ipynb",
+            "train_refit.ipynb": bundle / "train.ipynb",
+            "score.ipynb": bundle / "score.ipynb",
+            "score_refit_scaler.ipynb": bundle / "score_refit_scaler.ipynb",
+        },
+        """
+        [tool.mlcheck]
+        notebooks = ["train*.ipynb"]
+        [tool.mlcheck.parameters."train.ipynb"]
+        bundle_dir = "artifacts/credit"
+        n_rows = 400
+        [tool.mlcheck.parameters."train_refit.ipynb"]
+        bundle_dir = "artifacts/refit"
+        n_rows = 400
+        [tool.mlcheck.notebook."train.ipynb"]
+        scoring = "score.ipynb"
+        [tool.mlcheck.notebook."train_refit.ipynb"]
+        scoring = "score_refit_scaler.ipynb"
+        bundle = "artifacts/refit"
+        """,
+    )
+    pytester.mkdir("artifacts")
+    pytester.makepyfile(
+        test_bundle="""
+        def test_bundle_of_a_run(mlcheck_run, mlcheck_bundle):
+            run = mlcheck_run("train.ipynb", bundle_dir="artifacts/credit", n_rows="400")
+            bundle = mlcheck_bundle(run)
+            assert bundle.provenance["run"]["run_id"] == run.run_id
+            assert len(bundle.golden) == 100  # the test split of 400 rows
+            assert mlcheck_bundle("artifacts/credit").path == bundle.path
+        """
+    )
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "train.ipynb", "train_refit.ipynb", "test_bundle.py")
+    result.stdout.fnmatch_lines(
+        [
+            "train.ipynb::parity[[]golden[]] PASSED*",
+            "train_refit.ipynb::parity[[]golden[]] FAILED*",
+            "test_bundle.py::test_bundle_of_a_run PASSED*",
+        ]
+    )
+    output = result.stdout.str()
+    failure = output[output.index("_ parity[golden] in train_refit.ipynb _") :]
+    assert "parity[golden] failed" in failure and "scoring:" in failure and "artifacts/refit" in failure
+    assert len(run_dirs(root, "train")) == 1 and len(run_dirs(root, "score")) == 1
+    assert len(run_dirs(root, "score_refit_scaler")) == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "expected"),
+    [
+        ('notebooks = ["*.ipynb"]\nnotebook_globs = ["x"]', [], "unknown key(s) 'notebook_globs'"),
+        ('notebooks = ["nope/*.ipynb"]', [], "the glob 'nope/*.ipynb' in notebooks"),
+        ('notebooks = "*.ipynb"', [], "must be a list of glob strings"),
+        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."checks.ipynb"]\nfial = true', [], "unknown parameter 'fial'"),
+        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."checks.ipynb"]\nfail = "often"', [], "'fail' must be bool"),
+        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."other.ipynb"]\nfail = true', [], "'other.ipynb' does not exist"),
+        ('notebooks = ["*.ipynb"]\ntimeout = -1', [], "timeout in [tool.mlcheck]"),
+        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.notebook."checks.ipynb"]\nscore = "s.ipynb"', [], "unknown key(s) 'score'"),
+        ('notebooks = ["*.ipynb"]', ["--mlcheck-param", "fail=true"], "expects NB:NAME=VALUE"),
+        ('notebooks = ["*.ipynb"]', ["--mlcheck-param", "checks.ipynb:fail=sometimes"], "'fail' must be bool"),
+    ],
+)
+def test_misconfiguration_is_a_usage_error_before_anything_runs(
+    pytester: pytest.Pytester, config: str, args: list[str], expected: str
+) -> None:
+    root = make_project(pytester, {"checks.ipynb": NOTEBOOKS / "checks.ipynb"}, f"[tool.mlcheck]\n{config}\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = result.stderr.str()
+    assert "ERROR: mlcheck: " in errors and expected in errors, errors
+    assert "Traceback" not in errors + result.stdout.str()
+    assert not (root / "runs").exists()
+
+
+def test_only_notebooks_are_collected_and_no_run_needs_a_run(pytester: pytest.Pytester) -> None:
+    root = make_project(
+        pytester,
+        {
+            "nbs/checks.ipynb": NOTEBOOKS / "checks.ipynb",
+            "nbs/.ipynb_checkpoints/checks-checkpoint.ipynb": NOTEBOOKS / "checks.ipynb",
+            "runs/checks/20260101T000000000000Z-abcdef/output.ipynb": NOTEBOOKS / "checks.ipynb",
+            "elsewhere/out/run1/output.ipynb": NOTEBOOKS / "checks.ipynb",
+            "tests/more.ipynb": NOTEBOOKS / "checks.ipynb",
+        },
+        """
+        [tool.mlcheck]
+        notebooks = ["**/*.ipynb"]
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        """,
+    )
+    (root / "elsewhere/out/run1/status.json").write_text("{}")
+    collected = pytester.runpytest("--co", "-q", "--mlcheck-no-run", "-p", "no:cacheprovider")
+    ids = [line for line in collected.stdout.lines if "::" in line]
+    assert ids == ["tests/more.ipynb::execute", "nbs/checks.ipynb::execute"]  # testpaths, then the notebooks
+    result = pytester.runpytest("--mlcheck-no-run", "-p", "no:cacheprovider", "nbs")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*--mlcheck-no-run: no finished run of checks.ipynb under*"])
+    assert [p.name for p in run_dirs(root, "checks")] == ["20260101T000000000000Z-abcdef"]  # nothing ran
