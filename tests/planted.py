@@ -82,3 +82,20 @@ def refit_scaler_scoring(model: Pipeline):
         return model.named_steps["clf"].predict(np.hstack([numeric, categorical]))
 
     return score
+
+
+class ExtremeIncomeCrash(BaseEstimator):
+    """Planted defect: a model that raises on incomes far above anything seen in training."""
+
+    def __init__(self, model=None, limit: float = 1e7):
+        self.model = model
+        self.limit = limit
+
+    @property
+    def feature_names_in_(self):
+        return self.model.feature_names_in_
+
+    def predict(self, X):
+        if (np.asarray(X["income"], dtype="float64") > self.limit).any():
+            raise ValueError("income out of the supported range")
+        return self.model.predict(X)

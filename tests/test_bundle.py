@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from planted import NUMERIC, batch_mean_pipeline, clean_pipeline, credit_frame
+from planted import NUMERIC, ExtremeIncomeCrash, batch_mean_pipeline, clean_pipeline, credit_frame
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -358,24 +358,11 @@ def test_missing_and_extra_columns(bundle) -> None:
         bundle.score(batch, batch_size=0)
 
 
-class _Fussy:
-    """A model that raises on some rows: the bisection must reject exactly those."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-        self.feature_names_in_ = model.feature_names_in_
-
-    def predict(self, X):
-        if (X["income"] > 1e7).any():
-            raise ValueError("income out of the supported range")
-        return self.model.predict(X)
-
-
 def test_rows_the_model_raises_on_are_rejected_with_its_error(bundle, model) -> None:
     batch = credit_frame(300, seed=10)[0]
     planted_rows = [5, 120, 121, 299]
     batch.loc[planted_rows, "income"] = 5e7
-    result = score_frame(_Fussy(model), bundle.schema, batch)
+    result = score_frame(ExtremeIncomeCrash(model), bundle.schema, batch)
     assert result.rejects.index.tolist() == planted_rows
     assert set(result.rejects["reason"]) == {"model raised ValueError: income out of the supported range"}
     keep = batch.drop(index=planted_rows)

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from planted import NUMERIC, batch_mean_pipeline, clean_pipeline, credit_frame, refit_scaler_scoring
+from planted import (
+    NUMERIC,
+    ExtremeIncomeCrash,
+    batch_mean_pipeline,
+    clean_pipeline,
+    credit_frame,
+    refit_scaler_scoring,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -66,6 +73,17 @@ def test_transformer_reading_the_batch_mean_is_caught(data, test_rows) -> None:
     shown = result.to_dict()["details"]["differing_rows"]
     assert shown and {"row", "column", "expected", "observed"} <= set(shown[0])
     assert result.to_dict()["details"]["generated_failure"]["kind"] == "single row differs from batch"
+
+
+def test_a_model_that_crashes_on_extreme_values_fails_the_generated_rows(data, test_rows) -> None:
+    X, y = data
+    fragile = ExtremeIncomeCrash(clean_pipeline().fit(X, y))
+    result = check_parity(fragile, test_rows, n_single=10, examples=30)
+    assert _outcomes(result) == {"round_trip": True, "single_row": True, "generated_rows": False}
+    generated = next(o for o in result.outcomes if o.subject == "generated_rows")
+    assert generated.message == "crash: ValueError: income out of the supported range"
+    rows = result.to_dict()["details"]["generated_failure"]["rows"]
+    assert len(rows) == 1 and rows[0]["income"] > 1e7  # shrunk to the one row that crashes it
 
 
 def test_scaler_refit_on_the_scoring_batch_is_caught(data) -> None:
