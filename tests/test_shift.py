@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -255,3 +256,28 @@ def test_card_and_result_json_stay_small_for_25_features():
     assert len(card) < 20_000 and card.count("<svg") == 1  # only the mover gets a histogram
     bundle = result_bundle(result.to_dict())
     assert "numeric_0" in bundle["text/plain"]
+
+
+@pytest.mark.slow
+def test_in_a_notebook_job_the_card_is_small_and_the_results_read_back(tmp_path):
+    import nbformat
+
+    from mlcheck.contracts.result import MIME_TYPE
+    from mlcheck.jobs import run_notebook
+
+    notebook = Path(__file__).parent / "notebooks" / "shift" / "drift.ipynb"
+    run = run_notebook(notebook, {"rows": 20_000, "shift": 0.5}, runs_dir=tmp_path, report=False)
+    assert run.exit_code == 1 and run.values["drifted"] == ["numeric_0"]
+    (result,) = [r for r in run.results if r.name == "check_shift"]
+    assert [o.subject for o in result.outcomes if not o.passed] == ["numeric_0"]
+    assert len(result.outcomes) == 25
+    executed = nbformat.read(run.output_path, as_version=4)
+    cards = [
+        output["data"]
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+        if output.get("data", {}).get(MIME_TYPE, {}).get("kind") == "check"
+    ]
+    (card,) = cards
+    assert len(card["text/html"]) < 20_000 and "<svg" in card["text/html"]
+    assert len(json.dumps(card[MIME_TYPE])) < 20_000
