@@ -281,3 +281,15 @@ def test_in_a_notebook_job_the_card_is_small_and_the_results_read_back(tmp_path)
     (card,) = cards
     assert len(card["text/html"]) < 20_000 and "<svg" in card["text/html"]
     assert len(json.dumps(card[MIME_TYPE])) < 20_000
+
+
+def test_bin_labels_read_as_lower_edges_dates_and_constants():
+    from mlcheck.contracts.shift import bin_labels
+
+    assert bin_labels((0.0, 1.0, 2.5)) == ["<0", "0", "1", "2.5"]
+    assert bin_labels((1.5, float(np.nextafter(1.5, np.inf)))) == ["<1.5", "=1.5", ">1.5"]
+    assert bin_labels(()) == ["all values"]
+    moments = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=100, freq="h")})
+    later = check_shift(moments, moments + pd.Timedelta(days=1))
+    record = later.details["features"]["t"]
+    assert record["bins"][1].startswith("2024-01-01T") and record["drifted"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -88,19 +88,36 @@ class FeatureShift:
 
 
 # -- binning both sides alike ----------------------------------------------------
-def bin_labels(edges: Sequence[float], digits: int = 4) -> list[str]:
+def _edge_format(dtype: str, digits: int) -> Callable[[float], str]:
+    """How an edge reads: a date for datetime columns (edges are their integer ticks), else a number."""
+    if dtype.startswith("datetime64["):
+        unit = dtype[len("datetime64[") :].split(",")[0].rstrip("]")
+        return lambda edge: str(np.datetime_as_string(np.datetime64(int(edge), unit), unit="m"))
+    return lambda edge: f"{edge:.{digits}g}"
+
+
+def bin_labels(edges: Sequence[float], digits: int = 4, *, dtype: str = "float64") -> list[str]:
     """Labels of the bins a numeric column's inner edges define.
 
     A bin is named by its lower edge (``"-1.26"`` holds values from -1.26 up
     to the next bin's edge); the first is ``"<e0"``; a constant column's own
-    value reads ``"=v"``. Short labels keep a result's JSON small.
+    value reads ``"=v"`` and the bin above it ``">v"``. Short labels keep a
+    result's JSON small.
     """
     if not edges:
         return ["all values"]
-    labels = [f"<{edges[0]:.{digits}g}"]
+    text = _edge_format(dtype, digits)
+    labels = [f"<{text(edges[0])}"]
+    constant: float | None = None  # the value of the previous bin when it held one value only
     for low, high in zip(edges, [*edges[1:], np.inf]):
-        exact = high == np.nextafter(low, np.inf)
-        labels.append(f"={low:.{digits}g}" if exact else f"{low:.{digits}g}")
+        exact = bool(high == np.nextafter(low, np.inf))
+        if exact:
+            labels.append(f"={text(low)}")
+        elif constant is not None:
+            labels.append(f">{text(constant)}")
+        else:
+            labels.append(text(low))
+        constant = low if exact else None
     return labels
 
 
@@ -112,7 +129,7 @@ def _numeric_vectors(
             f"shift of {name!r}: the current profile was binned on other edges than the reference; "
             "build it with mc.profile(current, edges_from=reference) or pass the current frame itself"
         )
-    labels = ["-inf", *bin_labels(reference.edges, 3), "+inf", "missing"]
+    labels = ["-inf", *bin_labels(reference.edges, 3, dtype=reference.dtype), "+inf", "missing"]
     ref = [reference.neg_inf, *reference.counts, reference.pos_inf, reference.missing]
     cur = [current.neg_inf, *current.counts, current.pos_inf, current.missing]
     return labels, ref, cur
