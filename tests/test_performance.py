@@ -394,6 +394,17 @@ def test_threshold_curve_supports_a_live_slider() -> None:
     assert len(result.to_json()) < 20_000
 
 
+def test_weighted_threshold_curve_matches_the_weighted_confusion_matrix() -> None:
+    y, scores = _binary(n=3000, seed=15)
+    weights = np.random.default_rng(15).uniform(0.5, 2.0, size=y.size)
+    result = check_performance(y, scores, min={"recall": 0.1}, sample_weight=weights)
+    curve = result.details["threshold_curve"]
+    at = curve["thresholds"].index(0.5)
+    expected = skm.confusion_matrix(y, (scores >= 0.5).astype(int), sample_weight=weights)
+    got = [[curve["tn"][at], curve["fp"][at]], [curve["fn"][at], curve["tp"][at]]]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_many_classes_stay_small_and_the_card_renders() -> None:
     rng = np.random.default_rng(11)
     y = rng.integers(0, 40, size=4000)

@@ -400,17 +400,21 @@ def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, lis
     """
     assert prepared.y_score is not None and prepared.true_codes is not None
     scores = prepared.y_score
-    weights = np.ones(scores.size) if prepared.sample_weight is None else prepared.sample_weight
     positive = prepared.true_codes == prepared.pos_index
     quantiles = np.quantile(scores, np.linspace(0.0, 1.0, n_points))
     thresholds = np.unique(np.round(np.append(quantiles, prepared.threshold), 6))
     counts = {}
     for name, rows in (("pos", positive), ("neg", ~positive)):
+        if prepared.sample_weight is None:  # a plain sort is several times faster than argsort + gather
+            sorted_scores = np.sort(scores[rows])
+            below = np.searchsorted(sorted_scores, thresholds, side="left").astype(np.float64)
+            counts[name] = (sorted_scores.size - below, below)  # (at or above, below)
+            continue
         order = np.argsort(scores[rows], kind="stable")
         sorted_scores = scores[rows][order]
-        cumulative = np.concatenate([[0.0], np.cumsum(weights[rows][order])])
+        cumulative = np.concatenate([[0.0], np.cumsum(prepared.sample_weight[rows][order])])
         below = cumulative[np.searchsorted(sorted_scores, thresholds, side="left")]
-        counts[name] = (cumulative[-1] - below, below)  # (at or above, below)
+        counts[name] = (cumulative[-1] - below, below)
     return {
         "thresholds": thresholds.tolist(),
         "tp": counts["pos"][0].tolist(),

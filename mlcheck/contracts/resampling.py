@@ -281,7 +281,7 @@ def _binary_score_draws(
     neg = np.bincount(cell[~positive], minlength=n_cells)
     drawn = cell_resamples(np.stack([neg, pos]), n_resamples, rng).astype(np.float64)
     neg_drawn, pos_drawn = drawn[:, 0], drawn[:, 1]
-    losses = binary_score_losses(positive, prepared.y_score)
+    losses = binary_score_losses(positive, prepared.y_score) if {"log_loss", "brier"} & set(names) else {}
     out: dict[str, np.ndarray] = {}
     for name in names:
         if name == "roc_auc":
