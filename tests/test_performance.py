@@ -24,7 +24,7 @@ from mlcheck.errors import MlcheckError, UsageError
 
 @pytest.fixture(autouse=True)
 def _forget_recorded_results():
-    """mc.check_* record their results in this process; a failed one left behind would block a later export."""
+    """mc.check_* record results in this process; a failed one left behind would block a later export."""
     yield
     from mlcheck import notebook
 
