@@ -213,12 +213,13 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=2000)
     parser.add_argument("--naive-resamples", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where the JSON results go")
     args = parser.parse_args()
     result = run(args.rows, args.resamples, args.naive_resamples, args.repeats)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    temporary = RESULTS.with_suffix(".json.tmp")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.output.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(result, indent=2))
-    temporary.replace(RESULTS)
+    temporary.replace(args.output)
     print(table(result))
 
 
