@@ -303,7 +303,7 @@ export class MlcheckPanel extends Widget {
     const summary: Record<string, string> = {
       succeeded: `All ${results.length} checks held`,
       failed: `${failed.length} of ${results.length} checks failed`,
-      error: run.failed_cell ? `Cell ${run.failed_cell.index} raised ${run.failed_cell.ename}` : 'The job failed',
+      error: run.failed_cell ? `A cell raised ${run.failed_cell.ename}` : 'The job failed before running its cells',
       timeout: 'The job timed out',
       died: 'The kernel died',
       cancelled: 'The job was cancelled'
@@ -375,8 +375,6 @@ export class MlcheckPanel extends Widget {
       return box;
     }
     const table = el('table', 'mlcheck-check-table');
-    const head = table.createTHead().insertRow();
-    ['', 'check', 'observed', 'threshold'].forEach(label => head.appendChild(el('th', '', label)));
     const body = table.createTBody();
     for (const result of results) {
       const word = statusWord(result);
@@ -384,18 +382,20 @@ export class MlcheckPanel extends Widget {
       row.className = `mlcheck-check-row mlcheck-row-${word.toLowerCase()}`;
       row.dataset.check = result.name;
       row.insertCell().appendChild(el('span', 'mlcheck-badge', word));
-      const name = row.insertCell();
-      name.appendChild(el('div', '', result.name));
+      const what = row.insertCell();
+      what.appendChild(el('div', 'mlcheck-check-name', result.name));
+      what.appendChild(
+        el('div', 'mlcheck-check-values', `observed ${formatValue(result.observed)} · threshold ${formatValue(result.threshold)}`)
+      );
       const broken = (result.outcomes ?? []).filter(o => !o.passed).map(o => o.subject);
       if (broken.length) {
-        name.appendChild(el('div', 'mlcheck-muted', `failed: ${broken.join(', ')}`));
+        what.appendChild(el('div', 'mlcheck-check-broken', `failed: ${broken.join(', ')}`));
       }
-      row.insertCell().textContent = formatValue(result.observed);
-      row.insertCell().textContent = formatValue(result.threshold);
       row.title = result.message || result.name;
       const cell = result.details?.cell;
       if (run.output_path && typeof cell === 'number') {
         row.classList.add('mlcheck-clickable');
+        row.title += ' (click to open the executed notebook at this check)';
         row.onclick = () => void this.openAt(run.output_path!, cell);
       }
     }

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "tests" / "notebooks" / "jupyter"
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "tests" / "notebooks" / "jupyter"
 
 
 @pytest.fixture

@@ -1,0 +1,281 @@
+"""The extension in a real JupyterLab, driven through Debian's Chromium with Playwright.
+
+A ``jupyter lab`` server runs on 127.0.0.1 with a token; the tests open
+notebooks, use the mlcheck panel, run jobs, open the executed notebook at a
+failing check, and move an ``explore()`` slider. Screenshots are kept in
+``test-artifacts/jupyter/`` at the repository root. With ``CI=true`` a missing
+browser fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[3]
+NOTEBOOKS = REPO / "tests" / "notebooks" / "jupyter"
+ARTIFACTS = REPO / "test-artifacts" / "jupyter"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+JOB_TIMEOUT_MS = 120_000
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("MLCHECK_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def _require(what: str, why: str) -> None:
+    message = f"{what} is missing: {why}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: the browser tests must run)", pytrace=False)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A JupyterLab server on 127.0.0.1 with a token, serving a copy of the test notebooks."""
+    if _chromium() is None:
+        _require("chromium", "install it with `apt-get install -y chromium`")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _require("playwright", "pip install playwright")
+    base = tmp_path_factory.mktemp("lab")
+    root, config = base / "root", base / "config"
+    (root / "work").mkdir(parents=True)
+    for notebook in NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy(notebook, root / "work" / notebook.name)
+    (config / "labconfig").mkdir(parents=True)
+    # No news pop-up over the screenshots.
+    (config / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    token, port = secrets.token_hex(16), _free_port()
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.workspaces_dir={base / 'workspaces'}", "--LabApp.expose_app_in_browser=True",
+    ]  # fmt: skip
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(base / "lab.log", "wb")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config)}
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.fail("jupyter lab did not start:\n" + (base / "lab.log").read_text()[-3000:])
+        time.sleep(0.3)
+    yield {"url": url, "token": token, "root": str(root)}
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(lab: dict[str, str]) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab, request):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    shot(page, f"last-{request.node.name}")  # what the page showed at the end, pass or fail
+    context.close()
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def open_notebook(page, lab: dict[str, str], path: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{lab['url']}/lab/tree/{path}?reset&token={lab['token']}")  # reset: no tabs of earlier tests
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Cell")
+    page.wait_for_function("() => window.jupyterapp !== undefined")
+    # JupyterLab may ask which kernel to start; take the notebook's own (the default choice).
+    accept = page.locator(".jp-Dialog .jp-mod-accept")
+    try:
+        accept.wait_for(timeout=4_000)
+    except Exception:  # noqa: BLE001 - no dialog is the usual case
+        return
+    accept.click()
+    accept.wait_for(state="detached")
+
+
+def open_panel(page) -> None:  # type: ignore[no-untyped-def]
+    panel = page.locator("#mlcheck-panel")
+    if not panel.is_visible():
+        page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlcheck-panel"]').click()
+    panel.wait_for(state="visible")
+
+
+def test_panel_parameters_job_and_failing_check(page, lab):  # type: ignore[no-untyped-def]
+    open_notebook(page, lab, "work/contracts.ipynb")
+    open_panel(page)
+    panel = page.locator("#mlcheck-panel")
+    field = panel.locator('.mlcheck-field[data-parameter="min_coverage"]')
+    field.wait_for()
+    assert panel.locator(".mlcheck-path").inner_text() == "work/contracts.ipynb"
+    names = panel.locator(".mlcheck-field-name").all_inner_texts()
+    assert names == ["min_coverage", "max_kl", "age_shift", "n_rows", "seed"]
+    assert field.locator(".mlcheck-type").inner_text() == "float"
+    assert field.locator("input").input_value() == "0.9"
+    assert "smallest acceptable share" in field.locator(".mlcheck-comment").inner_text()
+    shot(page, "01-panel-parameters")
+
+    # A bad value is refused before a job starts, naming the parameter.
+    rows = panel.locator('.mlcheck-field[data-parameter="n_rows"] input')
+    rows.fill("many")
+    panel.locator("button.mlcheck-run").click()
+    error = panel.locator(".mlcheck-status-box .mlcheck-error")
+    error.wait_for()
+    assert "n_rows" in error.inner_text()
+    assert "n_rows must be an int" in panel.locator('.mlcheck-field[data-parameter="n_rows"] .mlcheck-field-error').inner_text()
+    shot(page, "02-bad-parameter")
+    rows.fill("500")
+
+    # Raise the coverage bar so that exactly one check fails, and run as job.
+    field.locator("input").fill("0.99")
+    panel.locator("button.mlcheck-run").click()
+    panel.locator(".mlcheck-progress").wait_for()
+    status = panel.locator(".mlcheck-status-line").inner_text()
+    assert status.startswith(("Running", "Cancelling")), status
+    shot(page, "03-running")
+    table = panel.locator(".mlcheck-check-table")
+    table.wait_for(timeout=JOB_TIMEOUT_MS)
+    shot(page, "04-check-table")
+    assert "1 of 2 checks failed" in panel.locator(".mlcheck-status-line").inner_text()
+    assert table.locator("tbody tr").count() == 2
+    failing = table.locator("tr.mlcheck-row-fail")
+    assert failing.count() == 1
+    assert failing.get_attribute("data-check") == "check_coverage"
+    assert "0.99" in failing.inner_text()
+    assert table.locator("tr.mlcheck-row-pass").get_attribute("data-check") == "check_shift"
+    report = panel.locator("a.mlcheck-report-link")
+    assert re.search(r"/files/runs/contracts/[^/]+/report\.html$", report.get_attribute("href"))
+
+    # The failing row opens the executed notebook at that check's cell, shown as a card.
+    failing.click()
+    executed = page.locator(".jp-NotebookPanel:visible")
+    page.wait_for_selector('.lm-TabBar-tab.jp-mod-current:has-text("output.ipynb")')
+    active = executed.locator(".jp-Cell.jp-mod-active")
+    active.wait_for()
+    assert "check_coverage" in active.locator(".jp-InputArea").inner_text()
+    card = active.locator(".mlcheck-card.mlcheck-fail")
+    card.wait_for()
+    assert "check_coverage" in card.inner_text()
+    shot(page, "05-executed-notebook-at-failing-check")
+
+    # The shift card has its plot, drawn by the MIME renderer.
+    shift_card = executed.locator('.mlcheck-card[data-check="check_shift"]')
+    shift_card.scroll_into_view_if_needed()
+    assert shift_card.locator("svg.mlcheck-plot").count() == 1
+    shot(page, "06-shift-card")
+
+
+def test_failed_job_shows_the_failing_cell_and_follows_renames(page, lab):  # type: ignore[no-untyped-def]
+    open_notebook(page, lab, "work/raises.ipynb")
+    open_panel(page)
+    panel = page.locator("#mlcheck-panel")
+    panel.locator('.mlcheck-field[data-parameter="divisor"]').wait_for()
+    page.locator(".jp-NotebookPanel:visible .mlcheck-toolbar-run").click()  # the toolbar button
+    failed = panel.locator(".mlcheck-failed-cell")
+    failed.wait_for(timeout=JOB_TIMEOUT_MS)
+    assert "ZeroDivisionError: division by zero" in failed.locator(".mlcheck-error").inner_text()
+    assert "1 / divisor" in failed.locator(".mlcheck-source").inner_text()
+    assert "raised ZeroDivisionError" in panel.locator(".mlcheck-status-line").inner_text()
+    shot(page, "07-failed-cell")
+
+    # A rename moves the panel to the new path (its runs stay with the old stem).
+    page.evaluate("() => window.jupyterapp.serviceManager.contents.rename('work/raises.ipynb', 'work/renamed.ipynb')")
+    page.wait_for_function(
+        "() => document.querySelector('#mlcheck-panel .mlcheck-path')?.textContent === 'work/renamed.ipynb'"
+    )
+    panel.locator('.mlcheck-field[data-parameter="divisor"]').wait_for()
+
+
+def test_explore_widgets_and_cards_in_a_live_kernel(page, lab):  # type: ignore[no-untyped-def]
+    open_notebook(page, lab, "work/explore.ipynb")
+    # Not awaited in the page: run-all settles only when every cell has run.
+    page.evaluate("() => { void window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    slider = page.locator(".mlcheck-explore-threshold")
+    slider.wait_for(timeout=90_000)
+    matrix = page.locator(".mlcheck-explore-matrix")
+    tp = matrix.locator('[data-cell="tp"]')
+    fp = matrix.locator('[data-cell="fp"]')
+    before = (int(tp.inner_text()), int(fp.inner_text()))
+    code_before = page.locator(".mlcheck-explore-code").inner_text()
+    slider.scroll_into_view_if_needed()
+    shot(page, "08-explore-before")
+    handle = slider.locator(".noUi-handle")
+    track = slider.locator(".noUi-target").bounding_box()
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + track["width"] * 0.85, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_function(
+        "(before) => document.querySelector('.mlcheck-explore-matrix [data-cell=\"fp\"]')?.textContent !== before",
+        arg=str(before[1]),
+    )
+    after = (int(tp.inner_text()), int(fp.inner_text()))
+    assert after[0] + after[1] < before[0] + before[1]  # a higher threshold calls fewer rows positive
+    assert page.locator(".mlcheck-explore-code").inner_text() != code_before
+    shot(page, "09-explore-after")
+    # The performance card draws the precision/recall curve and the confusion matrix.
+    card = page.locator('.mlcheck-card[data-check="check_performance"]')
+    assert card.locator("svg.mlcheck-plot").count() == 1
+    assert card.locator("table.mlcheck-confusion").count() == 1
+    # The shift explorer is there too, with its feature picker.
+    assert page.locator(".mlcheck-explore-feature select").count() == 1
