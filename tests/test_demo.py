@@ -13,7 +13,7 @@ import pytest
 
 import mlcheck as mc
 from mlcheck.cli import main
-from mlcheck.commands.demo import DEMO_FILES, EXAMPLES, TEMPLATES, resource_dir
+from mlcheck.commands.demo import DEMO_FILES, EXAMPLES, TEMPLATES, default_folder, resource_dir
 from mlcheck.jobs import read_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +100,15 @@ def test_demo_refuses_a_file_and_a_folder_under_a_file(tmp_path: Path, capsys: p
     assert main(["demo", "--dir", str(file / "below")]) == 2
     assert "cannot create the demo folder" in capsys.readouterr().err
     assert file.read_text() == "x"
+
+
+def test_default_folder_never_reuses_a_used_one(tmp_path: Path) -> None:
+    assert default_folder(tmp_path) == tmp_path / "mlcheck-demo"
+    (tmp_path / "mlcheck-demo").mkdir()
+    assert default_folder(tmp_path) == tmp_path / "mlcheck-demo"  # empty: still fresh
+    (tmp_path / "mlcheck-demo" / "train.ipynb").write_text("{}")
+    (tmp_path / "mlcheck-demo-2").write_text("a file")
+    assert default_folder(tmp_path) == tmp_path / "mlcheck-demo-3"
 
 
 def test_demo_bad_dir_from_the_command_line_exits_2_without_traceback(tmp_path: Path) -> None:

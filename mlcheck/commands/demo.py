@@ -40,6 +40,7 @@ DEMO_FILES = (
 TEMPLATE_KINDS = ("train", "score")
 #: one run may take this long before the demo gives up on it
 RUN_TIMEOUT = 600.0
+DEFAULT_DIR = "mlcheck-demo"
 #: the demo's CI-sized training: fewer resamples, no generated parity rows
 QUICK_TRAIN = {"n_resamples": 300, "parity_examples": 0}
 
@@ -114,15 +115,26 @@ def journey(*, quick: bool = False) -> list[Step]:
 def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dir",
-        default="mlcheck-demo",
+        default=None,
         metavar="DIR",
-        help="a new or empty folder to run the demo in (default: ./mlcheck-demo)",
+        help=f"a new or empty folder to run the demo in (default: ./{DEFAULT_DIR}, or "
+        f"./{DEFAULT_DIR}-2, -3, ... when that is taken)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="train with fewer bootstrap resamples and no generated parity rows (for CI)",
     )
+
+
+def default_folder(parent: Path) -> Path:
+    """``parent/mlcheck-demo``, or the first of ``mlcheck-demo-2``, ``-3``, ... that is new or empty."""
+    number = 1
+    while True:
+        candidate = parent / (DEFAULT_DIR if number == 1 else f"{DEFAULT_DIR}-{number}")
+        if not candidate.exists() or (candidate.is_dir() and not any(candidate.iterdir())):
+            return candidate
+        number += 1
 
 
 def prepare_folder(folder: Path) -> None:
@@ -173,7 +185,7 @@ def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
 def run_demo(args: argparse.Namespace) -> int:
     from mlcheck.jobs import run_notebook
 
-    folder = Path(args.dir).expanduser().absolute()
+    folder = Path(args.dir).expanduser().absolute() if args.dir else default_folder(Path.cwd())
     prepare_folder(folder)
     runs_dir = folder / "runs"
     print(f"mlcheck demo in {folder}")
