@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +14,11 @@ import mlcheck as mc
 from mlcheck.cli import main
 from mlcheck.commands.demo import DEMO_FILES, EXAMPLES, TEMPLATES, default_folder, resource_dir
 from mlcheck.jobs import read_run
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "example_notebooks" / "data"
@@ -56,7 +60,11 @@ def test_demo_trains_scores_and_fails_on_the_drifted_batch(demo: tuple[int, str,
 def test_demo_exports_a_bundle_and_writes_only_the_normal_predictions(demo: tuple[int, str, Path]) -> None:
     _, _, folder = demo
     bundle = mc.load(folder / "artifacts" / "caravan")
-    assert {result.name for result in bundle.contracts} == {"check_performance", "check_shift", "check_parity"}
+    assert {result.name for result in bundle.contracts} == {
+        "check_performance",
+        "check_shift",
+        "check_parity",
+    }
     assert all(result.passed for result in bundle.contracts)
     predictions = pd.read_parquet(folder / "predictions" / "batch_normal.parquet")
     assert len(predictions) == 500
@@ -92,7 +100,9 @@ def test_demo_refuses_a_folder_that_is_not_empty(tmp_path: Path, capsys: pytest.
     assert (folder / "notes.txt").read_text() == "keep me"
 
 
-def test_demo_refuses_a_file_and_a_folder_under_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_refuses_a_file_and_a_folder_under_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     file = tmp_path / "a_file"
     file.write_text("x")
     assert main(["demo", "--dir", str(file)]) == 2
@@ -117,7 +127,11 @@ def test_demo_bad_dir_from_the_command_line_exits_2_without_traceback(tmp_path: 
     file = tmp_path / "a_file"
     file.write_text("x")
     done = subprocess.run(
-        [sys.executable, "-m", "mlcheck", "demo", "--dir", str(file)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "mlcheck", "demo", "--dir", str(file)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2
     assert "mlcheck demo: error:" in done.stderr and "Traceback" not in done.stderr

@@ -85,7 +85,9 @@ def test_new_score_notebook_scores_a_batch_behind_its_checks(trained: tuple[Path
 
 
 def test_new_train_without_data_path_says_what_to_set(new_notebooks: Path) -> None:
-    run = run_notebook(new_notebooks / "churn_train.ipynb", runs_dir=new_notebooks / "runs-empty", timeout=300)
+    run = run_notebook(
+        new_notebooks / "churn_train.ipynb", runs_dir=new_notebooks / "runs-empty", timeout=300
+    )
     assert run.exit_code == 3
     assert run.failed_cell["ename"] == "ValueError"
     assert "set the parameters data_path and target" in run.failed_cell["evalue"]
@@ -139,14 +141,21 @@ def _parse_mlcheck(command: str) -> object:
 def _assert_scores_a_batch(args: object) -> None:
     assert args.command == "run" and args.notebook == "score.ipynb"
     given = dict(args.parameter)
-    assert given == {"input_path": f"/data/incoming/{DAY}.parquet", "output_path": f"/data/scored/{DAY}.parquet"}
+    assert given == {
+        "input_path": f"/data/incoming/{DAY}.parquet",
+        "output_path": f"/data/scored/{DAY}.parquet",
+    }
     assert args.timeout == 1800
     declared = {parameter.name for parameter in read_parameters(TEMPLATES / "score.ipynb")}
     assert set(given) <= declared
 
 
 def test_cron_line_is_a_valid_mlcheck_run() -> None:
-    lines = [line for line in (SCHEDULER / "mlcheck-score.cron").read_text().splitlines() if line and line[0].isdigit()]
+    lines = [
+        line
+        for line in (SCHEDULER / "mlcheck-score.cron").read_text().splitlines()
+        if line and line[0].isdigit()
+    ]
     assert len(lines) == 1
     fields = lines[0].split(maxsplit=5)
     assert fields[:5] == ["15", "2", "*", "*", "*"]
@@ -170,6 +179,7 @@ def test_systemd_units_are_valid_and_run_mlcheck() -> None:
     done = subprocess.run(
         ["systemd-analyze", "verify", "--man=no", "mlcheck-score.service", "mlcheck-score.timer"],
         cwd=SCHEDULER,
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,
@@ -222,7 +232,8 @@ def airflow_dag(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> types.Module
     monkeypatch.setitem(sys.modules, "airflow.exceptions", exceptions)
     monkeypatch.setitem(sys.modules, "airflow.decorators", decorators)
     monkeypatch.setitem(sys.modules, "airflow.sdk", None)  # an Airflow 2 layout: the DAG falls back
-    copy = tmp_path / "airflow_dag.py"  # import a copy: no bytecode lands in templates/ (shipped in the wheel)
+    # import a copy: no bytecode lands in templates/ (shipped in the wheel)
+    copy = tmp_path / "airflow_dag.py"
     shutil.copyfile(SCHEDULER / "airflow_dag.py", copy)
     spec = importlib.util.spec_from_file_location("mlcheck_example_dag", copy)
     module = importlib.util.module_from_spec(spec)

@@ -156,7 +156,9 @@ def prepare_folder(folder: Path) -> None:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             copy_file(source / name, folder / name)
     except OSError as error:
-        raise UsageError(f"demo --dir {folder}: cannot create the demo folder there ({error.strerror})") from None
+        raise UsageError(
+            f"demo --dir {folder}: cannot create the demo folder there ({error.strerror})"
+        ) from None
 
 
 def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
@@ -196,9 +198,7 @@ def run_demo(args: argparse.Namespace) -> int:
     for number, step in enumerate(steps, start=1):
         given = " ".join(f"-p {name} {value}" for name, value in step.parameters.items())
         print(f"[{number}/{len(steps)}] {step.title}: mlcheck run {step.notebook} {given}".rstrip())
-        run = run_notebook(
-            folder / step.notebook, step.parameters, runs_dir=runs_dir, timeout=RUN_TIMEOUT
-        )
+        run = run_notebook(folder / step.notebook, step.parameters, runs_dir=runs_dir, timeout=RUN_TIMEOUT)
         runs.append((step, run))
         print("\n".join(summary_lines(run.results)))
         if run.failed_cell:
@@ -213,17 +213,19 @@ def run_demo(args: argparse.Namespace) -> int:
             return run.exit_code if run.exit_code else 1
     elapsed = time.monotonic() - started
     print(f"the journey took {elapsed:.0f} s. What it left in {folder}:")
-    print(f"  artifacts/caravan/        the bundle the gate exported (model, schema, profile, contracts)")
-    print(f"  predictions/              predictions for the normal batch; none for the drifted one")
-    print(f"  runs/<notebook>/<run-id>/ one folder per job: output.ipynb, run.json, report.html")
+    print("  artifacts/caravan/        the bundle the gate exported (model, schema, profile, contracts)")
+    print("  predictions/              predictions for the normal batch; none for the drifted one")
+    print("  runs/<notebook>/<run-id>/ one folder per job: output.ipynb, run.json, report.html")
     for step, run in runs:
         print(f"    {run.run_dir.relative_to(folder)}  exit {run.exit_code}  {step.title}")
     print("next:")
     print(f"  open a report:       {runs[-1][1].report_path}")
     print(f"  in JupyterLab:       jupyter lab {folder}")
-    print(f"  on a new batch:      cd {folder} && mlcheck run score.ipynb -p input_path BATCH.parquet "
-          "-p output_path OUT.parquet")
-    print(f"  your own notebooks:  mlcheck new train my_train.ipynb && mlcheck new score my_score.ipynb")
+    print(
+        f"  on a new batch:      cd {folder} && mlcheck run score.ipynb -p input_path BATCH.parquet "
+        "-p output_path OUT.parquet"
+    )
+    print("  your own notebooks:  mlcheck new train my_train.ipynb && mlcheck new score my_score.ipynb")
     return 0
 
 
@@ -252,6 +254,7 @@ def run_new(args: argparse.Namespace) -> int:
         raise UsageError(f"new {args.kind}: cannot write {target} ({error.strerror})") from None
     print(f"wrote {target} from the {args.kind} template")
     print(f"  its parameters:  mlcheck params {target}")
-    print("  fill in the cells marked 'Fill in', then run it as a job: "
-          f"mlcheck run {target} -p NAME VALUE ...")
+    print(
+        f"  fill in the cells marked 'Fill in', then run it as a job: mlcheck run {target} -p NAME VALUE ..."
+    )
     return 0
