@@ -204,3 +204,26 @@ def test_identical_models_differ_by_exactly_zero_in_every_resample() -> None:
     assert np.array_equal(a, b) and a.std() > 0
     result = check_improvement(y, model, model, metric="f1_macro", n_resamples=300)
     assert not result.passed and result.details["lower_bound"] == 0.0
+
+
+def test_paired_score_sums_at_scale_follow_exact_paired_resampling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond EXACT_ROW_DRAWS: ROC-AUC by its placement-value expansion, losses by cells, still paired."""
+    rng = np.random.default_rng(8)
+    y = (rng.random(4000) < 0.2).astype(int)
+    sharp = 1 / (1 + np.exp(-(rng.normal(size=4000) + 1.5 * y - 1)))
+    nudged = np.clip(sharp + rng.normal(0, 0.1, size=4000), 0, 1)
+    new, old = prepare("t", y, y_score=sharp), prepare("t", y, y_score=nudged)
+    seed = 11
+    for metric, point in (("roc_auc", skm.roc_auc_score), ("log_loss", skm.log_loss)):
+        exact = [
+            rs.row_score_draws(p, [metric], 800, np.random.default_rng(seed))[metric] for p in (new, old)
+        ]
+        points = [point(y, sharp), point(y, nudged)]
+        monkeypatch.setattr(rs, "EXACT_ROW_DRAWS", 1000)
+        fast = rs.score_sums_draws([new, old], metric, points, 2000, np.random.default_rng(0))
+        monkeypatch.undo()
+        lead, exact_lead = fast[0] - fast[1], exact[0] - exact[1]
+        assert np.std(lead) == pytest.approx(np.std(exact_lead), rel=0.12), metric
+        assert np.median(lead) == pytest.approx(points[0] - points[1], abs=np.std(exact_lead) / 4), metric
+        if metric == "roc_auc":  # shared noise cancels: far below the spread of independent draws
+            assert np.std(lead) < 0.5 * np.hypot(np.std(fast[0]), np.std(fast[1]))

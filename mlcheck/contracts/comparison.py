@@ -96,7 +96,12 @@ def _paired_label_draws(
 
 
 def _paired_row_draws(
-    challenger: Prepared, champion: Prepared, metric: str, n_resamples: int, rng: np.random.Generator
+    challenger: Prepared,
+    champion: Prepared,
+    metric: str,
+    points: list[float],
+    n_resamples: int,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draws of a score or regression metric for both models over the same resampled rows."""
     if challenger.task == "regression":
@@ -104,6 +109,11 @@ def _paired_row_draws(
             challenger.y_true, [challenger.y_pred, champion.y_pred], n_resamples, rng, None
         )
         return new[metric], old[metric]
+    if metric != "average_precision" and (
+        metric != "roc_auc" or challenger.n_rows * n_resamples > rs.EXACT_ROW_DRAWS
+    ):
+        new, old = rs.score_sums_draws([challenger, champion], metric, points, n_resamples, rng)  # type: ignore[list-item]
+        return new, old
     seed = int(rng.integers(2**63))  # one seed for both: the same rows in every resample
     return tuple(  # type: ignore[return-value]
         rs.row_score_draws(prepared, [metric], n_resamples, np.random.default_rng(seed))[metric]
@@ -209,7 +219,7 @@ def check_improvement(
     if new.task != "regression" and metric not in SCORE_METRICS:
         new_draws, old_draws = _paired_label_draws(new, old, metric, n_resamples, rng)
     else:
-        new_draws, old_draws = _paired_row_draws(new, old, metric, n_resamples, rng)
+        new_draws, old_draws = _paired_row_draws(new, old, metric, [new_value, old_value], n_resamples, rng)
     sign = -1.0 if SUBJECT.match(metric).group("metric") in LOWER_IS_BETTER else 1.0  # type: ignore[union-attr]
     lead = sign * (new_value - old_value)
     leads = sign * (new_draws - old_draws)

@@ -97,42 +97,48 @@ def _from_matrix(matrix: np.ndarray, prepared: Prepared) -> dict[str, float]:
 
 
 def _score_metrics(
-    prepared: Prepared, scores: np.ndarray, weights: np.ndarray | None, truth: np.ndarray, notes: list[str]
+    prepared: Prepared,
+    scores: np.ndarray,
+    weights: np.ndarray | None,
+    truth: np.ndarray,
+    notes: list[str],
+    names: tuple[str, ...] = SCORE_METRICS,
 ) -> dict[str, float]:
-    """ROC-AUC, average precision, log loss and Brier score by scikit-learn."""
+    """ROC-AUC, average precision, log loss and Brier score (or those in ``names``) by scikit-learn."""
     from sklearn import metrics as skm
     from sklearn.preprocessing import label_binarize
 
     codes = np.arange(prepared.n_classes)
-    with _quiet():
-        if prepared.task == "binary":
-            positive = truth == prepared.pos_index
-            return {
-                "roc_auc": float(skm.roc_auc_score(positive, scores, sample_weight=weights)),
-                "average_precision": float(
-                    skm.average_precision_score(positive, scores, sample_weight=weights)
-                ),
-                "log_loss": float(
-                    skm.log_loss(positive, scores, sample_weight=weights, labels=[False, True])
-                ),
-                "brier": float(skm.brier_score_loss(positive, scores, sample_weight=weights, pos_label=True)),
-            }
-        values = {
-            "log_loss": float(skm.log_loss(truth, scores, sample_weight=weights, labels=codes)),
-            "brier": float(skm.brier_score_loss(truth, scores, sample_weight=weights, labels=codes)),
+    if prepared.task == "binary":
+        target: np.ndarray = truth == prepared.pos_index
+        calls = {
+            "roc_auc": lambda: skm.roc_auc_score(target, scores, sample_weight=weights),
+            "average_precision": lambda: skm.average_precision_score(target, scores, sample_weight=weights),
+            "log_loss": lambda: skm.log_loss(target, scores, sample_weight=weights, labels=[False, True]),
+            "brier": lambda: skm.brier_score_loss(target, scores, sample_weight=weights, pos_label=True),
         }
-        if np.unique(truth).size < codes.size:
+    else:
+        every_class = np.unique(truth).size == codes.size
+        if not every_class and {"roc_auc", "average_precision"} & set(names):
             notes.append("roc_auc and average_precision are undefined: some classes never occur in y_true")
-            values.update(roc_auc=math.nan, average_precision=math.nan)
-        else:
-            onehot = label_binarize(truth, classes=codes)
-            values["roc_auc"] = float(
+        ranked = every_class and bool({"roc_auc", "average_precision"} & set(names))
+        onehot = label_binarize(truth, classes=codes) if ranked else None
+        calls = {
+            "roc_auc": lambda: (
                 skm.roc_auc_score(onehot, scores, sample_weight=weights, average="macro")
-            )
-            values["average_precision"] = float(
+                if every_class
+                else math.nan
+            ),
+            "average_precision": lambda: (
                 skm.average_precision_score(onehot, scores, sample_weight=weights, average="macro")
-            )
-        return values
+                if every_class
+                else math.nan
+            ),
+            "log_loss": lambda: skm.log_loss(truth, scores, sample_weight=weights, labels=codes),
+            "brier": lambda: skm.brier_score_loss(truth, scores, sample_weight=weights, labels=codes),
+        }
+    with _quiet():
+        return {name: float(calls[name]()) for name in names}
 
 
 def _classification(prepared: Prepared) -> dict[str, Any]:
@@ -263,9 +269,9 @@ def point_metric(prepared: Prepared, metric: str) -> float | None:
     assert prepared.true_codes is not None
     if metric in SCORE_METRICS:
         assert prepared.y_score is not None
-        return _score_metrics(prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, [])[
-            metric
-        ]
+        return _score_metrics(
+            prepared, prepared.y_score, prepared.sample_weight, prepared.true_codes, [], (metric,)
+        )[metric]
     matrix = confusion_matrix(
         prepared.true_codes,
         prepared.pred_codes,

@@ -50,6 +50,7 @@ __all__ = [
     "regression_draws",
     "resampled_sums",
     "placement_values",
+    "score_sums_draws",
 ]
 
 #: Distinct scores kept as exact cells; more are pooled into this many quantile bins.
@@ -424,23 +425,16 @@ def bootstrap(
     if score_subjects and prepared.task == "binary":
         out.update(_binary_score_draws(prepared, score_subjects, points, n_resamples, rng))
         return out
-    losses = [s for s in score_subjects if s in ("log_loss", "brier")]
-    if losses:  # mean losses: resampled sums within each class
-        assert prepared.y_score is not None and prepared.true_codes is not None
-        per_row = multiclass_score_losses(prepared.true_codes, prepared.y_score)
-        values = np.column_stack([per_row[name] for name in losses])
-        total = sum(
-            resampled_sums(values[rows], values[rows, 0], n_resamples, rng)
-            for rows in (np.flatnonzero(prepared.true_codes == k) for k in range(prepared.n_classes))
-            if rows.size
-        )
-        out.update({name: total[:, j] / prepared.n_rows for j, name in enumerate(losses)})
-    ranked = [s for s in score_subjects if s not in losses]
-    if "roc_auc" in ranked and prepared.n_rows * n_resamples > EXACT_ROW_DRAWS:
-        out["roc_auc"] = _linearized_auc_draws(prepared, points["roc_auc"], n_resamples, rng)
-        ranked.remove("roc_auc")
-    if ranked:
-        out.update(row_score_draws(prepared, ranked, n_resamples, rng))
+    for subject in score_subjects:
+        if subject != "average_precision" and (
+            subject != "roc_auc" or prepared.n_rows * n_resamples > EXACT_ROW_DRAWS
+        ):
+            out[subject] = score_sums_draws(
+                [prepared], subject, [points.get(subject, 0.0)], n_resamples, rng
+            )[0]
+    exact = [s for s in score_subjects if s not in out]
+    if exact:
+        out.update(row_score_draws(prepared, exact, n_resamples, rng))
     return out
 
 
@@ -459,22 +453,47 @@ def placement_values(is_positive: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return values
 
 
-def _linearized_auc_draws(
-    prepared: Prepared, point: float, n_resamples: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Macro one-vs-rest ROC-AUC of many rows: the bootstrap of its first-order (DeLong) expansion.
-
-    Resampling changes each class's AUC, to first order, by the change in the
-    resampled sums of the rows' placement values; those sums are drawn per
-    class by :func:`resampled_sums`. The error is of order 1/rows, and this
-    path is only taken beyond :data:`EXACT_ROW_DRAWS` row draws.
-    """
+def _placement_share(prepared: Prepared) -> np.ndarray:
+    """Per-row placement values of the (macro one-vs-rest) ROC-AUC; they sum to twice the AUC."""
     assert prepared.y_score is not None and prepared.true_codes is not None
-    codes, k = prepared.true_codes, prepared.n_classes
-    share = sum(placement_values(codes == c, prepared.y_score[:, c]) for c in range(k)) / k
+    codes = prepared.true_codes
+    if prepared.task == "binary":
+        return placement_values(codes == prepared.pos_index, prepared.y_score)
+    columns = range(prepared.n_classes)
+    return sum(placement_values(codes == c, prepared.y_score[:, c]) for c in columns) / prepared.n_classes
+
+
+def score_sums_draws(
+    problems: list[Prepared], metric: str, points: list[float], n_resamples: int, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Score metrics that are sums over rows, for models scored on the same rows, on the same draws.
+
+    Log loss and Brier are means of per-row losses. ROC-AUC is drawn as the
+    bootstrap of its first-order (DeLong) expansion: resampling changes it, to
+    first order, by the change in the resampled sum of the rows' placement
+    values (error of order 1/rows; used beyond :data:`EXACT_ROW_DRAWS` row
+    draws). Sums are drawn within each true class by :func:`resampled_sums`.
+    """
+    first = problems[0]
+    assert first.true_codes is not None
+    columns = []
+    for prepared in problems:
+        assert prepared.y_score is not None and prepared.true_codes is not None
+        if metric == "roc_auc":
+            columns.append(_placement_share(prepared))
+        elif prepared.task == "binary":
+            positive = prepared.true_codes == prepared.pos_index
+            columns.append(binary_score_losses(positive, prepared.y_score)[metric] / prepared.n_rows)
+        else:
+            columns.append(
+                multiclass_score_losses(prepared.true_codes, prepared.y_score)[metric] / prepared.n_rows
+            )
+    values = np.column_stack(columns)
+    key = values.sum(axis=1)
     total = sum(
-        resampled_sums(share[rows, None], share[rows], n_resamples, rng)[:, 0]
-        for rows in (np.flatnonzero(codes == c) for c in range(k))
+        resampled_sums(values[rows], key[rows], n_resamples, rng)
+        for rows in (np.flatnonzero(first.true_codes == c) for c in range(first.n_classes))
         if rows.size
     )
-    return total - point
+    offsets = points if metric == "roc_auc" else [0.0] * len(problems)
+    return [total[:, j] - offsets[j] for j in range(len(problems))]
