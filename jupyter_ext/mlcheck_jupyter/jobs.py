@@ -307,7 +307,12 @@ class JobManager(LoggingConfigurable):
         }
 
     def latest(self, notebook: Path) -> dict[str, Any] | None:
-        """The newest finished run of ``notebook`` in the runs directory, or None."""
+        """The newest finished run of ``notebook`` in the runs directory, or None.
+
+        For the executed notebook of a run (``<run_dir>/output.ipynb``), that run.
+        """
+        if notebook.name == "output.ipynb" and (notebook.parent / "run.json").is_file():
+            return self.run_summary(notebook.parent)
         folder = self.runs_path / notebook.stem
         if not folder.is_dir():
             return None

@@ -110,7 +110,9 @@ export class MlcheckPanel extends Widget {
     if (running.length) {
       this.follow(running[running.length - 1]);
     } else if (latest.status === 'fulfilled' && latest.value.run) {
-      this.showRun(latest.value.run, 'latest run');
+      const run = latest.value.run;
+      const executed = run.output_path === path; // this notebook is a run's executed copy
+      this.showRun(run, executed ? `executed notebook of run ${run.run_id}` : 'latest run');
     } else {
       this.resultsBox.replaceChildren(el('div', 'mlcheck-muted', 'No run of this notebook yet.'));
     }

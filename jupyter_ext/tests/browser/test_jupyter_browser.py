@@ -215,6 +215,12 @@ def test_panel_parameters_job_and_failing_check(page, lab):  # type: ignore[no-u
     card = active.locator(".mlcheck-card.mlcheck-fail")
     card.wait_for()
     assert "check_coverage" in card.inner_text()
+    # The panel follows the switch to the executed notebook and shows that run.
+    page.wait_for_function(
+        "() => /^runs\\/contracts\\/[^/]+\\/output\\.ipynb$/.test("
+        "document.querySelector('#mlcheck-panel .mlcheck-path')?.textContent ?? '')"
+    )
+    panel.locator(".mlcheck-status-line:has-text('executed notebook of run')").wait_for()
     shot(page, "05-executed-notebook-at-failing-check")
 
     # The shift card has its plot, drawn by the MIME renderer.
@@ -279,3 +285,8 @@ def test_explore_widgets_and_cards_in_a_live_kernel(page, lab):  # type: ignore[
     assert card.locator("table.mlcheck-confusion").count() == 1
     # The shift explorer is there too, with its feature picker.
     assert page.locator(".mlcheck-explore-feature select").count() == 1
+    # "Run as job" is in the command palette.
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Run as job")
+    page.locator(".lm-CommandPalette-item:has-text('Run as job')").first.wait_for()
+    page.keyboard.press("Escape")
