@@ -13,11 +13,12 @@ scikit-learn; this module only reads the counts a result already carries.
 from __future__ import annotations
 
 import html
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from mlcheck.errors import UsageError
 
-__all__ = ["explore", "threshold_metrics", "shift_features", "moved_bins", "histogram_svg"]
+__all__ = ["explore", "histogram_svg", "moved_bins", "shift_features", "threshold_metrics"]
 
 _REFERENCE, _CURRENT = "#8c959f", "#0969da"
 
@@ -62,7 +63,9 @@ def moved_bins(feature: Mapping[str, Any], k: int = 5) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: -abs(row["change"]))[:k]
 
 
-def histogram_svg(feature_name: str, feature: Mapping[str, Any], *, width: int = 520, height: int = 180) -> str:
+def histogram_svg(
+    feature_name: str, feature: Mapping[str, Any], *, width: int = 520, height: int = 180
+) -> str:
     """Reference vs current share per bin as grouped bars (an SVG string)."""
     labels = [str(label) for label in feature["bins"]]
     reference = [float(v) for v in feature["reference"]]
@@ -73,13 +76,17 @@ def histogram_svg(feature_name: str, feature: Mapping[str, Any], *, width: int =
     slot = plot_width / max(len(labels), 1)
     bar = max(1.0, slot / 2 - 1)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" class="mlcheck-explore-hist" '
-        f'font-family="sans-serif" font-size="10">',
-        f'<text x="{left}" y="12" font-weight="600">{html.escape(feature_name)}: share per bin'
-        f' (KL {feature.get("kl", "—")})</text>',
-        f'<rect x="{width - 160}" y="4" width="10" height="10" fill="{_REFERENCE}"/>'
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            'class="mlcheck-explore-hist" font-family="sans-serif" font-size="10">'
+        ),
+        (
+            f'<text x="{left}" y="12" font-weight="600">{html.escape(feature_name)}: share per bin'
+            f" (KL {feature.get('kl', '—')})</text>"
+        ),
+        f'<rect x="{width - 160}" y="4" width="10" height="10" fill="{_REFERENCE}"/>',
         f'<text x="{width - 146}" y="13">reference</text>',
-        f'<rect x="{width - 86}" y="4" width="10" height="10" fill="{_CURRENT}"/>'
+        f'<rect x="{width - 86}" y="4" width="10" height="10" fill="{_CURRENT}"/>',
         f'<text x="{width - 72}" y="13">current</text>',
         f'<text x="2" y="{top + 8}">{peak:.2g}</text><text x="2" y="{top + plot_height}">0</text>',
     ]
@@ -90,11 +97,13 @@ def histogram_svg(feature_name: str, feature: Mapping[str, Any], *, width: int =
             parts.append(
                 f'<rect x="{x + j * (bar + 1):.1f}" y="{top + plot_height - bar_height:.1f}" width="{bar:.1f}" '
                 f'height="{bar_height:.1f}" fill="{color}"><title>{html.escape(label)}: '
-                f'{"current" if j else "reference"} {value:.3g}</title></rect>'
+                f"{'current' if j else 'reference'} {value:.3g}</title></rect>"
             )
     if labels:
         parts.append(f'<text x="{left}" y="{height - 6}">{html.escape(labels[0])}</text>')
-        parts.append(f'<text x="{width - 8}" y="{height - 6}" text-anchor="end">{html.escape(labels[-1])}</text>')
+        parts.append(
+            f'<text x="{width - 8}" y="{height - 6}" text-anchor="end">{html.escape(labels[-1])}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -115,7 +124,9 @@ def _moved_table(rows: Sequence[Mapping[str, Any]]) -> str:
 def _explore_shift(result: Mapping[str, Any], widgets: Any) -> Any:
     features = shift_features(result.get("details") or {})
     if not features:
-        raise UsageError("this check_shift result has no per-feature bins to explore (details['features'] is empty)")
+        raise UsageError(
+            "this check_shift result has no per-feature bins to explore (details['features'] is empty)"
+        )
     names = list(features)
     labelled = [(f"{name}{'  (drifted)' if features[name].get('drifted') else ''}", name) for name in names]
     picker = widgets.Dropdown(options=labelled, value=names[0], description="feature")
@@ -185,8 +196,8 @@ def _confusion_html(numbers: Mapping[str, Any]) -> str:
         f'<tr><th {cell}>true 1</th><td {cell} data-cell="fn">{fn}</td><td {cell} data-cell="tp">{tp}</td></tr>'
         "</table>"
         f'<div style="margin-top:6px;font-size:13px">precision {numbers["precision"]:.3f} · '
-        f'recall {numbers["recall"]:.3f} · balanced accuracy {numbers["balanced_accuracy"]:.3f} · '
-        f'MCC {numbers["mcc"]:.3f}</div>'
+        f"recall {numbers['recall']:.3f} · balanced accuracy {numbers['balanced_accuracy']:.3f} · "
+        f"MCC {numbers['mcc']:.3f}</div>"
     )
 
 
@@ -221,7 +232,7 @@ def _explore_performance(result: Mapping[str, Any], widgets: Any) -> Any:
         matrix.value = _confusion_html(numbers)
         code.value = (
             '<pre style="margin:4px 0">y_pred = (y_score &gt;= '
-            f'{numbers["threshold"]:.4g}).astype(int)  # the chosen decision threshold</pre>'
+            f"{numbers['threshold']:.4g}).astype(int)  # the chosen decision threshold</pre>"
         )
 
     slider.observe(draw, names="value")

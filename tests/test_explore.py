@@ -56,12 +56,14 @@ def cells(html: str) -> dict[str, int]:
 
 
 def test_moving_the_threshold_slider_updates_the_matrix_and_the_code(scored):
-    y_true, y_score, result = scored
+    y_true, _, result = scored
     box = result.explore()
     slider, matrix, code = box.children
     assert slider.value == pytest.approx(result.details["threshold"])
     before = cells(matrix.value)
-    assert before == dict(zip(["tn", "fp", "fn", "tp"], np.ravel(result.details["confusion_matrix"]).tolist()))
+    assert before == dict(
+        zip(["tn", "fp", "fn", "tp"], np.ravel(result.details["confusion_matrix"]).tolist())
+    )
     slider.value = 0.8
     after = cells(matrix.value)
     assert after != before

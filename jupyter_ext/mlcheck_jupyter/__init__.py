@@ -7,13 +7,13 @@ is installed); the REST endpoints under ``/mlcheck/`` live in :mod:`.handlers`.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 from typing import Any
 
 try:
-    from importlib.metadata import version as _version
-
     __version__ = _version("mlcheck-jupyter")
-except Exception:  # pragma: no cover - running from a source tree that was never installed
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
     __version__ = "0.0.0"
 
 __all__ = ["__version__"]

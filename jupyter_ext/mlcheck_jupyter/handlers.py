@@ -117,7 +117,7 @@ class JobsHandler(MlcheckHandler):
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
-            self.refuse(400, "the request body must be JSON: {\"path\": ..., \"parameters\": {...}}")
+            self.refuse(400, 'the request body must be JSON: {"path": ..., "parameters": {...}}')
             return
         if not isinstance(body, dict):
             self.refuse(400, "the request body must be a JSON object")

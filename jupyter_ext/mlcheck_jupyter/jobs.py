@@ -24,7 +24,7 @@ from typing import Any
 from traitlets import Float, Unicode
 from traitlets.config import LoggingConfigurable
 
-__all__ = ["Job", "JobManager", "PathRefused", "resolve_inside", "new_run_id"]
+__all__ = ["Job", "JobManager", "PathRefused", "new_run_id", "resolve_inside"]
 
 #: The states a finished run can end in (run.json ``status``), plus the server's own.
 FINISHED = ("succeeded", "failed", "error", "timeout", "died", "cancelled")

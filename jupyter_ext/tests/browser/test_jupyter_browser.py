@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -88,9 +88,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     ]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(base / "lab.log", "wb")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config)}
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
+    with open(base / "lab.log", "wb") as log:  # the child keeps its own handle
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -111,7 +111,6 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     except subprocess.TimeoutExpired:
         server.kill()
         server.wait()
-    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +180,10 @@ def test_panel_parameters_job_and_failing_check(page, lab):  # type: ignore[no-u
     error = panel.locator(".mlcheck-status-box .mlcheck-error")
     error.wait_for()
     assert "n_rows" in error.inner_text()
-    assert "n_rows must be an int" in panel.locator('.mlcheck-field[data-parameter="n_rows"] .mlcheck-field-error').inner_text()
+    assert (
+        "n_rows must be an int"
+        in panel.locator('.mlcheck-field[data-parameter="n_rows"] .mlcheck-field-error').inner_text()
+    )
     shot(page, "02-bad-parameter")
     rows.fill("500")
 
@@ -244,7 +246,9 @@ def test_failed_job_shows_the_failing_cell_and_follows_renames(page, lab):  # ty
     shot(page, "07-failed-cell")
 
     # A rename moves the panel to the new path (its runs stay with the old stem).
-    page.evaluate("() => window.jupyterapp.serviceManager.contents.rename('work/raises.ipynb', 'work/renamed.ipynb')")
+    page.evaluate(
+        "() => window.jupyterapp.serviceManager.contents.rename('work/raises.ipynb', 'work/renamed.ipynb')"
+    )
     page.wait_for_function(
         "() => document.querySelector('#mlcheck-panel .mlcheck-path')?.textContent === 'work/renamed.ipynb'"
     )

@@ -11,13 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pytest_jupyter.jupyter_server import *  # noqa: F403
+from pytest_jupyter.jupyter_server import *
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "tests" / "notebooks" / "jupyter"
 
 
 @pytest.fixture
-def jp_server_config():  # noqa: F811 - replaces pytest-jupyter's fixture
+def jp_server_config():
     return {"ServerApp": {"jpserver_extensions": {"mlcheck_jupyter": True}}}
 
 

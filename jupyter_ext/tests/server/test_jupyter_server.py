@@ -15,7 +15,9 @@ import tornado.httpclient
 JOB_TIMEOUT = 120.0
 
 
-async def call(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None, **params: str) -> tuple[int, dict]:
+async def call(
+    jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None, **params: str
+) -> tuple[int, dict]:
     """(status, JSON reply) of an authenticated request; error replies do not raise."""
     kwargs: dict[str, Any] = {"method": method, "params": params or None}
     if body is not None:
@@ -57,7 +59,9 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("method", "parts", "params", "body"), ENDPOINTS)
-async def test_unauthenticated_requests_are_refused(jp_fetch, jp_root_dir, notebooks, method, parts, params, body):
+async def test_unauthenticated_requests_are_refused(
+    jp_fetch, jp_root_dir, notebooks, method, parts, params, body
+):
     with pytest.raises(tornado.httpclient.HTTPClientError) as caught:
         await jp_fetch(
             *parts,
@@ -79,12 +83,21 @@ def test_every_handler_method_requires_authentication():
             method = handler.__dict__.get(verb)
             if method is not None:
                 # tornado.web.authenticated is the outermost wrapper of every verb
-                assert method.__code__.co_filename.endswith(os.path.join("tornado", "web.py")), (handler, verb)
+                assert method.__code__.co_filename.endswith(os.path.join("tornado", "web.py")), (
+                    handler,
+                    verb,
+                )
 
 
 @pytest.mark.parametrize(
     "path",
-    ["../outside.ipynb", "work/../../outside.ipynb", "/etc/passwd", "OUTSIDE_ABSOLUTE", "work/link_out.ipynb"],
+    [
+        "../outside.ipynb",
+        "work/../../outside.ipynb",
+        "/etc/passwd",
+        "OUTSIDE_ABSOLUTE",
+        "work/link_out.ipynb",
+    ],
 )
 async def test_paths_outside_the_root_are_refused(jp_fetch, jp_root_dir, notebooks, tmp_path_factory, path):
     outside = tmp_path_factory.mktemp("elsewhere") / "outside.ipynb"
@@ -148,7 +161,9 @@ async def test_parameters_are_read_like_mlcheck_params(jp_fetch, notebooks):
         ({"n_rows": [1, 2]}, "n_rows", "as a string"),
     ],
 )
-async def test_bad_parameters_are_refused_before_anything_runs(jp_fetch, jp_root_dir, notebooks, parameters, named, says):
+async def test_bad_parameters_are_refused_before_anything_runs(
+    jp_fetch, jp_root_dir, notebooks, parameters, named, says
+):
     status, reply = await call(
         jp_fetch, "jobs", method="POST", body={"path": "work/contracts.ipynb", "parameters": parameters}
     )
@@ -164,7 +179,9 @@ async def test_malformed_bodies(jp_fetch, notebooks):
     for body in ("not json", "[1, 2]"):
         response_status, reply = await call_raw(jp_fetch, body)
         assert response_status == 400 and "JSON" in reply["message"]
-    status, reply = await call(jp_fetch, "jobs", method="POST", body={"path": "work/contracts.ipynb", "parameters": [1]})
+    status, reply = await call(
+        jp_fetch, "jobs", method="POST", body={"path": "work/contracts.ipynb", "parameters": [1]}
+    )
     assert status == 400 and "parameters must be an object" in reply["message"]
 
 
@@ -179,7 +196,10 @@ async def call_raw(jp_fetch: Any, body: str) -> tuple[int, dict]:
 # -- jobs -----------------------------------------------------------------------------------
 async def test_a_job_runs_in_the_notebooks_folder_and_its_checks_come_back(jp_fetch, jp_root_dir, notebooks):
     status, job = await call(
-        jp_fetch, "jobs", method="POST", body={"path": "work/contracts.ipynb", "parameters": {"n_rows": "400"}}
+        jp_fetch,
+        "jobs",
+        method="POST",
+        body={"path": "work/contracts.ipynb", "parameters": {"n_rows": "400"}},
     )
     assert status == 201, job
     assert job["state"] == "running"
@@ -206,7 +226,10 @@ async def test_a_job_runs_in_the_notebooks_folder_and_its_checks_come_back(jp_fe
 
 async def test_a_failed_check_fails_the_job_and_names_the_check(jp_fetch, notebooks):
     status, job = await call(
-        jp_fetch, "jobs", method="POST", body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}}
+        jp_fetch,
+        "jobs",
+        method="POST",
+        body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}},
     )
     assert status == 201, job
     done = await wait_for(jp_fetch, job["id"], finished)
@@ -218,7 +241,9 @@ async def test_a_failed_check_fails_the_job_and_names_the_check(jp_fetch, notebo
 
 
 async def test_a_job_whose_cell_raises_reports_the_cell_and_the_error(jp_fetch, notebooks):
-    status, job = await call(jp_fetch, "jobs", method="POST", body={"path": "work/raises.ipynb", "parameters": {}})
+    status, job = await call(
+        jp_fetch, "jobs", method="POST", body={"path": "work/raises.ipynb", "parameters": {}}
+    )
     assert status == 201, job
     done = await wait_for(jp_fetch, job["id"], finished)
     assert done["state"] == "error" and done["exit_code"] == 3
@@ -230,7 +255,9 @@ async def test_a_job_whose_cell_raises_reports_the_cell_and_the_error(jp_fetch, 
 
 
 async def test_a_job_can_be_cancelled_and_its_notebook_is_kept(jp_fetch, jp_root_dir, notebooks):
-    status, job = await call(jp_fetch, "jobs", method="POST", body={"path": "work/sleeps.ipynb", "parameters": {"seconds": "60"}})
+    status, job = await call(
+        jp_fetch, "jobs", method="POST", body={"path": "work/sleeps.ipynb", "parameters": {"seconds": "60"}}
+    )
     assert status == 201, job
 
     def in_the_sleeping_cell(j: dict) -> bool:
