@@ -178,11 +178,11 @@ def test_cell_bootstrap_has_the_law_of_the_row_bootstrap() -> None:
     rng = np.random.default_rng(1)
     rows = [np.flatnonzero(y == k) for k in (0, 1)]
     naive = []
-    for _ in range(1500):
+    for _ in range(800):
         idx = np.concatenate([rng.choice(r, size=r.size) for r in rows])
         naive.append(skm.recall_score(y[idx], prepared.pred_codes[idx]))
-    assert np.mean(fast) == pytest.approx(np.mean(naive), abs=0.004)
-    assert np.std(fast) == pytest.approx(np.std(naive), rel=0.08)
+    assert np.mean(fast) == pytest.approx(np.mean(naive), abs=0.005)
+    assert np.std(fast) == pytest.approx(np.std(naive), rel=0.1)
 
 
 def test_binned_score_bootstrap_agrees_with_row_bootstrap() -> None:
@@ -265,14 +265,14 @@ def test_recall_interval_covers_the_true_recall_at_about_the_nominal_rate() -> N
 
 def test_auc_interval_covers_the_true_auc_at_about_the_nominal_rate() -> None:
     rng = np.random.default_rng(7)
-    shift, trials, covered = 1.0, 300, 0
+    shift, trials, covered = 1.0, 200, 0
     true_auc = norm.cdf(shift / math.sqrt(2))
     y = np.r_[np.zeros(400, int), np.ones(200, int)]
     for trial in range(trials):
         scores = 1 / (1 + np.exp(-(rng.normal(size=600) + shift * y)))  # 600 distinct scores: binned cells
         low, high = _interval(y, {"y_score": scores}, "roc_auc", trial)
         covered += low <= true_auc <= high
-    assert 0.85 <= covered / trials <= 0.95
+    assert 0.84 <= covered / trials <= 0.96
     result = check_performance(
         y, scores, min={"roc_auc": 0.0}, confidence=0.9, n_resamples=500, random_state=trial
     )
