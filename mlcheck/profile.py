@@ -335,8 +335,14 @@ def _quantile_edges(finite_sorted: np.ndarray, bins: int) -> tuple[float, ...]:
     return tuple(float(e) for e in np.unique(edges))
 
 
-def _numeric_column(dtype: str, values: np.ndarray, edges: tuple[float, ...] | None, bins: int) -> NumericColumn:
-    finite, n_missing, n_neg, n_pos = _split_sorted(values)
+def _numeric_column(
+    dtype: str,
+    values: np.ndarray,
+    edges: tuple[float, ...] | None,
+    bins: int,
+    split: tuple[np.ndarray, int, int, int] | None = None,
+) -> NumericColumn:
+    finite, n_missing, n_neg, n_pos = split if split is not None else _split_sorted(values)
     if edges is None:
         edges = _quantile_edges(finite, bins)
     below = np.searchsorted(finite, np.asarray(edges, dtype=np.float64), side="left")
@@ -480,9 +486,11 @@ def _profile_series(
         return _categorical_column(dtype, counts, n_missing, None, max_levels, notes)
     values = _as_float(series)
     if kind == "integer":
-        finite, n_missing, _, _ = _split_sorted(values)
+        split = _split_sorted(values)
+        finite, n_missing = split[0], split[1]
         if finite.size and np.count_nonzero(np.diff(finite)) + 1 <= MAX_INTEGER_LEVELS:
             return _categorical_column(dtype, _sorted_level_counts(finite), n_missing, None, max_levels)
+        return _numeric_column(dtype, values, None, bins, split)  # sorted once for both questions
     return _numeric_column(dtype, values, None, bins)
 
 
