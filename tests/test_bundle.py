@@ -491,3 +491,20 @@ def test_rows_in_equal_scored_plus_rejected_for_mixed_dtypes(mixed_bundle, data)
     assert result.n_rows == len(data) == result.n_scored + result.n_rejected
     assert len(result.predictions) == len(data)
     assert int(result.predictions["fallback"].sum()) == result.n_rejected == len(result.rejects)
+
+
+def test_a_dask_frame_is_scored_partition_by_partition(bundle) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    import dask
+
+    batch = credit_frame(600, seed=15)[0]
+    batch.loc[[10, 250, 599], "city"] = "Paris"
+    expected = bundle.score(batch, fallback=-1)
+    with dask.config.set(scheduler="synchronous"):
+        result = bundle.score(dd.from_pandas(batch, npartitions=4), fallback=-1)
+    assert (result.n_rows, result.n_scored, result.n_rejected) == (600, 597, 3)
+    pd.testing.assert_frame_equal(result.predictions, expected.predictions)
+    assert result.rejects["row"].tolist() == [10, 250, 599]
+    pd.testing.assert_frame_equal(
+        result.rejects, expected.rejects, check_dtype=False
+    )  # dask: string[pyarrow]

@@ -183,8 +183,11 @@ class Bundle:
 
         Parameters
         ----------
-        frame : pandas.DataFrame
-            The batch; its index is kept on predictions and rejects.
+        frame : pandas.DataFrame or dask.dataframe.DataFrame
+            The batch; its index is kept on predictions and rejects. A Dask
+            frame is scored partition by partition (only the predictions and
+            rejects are gathered), and ``row`` in rejects counts positions in
+            the whole frame.
         fallback : scalar, optional
             A prediction for the rows that cannot be scored; they then also
             appear in ``predictions`` with ``fallback=True`` (and still in ``rejects``).

@@ -196,6 +196,10 @@ def score_frame(
     scores: bool = False,
 ) -> ScoreResult:
     """Score ``frame`` with ``model`` behind ``schema``; see :meth:`Bundle.score`."""
+    if _is_dask(frame):
+        return _score_partitions(
+            model, schema, frame, fallback=fallback, batch_size=batch_size, key=key, scores=scores
+        )
     if not isinstance(frame, pd.DataFrame):
         raise UsageError(f"Bundle.score expects a pandas DataFrame, got {type(frame).__name__}")
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
@@ -273,4 +277,29 @@ def _assemble(
         n_scored=n_scored,
         n_rejected=len(rejected),
         fallback=fallback,
+    )
+
+
+def _is_dask(frame: Any) -> bool:
+    return type(frame).__module__.startswith("dask") and hasattr(frame, "to_delayed")
+
+
+def _score_partitions(model: Any, schema: Schema, frame: Any, **options: Any) -> ScoreResult:
+    """Score a Dask frame partition by partition; only one partition's input is in memory per worker."""
+    import dask
+
+    tasks = [dask.delayed(score_frame)(model, schema, part, **options) for part in frame.to_delayed()]
+    parts: tuple[ScoreResult, ...] = dask.compute(*tasks)
+    offset = 0
+    rejects = []
+    for part in parts:  # ``row`` counts positions in the whole frame, not in its partition
+        rejects.append(part.rejects.assign(**{ROW: part.rejects[ROW].to_numpy() + offset}))
+        offset += part.n_rows
+    return ScoreResult(
+        predictions=pd.concat([part.predictions for part in parts]),
+        rejects=pd.concat(rejects),
+        n_rows=sum(part.n_rows for part in parts),
+        n_scored=sum(part.n_scored for part in parts),
+        n_rejected=sum(part.n_rejected for part in parts),
+        fallback=options.get("fallback"),
     )
