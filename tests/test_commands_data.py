@@ -176,3 +176,18 @@ def test_csv_whose_column_changes_type_part_way_is_a_usage_error(tmp_path, monke
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(UsageError, match="type changes part-way"):
         profile_path(path, sample_rows=1_000)
+
+
+def test_csv_of_unknown_length_is_sampled_bottom_k_and_counted_exactly(files):
+    from mlcheck.commands.data import _sample
+
+    sample, seen = _sample(iter_batches(files["same"], batch_rows=2_000), 5_000, 0)
+    assert seen == 30_000 and sample.num_rows == 5_000
+    whole = pd.read_csv(files["same"])
+    # a uniform sample: its mean is within a few standard errors of the file's
+    assert abs(sample.column("score").to_numpy().mean() - whole["score"].mean()) < 4 / np.sqrt(5_000)
+    streamed = profile_path(files["same"], sample_rows=5_000, batch_rows=2_000)
+    exact = profile(whole, edges_from=streamed)
+    assert streamed.n_rows == 30_000
+    for name in whole.columns:
+        assert streamed[name].counts == exact[name].counts, name
