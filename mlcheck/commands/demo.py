@@ -20,6 +20,7 @@ import argparse
 import os
 import secrets
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,6 +186,7 @@ def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    from mlcheck.commands.jobs import _ProgressPrinter  # the same cell-by-cell display as `mlcheck run`
     from mlcheck.jobs import run_notebook
 
     folder = Path(args.dir).expanduser().absolute() if args.dir else default_folder(Path.cwd())
@@ -198,7 +200,13 @@ def run_demo(args: argparse.Namespace) -> int:
     for number, step in enumerate(steps, start=1):
         given = " ".join(f"-p {name} {value}" for name, value in step.parameters.items())
         print(f"[{number}/{len(steps)}] {step.title}: mlcheck run {step.notebook} {given}".rstrip())
-        run = run_notebook(folder / step.notebook, step.parameters, runs_dir=runs_dir, timeout=RUN_TIMEOUT)
+        run = run_notebook(
+            folder / step.notebook,
+            step.parameters,
+            runs_dir=runs_dir,
+            timeout=RUN_TIMEOUT,
+            progress=_ProgressPrinter("auto" if sys.stderr.isatty() else "none", sys.stderr),
+        )
         runs.append((step, run))
         print("\n".join(summary_lines(run.results)))
         if run.failed_cell:
