@@ -44,6 +44,16 @@ def mcnemar_exact(champion_correct: np.ndarray, challenger_correct: np.ndarray) 
 
     Only discordant rows count: ``b`` where only the champion is right, ``c``
     where only the challenger is; under a tie ``c ~ Binomial(b + c, 1/2)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> champion_right = np.array([True] * 90 + [False] * 10)
+    >>> challenger_right = np.array([True] * 88 + [False] * 2 + [True] * 10)
+    >>> mcnemar_exact(champion_right, challenger_right)["only_challenger_right"]
+    10
+    >>> round(mcnemar_exact(champion_right, challenger_right)["p_value"], 4)
+    0.0193
     """
     from scipy.stats import binomtest
 
