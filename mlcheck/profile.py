@@ -23,7 +23,7 @@ import numpy as np
 
 from mlcheck.errors import UsageError
 
-__all__ = ["Profile", "NumericColumn", "CategoricalColumn", "profile", "OTHER", "MAX_LEVELS"]
+__all__ = ["Profile", "NumericColumn", "CategoricalColumn", "profile", "streaming_bins", "OTHER", "MAX_LEVELS"]
 
 #: The level every value outside a categorical column's kept levels falls into.
 OTHER = "__other__"
@@ -255,10 +255,11 @@ class Profile:
         for name, column in self.columns.items():
             theirs = other.columns[name]
             if not column.same_bins(theirs):
+                what = "edges" if column.kind == theirs.kind == "numeric" else "levels"
                 raise UsageError(
-                    f"Profile.merge: column {name!r} is binned differently in the two profiles "
-                    f"({column.kind} vs {theirs.kind}); build every chunk's profile with "
-                    "mc.profile(chunk, edges_from=reference) so the bins agree"
+                    f"Profile.merge: column {name!r} is binned differently in the two profiles ("
+                    + (f"{column.kind} vs {theirs.kind}" if column.kind != theirs.kind else f"other {what}")
+                    + "); build every chunk's profile with mc.profile(chunk, edges_from=reference) so the bins agree"
                 )
             merged[name] = column.merge(theirs)  # type: ignore[arg-type]
         return Profile(n_rows=self.n_rows + other.n_rows, columns=merged, bins=self.bins)
@@ -575,6 +576,23 @@ def _profile_frame(
     return Profile(n_rows=_n_rows(frame), columns=columns, bins=int(bins))
 
 
+def streaming_bins(reference: Profile, first: Profile) -> Profile:
+    """The bins to profile the rest of a stream on, given a reference and the stream's first chunk.
+
+    A column the reference bins (same kind) keeps the reference's bins; a column
+    the reference lacks, or whose kind changed (numeric there, text here), takes
+    the first chunk's bins, so every chunk of the stream is binned alike and the
+    chunk profiles merge exactly.
+    """
+    columns = {
+        name: reference.columns[name]
+        if name in reference.columns and reference.columns[name].kind == column.kind
+        else column
+        for name, column in first.columns.items()
+    }
+    return Profile(n_rows=0, columns=columns, bins=reference.bins)
+
+
 def _is_dask(frame: Any) -> bool:
     return type(frame).__module__.startswith("dask") and hasattr(frame, "to_delayed")
 
@@ -595,9 +613,12 @@ def _profile_dask(
         n_rows = int(frame.shape[0].compute())
         fraction = min(1.0, sample_rows / max(n_rows, 1))
         sample = frame if fraction >= 1.0 else frame.sample(frac=fraction, random_state=random_state)
-        edges_from = _profile_frame(sample.compute(), bins, categorical, None, max_levels)
+        shared = _profile_frame(sample.compute(), bins, categorical, None, max_levels)
+    else:  # columns new to the reference, or of another kind, take the first partition's bins
+        first = _profile_frame(frame.partitions[0].compute(), bins, categorical, edges_from, max_levels)
+        shared = streaming_bins(edges_from, first)
     parts = [
-        dask.delayed(_profile_frame)(part, bins, categorical, edges_from, max_levels)
+        dask.delayed(_profile_frame)(part, bins, categorical, shared, max_levels)
         for part in frame.to_delayed()
     ]
     profiles = dask.compute(*parts)

@@ -191,3 +191,19 @@ def test_csv_of_unknown_length_is_sampled_bottom_k_and_counted_exactly(files):
     assert streamed.n_rows == 30_000
     for name in whole.columns:
         assert streamed[name].counts == exact[name].counts, name
+
+
+def test_streamed_current_with_a_retyped_and_a_new_column_is_reported(files, tmp_path, capsys):
+    moved = pd.read_parquet(files["moved"]).drop(columns=["visits"])
+    moved["score"] = moved["score"].round(1).astype(str)  # numeric in the reference, text here
+    moved["channel"] = np.where(np.arange(len(moved)) % 3 == 0, "web", "shop")
+    path = tmp_path / "retyped.parquet"
+    moved.to_parquet(path, row_group_size=3_000)
+    output = tmp_path / "result.json"
+    code = main(["shift", str(files["reference"]), str(path), "--batch-rows", "2000", "-o", str(output)])
+    printed = capsys.readouterr().out
+    assert code == 1 and "kind_changed" in printed and "missing_in_current" in printed
+    result = json.loads(output.read_text())
+    assert result["details"]["new_columns"] == ["channel"]
+    assert result["details"]["features"]["score"]["status"] == "kind_changed"
+    assert result["details"]["n_current"] == 30_000

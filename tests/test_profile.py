@@ -287,3 +287,16 @@ def test_dask_profiles_per_partition_on_a_local_cluster(dask_client):
     sampled = profile(distributed, sample_rows=2_000, random_state=3)
     _same_up_to_float_sums(sampled, profile(frame, edges_from=sampled))
     assert sampled["normal"].edges != merged["normal"].edges
+
+
+def test_dask_current_binned_on_a_reference_keeps_retyped_columns_mergeable(dask_client):
+    dd = pytest.importorskip("dask.dataframe")
+    reference = profile(_frame(n=4_000, seed=0))
+    current = _frame(n=6_000, seed=1)
+    current["normal"] = current["normal"].round(0).astype(str)  # numeric in the reference, text here
+    current["extra"] = np.arange(6_000) % 7
+    merged = profile(dd.from_pandas(current, npartitions=3), edges_from=reference)
+    assert merged.n_rows == 6_000 and merged["normal"].kind == "categorical"
+    assert merged["skewed"].edges == reference["skewed"].edges
+    assert merged["skewed"].counts == profile(current, edges_from=reference)["skewed"].counts
+    assert sum(merged["extra"].counts) + merged["extra"].other == 6_000

@@ -245,7 +245,7 @@ def profile_path(
     >>> profile_path(os.path.join(folder, "data.parquet"), bins=4)["x"].counts
     (25, 25, 25, 25)
     """
-    from mlcheck.profile import profile
+    from mlcheck.profile import profile, streaming_bins
 
     if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1:
         raise UsageError(f"sample_rows must be a positive integer, got {sample_rows!r}")
@@ -264,12 +264,15 @@ def profile_path(
             return profile(sample, **options)
         edges_from = profile(sample, **options)
         del sample
-    merged: Profile | None = None
-    for batch in iter_batches(path, batch_rows=batch_rows):
-        part = profile(batch, edges_from=edges_from, **options)
-        merged = part if merged is None else merged.merge(part)
-    if merged is None:
+    batches = iter_batches(path, batch_rows=batch_rows)
+    first = next(batches, None)
+    if first is None:
         raise UsageError(f"{path}: no data to profile (no record batches)")
+    merged = profile(first, edges_from=edges_from, **options)
+    # columns the reference lacks or types differently keep the first batch's bins throughout
+    shared = streaming_bins(edges_from, merged)
+    for batch in batches:
+        merged = merged.merge(profile(batch, edges_from=shared, **options))
     return merged
 
 
@@ -413,7 +416,7 @@ def _shift_table(result: Any) -> str:
 
     features = result.details["features"]
     ranked = sorted(features.items(), key=lambda item: -(item[1].get("kl") or 0.0))
-    lines = [f"{'feature':<24} {'kind':<12} {'KL':>9} {'PSI':>9} {'p':>9} {'floor':>9} {'drifted':>8}  moved most"]
+    lines = [f"{'feature':<24} {'kind':<12} {'KL':>9} {'PSI':>9} {'p':>9} {'floor':>9} {'drifted':>18}  moved most"]
     for name, record in ranked:
         drifted = record.get("drifted")
         status = record.get("status", "ok")
@@ -424,7 +427,7 @@ def _shift_table(result: Any) -> str:
         lines.append(
             f"{name[:24]:<24} {record.get('kind', 'numeric'):<12} "
             + " ".join(f"{format_value(record.get(k), 3):>9}" for k in ("kl", "psi", "p_value", "noise_floor"))
-            + f" {('YES' if drifted else 'no') if drifted is not None else status:>8}  {moved}"
+            + f" {('YES' if drifted else 'no') if drifted is not None else status:>18}  {moved}"
         )
     return "\n".join(lines)
 
