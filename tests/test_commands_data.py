@@ -207,3 +207,12 @@ def test_streamed_current_with_a_retyped_and_a_new_column_is_reported(files, tmp
     assert result["details"]["new_columns"] == ["channel"]
     assert result["details"]["features"]["score"]["status"] == "kind_changed"
     assert result["details"]["n_current"] == 30_000
+
+
+def test_parquet_files_with_different_schemas_are_a_usage_error(tmp_path, capsys):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    pd.DataFrame({"x": np.arange(100, dtype=float)}).to_parquet(folder / "a.parquet")
+    pd.DataFrame({"x": [f"v{i}" for i in range(100)]}).to_parquet(folder / "b.parquet")
+    assert main(["profile", str(folder), "--sample-rows", "50"]) == 2
+    assert "do not share one schema" in capsys.readouterr().err

@@ -165,7 +165,7 @@ def _bernoulli_sample(
         chosen = np.flatnonzero(rng.random(batch.num_rows) < fraction)
         if chosen.size:
             tables.append(pa.Table.from_batches([batch.take(pa.array(chosen))]))
-    return (pa.concat_tables(tables) if tables else None), seen
+    return (_concat(tables) if tables else None), seen
 
 
 def _sample(batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: int) -> tuple[pa.Table | None, int]:
@@ -201,7 +201,19 @@ def _sample(batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: i
         return None, 0
     if held > sample_rows:
         tables, keys, held, threshold = _bottom_k(tables, keys, sample_rows)
-    return pa.concat_tables(tables), seen
+    return _concat(tables), seen
+
+
+def _concat(tables: list[Any]) -> Any:
+    import pyarrow as pa
+
+    try:
+        return pa.concat_tables(tables)
+    except pa.ArrowInvalid as error:
+        raise UsageError(
+            f"the data's parts do not share one schema ({error}); make every file of the data set "
+            "have the same columns and types"
+        ) from None
 
 
 def _bottom_k(tables: list[Any], keys: list[Any], k: int) -> tuple[list[Any], list[Any], int, float]:
