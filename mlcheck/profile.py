@@ -435,6 +435,8 @@ def _kind_of(series: Any) -> str:
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return "categorical"
+    if pd.api.types.is_complex_dtype(dtype):  # no order to bin on: compare the values themselves
+        return "categorical"
     if pd.api.types.is_integer_dtype(dtype):
         return "integer"
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
@@ -559,14 +561,20 @@ def _profile_frame(
     columns: dict[str, ColumnSummary] = {}
     for name, series in _columns_of(frame):
         reference = edges_from.columns.get(name) if edges_from is not None else None
-        columns[name] = _profile_series(
-            name,
-            series,
-            bins=bins,
-            force_categorical=name in categorical,
-            reference=reference,
-            max_levels=max_levels,
-        )
+        try:
+            columns[name] = _profile_series(
+                name,
+                series,
+                bins=bins,
+                force_categorical=name in categorical,
+                reference=reference,
+                max_levels=max_levels,
+            )
+        except (TypeError, ValueError, OverflowError) as error:
+            raise UsageError(
+                f"mc.profile: cannot profile column {name!r} of dtype {series.dtype} ({error}); "
+                "convert it to numbers, strings or a category, or leave it out"
+            ) from None
     unknown = [c for c in categorical if c not in columns]
     if unknown:
         raise UsageError(

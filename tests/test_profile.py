@@ -151,6 +151,20 @@ def test_mixed_and_unhashable_object_columns_are_compared_by_text_with_a_note():
     assert "compared by their text" in lists.notes[0]
 
 
+def test_unorderable_and_odd_dtypes_are_categorical():
+    frame = pd.DataFrame(
+        {
+            "complex": np.array([1 + 2j, 3j, 1 + 2j]),
+            "period": pd.period_range("2024-01", periods=3, freq="M"),
+            "bytes": [b"a", b"b", b"a"],
+        }
+    )
+    result = profile(frame)
+    assert result["complex"].levels == ("(1+2j)", "3j") and result["complex"].counts == (2, 1)
+    assert result["period"].levels == ("2024-01", "2024-02", "2024-03")
+    assert result["bytes"].kind == "categorical"
+
+
 def test_object_column_of_numbers_is_numeric():
     column = profile(pd.DataFrame({"x": pd.Series([0.5, 1.5, None, 2.5] * 10, dtype=object)}))["x"]
     assert column.kind == "numeric" and column.missing == 10
