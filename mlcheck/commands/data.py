@@ -58,11 +58,21 @@ class Reader:
 
 
 READERS: dict[str, Reader] = {}
+#: Third parties add data formats as entry points in this group, each naming a Reader.
+ENTRY_POINT_GROUP = "mlcheck.readers"
 
 
 def register_reader(reader: Reader) -> None:
     """Register a data format by name (a later registration replaces an earlier one)."""
     READERS[reader.name] = reader
+
+
+def _load_entry_points() -> None:
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        if entry_point.name not in READERS:
+            register_reader(entry_point.load())
 
 
 def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
@@ -138,9 +148,12 @@ def reader_for(path: str | os.PathLike[str]) -> Reader:
             if reader.directories:
                 return reader
     name = location.name.lower()
-    for reader in READERS.values():
-        if name.endswith(reader.suffixes):
-            return reader
+    for attempt in range(2):
+        for reader in READERS.values():
+            if name.endswith(reader.suffixes):
+                return reader
+        if attempt == 0:
+            _load_entry_points()
     raise UsageError(f"{location}: unknown data format; known formats: {_known_formats()}")
 
 
