@@ -10,11 +10,9 @@ the old bundle or the new one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import shutil
-import subprocess
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
@@ -45,30 +43,6 @@ __all__ = ["export", "provenance"]
 
 GOLDEN_ROWS = 1000
 _PACKAGES = ("mlcheck", "scikit-learn", "numpy", "scipy", "pandas", "pyarrow", "skops", "hypothesis")
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _git_state(folder: Path) -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    if commit is None:
-        return {}
-    return {"commit": commit, "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
 def _package_versions() -> dict[str, str]:
@@ -121,6 +95,7 @@ def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) 
     >>> sorted(provenance())[:3]
     ['created', 'git', 'inputs']
     """
+    from mlcheck.jobs.provenance import git_state, sha256_file
     from mlcheck.notebook import recorded_values, run_context
 
     named = dict(inputs) if isinstance(inputs, Mapping) else {str(p): p for p in inputs}
@@ -129,15 +104,15 @@ def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) 
         candidate = Path(file)
         if not candidate.is_file():
             raise UsageError(f"export: input file {str(candidate)!r} (given in inputs=) does not exist")
-        hashes[label] = {"path": str(candidate), "sha256": _sha256_file(candidate)}
+        hashes[label] = {"path": str(candidate), "sha256": sha256_file(candidate)}
     run = run_context()
     parameters = _run_parameters(Path(run["run_dir"])) if run and run.get("run_dir") else {}
     for label, value in parameters.items():  # a parameter naming a file is an input: hash it too
         if isinstance(value, str) and value and len(value) < 4096 and Path(value).is_file():
-            hashes.setdefault(label, {"path": value, "sha256": _sha256_file(Path(value))})
+            hashes.setdefault(label, {"path": value, "sha256": sha256_file(Path(value))})
     record: dict[str, Any] = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git": _git_state(Path.cwd()),
+        "git": git_state(Path.cwd()),
         "inputs": hashes,
         "packages": _package_versions(),
         "platform": platform.platform(),
