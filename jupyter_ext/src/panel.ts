@@ -331,7 +331,7 @@ export class MlcheckPanel extends Widget {
     details.appendChild(el('pre', 'mlcheck-traceback', stripAnsi((cell.traceback ?? []).join('\n'))));
     box.appendChild(details);
     if (run.output_path) {
-      const open = el('button', 'jp-Button mlcheck-link', 'Open the failing cell');
+      const open = el('button', 'jp-Button mlcheck-link', run.state === 'cancelled' ? 'Open the cell it stopped in' : 'Open the failing cell');
       open.onclick = () => void this.openAt(run.output_path!, cell.index);
       box.appendChild(open);
     }

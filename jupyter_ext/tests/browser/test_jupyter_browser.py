@@ -255,6 +255,35 @@ def test_failed_job_shows_the_failing_cell_and_follows_renames(page, lab):  # ty
     panel.locator('.mlcheck-field[data-parameter="divisor"]').wait_for()
 
 
+def test_live_progress_and_cancel_from_the_panel(page, lab):  # type: ignore[no-untyped-def]
+    open_notebook(page, lab, "work/sleeps.ipynb")
+    open_panel(page)
+    panel = page.locator("#mlcheck-panel")
+    panel.locator('.mlcheck-field[data-parameter="seconds"] input').fill("45")
+    panel.locator("button.mlcheck-run").click()
+    # The sleeping cell is the last but one: progress shows it while it runs.
+    line = panel.locator(".mlcheck-status-line")
+    page.wait_for_function(
+        """() => {
+          const text = document.querySelector('#mlcheck-panel .mlcheck-status-line')?.textContent ?? '';
+          const found = /Running: cell (\\d+) of (\\d+)/.exec(text);
+          return found !== null && Number(found[1]) === Number(found[2]) - 1;
+        }""",
+        timeout=60_000,
+    )
+    cell, total = map(int, re.search(r"cell (\d+) of (\d+)", line.inner_text()).groups())
+    assert cell == total - 1
+    assert int(panel.locator(".mlcheck-progress").get_attribute("max") or 0) == total
+    shot(page, "08-live-progress")
+    panel.locator("button.mlcheck-cancel").click()
+    panel.locator(".mlcheck-state-cancelled").wait_for(timeout=60_000)
+    assert "cancelled" in line.inner_text()
+    assert "time.sleep(seconds)" in panel.locator(".mlcheck-source").inner_text()  # where it stopped
+    assert panel.locator("button.mlcheck-run").is_enabled()
+    assert not panel.locator("button.mlcheck-cancel").is_visible()
+    shot(page, "09-cancelled")
+
+
 def test_explore_widgets_and_cards_in_a_live_kernel(page, lab):  # type: ignore[no-untyped-def]
     open_notebook(page, lab, "work/explore.ipynb")
     # Not awaited in the page: run-all settles only when every cell has run.
@@ -267,7 +296,7 @@ def test_explore_widgets_and_cards_in_a_live_kernel(page, lab):  # type: ignore[
     before = (int(tp.inner_text()), int(fp.inner_text()))
     code_before = page.locator(".mlcheck-explore-code").inner_text()
     slider.scroll_into_view_if_needed()
-    shot(page, "08-explore-before")
+    shot(page, "10-explore-before")
     handle = slider.locator(".noUi-handle")
     track = slider.locator(".noUi-target").bounding_box()
     box = handle.bounding_box()
@@ -282,7 +311,7 @@ def test_explore_widgets_and_cards_in_a_live_kernel(page, lab):  # type: ignore[
     after = (int(tp.inner_text()), int(fp.inner_text()))
     assert after[0] + after[1] < before[0] + before[1]  # a higher threshold calls fewer rows positive
     assert page.locator(".mlcheck-explore-code").inner_text() != code_before
-    shot(page, "09-explore-after")
+    shot(page, "11-explore-after")
     # The performance card draws the precision/recall curve and the confusion matrix.
     card = page.locator('.mlcheck-card[data-check="check_performance"]')
     assert card.locator("svg.mlcheck-plot").count() == 1
