@@ -58,7 +58,13 @@ def copy_file(source: Path, target: Path, *, overwrite: bool = True) -> None:
         if overwrite:
             os.replace(temporary, target)
         else:
-            os.link(temporary, target)
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: exclusive create, then copy
+                with open(temporary, "rb") as copied, open(target, "xb") as created:
+                    shutil.copyfileobj(copied, created)
     finally:
         if temporary.exists():
             temporary.unlink()
@@ -214,7 +220,7 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"  cell {cell.get('index')} raised {cell.get('ename')}: {cell.get('evalue')}")
         verdict = "as expected" if run.exit_code == step.expected_exit else f"expected {step.expected_exit}"
         print(f"  exit code {run.exit_code} ({run.status}, {verdict}) in {run.duration:.1f} s")
-        print(f"  report: {run.report_path}\n")
+        print(f"  report: {run.report_path if run.report_path.is_file() else 'not rendered'}\n")
         if run.exit_code != step.expected_exit:
             print(f"the demo stopped: {step.notebook} ended with exit code {run.exit_code}: {run.message}")
             print(f"look at {run.output_path}")
