@@ -148,7 +148,13 @@ def _run_numpy(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, floa
             span = (np.nanmin(ref), np.nanmax(ref))
         p, _ = np.histogram(ref, bins=20, range=span)
         q, _ = np.histogram(cur, bins=20, range=span)
-        out[name] = float(np.sum((q + 0.5) / (q.sum() + 10) * np.log(((q + 0.5) / (q.sum() + 10)) / ((p + 0.5) / (p.sum() + 10)))))
+        out[name] = float(
+            np.sum(
+                (q + 0.5)
+                / (q.sum() + 10)
+                * np.log(((q + 0.5) / (q.sum() + 10)) / ((p + 0.5) / (p.sum() + 10)))
+            )
+        )
     return out
 
 
@@ -169,14 +175,15 @@ def worker(tool: str, n: int, repeats: int) -> dict[str, Any]:
     reference_path, current_path = DATA / f"reference_{n}.parquet", DATA / f"current_{n}.parquet"
     reference, current = pd.read_parquet(reference_path), pd.read_parquet(current_path)
     if tool.startswith("evidently"):
-        run = lambda: _run_evidently(reference, current, tool.split(":")[1])  # noqa: E731
+        run = lambda: _run_evidently(reference, current, tool.split(":")[1])
     elif tool == "mlcheck":
-        import mlcheck.contracts.shift  # noqa: F401 - import time is not compute time
         import scipy.stats  # noqa: F401
 
-        run = lambda: _run_mlcheck(reference, current)  # noqa: E731
+        import mlcheck.contracts.shift  # noqa: F401 - import time is not compute time
+
+        run = lambda: _run_mlcheck(reference, current)
     else:
-        run = lambda: _run_numpy(reference, current)  # noqa: E731
+        run = lambda: _run_numpy(reference, current)
     warm_up = reference.head(2_000), current.head(2_000)  # first-call costs are not compute
     if tool.startswith("evidently"):
         _run_evidently(*warm_up, tool.split(":")[1])
@@ -294,7 +301,9 @@ def table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--repeats", type=int, default=3, help="runs per tool (median); Evidently at 1M+ runs once")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per tool (median); Evidently at 1M+ runs once"
+    )
     parser.add_argument("--parquet-rows", type=int, default=0, help="also stream two Parquet files of N rows")
     parser.add_argument("--batch-rows", type=int, default=262_144)
     parser.add_argument("--skip-evidently", action="store_true")
@@ -315,12 +324,18 @@ def main(argv: list[str] | None = None) -> int:
         data_files(n)
         for tool in ("mlcheck", "numpy-lower-bound"):
             rows.append(spawn(sys.executable, tool, str(n), str(args.repeats)))
-            print(f"{n:>10,} {tool:<22} {rows[-1]['seconds']:8.2f} s {rows[-1]['peak_mib']:8.0f} MiB", file=sys.stderr)
+            print(
+                f"{n:>10,} {tool:<22} {rows[-1]['seconds']:8.2f} s {rows[-1]['peak_mib']:8.0f} MiB",
+                file=sys.stderr,
+            )
         if evidently is not None:
             for method in ("kl_div", "psi"):
                 repeats = 1 if n >= 1_000_000 else args.repeats
                 rows.append(spawn(evidently, f"evidently:{method}", str(n), str(repeats)))
-                print(f"{n:>10,} evidently:{method:<12} {rows[-1]['seconds']:8.2f} s {rows[-1]['peak_mib']:8.0f} MiB", file=sys.stderr)
+                print(
+                    f"{n:>10,} evidently:{method:<12} {rows[-1]['seconds']:8.2f} s {rows[-1]['peak_mib']:8.0f} MiB",
+                    file=sys.stderr,
+                )
     extra: dict[str, Any] = {"cards": card_sizes(min(args.sizes))}
     if evidently is not None:
         extra["cards"]["evidently_html"] = evidently_html_size(evidently, min(args.sizes))

@@ -12,18 +12,28 @@ so a large data set is profiled chunk by chunk or partition by partition.
 
 from __future__ import annotations
 
+import itertools
 import math
 import sys
 import types
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any
 
 import numpy as np
 
 from mlcheck.errors import UsageError
 
-__all__ = ["Profile", "NumericColumn", "CategoricalColumn", "profile", "streaming_bins", "OTHER", "MAX_LEVELS"]
+__all__ = [
+    "MAX_LEVELS",
+    "OTHER",
+    "CategoricalColumn",
+    "NumericColumn",
+    "Profile",
+    "profile",
+    "streaming_bins",
+]
 
 #: The level every value outside a categorical column's kept levels falls into.
 OTHER = "__other__"
@@ -152,7 +162,7 @@ class CategoricalColumn:
         }
 
 
-ColumnSummary = Union[NumericColumn, CategoricalColumn]
+ColumnSummary = NumericColumn | CategoricalColumn
 
 
 def _column_from_dict(name: str, data: Mapping[str, Any]) -> ColumnSummary:
@@ -393,7 +403,7 @@ def _sorted_level_counts(finite_sorted: np.ndarray) -> dict[str, int]:
     starts = np.flatnonzero(np.diff(finite_sorted)) + 1
     bounds = np.concatenate(([0], starts, [finite_sorted.size]))
     counts: Counter[str] = Counter()
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in itertools.pairwise(bounds):
         counts[label_of(finite_sorted[start])] += int(stop - start)
     return dict(counts)
 
@@ -534,7 +544,7 @@ def _refuse_duplicates(names: Sequence[str]) -> None:
 
 
 def _n_rows(frame: Any) -> int:
-    return int(frame.num_rows) if hasattr(frame, "num_rows") else int(len(frame))
+    return int(frame.num_rows) if hasattr(frame, "num_rows") else len(frame)
 
 
 def _validate(bins: int, categorical: Sequence[str] | None, edges_from: Any) -> tuple[str, ...]:

@@ -43,12 +43,16 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "moved": folder / "moved.parquet",
         "directory": folder / "parts",
     }
-    pq.write_table(pa.Table.from_pandas(reference, preserve_index=False), paths["reference"], row_group_size=4_000)
+    pq.write_table(
+        pa.Table.from_pandas(reference, preserve_index=False), paths["reference"], row_group_size=4_000
+    )
     same.to_csv(paths["same"], index=False)
     moved.to_parquet(paths["moved"], row_group_size=5_000)
     paths["directory"].mkdir()
     for i, start in enumerate(range(0, 30_000, 10_000)):
-        reference.iloc[start : start + 10_000].to_parquet(paths["directory"] / f"part-{i}.parquet", index=True)
+        reference.iloc[start : start + 10_000].to_parquet(
+            paths["directory"] / f"part-{i}.parquet", index=True
+        )
     return paths
 
 
@@ -81,7 +85,12 @@ def test_data_that_fits_the_sample_is_profiled_with_exact_edges(files):
 
 def test_a_parquet_directory_reads_like_one_file_and_skips_the_index(files):
     from_directory = profile_path(files["directory"], batch_rows=2_500)
-    assert from_directory.n_rows == 30_000 and from_directory.features == ["amount", "score", "segment", "visits"]
+    assert from_directory.n_rows == 30_000 and from_directory.features == [
+        "amount",
+        "score",
+        "segment",
+        "visits",
+    ]
     assert from_directory["segment"].counts == profile_path(files["reference"])["segment"].counts
 
 
@@ -117,10 +126,20 @@ def test_shift_command_fails_with_exit_1_and_writes_the_result(files, tmp_path, 
 
 
 def test_shift_command_features_and_psi_options(files, tmp_path, capsys):
-    code = main(["shift", str(files["reference"]), str(files["moved"]), "--feature", "segment", "--max-psi", "0.2"])
+    code = main(
+        ["shift", str(files["reference"]), str(files["moved"]), "--feature", "segment", "--max-psi", "0.2"]
+    )
     assert code == 0 and "segment" in capsys.readouterr().out
     output = tmp_path / "psi.json"
-    arguments = ["shift", str(files["reference"]), str(files["moved"]), "--max-kl", "none", "--max-psi", "0.2"]
+    arguments = [
+        "shift",
+        str(files["reference"]),
+        str(files["moved"]),
+        "--max-kl",
+        "none",
+        "--max-psi",
+        "0.2",
+    ]
     assert main([*arguments, "-o", str(output)]) == 1
     result = json.loads(output.read_text())
     assert result["threshold"] == 0.2 and result["details"]["max_kl"] is None
@@ -136,7 +155,10 @@ def test_shift_command_features_and_psi_options(files, tmp_path, capsys):
         (["shift", "{bad_json}", "{reference}"], "not a readable JSON profile"),
         (["shift", "{not_profile}", "{reference}"], "not an mlcheck profile"),
         (["shift", "{reference}", "{reference}", "--alpha", "2"], "alpha must be a probability"),
-        (["shift", "{reference}", "{reference}", "--feature", "nope"], "features ['nope'] are not in the reference"),
+        (
+            ["shift", "{reference}", "{reference}", "--feature", "nope"],
+            "features ['nope'] are not in the reference",
+        ),
         (["profile", "{reference}", "--bins", "0"], "bins must be an integer"),
         (["profile", "{reference}", "--batch-rows", "0"], "batch_rows must be a positive integer"),
         (["profile", "{reference}", "-o", "{missing_folder}"], "does not exist"),
@@ -168,7 +190,7 @@ def test_bad_inputs_exit_2_with_a_clear_message(files, tmp_path, capsys, argumen
 
 
 def test_csv_whose_column_changes_type_part_way_is_a_usage_error(tmp_path, monkeypatch):
-    import mlcheck.commands.data as data
+    from mlcheck.commands import data
 
     monkeypatch.setattr(data, "CSV_BLOCK_BYTES", 1 << 16)  # the file spans many blocks, as a big one does
     path = tmp_path / "drifting.csv"

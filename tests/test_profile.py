@@ -207,7 +207,12 @@ def test_json_round_trip_is_lossless():
 
 @pytest.mark.parametrize(
     "data",
-    [{"format": "other"}, [], {"format": "mlcheck-profile", "version": 99}, {"format": "mlcheck-profile", "version": 1}],
+    [
+        {"format": "other"},
+        [],
+        {"format": "mlcheck-profile", "version": 99},
+        {"format": "mlcheck-profile", "version": 1},
+    ],
 )
 def test_from_dict_refuses_what_is_not_a_profile(data):
     with pytest.raises(MlcheckError):
@@ -228,9 +233,7 @@ finite_or_odd = st.one_of(
     st.just(float("inf")),
     st.just(float("-inf")),
 )
-rows = st.lists(
-    st.tuples(finite_or_odd, st.sampled_from(["a", "b", "c", None])), min_size=1, max_size=120
-)
+rows = st.lists(st.tuples(finite_or_odd, st.sampled_from(["a", "b", "c", None])), min_size=1, max_size=120)
 
 
 def _table(data: list[tuple[float, str | None]]) -> pd.DataFrame:
@@ -243,13 +246,20 @@ def _same_up_to_float_sums(left: Profile, right: Profile) -> None:
         other = right.columns[name]
         if isinstance(column, NumericColumn):
             assert (column.edges, column.counts, column.missing, column.neg_inf, column.pos_inf) == (
-                other.edges, other.counts, other.missing, other.neg_inf, other.pos_inf
+                other.edges,
+                other.counts,
+                other.missing,
+                other.neg_inf,
+                other.pos_inf,
             )
             assert (column.minimum, column.maximum) == (other.minimum, other.maximum)
             assert math.isclose(column.total or 0.0, other.total or 0.0, rel_tol=1e-9, abs_tol=1e-3)
         else:  # the dtype's name may differ (Dask reads text as "string", pandas 3 as "str")
             assert (column.levels, column.counts, column.other, column.missing) == (
-                other.levels, other.counts, other.other, other.missing
+                other.levels,
+                other.counts,
+                other.other,
+                other.missing,
             )
 
 
@@ -282,9 +292,13 @@ def test_serialization_round_trips(data):
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        with distributed.Client(cluster) as client:
-            yield client
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
 
 
 def test_dask_profiles_per_partition_on_a_local_cluster(dask_client):

@@ -92,13 +92,17 @@ def test_calibration_alarms_at_most_at_alpha_where_a_bare_kl_rule_alarms_most_of
 
 
 def test_the_g_test_is_calibrated_at_moderate_n():
-    p_values = np.concatenate([shift_report(*_profiles(seed, 3000))["p_value"].to_numpy() for seed in range(80)])
+    p_values = np.concatenate(
+        [shift_report(*_profiles(seed, 3000))["p_value"].to_numpy() for seed in range(80)]
+    )
     assert 0.002 <= np.mean(p_values < 0.01) <= 0.03
     assert 0.02 <= np.mean(p_values < 0.05) <= 0.09
 
 
 def test_half_sigma_shift_at_5000_rows_is_caught():
-    caught = [bool(shift_report(*_profiles(seed, 5000, 0.5, features=1))["drifted"].iloc[0]) for seed in range(20)]
+    caught = [
+        bool(shift_report(*_profiles(seed, 5000, 0.5, features=1))["drifted"].iloc[0]) for seed in range(20)
+    ]
     assert sum(caught) >= 18
 
 

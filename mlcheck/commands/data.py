@@ -25,9 +25,10 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import UsageError
 
@@ -78,7 +79,8 @@ def _load_entry_points() -> None:
 def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
     return UsageError(
         f"cannot read {path} as {format_name}: {error}. Check that the file is complete and "
-        f"really {format_name}" + (
+        f"really {format_name}"
+        + (
             "; a CSV column whose type changes part-way through needs fixing or converting to Parquet"
             if format_name == "CSV"
             else ""
@@ -95,7 +97,9 @@ def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
     try:
         files = [str(path)] if path.is_file() else sorted(ds.dataset(str(path), format="parquet").files)
         if not files:
-            raise UsageError(f"{path} is a directory without Parquet files; point at a file or a folder of them")
+            raise UsageError(
+                f"{path} is a directory without Parquet files; point at a file or a folder of them"
+            )
         for file in files:
             # Synchronous reads: a background scanner would read ahead of a slower consumer and
             # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
@@ -129,12 +133,17 @@ def _parquet_rows(path: Path) -> int:
         raise _arrow_error(path, "Parquet", error) from None
 
 
-register_reader(Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True, count_rows=_parquet_rows))
+register_reader(
+    Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True, count_rows=_parquet_rows)
+)
 register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv"), _csv_batches))
 
 
 def _known_formats() -> str:
-    parts = [f"{r.name} ({', '.join(r.suffixes)}{', or a directory of them' if r.directories else ''})" for r in READERS.values()]
+    parts = [
+        f"{r.name} ({', '.join(r.suffixes)}{', or a directory of them' if r.directories else ''})"
+        for r in READERS.values()
+    ]
     return "; ".join(parts + ["a saved profile (.json)"])
 
 
@@ -181,7 +190,9 @@ def _bernoulli_sample(
     return (_concat(tables) if tables else None), seen
 
 
-def _sample(batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: int) -> tuple[pa.Table | None, int]:
+def _sample(
+    batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: int
+) -> tuple[pa.Table | None, int]:
     """A uniform sample without replacement of at most ``sample_rows`` rows, and the rows seen.
 
     Bottom-k sampling: every row draws a random key and the rows with the
@@ -341,15 +352,24 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
 def _add_profiling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bins", type=int, default=20, help="quantile bins per numeric column (default: 20)")
     parser.add_argument(
-        "--categorical", action="append", default=[], metavar="COLUMN",
+        "--categorical",
+        action="append",
+        default=[],
+        metavar="COLUMN",
         help="profile this column as categorical whatever its type; repeat for more",
     )
     parser.add_argument(
-        "--sample-rows", type=int, default=SAMPLE_ROWS, metavar="N",
+        "--sample-rows",
+        type=int,
+        default=SAMPLE_ROWS,
+        metavar="N",
         help=f"rows of the seeded sample a large file's edges come from (default: {SAMPLE_ROWS:,})",
     )
     parser.add_argument(
-        "--batch-rows", type=int, default=BATCH_ROWS, metavar="N",
+        "--batch-rows",
+        type=int,
+        default=BATCH_ROWS,
+        metavar="N",
         help=f"rows read at a time (default: {BATCH_ROWS:,})",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default: 0)")
@@ -420,19 +440,37 @@ def _threshold(text: str) -> float | None:
 
 
 def add_arguments_shift(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("reference", metavar="REF", help="reference data (CSV, Parquet) or a saved profile (.json)")
-    parser.add_argument("current", metavar="CUR", help="current data (CSV, Parquet) or a profile binned on REF")
     parser.add_argument(
-        "--max-kl", type=_threshold, default=0.1, metavar="X",
+        "reference", metavar="REF", help="reference data (CSV, Parquet) or a saved profile (.json)"
+    )
+    parser.add_argument(
+        "current", metavar="CUR", help="current data (CSV, Parquet) or a profile binned on REF"
+    )
+    parser.add_argument(
+        "--max-kl",
+        type=_threshold,
+        default=0.1,
+        metavar="X",
         help="largest acceptable KL in nats, or 'none' to judge by PSI alone (default: 0.1)",
     )
-    parser.add_argument("--max-psi", type=_threshold, default=None, metavar="X", help="largest acceptable PSI (default: not used)")
+    parser.add_argument(
+        "--max-psi",
+        type=_threshold,
+        default=None,
+        metavar="X",
+        help="largest acceptable PSI (default: not used)",
+    )
     parser.add_argument("--alpha", type=float, default=0.01, help="significance level (default: 0.01)")
     parser.add_argument(
-        "--feature", action="append", default=[], metavar="COLUMN",
+        "--feature",
+        action="append",
+        default=[],
+        metavar="COLUMN",
         help="only check this column; repeat for more (default: every reference column)",
     )
-    parser.add_argument("-o", "--output", metavar="RESULT.json", help="write the check result as JSON (atomically)")
+    parser.add_argument(
+        "-o", "--output", metavar="RESULT.json", help="write the check result as JSON (atomically)"
+    )
     _add_profiling_options(parser)
 
 
@@ -441,7 +479,9 @@ def _shift_table(result: Any) -> str:
 
     features = result.details["features"]
     ranked = sorted(features.items(), key=lambda item: -(item[1].get("kl") or 0.0))
-    lines = [f"{'feature':<24} {'kind':<12} {'KL':>9} {'PSI':>9} {'p':>9} {'floor':>9} {'drifted':>18}  moved most"]
+    lines = [
+        f"{'feature':<24} {'kind':<12} {'KL':>9} {'PSI':>9} {'p':>9} {'floor':>9} {'drifted':>18}  moved most"
+    ]
     for name, record in ranked:
         drifted = record.get("drifted")
         status = record.get("status", "ok")
@@ -451,7 +491,9 @@ def _shift_table(result: Any) -> str:
         )
         lines.append(
             f"{name[:24]:<24} {record.get('kind', 'numeric'):<12} "
-            + " ".join(f"{format_value(record.get(k), 3):>9}" for k in ("kl", "psi", "p_value", "noise_floor"))
+            + " ".join(
+                f"{format_value(record.get(k), 3):>9}" for k in ("kl", "psi", "p_value", "noise_floor")
+            )
             + f" {('YES' if drifted else 'no') if drifted is not None else status:>18}  {moved}"
         )
     return "\n".join(lines)

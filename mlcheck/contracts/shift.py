@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
 from mlcheck.profile import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
 
-__all__ = ["check_shift", "shift_report", "SMOOTHING"]
+__all__ = ["SMOOTHING", "check_shift", "shift_report"]
 
 #: Pseudo-count added to every bin on both sides before KL and PSI.
 SMOOTHING = 0.5
@@ -42,8 +43,22 @@ DETAIL_BINS = 16
 CARD_HISTOGRAMS = 3
 
 REPORT_COLUMNS = [
-    "feature", "kl", "psi", "js", "p_value", "noise_floor", "drifted", "status", "kind", "n_bins",
-    "n_reference", "n_current", "top_bins", "dtype_reference", "dtype_current", "notes",
+    "feature",
+    "kl",
+    "psi",
+    "js",
+    "p_value",
+    "noise_floor",
+    "drifted",
+    "status",
+    "kind",
+    "n_bins",
+    "n_reference",
+    "n_current",
+    "top_bins",
+    "dtype_reference",
+    "dtype_current",
+    "notes",
 ]
 
 
@@ -220,7 +235,9 @@ def _compare(
     )
 
 
-def _as_profiles(reference: Any, current: Any, bins: int, categorical: Sequence[str] | None) -> tuple[Profile, Profile]:
+def _as_profiles(
+    reference: Any, current: Any, bins: int, categorical: Sequence[str] | None
+) -> tuple[Profile, Profile]:
     if isinstance(reference, Profile) and isinstance(current, Profile):
         return reference, current
     if isinstance(reference, Profile):
@@ -233,7 +250,9 @@ def _as_profiles(reference: Any, current: Any, bins: int, categorical: Sequence[
 
 def _validate(max_kl: Any, max_psi: Any, alpha: Any, where: str) -> None:
     for option, value in (("max_kl", max_kl), ("max_psi", max_psi)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
+        ):
             raise UsageError(f"{where}: {option} must be a number >= 0 or None, got {value!r}")
     if max_kl is None and max_psi is None:
         raise UsageError(f"{where}: give max_kl, max_psi or both; with neither nothing could drift")
@@ -377,9 +396,7 @@ def shift_report(
 
 
 def _moved_text(shift: FeatureShift, index: int) -> str:
-    return (
-        f"{shift.labels[index]} {shift.reference_shares[index]:.1%}->{shift.current_shares[index]:.1%}"
-    )
+    return f"{shift.labels[index]} {shift.reference_shares[index]:.1%}->{shift.current_shares[index]:.1%}"
 
 
 # -- the check -----------------------------------------------------------------
@@ -415,7 +432,9 @@ def _detail(shift: FeatureShift) -> dict[str, Any]:
     if shift.labels:
         labels = list(shift.labels)
         ref, cur = shift.reference_shares, shift.current_shares
-        if shift.kind == "categorical" and len(labels) > DETAIL_BINS:  # many levels: keep those that weigh most on either side
+        if (
+            shift.kind == "categorical" and len(labels) > DETAIL_BINS
+        ):  # many levels: keep those that weigh most on either side
             keep = np.sort(np.argsort(-np.maximum(ref, cur), kind="stable")[: DETAIL_BINS - 1])
             rest = np.setdiff1d(np.arange(len(labels)), keep)
             labels = [labels[i] for i in keep] + [f"{rest.size} more levels"]
@@ -452,13 +471,19 @@ def _outcome(shift: FeatureShift, max_kl: float | None, max_psi: float | None) -
         )
     if shift.status == "empty":
         side = "reference" if shift.n_reference == 0 else "current"
-        return Outcome(shift.feature, False, None, threshold, f"no rows in the {side} data: nothing to compare")
+        return Outcome(
+            shift.feature, False, None, threshold, f"no rows in the {side} data: nothing to compare"
+        )
     moved = "; moved most: " + ", ".join(_moved_text(shift, i) for i in shift.top_bins(2))
     effect = f"KL {format_value(shift.kl, 3)}, PSI {format_value(shift.psi, 3)}"
     if shift.drifted:
-        message = f"{effect} above the threshold and the noise floor {format_value(shift.noise_floor, 3)}{moved}"
+        message = (
+            f"{effect} above the threshold and the noise floor {format_value(shift.noise_floor, 3)}{moved}"
+        )
     elif shift.large:
-        message = f"{effect} above the threshold but within noise (floor {format_value(shift.noise_floor, 3)})"
+        message = (
+            f"{effect} above the threshold but within noise (floor {format_value(shift.noise_floor, 3)})"
+        )
     else:
         message = ""
     return Outcome(shift.feature, not shift.drifted, observed, threshold, message)
@@ -544,9 +569,11 @@ def check_shift(
     if not compared:
         message = "no features to compare: the reference has no columns"
     elif failed:
-        message = f"{len(failed)} of {len(compared)} features shifted or could not be compared: " + ", ".join(
-            o.subject for o in failed[:8]
-        ) + (", …" if len(failed) > 8 else "")
+        message = (
+            f"{len(failed)} of {len(compared)} features shifted or could not be compared: "
+            + ", ".join(o.subject for o in failed[:8])
+            + (", …" if len(failed) > 8 else "")
+        )
     else:
         message = f"no feature drifted among {len(compared)}" + (
             f" (largest KL {format_value(largest.kl, 3)} on {largest.feature}, "
