@@ -465,6 +465,7 @@ def test_registered_and_public() -> None:
         ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall[class=7]": 0.5}}, "names no class"),
         ([0, 1, 0, 1], [0, 1, 0, 1], {}, "nothing to check"),
         ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall": "high"}}, "finite number"),
+        ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall": 60}}, "write fractions, e.g. 0.6 for 60%"),
         ([0, 1, 0, 1], [0, 1, 0, 1], {"min": {"recall": 0.5}, "confidence": 95}, "confidence must be"),
         ([0, 1, 0, 2], [[0.5, 0.5, 0.0]] * 3 + [[0.2, 0.2, 0.2]], {"min": {"recall": 0.5}}, "sum to 1"),
         ([0, 1, 0, 2], [[0.5, 0.5]] * 4, {"min": {"recall": 0.5}}, "2 columns but there are 3 classes"),

@@ -40,6 +40,7 @@ from mlcheck.contracts.predictions import (
     make_rng,
     prepare,
     split_predictions,
+    threshold_curve,
 )
 from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
@@ -376,6 +377,13 @@ def _subjects(
             raise UsageError(
                 f"{check}: the {side} bound for {subject!r} must be a finite number, got {bound!r}"
             )
+        low, high = (-1.0, 1.0) if metric in ("mcc", "cohen_kappa") else (0.0, 1.0)
+        fraction = metric in LABEL_METRICS or metric in ("roc_auc", "average_precision")
+        if fraction and not low <= bound <= high:
+            raise UsageError(
+                f"{check}: {subject} lies in [{low:g}, {high:g}] but its {side} bound is {bound!r}; "
+                f"write fractions, e.g. {bound / 100:g} for {bound:g}%"
+            )
         if metric in SCORE_METRICS and subject not in report["metrics"]:
             raise UsageError(
                 f"{check}: {subject} needs scores, but label predictions were given; "
@@ -398,38 +406,6 @@ def _subjects(
 
 
 # -- the check ----------------------------------------------------------------------------
-def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, list[float]]:
-    """Confusion counts at up to ``n_points + 1`` thresholds (score quantiles plus the one in use).
-
-    A row is predicted positive when its score is at or above the threshold,
-    so a slider can recompute every label metric without the raw scores.
-    """
-    assert prepared.y_score is not None and prepared.true_codes is not None
-    scores = prepared.y_score
-    positive = prepared.true_codes == prepared.pos_index
-    quantiles = np.quantile(scores, np.linspace(0.0, 1.0, n_points))
-    thresholds = np.unique(np.round(np.append(quantiles, prepared.threshold), 6))
-    counts = {}
-    for name, rows in (("pos", positive), ("neg", ~positive)):
-        if prepared.sample_weight is None:  # a plain sort is several times faster than argsort + gather
-            sorted_scores = np.sort(scores[rows])
-            below = np.searchsorted(sorted_scores, thresholds, side="left").astype(np.float64)
-            counts[name] = (sorted_scores.size - below, below)  # (at or above, below)
-            continue
-        order = np.argsort(scores[rows], kind="stable")
-        sorted_scores = scores[rows][order]
-        cumulative = np.concatenate([[0.0], np.cumsum(prepared.sample_weight[rows][order])])
-        below = cumulative[np.searchsorted(sorted_scores, thresholds, side="left")]
-        counts[name] = (cumulative[-1] - below, below)
-    return {
-        "thresholds": thresholds.tolist(),
-        "tp": counts["pos"][0].tolist(),
-        "fn": counts["pos"][1].tolist(),
-        "fp": counts["neg"][0].tolist(),
-        "tn": counts["neg"][1].tolist(),
-    }
-
-
 def _trim(report: dict[str, Any], keep: set[str]) -> dict[str, Any]:
     """Drop per-class entries of many-class problems so the result stays small."""
     if report["task"] == "regression" or len(report["labels"]) <= MAX_CLASSES_SHOWN:

@@ -4,7 +4,9 @@ Every performance and comparison check funnels its inputs through
 :func:`prepare`, which turns lists, arrays and pandas series into a
 :class:`Prepared` problem (task, class order, integer codes, scores) or raises
 a :class:`~mlcheck.errors.UsageError` that says what was wrong and how to fix
-it, before scikit-learn ever sees the data.
+it, before scikit-learn ever sees the data. The options every metric check
+shares are validated here too, and :func:`threshold_curve` summarizes binary
+scores as confusion counts at a hundred thresholds, for a live slider.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "check_threshold",
     "check_n_features",
     "make_rng",
+    "threshold_curve",
 ]
 
 LABEL_METRICS = (
@@ -426,6 +429,38 @@ def split_predictions(
     if np.isin(given, classes).all():
         return prepare(check, truth, y_pred=given, **options)
     return prepare(check, truth, y_score=given, **options)
+
+
+def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, list[float]]:
+    """Confusion counts at up to ``n_points + 1`` thresholds (score quantiles plus the one in use).
+
+    A row is predicted positive when its score is at or above the threshold,
+    so a slider can recompute every label metric without the raw scores.
+    """
+    assert prepared.y_score is not None and prepared.true_codes is not None
+    scores = prepared.y_score
+    positive = prepared.true_codes == prepared.pos_index
+    quantiles = np.quantile(scores, np.linspace(0.0, 1.0, n_points))
+    thresholds = np.unique(np.round(np.append(quantiles, prepared.threshold), 6))
+    counts = {}
+    for name, rows in (("pos", positive), ("neg", ~positive)):
+        if prepared.sample_weight is None:  # a plain sort is several times faster than argsort + gather
+            sorted_scores = np.sort(scores[rows])
+            below = np.searchsorted(sorted_scores, thresholds, side="left").astype(np.float64)
+            counts[name] = (sorted_scores.size - below, below)  # (at or above, below)
+            continue
+        order = np.argsort(scores[rows], kind="stable")
+        sorted_scores = scores[rows][order]
+        cumulative = np.concatenate([[0.0], np.cumsum(prepared.sample_weight[rows][order])])
+        below = cumulative[np.searchsorted(sorted_scores, thresholds, side="left")]
+        counts[name] = (cumulative[-1] - below, below)
+    return {
+        "thresholds": thresholds.tolist(),
+        "tp": counts["pos"][0].tolist(),
+        "fn": counts["pos"][1].tolist(),
+        "fp": counts["neg"][0].tolist(),
+        "tn": counts["neg"][1].tolist(),
+    }
 
 
 # -- options shared by the metric checks ----------------------------------------------------
