@@ -1,0 +1,338 @@
+"""How frames become profiles: pandas and pyarrow columns binned, Dask partitions merged.
+
+:mod:`mlcheck.profile` says what a profile is; this module reads a frame
+library's columns into it. Numeric columns are sorted once: the quantile edges,
+the counts per bin (by binary search of the edges in the sorted values), the
+missing and infinite counts, min and max all come from that one sort.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlcheck.errors import UsageError
+from mlcheck.profile import (
+    MAX_INTEGER_LEVELS,
+    CategoricalColumn,
+    ColumnSummary,
+    NumericColumn,
+    Profile,
+    streaming_bins,
+)
+
+__all__ = ["is_dask", "label_of", "profile_dask", "profile_frame"]
+
+
+def label_of(value: Any) -> str:
+    """The text a categorical value is compared by (3 and 3.0 both read ``"3"``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else repr(number)
+    return str(value)
+
+
+def _split_sorted(values: np.ndarray) -> tuple[np.ndarray, int, int, int]:
+    """Sort once; return the sorted finite values and the missing, -inf, +inf counts."""
+    ordered = np.sort(values)  # NaN sorts last, -inf first, +inf just before NaN
+    n_missing = int(np.count_nonzero(np.isnan(ordered))) if ordered.size and np.isnan(ordered[-1]) else 0
+    end = ordered.size - n_missing
+    n_neg = int(np.searchsorted(ordered[:end], -np.inf, side="right"))
+    n_pos = end - int(np.searchsorted(ordered[:end], np.inf, side="left"))
+    return ordered[n_neg : end - n_pos], n_missing, n_neg, n_pos
+
+
+def _quantile_edges(finite_sorted: np.ndarray, bins: int) -> tuple[float, ...]:
+    """Inner edges at the reference's quantiles (numpy's linear method), duplicates dropped."""
+    m = finite_sorted.size
+    if m == 0 or bins <= 1:
+        return ()
+    low, high = float(finite_sorted[0]), float(finite_sorted[-1])
+    if low == high:  # a constant column: below, exactly at, and above its value
+        return (low, float(np.nextafter(low, np.inf)))
+    position = (m - 1) * (np.arange(1, bins) / bins)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, m - 1)
+    lower_values = finite_sorted[below]
+    edges = lower_values + (position - below) * (finite_sorted[above] - lower_values)
+    return tuple(float(e) for e in np.unique(edges))
+
+
+def _numeric_column(
+    dtype: str,
+    values: np.ndarray,
+    edges: tuple[float, ...] | None,
+    bins: int,
+    split: tuple[np.ndarray, int, int, int] | None = None,
+) -> NumericColumn:
+    finite, n_missing, n_neg, n_pos = split if split is not None else _split_sorted(values)
+    if edges is None:
+        edges = _quantile_edges(finite, bins)
+    below = np.searchsorted(finite, np.asarray(edges, dtype=np.float64), side="left")
+    counts = np.diff(np.concatenate(([0], below, [finite.size])))
+    total = float(finite.sum()) if finite.size else 0.0
+    return NumericColumn(
+        dtype=dtype,
+        edges=edges,
+        counts=tuple(int(c) for c in counts),
+        missing=n_missing,
+        neg_inf=n_neg,
+        pos_inf=n_pos,
+        minimum=float(finite[0]) if finite.size else None,
+        maximum=float(finite[-1]) if finite.size else None,
+        total=total if math.isfinite(total) else None,
+    )
+
+
+def _categorical_column(
+    dtype: str,
+    counts: Mapping[str, int],
+    n_missing: int,
+    levels: tuple[str, ...] | None,
+    max_levels: int,
+    notes: tuple[str, ...] = (),
+) -> CategoricalColumn:
+    n_values = sum(counts.values())
+    if levels is None:
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:max_levels]
+        if ranked and all(_is_integer_text(level) for level, _ in ranked):
+            ranked.sort(key=lambda item: int(item[0]))  # ordinal codes read best in order
+        levels = tuple(level for level, _ in ranked)
+    kept = tuple(int(counts.get(level, 0)) for level in levels)
+    return CategoricalColumn(
+        dtype=dtype, levels=levels, counts=kept, other=n_values - sum(kept), missing=n_missing, notes=notes
+    )
+
+
+def _is_integer_text(text: str) -> bool:
+    return text.lstrip("-").isdigit()
+
+
+def _sorted_level_counts(finite_sorted: np.ndarray) -> dict[str, int]:
+    """Counts per distinct value of a sorted array, keyed by label."""
+    if finite_sorted.size == 0:
+        return {}
+    starts = np.flatnonzero(np.diff(finite_sorted)) + 1
+    bounds = np.concatenate(([0], starts, [finite_sorted.size]))
+    counts: Counter[str] = Counter()
+    for start, stop in itertools.pairwise(bounds):
+        counts[label_of(finite_sorted[start])] += int(stop - start)
+    return dict(counts)
+
+
+def _object_level_counts(series: Any) -> tuple[dict[str, int], int, tuple[str, ...]]:
+    """Counts per label of an object/string/category/bool series, the missing count, notes."""
+    import pandas as pd
+
+    notes: list[str] = []
+    missing_mask = series.isna()
+    n_missing = int(missing_mask.sum())
+    counts: Counter[str] = Counter()
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes = series.cat.codes.to_numpy()
+        per_code = np.bincount(codes + 1, minlength=len(series.cat.categories) + 1)
+        for category, count in zip(series.cat.categories, per_code[1:]):
+            if count:
+                counts[label_of(category)] += int(count)
+        return dict(counts), n_missing, ()
+    present = series[~missing_mask] if n_missing else series
+    if series.dtype == object:
+        inferred = pd.api.types.infer_dtype(present, skipna=True)
+        if inferred.startswith("mixed"):
+            notes.append("mixed value types; levels compared by their text")
+    try:
+        value_counts = present.value_counts(sort=False)
+    except TypeError:  # unhashable values (lists, dicts): compare them by their text
+        notes = ["unhashable values; levels compared by their text"]
+        value_counts = present.map(str).value_counts(sort=False)
+    for value, count in value_counts.items():
+        counts[label_of(value)] += int(count)
+    return dict(counts), n_missing, tuple(notes)
+
+
+def _kind_of(series: Any) -> str:
+    """'numeric', 'integer' (numeric that may be categorical) or 'categorical'."""
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_complex_dtype(dtype):  # no order to bin on: compare the values themselves
+        return "categorical"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "numeric"
+    if dtype == object:
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
+            return "numeric"
+    return "categorical"
+
+
+def _as_float(series: Any) -> np.ndarray:
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
+        as_int = series.to_numpy(dtype="int64", na_value=np.iinfo(np.int64).min)
+        values = as_int.astype(np.float64)
+        values[as_int == np.iinfo(np.int64).min] = np.nan
+        return values
+    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _profile_series(
+    name: str,
+    series: Any,
+    *,
+    bins: int,
+    force_categorical: bool,
+    reference: ColumnSummary | None,
+    max_levels: int,
+) -> ColumnSummary:
+    dtype = str(series.dtype)
+    kind = "categorical" if force_categorical else _kind_of(series)
+    if reference is not None and isinstance(reference, NumericColumn) and kind != "categorical":
+        return _numeric_column(dtype, _as_float(series), reference.edges, bins)
+    if reference is not None and isinstance(reference, CategoricalColumn):
+        if kind == "categorical":
+            counts, n_missing, notes = _object_level_counts(series)
+        else:
+            finite, n_missing, n_neg, n_pos = _split_sorted(_as_float(series))
+            counts = _sorted_level_counts(finite)
+            counts.update({k: v for k, v in (("-inf", n_neg), ("inf", n_pos)) if v})
+            notes = ()
+        return _categorical_column(dtype, counts, n_missing, reference.levels, max_levels, notes)
+    # no usable reference (none given, a new column, or numeric in the reference but not here)
+    if kind == "categorical":
+        counts, n_missing, notes = _object_level_counts(series)
+        return _categorical_column(dtype, counts, n_missing, None, max_levels, notes)
+    values = _as_float(series)
+    if kind == "integer":
+        split = _split_sorted(values)
+        finite, n_missing = split[0], split[1]
+        if finite.size and np.count_nonzero(np.diff(finite)) + 1 <= MAX_INTEGER_LEVELS:
+            return _categorical_column(dtype, _sorted_level_counts(finite), n_missing, None, max_levels)
+        return _numeric_column(dtype, values, None, bins, split)  # sorted once for both questions
+    return _numeric_column(dtype, values, None, bins)
+
+
+def _columns_of(frame: Any) -> Iterable[tuple[str, Any]]:
+    """(name, pandas Series) for each column of a pandas frame or a pyarrow table/batch."""
+    import pandas as pd
+
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if isinstance(frame, pd.DataFrame):
+        names = [str(c) for c in frame.columns]
+        _refuse_duplicates(names)
+        return ((name, frame.iloc[:, i]) for i, name in enumerate(names))
+    module = type(frame).__module__
+    if module.startswith("pyarrow") and hasattr(frame, "column_names"):
+        names = [str(c) for c in frame.column_names]
+        _refuse_duplicates(names)
+        # a pandas index written to Parquet comes back as a column; it is not a feature
+        return (
+            (name, frame.column(i).to_pandas())
+            for i, name in enumerate(names)
+            if not (name.startswith("__index_level_") and name.endswith("__"))
+        )
+    raise UsageError(
+        "mc.profile expects a pandas DataFrame or Series, a pyarrow Table or RecordBatch, or a Dask "
+        f"DataFrame; got {type(frame).__module__}.{type(frame).__name__}"
+    )
+
+
+def _refuse_duplicates(names: Sequence[str]) -> None:
+    duplicated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicated:
+        raise UsageError(
+            f"mc.profile: duplicate column names {duplicated}; every column needs its own name. "
+            "Rename them (frame.columns = [...]) or drop the copies "
+            "(frame.loc[:, ~frame.columns.duplicated()])"
+        )
+
+
+def _n_rows(frame: Any) -> int:
+    return int(frame.num_rows) if hasattr(frame, "num_rows") else len(frame)
+
+
+def profile_frame(
+    frame: Any,
+    bins: int,
+    categorical: tuple[str, ...],
+    edges_from: Profile | None,
+    max_levels: int,
+) -> Profile:
+    columns: dict[str, ColumnSummary] = {}
+    for name, series in _columns_of(frame):
+        reference = edges_from.columns.get(name) if edges_from is not None else None
+        try:
+            columns[name] = _profile_series(
+                name,
+                series,
+                bins=bins,
+                force_categorical=name in categorical,
+                reference=reference,
+                max_levels=max_levels,
+            )
+        except (TypeError, ValueError, OverflowError) as error:
+            raise UsageError(
+                f"mc.profile: cannot profile column {name!r} of dtype {series.dtype} ({error}); "
+                "convert it to numbers, strings or a category, or leave it out"
+            ) from None
+    unknown = [c for c in categorical if c not in columns]
+    if unknown:
+        raise UsageError(
+            f"mc.profile: categorical names columns that are not in the frame: {unknown}; "
+            f"the frame's columns are: {', '.join(columns) or '(none)'}"
+        )
+    return Profile(n_rows=_n_rows(frame), columns=columns, bins=int(bins))
+
+
+def is_dask(frame: Any) -> bool:
+    return type(frame).__module__.startswith("dask") and hasattr(frame, "to_delayed")
+
+
+def profile_dask(
+    frame: Any,
+    bins: int,
+    categorical: tuple[str, ...],
+    edges_from: Profile | None,
+    max_levels: int,
+    sample_rows: int,
+    random_state: int,
+) -> Profile:
+    """One profile per partition on shared edges, merged; the edges come from a seeded sample."""
+    import dask
+
+    if edges_from is None:
+        n_rows = int(frame.shape[0].compute())
+        fraction = min(1.0, sample_rows / max(n_rows, 1))
+        sample = frame if fraction >= 1.0 else frame.sample(frac=fraction, random_state=random_state)
+        shared = profile_frame(sample.compute(), bins, categorical, None, max_levels)
+    else:  # columns new to the reference, or of another kind, take the first partition's bins
+        first = profile_frame(frame.partitions[0].compute(), bins, categorical, edges_from, max_levels)
+        shared = streaming_bins(edges_from, first)
+    parts = [
+        dask.delayed(profile_frame)(part, bins, categorical, shared, max_levels)
+        for part in frame.to_delayed()
+    ]
+    profiles = dask.compute(*parts)
+    merged = profiles[0]
+    for part_profile in profiles[1:]:
+        merged = merged.merge(part_profile)
+    return merged
