@@ -307,7 +307,7 @@ class JobManager(LoggingConfigurable):
         }
 
     def latest(self, notebook: Path) -> dict[str, Any] | None:
-        """The newest finished run of ``notebook`` in the runs directory, or None.
+        """The finished run of ``notebook`` that started last, or None.
 
         For the executed notebook of a run (``<run_dir>/output.ipynb``), that run.
         """
@@ -316,14 +316,16 @@ class JobManager(LoggingConfigurable):
         folder = self.runs_path / notebook.stem
         if not folder.is_dir():
             return None
-        candidates = sorted(
-            (entry for entry in folder.iterdir() if (entry / "run.json").is_file()),
-            key=lambda entry: (entry / "run.json").stat().st_mtime,
-            reverse=True,
-        )
-        for run_dir in candidates:
-            summary = self.run_summary(run_dir)
+        wanted = str(notebook)
+        newest: tuple[str, Path] | None = None
+        for run_dir in folder.iterdir():
+            record = _read_json(run_dir / "run.json")
             # Two notebooks in different folders may share a stem: keep this one's runs.
-            if summary is not None and summary["path"] == self.relative(notebook):
-                return summary
+            if record is None or str(Path(str(record.get("notebook", ""))).resolve()) != wanted:
+                continue
+            started = str(record.get("started") or "")
+            if newest is None or (started, run_dir.name) > (newest[0], newest[1].name):
+                newest = (started, run_dir)
+        if newest is not None:
+            return self.run_summary(newest[1])
         return None

@@ -194,7 +194,8 @@ async def call_raw(jp_fetch: Any, body: str) -> tuple[int, dict]:
 
 
 # -- jobs -----------------------------------------------------------------------------------
-async def test_a_job_runs_in_the_notebooks_folder_and_its_checks_come_back(jp_fetch, jp_root_dir, notebooks):
+async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch, jp_root_dir, notebooks):
+    """Two runs of one notebook at the same time: one whose checks hold, one with a failing check."""
     status, job = await call(
         jp_fetch,
         "jobs",
@@ -204,6 +205,15 @@ async def test_a_job_runs_in_the_notebooks_folder_and_its_checks_come_back(jp_fe
     assert status == 201, job
     assert job["state"] == "running"
     assert job["run_dir"] == f"runs/contracts/{job['id']}"
+    status, strict = await call(
+        jp_fetch,
+        "jobs",
+        method="POST",
+        body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}},
+    )
+    assert status == 201, strict
+    assert strict["run_dir"] != job["run_dir"]
+
     done = await wait_for(jp_fetch, job["id"], finished)
     assert done["state"] == "succeeded", done
     assert done["exit_code"] == 0
@@ -217,27 +227,22 @@ async def test_a_job_runs_in_the_notebooks_folder_and_its_checks_come_back(jp_fe
     assert done["output_path"] == f"{done['run_dir']}/output.ipynb"
     assert isinstance(done["results"][1]["details"].get("cell"), int)
 
-    status, listing = await call(jp_fetch, "jobs")
-    assert [j["id"] for j in listing["jobs"]] == [job["id"]]
-    status, latest = await call(jp_fetch, "runs", "latest", path="work/contracts.ipynb")
-    assert status == 200 and latest["run"]["run_id"] == job["id"]
-    assert latest["run"]["results"] == done["results"]
-
-
-async def test_a_failed_check_fails_the_job_and_names_the_check(jp_fetch, notebooks):
-    status, job = await call(
-        jp_fetch,
-        "jobs",
-        method="POST",
-        body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}},
-    )
-    assert status == 201, job
-    done = await wait_for(jp_fetch, job["id"], finished)
-    assert done["state"] == "failed" and done["exit_code"] == 1
-    failing = [r for r in done["results"] if not r["passed"]]
+    failed = await wait_for(jp_fetch, strict["id"], finished)
+    assert failed["state"] == "failed" and failed["exit_code"] == 1
+    failing = [r for r in failed["results"] if not r["passed"]]
     assert [r["name"] for r in failing] == ["check_coverage"]
     assert failing[0]["threshold"] == 0.99
     assert failing[0]["observed"] < 0.99
+
+    status, listing = await call(jp_fetch, "jobs")
+    assert sorted(j["id"] for j in listing["jobs"]) == sorted([job["id"], strict["id"]])
+    newest = max((done, failed), key=lambda run: run["started"])
+    status, latest = await call(jp_fetch, "runs", "latest", path="work/contracts.ipynb")
+    assert status == 200 and latest["run"]["run_id"] == newest["run_id"]
+    assert latest["run"]["results"] == newest["results"]
+    # The executed notebook of a run answers with that very run.
+    status, own = await call(jp_fetch, "runs", "latest", path=done["output_path"])
+    assert status == 200 and own["run"]["run_id"] == job["id"]
 
 
 async def test_a_job_whose_cell_raises_reports_the_cell_and_the_error(jp_fetch, notebooks):
