@@ -37,9 +37,3 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     setup_handlers(server_app.web_app)
     server_app.log.info("mlcheck_jupyter: jobs write runs under %s", manager.runs_path)
 
-
-def _unload_jupyter_server_extension(server_app: Any) -> None:
-    """Stop the jobs still running when the server stops (they save their notebook first)."""
-    manager = server_app.web_app.settings.get("mlcheck_job_manager")
-    if manager is not None:
-        manager.shutdown()

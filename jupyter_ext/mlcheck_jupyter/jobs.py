@@ -6,6 +6,10 @@ passed as data), in the notebook's own folder, writing a run directory
 ``<runs_dir>/<notebook-stem>/<run-id>/``. The server chooses the run id, so it
 knows the run directory before the process starts; progress is read from the
 run directory's ``status.json`` and the outcome from its ``run.json``.
+
+Jobs run in their own session, so they outlive a server restart (their run
+directories stay readable through ``/mlcheck/runs/latest``); cancel them from
+the server that started them.
 """
 
 from __future__ import annotations
@@ -214,18 +218,6 @@ class JobManager(LoggingConfigurable):
         from tornado.ioloop import IOLoop
 
         IOLoop.current().call_later(self.kill_after, escalate)
-
-    def shutdown(self) -> None:
-        """Stop every job still running (the server is going away)."""
-        for job in self.jobs.values():
-            if job.process.poll() is None:
-                job.process.send_signal(signal.SIGTERM)
-        for job in self.jobs.values():
-            try:
-                job.process.wait(timeout=self.kill_after)
-            except subprocess.TimeoutExpired:
-                os.killpg(job.process.pid, signal.SIGKILL)
-                job.process.wait()
 
     # -- state -------------------------------------------------------------
     def status(self, job: Job) -> dict[str, Any]:
