@@ -43,7 +43,15 @@ def _shares(info: Mapping[str, Any], side: str) -> list[float] | None:
 
 
 def shift_features(details: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """The features of a shift result that carry bins (shares as fractions), the most shifted first."""
+    """The features of a shift result that carry bins (shares as fractions), the most shifted first.
+
+    Examples
+    --------
+    >>> details = {"features": {"a": {"kl": 0.1, "bins": ["x", "y"], "reference_pct": [50, 50],
+    ...                               "current_pct": [80, 20]}}}
+    >>> shift_features(details)["a"]["current"]
+    [0.8, 0.2]
+    """
     usable: dict[str, dict[str, Any]] = {}
     for name, info in (details.get("features") or {}).items():
         if not isinstance(info, Mapping) or not info.get("bins"):
@@ -55,7 +63,14 @@ def shift_features(details: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def moved_bins(feature: Mapping[str, Any], k: int = 5) -> list[dict[str, Any]]:
-    """The ``k`` bins whose share moved most between reference and current."""
+    """The ``k`` bins whose share moved most between reference and current.
+
+    Examples
+    --------
+    >>> feature = {"bins": ["x", "y", "z"], "reference": [0.5, 0.3, 0.2], "current": [0.2, 0.3, 0.5]}
+    >>> [row["bin"] for row in moved_bins(feature, k=2)]
+    ['x', 'z']
+    """
     rows = [
         {"bin": str(label), "reference": float(ref), "current": float(cur), "change": float(cur) - float(ref)}
         for label, ref, cur in zip(feature["bins"], feature["reference"], feature["current"])
@@ -66,7 +81,14 @@ def moved_bins(feature: Mapping[str, Any], k: int = 5) -> list[dict[str, Any]]:
 def histogram_svg(
     feature_name: str, feature: Mapping[str, Any], *, width: int = 520, height: int = 180
 ) -> str:
-    """Reference vs current share per bin as grouped bars (an SVG string)."""
+    """Reference vs current share per bin as grouped bars (an SVG string).
+
+    Examples
+    --------
+    >>> svg = histogram_svg("age", {"bins": ["<30", ">=30"], "reference": [0.5, 0.5], "current": [0.2, 0.8]})
+    >>> svg.startswith("<svg") and svg.count("<rect") == 6
+    True
+    """
     labels = [str(label) for label in feature["bins"]]
     reference = [float(v) for v in feature["reference"]]
     current = [float(v) for v in feature["current"]]

@@ -307,3 +307,17 @@ def test_extension_is_enabled_by_the_installed_config():
     ]
     assert found, "mlcheck_jupyter.json is not in any jupyter_server_config.d"
     assert json.loads(found[0].read_text())["ServerApp"]["jpserver_extensions"]["mlcheck_jupyter"] is True
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [
+        {
+            "ServerApp": {"jpserver_extensions": {"mlcheck_jupyter": True}},
+            "JobManager": {"runs_dir": "job-runs"},
+        }
+    ],
+)
+async def test_the_runs_directory_is_configurable(jp_serverapp, jp_root_dir, jp_server_config):
+    manager = jp_serverapp.web_app.settings["mlcheck_job_manager"]
+    assert manager.runs_path == (jp_root_dir / "job-runs").resolve()
