@@ -223,6 +223,25 @@ def _confusion_html(numbers: Mapping[str, Any]) -> str:
     )
 
 
+def _at_or_below(ordered: Sequence[float], value: float) -> float:
+    """The largest of ``ordered`` at or below ``value`` (the smallest when none is)."""
+    import bisect
+
+    index = bisect.bisect_right(ordered, value)
+    return ordered[max(index - 1, 0)]
+
+
+def _slider_stops(thresholds: Sequence[float], start: float, n_stops: int = 101) -> list[float]:
+    """About ``n_stops`` curve thresholds spread evenly over its range, the starting one included.
+
+    Scores crowd where the data is, so stepping through every threshold would move
+    the slider by quantile; evenly spread stops keep its scale linear.
+    """
+    low, high = thresholds[0], thresholds[-1]
+    grid = [low + (high - low) * i / (n_stops - 1) for i in range(n_stops)]
+    return sorted({_at_or_below(thresholds, g) for g in grid} | {_at_or_below(thresholds, start)})
+
+
 def _explore_performance(result: Mapping[str, Any], widgets: Any) -> Any:
     details = result.get("details") or {}
     curve = details.get("threshold_curve")
@@ -231,16 +250,15 @@ def _explore_performance(result: Mapping[str, Any], widgets: Any) -> Any:
             "this check_performance result has no threshold curve (details['threshold_curve']); "
             "it is there when check_performance was given scores (y_score), not only labels"
         )
-    thresholds = [float(t) for t in curve["thresholds"]]
+    thresholds = sorted({float(t) for t in curve["thresholds"]})
     start = float(details.get("threshold", 0.5))
-    low, high = min(thresholds), max(thresholds)
-    slider = widgets.FloatSlider(
-        value=min(max(start, low), high),
-        min=low,
-        max=high,
-        step=max((high - low) / 200, 1e-6),
+    stops = _slider_stops(thresholds, start)
+    # The slider stops only at thresholds the curve has counts for, so its readout is the
+    # threshold the matrix and the code line use.
+    slider = widgets.SelectionSlider(
+        options=[(f"{t:.6g}", t) for t in stops],
+        value=_at_or_below(stops, start),
         description="threshold",
-        readout_format=".3f",
         continuous_update=True,
     )
     slider.add_class("mlcheck-explore-threshold")
@@ -254,7 +272,7 @@ def _explore_performance(result: Mapping[str, Any], widgets: Any) -> Any:
         matrix.value = _confusion_html(numbers)
         code.value = (
             '<pre style="margin:4px 0">y_pred = (y_score &gt;= '
-            f"{numbers['threshold']:.4g}).astype(int)  # the chosen decision threshold</pre>"
+            f"{numbers['threshold']:.6g}).astype(int)  # the chosen decision threshold</pre>"
         )
 
     slider.observe(draw, names="value")

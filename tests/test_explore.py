@@ -59,17 +59,29 @@ def test_moving_the_threshold_slider_updates_the_matrix_and_the_code(scored):
     y_true, _, result = scored
     box = result.explore()
     slider, matrix, code = box.children
-    assert slider.value == pytest.approx(result.details["threshold"])
+    assert slider.value == pytest.approx(result.details["threshold"])  # starts at the check's threshold
     before = cells(matrix.value)
     assert before == dict(
         zip(["tn", "fp", "fn", "tp"], np.ravel(result.details["confusion_matrix"]).tolist())
     )
-    slider.value = 0.8
+    stops = [value for _, value in slider.options]
+    assert stops == sorted(stops) and len(stops) > 20
+    assert set(stops) <= set(result.details["threshold_curve"]["thresholds"])  # exact operating points
+    assert result.details["threshold"] in stops  # the check's own threshold is a stop
+    chosen = max(t for t in stops if t <= 0.8)
+    slider.value = chosen
     after = cells(matrix.value)
     assert after != before
     assert after["tp"] + after["fp"] < before["tp"] + before["fp"]  # a higher threshold calls fewer positives
-    chosen = threshold_metrics(result.details["threshold_curve"], 0.8)["threshold"]
-    assert f"y_pred = (y_score &gt;= {chosen:.4g}).astype(int)" in code.value
+    assert after == dict(
+        zip(
+            ["tn", "fp", "fn", "tp"],
+            np.ravel(
+                threshold_metrics(result.details["threshold_curve"], chosen)["confusion_matrix"]
+            ).tolist(),
+        )
+    )
+    assert f"y_pred = (y_score &gt;= {chosen:.6g}).astype(int)" in code.value
     assert sum(after.values()) == len(y_true)
 
 

@@ -302,7 +302,7 @@ def test_explore_widgets_and_cards_in_a_live_kernel(page, lab):  # type: ignore[
     box = handle.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(track["x"] + track["width"] * 0.85, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.move(track["x"] + track["width"] * 0.9, box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
     page.wait_for_function(
         "(before) => document.querySelector('.mlcheck-explore-matrix [data-cell=\"fp\"]')?.textContent !== before",
