@@ -16,7 +16,7 @@ from mlcheck.cli import main
 from mlcheck.commands.data import iter_batches, load_profile, profile_path
 from mlcheck.contracts.result import CheckResult
 from mlcheck.errors import UsageError
-from mlcheck.profile import profile
+from mlcheck.profiles import profile
 
 
 def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import mlcheck as mc
 from mlcheck.errors import MlcheckError, UsageError
-from mlcheck.profile import OTHER, CategoricalColumn, NumericColumn, Profile, profile
+from mlcheck.profiles import OTHER, CategoricalColumn, NumericColumn, Profile, profile
 
 
 def _frame(n: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -219,9 +219,10 @@ def test_from_dict_refuses_what_is_not_a_profile(data):
         Profile.from_dict(data)
 
 
-def test_public_name_stays_callable_after_the_module_is_imported():
-    import mlcheck.profile  # noqa: F401 - binds the module to the package attribute
+def test_public_name_is_the_function_even_after_the_module_is_imported():
+    import mlcheck.profiles  # noqa: F401 - binds the module to the package attribute
 
+    assert callable(mc.profile) and not isinstance(mc.profile, type(mlcheck.profiles))
     assert mc.profile(pd.DataFrame({"x": [1.0, 2.0]}))["x"].n_rows == 2
     assert mc.Profile is Profile
 

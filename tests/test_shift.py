@@ -19,7 +19,7 @@ from mlcheck.cards import render_html, result_bundle
 from mlcheck.contracts.shift import check_shift, shift_report
 from mlcheck.errors import UsageError
 from mlcheck.notebook import recorded_results
-from mlcheck.profile import Profile, profile
+from mlcheck.profiles import Profile, profile
 
 
 def _smoothed(counts: np.ndarray) -> np.ndarray:

@@ -287,7 +287,7 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 
 def _profile(reference: pd.DataFrame) -> dict[str, Any] | None:
     try:
-        from mlcheck.profile import profile
+        from mlcheck.profiles import profile
     except ImportError:  # the profile module is optional for a bundle; drift checks then need the data
         return None
     return profile(reference).to_dict()

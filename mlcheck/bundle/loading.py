@@ -272,7 +272,7 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
         provenance = json.loads(files[PROVENANCE_FILE])
         profile = None
         if PROFILE_FILE in files:
-            from mlcheck.profile import Profile
+            from mlcheck.profiles import Profile
 
             profile = Profile.from_dict(json.loads(files[PROFILE_FILE]))
     except (ValueError, KeyError, TypeError) as error:

@@ -31,7 +31,7 @@ from mlcheck.cards import format_value, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
-from mlcheck.profile import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
+from mlcheck.profiles import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
 
 __all__ = ["SMOOTHING", "check_shift", "shift_report"]
 

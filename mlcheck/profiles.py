@@ -13,8 +13,6 @@ so a large data set is profiled chunk by chunk or partition by partition.
 from __future__ import annotations
 
 import math
-import sys
-import types
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -400,13 +398,3 @@ def profile(
         return profile_dask(frame, bins, names, edges_from, int(max_levels), int(sample_rows), random_state)
     return profile_frame(frame, bins, names, edges_from, int(max_levels))
 
-
-class _CallableModule(types.ModuleType):
-    """Importing ``mlcheck.profile`` binds this module to ``mlcheck.profile``, hiding the
-    function of the same name; making the module callable keeps ``mc.profile(frame)`` working."""
-
-    def __call__(self, frame: Any, **options: Any) -> Profile:
-        return profile(frame, **options)
-
-
-sys.modules[__name__].__class__ = _CallableModule
