@@ -36,4 +36,3 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     server_app.web_app.settings["mlcheck_job_manager"] = manager
     setup_handlers(server_app.web_app)
     server_app.log.info("mlcheck_jupyter: jobs write runs under %s", manager.runs_path)
-

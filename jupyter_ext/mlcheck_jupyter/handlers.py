@@ -4,8 +4,8 @@
 |---------------------------------|----------------------------------------------------|
 | GET    /mlcheck/parameters?path= | a notebook's parameters (same parser as ``mlcheck params``) |
 | POST   /mlcheck/jobs             | start a job: ``{"path": ..., "parameters": {name: value}}`` |
-| GET    /mlcheck/jobs[?path=]     | the jobs this server started                       |
-| GET    /mlcheck/jobs/<id>        | a job's state, progress, failing cell and results  |
+| GET    /mlcheck/jobs[?path=]     | running jobs: this server's, and runs started elsewhere |
+| GET    /mlcheck/jobs/<id>        | a job's (or any run's) state, progress, failing cell, results |
 | DELETE /mlcheck/jobs/<id>        | cancel a job                                       |
 | GET    /mlcheck/runs/latest?path= | the results of the newest finished run of a notebook |
 
@@ -56,12 +56,6 @@ class MlcheckHandler(APIHandler):
             self.refuse(404, str(error))
         return None
 
-    def job_or_refuse(self, job_id: str) -> Any:
-        job = self.manager.jobs.get(job_id)
-        if job is None:
-            self.refuse(404, f"no job {job_id!r} on this server")
-        return job
-
 
 class ParametersHandler(MlcheckHandler):
     @tornado.web.authenticated
@@ -107,7 +101,7 @@ class JobsHandler(MlcheckHandler):
             for job in self.manager.jobs.values()
             if notebook is None or job.notebook == notebook
         ]
-        self.reply({"jobs": jobs})
+        self.reply({"jobs": jobs + self.manager.external_runs(notebook)})
 
     @tornado.web.authenticated
     @authorized
@@ -148,18 +142,20 @@ class JobHandler(MlcheckHandler):
     @tornado.web.authenticated
     @authorized
     def get(self, job_id: str) -> None:
-        job = self.job_or_refuse(job_id)
-        if job is not None:
-            self.reply(self.manager.status(job))
+        found = self.manager.status_by_id(job_id)
+        if found is None:
+            self.refuse(404, f"no job or run {job_id!r} under {self.manager.runs_dir!r}")
+        else:
+            self.reply(found)
 
     @tornado.web.authenticated
     @authorized
     def delete(self, job_id: str) -> None:
-        job = self.job_or_refuse(job_id)
-        if job is None:
-            return
-        self.manager.cancel(job)
-        self.reply(self.manager.status(job), status=202)
+        found = self.manager.cancel_by_id(job_id)
+        if found is None:
+            self.refuse(404, f"no job or run {job_id!r} under {self.manager.runs_dir!r}")
+        else:
+            self.reply(found, status=202)
 
 
 class LatestRunHandler(MlcheckHandler):

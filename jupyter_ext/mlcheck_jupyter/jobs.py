@@ -298,6 +298,122 @@ class JobManager(LoggingConfigurable):
             "duration": _jsonable(run.duration),
         }
 
+    # -- runs this server did not start (a terminal, or a server before a restart) --
+    @staticmethod
+    def _live_pid(status: dict[str, Any]) -> int | None:
+        """The pid in a ``status.json`` if that process still runs mlcheck, else None."""
+        pid = status.get("pid")
+        if not isinstance(pid, int) or pid <= 0:
+            return None
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return None
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.exists():  # Linux: make sure the pid was not reused by another program
+            try:
+                if b"mlcheck" not in cmdline.read_bytes():
+                    return None
+            except OSError:
+                return None
+        return pid
+
+    def _external_status(self, run_dir: Path, status: dict[str, Any]) -> dict[str, Any]:
+        try:  # status.json changes when a cell starts; add the time since
+            since = time.time() - (run_dir / "status.json").stat().st_mtime
+        except OSError:
+            since = 0.0
+        return {
+            "id": run_dir.name,
+            "run_id": run_dir.name,
+            "path": self.relative(Path(str(status.get("notebook", "")))),
+            "run_dir": self.relative(run_dir),
+            "parameters": {},
+            "started_elsewhere": True,
+            "state": "running",
+            "progress": {
+                "state": status.get("state", "starting"),
+                "cell": status.get("cell"),
+                "n_cells": status.get("n_cells"),
+                "elapsed": round(float(status.get("elapsed") or 0.0) + since, 1),
+            },
+        }
+
+    def external_runs(self, notebook: Path | None = None) -> list[dict[str, Any]]:
+        """Runs still going that this server did not start, e.g. ``mlcheck run`` in a terminal."""
+        runs = self.runs_path
+        if not runs.is_dir():
+            return []
+        folders = (
+            [runs / notebook.stem] if notebook is not None else [f for f in runs.iterdir() if f.is_dir()]
+        )
+        found = []
+        for folder in folders:
+            if not folder.is_dir() or folder.name.startswith("."):
+                continue
+            for run_dir in sorted(folder.iterdir()):
+                if run_dir.name in self.jobs or (run_dir / "run.json").exists():
+                    continue
+                status = _read_json(run_dir / "status.json")
+                if status is None or self._live_pid(status) is None:
+                    continue
+                if notebook is not None and Path(str(status.get("notebook", ""))) != notebook:
+                    continue
+                found.append(self._external_status(run_dir, status))
+        return found
+
+    def _run_dir_of(self, run_id: str) -> Path | None:
+        runs = self.runs_path
+        if run_id.startswith(".") or not runs.is_dir():
+            return None
+        for folder in runs.iterdir():
+            if folder.is_dir() and not folder.name.startswith(".") and (folder / run_id).is_dir():
+                return folder / run_id
+        return None
+
+    def status_by_id(self, job_id: str) -> dict[str, Any] | None:
+        """A job of this server, or any run under the runs directory, by id; None when unknown."""
+        job = self.jobs.get(job_id)
+        if job is not None:
+            return self.status(job)
+        run_dir = self._run_dir_of(job_id)
+        if run_dir is None:
+            return None
+        summary = self.run_summary(run_dir)
+        if summary is not None:
+            return {"id": job_id, **summary}
+        status = _read_json(run_dir / "status.json") or {}
+        if self._live_pid(status) is not None:
+            return self._external_status(run_dir, status)
+        return {
+            "id": job_id,
+            "run_id": job_id,
+            "path": self.relative(Path(str(status.get("notebook", "")))) if status else None,
+            "run_dir": self.relative(run_dir),
+            "state": "died",
+            "exit_code": None,
+            "message": "the run's process is gone and it wrote no run.json (it was killed)",
+            "results": [],
+            "values": {},
+            "failed_cell": None,
+        }
+
+    def cancel_by_id(self, job_id: str) -> dict[str, Any] | None:
+        """Cancel a job of this server, or a run started elsewhere (SIGTERM to its process)."""
+        job = self.jobs.get(job_id)
+        if job is not None:
+            self.cancel(job)
+            return self.status(job)
+        run_dir = self._run_dir_of(job_id)
+        if run_dir is None:
+            return None
+        status = _read_json(run_dir / "status.json") or {}
+        pid = self._live_pid(status)
+        if pid is not None and not (run_dir / "run.json").exists():
+            os.kill(pid, signal.SIGTERM)
+            return {**self._external_status(run_dir, status), "state": "cancelling"}
+        return self.status_by_id(job_id)
+
     def latest(self, notebook: Path) -> dict[str, Any] | None:
         """The finished run of ``notebook`` that started last, or None.
 

@@ -286,7 +286,7 @@ async def test_a_job_can_be_cancelled_and_its_notebook_is_kept(jp_fetch, jp_root
 
 async def test_unknown_job(jp_fetch, notebooks):
     status, reply = await call(jp_fetch, "jobs", "20260101T000000-abcdef")
-    assert status == 404 and "no job" in reply["message"]
+    assert status == 404 and "no job or run" in reply["message"]
     status, reply = await call(jp_fetch, "jobs", "20260101T000000-abcdef", method="DELETE")
     assert status == 404
 
@@ -321,3 +321,43 @@ def test_extension_is_enabled_by_the_installed_config():
 async def test_the_runs_directory_is_configurable(jp_serverapp, jp_root_dir, jp_server_config):
     manager = jp_serverapp.web_app.settings["mlcheck_job_manager"]
     assert manager.runs_path == (jp_root_dir / "job-runs").resolve()
+
+
+async def test_a_run_started_in_a_terminal_is_listed_followed_and_cancellable(
+    jp_fetch, jp_root_dir, notebooks
+):
+    """``mlcheck run`` outside the server (or before a restart) shows up as a running job."""
+    import subprocess
+    import sys
+
+    command = [
+        sys.executable, "-m", "mlcheck", "run", "sleeps.ipynb", "--runs-dir", str(jp_root_dir / "runs"),
+        "--run-id", "from-terminal", "--progress", "none", "-p", "seconds", "60",
+    ]  # fmt: skip
+    process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the test then polls the server
+        command, cwd=notebooks, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while True:
+            status, listing = await call(jp_fetch, "jobs", path="work/sleeps.ipynb")
+            assert status == 200
+            running = [job for job in listing["jobs"] if job["id"] == "from-terminal"]
+            if running and (running[0]["progress"]["cell"] or 0) >= 1:
+                break
+            assert time.monotonic() < deadline and process.poll() is None, listing
+            await asyncio.sleep(0.25)
+        job = running[0]
+        assert job["state"] == "running" and job["started_elsewhere"] is True
+        assert job["path"] == "work/sleeps.ipynb" and job["run_dir"] == "runs/sleeps/from-terminal"
+        status, same = await call(jp_fetch, "jobs", "from-terminal")
+        assert status == 200 and same["state"] == "running"
+        status, cancelling = await call(jp_fetch, "jobs", "from-terminal", method="DELETE")
+        assert status == 202 and cancelling["state"] == "cancelling"
+        done = await wait_for(jp_fetch, "from-terminal", finished)
+        assert done["state"] == "cancelled" and done["exit_code"] == 130
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
