@@ -16,13 +16,20 @@ from mlcheck.contracts.result import MIME_TYPE, PAYLOAD_VERSION, to_jsonable
 
 CardBody = Callable[[Mapping[str, Any]], str]
 _CARD_BODIES: dict[str, CardBody] = {}
+_OWN_OUTCOME_TABLE: set[str] = set()
 
 _PASS, _FAIL, _WARN = "#1a7f37", "#cf222e", "#9a6700"
 
 
-def register_card(check_name: str, body: CardBody) -> None:
-    """Register the HTML body shown under the card header of ``check_name``."""
+def register_card(check_name: str, body: CardBody, *, shows_outcomes: bool = False) -> None:
+    """Register the HTML body shown under the card header of ``check_name``.
+
+    ``shows_outcomes=True`` says the body lists the outcomes itself, so the
+    shared outcome table is left out.
+    """
     _CARD_BODIES[check_name] = body
+    if shows_outcomes:
+        _OWN_OUTCOME_TABLE.add(check_name)
 
 
 def _ensure_bodies_loaded(check_name: str) -> None:
@@ -135,21 +142,34 @@ def html_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None, 
     )
 
 
+#: a card lists at most this many outcomes: every failed one first, then passed ones
+CARD_OUTCOMES = 10
+
+
 def _outcome_rows(result: Mapping[str, Any]) -> str:
+    outcomes = list(result.get("outcomes") or ())
+    shown = sorted(outcomes, key=lambda o: bool(o["passed"]))  # stable: failed first, in order
+    shown = shown[: max(CARD_OUTCOMES, sum(1 for o in outcomes if not o["passed"]))]
+    cell = 'style="padding:2px 8px"'
     rows = []
-    for outcome in result.get("outcomes") or ():
+    for outcome in shown:
         color = _PASS if outcome["passed"] else (_FAIL if result.get("severity", "error") == "error" else _WARN)
         rows.append(
             "<tr>"
             f'<td style="padding:2px 8px;color:{color};font-weight:600">{"✓" if outcome["passed"] else "✗"}</td>'
-            f'<td style="padding:2px 8px">{html.escape(str(outcome["subject"]))}</td>'
-            f'<td style="padding:2px 8px">{html.escape(format_value(outcome.get("observed")))}</td>'
-            f'<td style="padding:2px 8px">{html.escape(format_value(outcome.get("threshold")))}</td>'
+            f"<td {cell}>{html.escape(str(outcome['subject']))}</td>"
+            f"<td {cell}>{html.escape(format_value(outcome.get('observed')))}</td>"
+            f"<td {cell}>{html.escape(format_value(outcome.get('threshold')))}</td>"
             f'<td style="padding:2px 8px;color:#57606a">{html.escape(str(outcome.get("message") or ""))}</td>'
             "</tr>"
         )
     if not rows:
         return ""
+    if len(outcomes) > len(shown):
+        rows.append(
+            f'<tr><td></td><td colspan="4" style="padding:2px 8px;color:#57606a">'
+            f"… {len(outcomes) - len(shown)} more held</td></tr>"
+        )
     return (
         '<table style="border-collapse:collapse;font-size:12px;margin-top:4px"><thead><tr>'
         '<th></th><th style="text-align:left;padding:2px 8px">subject</th>'
@@ -175,7 +195,7 @@ def render_html(result: Mapping[str, Any]) -> str:
         f'<span style="color:#57606a">observed {html.escape(format_value(result.get("observed")))}'
         f' · threshold {html.escape(format_value(result.get("threshold")))}</span></div>'
         + (f'<div style="margin-top:2px">{message}</div>' if message else "")
-        + _outcome_rows(result)
+        + ("" if str(result["name"]) in _OWN_OUTCOME_TABLE else _outcome_rows(result))
         + body
         + "</div>"
     )

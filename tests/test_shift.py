@@ -302,3 +302,28 @@ def test_bin_labels_read_as_lower_edges_dates_and_constants():
     later = check_shift(moments, moments + pd.Timedelta(days=1))
     record = later.details["features"]["t"]
     assert record["bins"][1].startswith("2024-01-01T") and record["drifted"]
+
+
+def test_a_saved_card_over_25_features_stays_under_20_kb():
+    """The whole display output, as nbformat writes it into the .ipynb, not only the JSON."""
+    import nbformat
+
+    from mlcheck.cards import result_bundle
+
+    rng = np.random.default_rng(0)
+    n = 5_000
+    reference = pd.DataFrame(
+        {f"x{i}": rng.normal(size=n) for i in range(20)}
+        | {f"c{i}": rng.choice(list("abcdefghijklmnopqrst"), size=n) for i in range(5)}
+    )
+    current = reference.copy()
+    current["x0"] += 0.5
+    current["c0"] = np.where(rng.random(n) < 0.3, "new level", current["c0"])
+    result = check_shift(reference, current)
+    assert {o.subject for o in result.outcomes if not o.passed} == {"x0", "c0"}
+    notebook = nbformat.v4.new_notebook()
+    output = nbformat.v4.new_output("display_data", data=result_bundle(result.to_dict()))
+    notebook.cells.append(nbformat.v4.new_code_cell("mc.check_shift(reference, current)", outputs=[output]))
+    assert len(nbformat.writes(notebook).encode()) < 20_000
+    html = result_bundle(result.to_dict())["text/html"]
+    assert "x0" in html and "c0" in html and "13 more features" in html

@@ -41,6 +41,10 @@ SMOOTHING = 0.5
 DETAIL_BINS = 16
 #: Features whose histogram the card draws.
 CARD_HISTOGRAMS = 3
+#: per-bin shares are kept for this many features, the most shifted first (for explore())
+DETAIL_HISTOGRAMS = 3
+#: the card's feature table lists every drifted feature and at least this many in all
+CARD_FEATURES = 12
 
 REPORT_COLUMNS = [
     "feature",
@@ -412,8 +416,12 @@ def _pct(share: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _detail(shift: FeatureShift) -> dict[str, Any]:
-    """The compact per-feature record a card, a report or an explorer widget reads."""
+def _detail(shift: FeatureShift, *, histogram: bool = True) -> dict[str, Any]:
+    """The compact per-feature record a card, a report or an explorer widget reads.
+
+    ``histogram=False`` leaves the per-bin shares out (features that moved least),
+    so a result over many features stays small in a saved notebook.
+    """
     # kind "numeric" and status "ok" are the defaults and left out to keep the JSON small
     record: dict[str, Any] = {}
     if shift.kind != "numeric":
@@ -429,7 +437,7 @@ def _detail(shift: FeatureShift) -> dict[str, Any]:
             noise_floor=_sig(shift.noise_floor),
             drifted=shift.drifted,
         )
-    if shift.labels:
+    if shift.labels and histogram:
         labels = list(shift.labels)
         ref, cur = shift.reference_shares, shift.current_shares
         if (
@@ -584,6 +592,8 @@ def check_shift(
     if new_columns:
         message += f"; {len(new_columns)} column(s) only in the current data: {', '.join(new_columns[:5])}"
     observed = None if largest is None else _sig(largest.kl if max_kl is not None else largest.psi)
+    ranked = sorted(compared, key=lambda s: (bool(s.drifted), s.kl if s.kl is not None else -1.0), reverse=True)
+    with_histograms = {s.feature for s in ranked[:DETAIL_HISTOGRAMS]}
     return CheckResult(
         "check_shift",
         passed=bool(compared) and not failed,
@@ -597,7 +607,7 @@ def check_shift(
             "n_reference": reference_profile.n_rows,
             "n_current": current_profile.n_rows,
             "new_columns": new_columns,
-            "features": {s.feature: _detail(s) for s in compared},
+            "features": {s.feature: _detail(s, histogram=s.feature in with_histograms) for s in compared},
         },
         message=message,
         outcomes=outcomes,
@@ -630,14 +640,17 @@ def _histogram_svg(record: Mapping[str, Any], width: int = 260, height: int = 56
 
 def _shift_card(result: Mapping[str, Any]) -> str:
     features: Mapping[str, Mapping[str, Any]] = (result.get("details") or {}).get("features") or {}
-    ranked = sorted(features.items(), key=lambda item: -(item[1].get("kl") or 0.0))
+    ranked = sorted(features.items(), key=lambda item: (not item[1].get("drifted"), -(item[1].get("kl") or 0.0)))
+    listed = ranked[: max(CARD_FEATURES, sum(1 for _, r in ranked if r.get("drifted")))]
     rows = "".join(
         f"<tr><td>{html.escape(name)}<td>{format_value(r.get('kl'), 3)}<td>{format_value(r.get('psi'), 3)}"
         f"<td>{format_value(r.get('js'), 3)}<td>{format_value(r.get('p_value'), 2)}"
         f"<td>{format_value(r.get('noise_floor'), 2)}"
         f"<td>{'—' if r.get('drifted') is None else ('<b>yes</b>' if r['drifted'] else 'no')}"
-        for name, r in ranked
+        for name, r in listed
     )
+    if len(ranked) > len(listed):
+        rows += f'<tr><td colspan="7" style="color:#57606a">… {len(ranked) - len(listed)} more features, none drifted'
     table = (
         '<table cellpadding="2" style="font-size:12px;margin-top:6px"><tr><th align="left">feature (by KL)'
         "<th>KL<th>PSI<th>JS<th>p<th>noise floor<th>drifted" + rows + "</table>"
@@ -659,4 +672,4 @@ def _shift_card(result: Mapping[str, Any]) -> str:
     return table + charts + legend
 
 
-register_card("check_shift", _shift_card)
+register_card("check_shift", _shift_card, shows_outcomes=True)
