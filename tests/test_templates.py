@@ -169,9 +169,10 @@ def test_systemd_units_are_valid_and_run_mlcheck() -> None:
     service = (SCHEDULER / "mlcheck-score.service").read_text()
     exec_start = re.search(r"^ExecStart=/bin/sh -c '(.*)'$", service, re.MULTILINE)
     assert exec_start is not None
-    shell = exec_start.group(1).replace("%%", "%")
+    shell = exec_start.group(1).replace("%%", "%").replace("$$", "$")  # systemd's escapes
     job = shell.split("&& exec ", 1)[1].replace("$day", DAY)
     _assert_scores_a_batch(_parse_mlcheck(job))
+    assert "$" not in exec_start.group(1).replace("$$", "")  # a bare $NAME would be expanded by systemd
     assert "RestartPreventExitStatus=1 2" in service  # a broken contract or bad parameters: no retry
     assert "OnCalendar=*-*-* 02:15:00" in (SCHEDULER / "mlcheck-score.timer").read_text()
     if shutil.which("systemd-analyze") is None:
