@@ -17,6 +17,8 @@ from nbclient.exceptions import CellTimeoutError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
+from mlcheck.jobs.outcome import own_code_cell
+
 ENGINE_NAME = "mlcheck"
 
 
@@ -51,10 +53,13 @@ class MlcheckNotebookClient(PapermillNotebookClient):
         super().__init__(nb_man, **kwargs)
 
     def _cell_started(self, cell: Any, cell_index: int) -> None:
+        # Progress counts the notebook's own cells: the set-up cells that mlcheck and
+        # papermill inject run before "cell 1 of n", and a failure there is a start-up failure.
+        if not own_code_cell(cell):
+            return
         self._current_cell = cell_index
-        if self.watch.on_cell_start is not None and cell.cell_type == "code" and cell.source.strip():
-            n_cells = sum(1 for c in self.nb.cells if c.cell_type == "code" and c.source.strip())
-            self.watch.on_cell_start(cell_index, n_cells)
+        if self.watch.on_cell_start is not None:
+            self.watch.on_cell_start(cell_index, sum(1 for c in self.nb.cells if own_code_cell(c)))
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> None | dict[str, Any]:
         self.watch.timed_out = True

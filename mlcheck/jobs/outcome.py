@@ -16,6 +16,13 @@ from mlcheck.contracts.result import CheckResult
 
 EXIT_CODES = {"succeeded": 0, "failed": 1, "error": 3, "timeout": 4, "died": 5, "cancelled": 130}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+INJECTED_TAGS = frozenset({"mlcheck-injected", "injected-parameters"})
+
+
+def own_code_cell(cell: Any) -> bool:
+    """Whether a cell is one of the notebook's own code cells (not empty, not injected)."""
+    tags = cell.get("metadata", {}).get("tags", ())
+    return cell.get("cell_type") == "code" and bool(cell.get("source", "").strip()) and not INJECTED_TAGS.intersection(tags)
 
 
 def strip_ansi(text: str) -> str:
@@ -150,8 +157,7 @@ def cell_timings(notebook: nbformat.NotebookNode) -> list[dict[str, Any]]:
                 "index": index,
                 "status": meta.get("status", "pending"),
                 "duration": meta.get("duration"),
-                "injected": "mlcheck-injected" in cell.get("metadata", {}).get("tags", [])
-                or "injected-parameters" in cell.get("metadata", {}).get("tags", []),
+                "injected": bool(INJECTED_TAGS.intersection(cell.get("metadata", {}).get("tags", []))),
             }
         )
     return timings

@@ -264,7 +264,7 @@ class _Job:
         self.started_wall = datetime.now(timezone.utc)
         self.started = time.monotonic()
         prepared = _prepared(source)
-        self.n_cells = sum(1 for c in prepared.cells if c.cell_type == "code" and c.source.strip())
+        self.n_cells = sum(1 for cell in source.cells if outcomes.own_code_cell(cell))
         self.cells_started = 0
         self.current_cell: int | None = None
         self.input_path = run_dir / ".input.ipynb"
@@ -289,7 +289,7 @@ class _Job:
 
     def _cell_started(self, cell_index: int, n_cells: int) -> None:
         self.cells_started += 1
-        self.n_cells = n_cells  # papermill may have injected a parameters cell
+        self.n_cells = n_cells
         self.current_cell = cell_index
         self.status("running")
 
