@@ -92,9 +92,9 @@ class Settings:
     """``[tool.mlcheck]`` of the rootdir's pyproject.toml, with the command line's overrides."""
 
     def __init__(self, config: pytest.Config) -> None:
-        self.root = config.rootpath
         inipath = config.inipath
-        self.source = inipath if inipath is not None and inipath.name == "pyproject.toml" else self.root / "pyproject.toml"
+        self.source = inipath if inipath is not None and inipath.name == "pyproject.toml" else config.rootpath / "pyproject.toml"
+        self.root = self.source.parent  # paths in [tool.mlcheck] are relative to its file
         table = _read_toml(self.source).get("tool", {}).get("mlcheck", {}) if self.source.is_file() else {}
         where = f"[tool.mlcheck] in {self.source}"
         if not isinstance(table, dict):
@@ -176,9 +176,15 @@ class Settings:
             if "timeout" in options:
                 settings.timeout = _number(options["timeout"], f"timeout in {label}")
             if "rtol" in options:
-                settings.rtol = float(options["rtol"])
+                rtol = options["rtol"]
+                if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not rtol >= 0:
+                    raise _usage(f"rtol in {label} must be a number >= 0, got {rtol!r}")
+                settings.rtol = float(rtol)
             if "trust" in options:
-                settings.trust = [str(t) for t in options["trust"]]
+                trust = options["trust"]
+                if not isinstance(trust, list) or not all(isinstance(t, str) for t in trust):
+                    raise _usage(f"trust in {label} must be a list of type names, got {trust!r}")
+                settings.trust = list(trust)
 
     def _read_cli(self, given: list[str], invocation_dir: Path) -> None:
         for text in given:
@@ -205,16 +211,15 @@ class Settings:
 
     def jobs(self, path: Path) -> list[Job]:
         """The runs a notebook needs: one per parameter set."""
-        from mlcheck.jobs import coerce_parameters, read_parameters
-
+        jobs = jobs_api()
         settings = self.by_path.get(path) or NotebookSettings(path)
-        declared = read_parameters(path)
+        declared = jobs.read_parameters(path)
         labels = [set_label(s) if settings.listed else None for s in settings.parameter_sets]
         for index, label in enumerate(labels):
             if label is not None and labels.count(label) > 1:
                 labels[index] = f"{label[:-1]}#{index}]"
         return [
-            Job(path, coerce_parameters(declared, values, notebook=path.name), self.job_timeout(settings), label)
+            Job(path, jobs.coerce_parameters(declared, values, notebook=path.name), self.job_timeout(settings), label)
             for values, label in zip(settings.parameter_sets, labels)
         ]
 
@@ -222,12 +227,12 @@ class Settings:
 def _validate_parameters(settings: NotebookSettings) -> None:
     """Unknown or ill-typed CI parameters are a usage error before anything runs."""
     from mlcheck.errors import MlcheckError
-    from mlcheck.jobs import coerce_parameters, read_parameters
 
+    jobs = jobs_api()
     try:
-        declared = read_parameters(settings.path)
+        declared = jobs.read_parameters(settings.path)
         for values in settings.parameter_sets:
-            coerce_parameters(declared, values, notebook=settings.path.name)
+            jobs.coerce_parameters(declared, values, notebook=settings.path.name)
     except MlcheckError as error:
         raise _usage(f"parameters for {settings.path.name}: {error}") from None
 

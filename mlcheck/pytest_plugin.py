@@ -77,8 +77,7 @@ class RunStore:
     """Results of one pytest session's runs, shared by the controller and its xdist workers."""
 
     def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder  # made by the first claim: a session without notebooks leaves no trace
         self.me = f"{socket.gethostname()} {os.getpid()}"
 
     def read(self, key: str) -> dict[str, Any] | None:
@@ -88,6 +87,7 @@ class RunStore:
             return None
 
     def claim(self, key: str) -> bool:
+        self.folder.mkdir(parents=True, exist_ok=True)
         try:
             handle = os.open(self.folder / f"{key}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
@@ -186,7 +186,9 @@ class MlcheckPlugin:
             self.config.args.extend(str(nb) for nb in settings.notebooks if not _under(nb, covered))
         targets = self._targets()
         wanted = [nb for nb in settings.notebooks if _under(nb, targets)]
-        wanted += [t for t in targets if t.suffix == ".ipynb" and t.is_file() and t not in wanted]
+        wanted += [
+            t for t in targets if t.is_file() and collectible(t, settings.runs_dir) and t not in wanted
+        ]
         if wanted:
             jobs_api()
         self.pending = [job for notebook in wanted for job in settings.jobs(notebook)]
@@ -473,7 +475,7 @@ class NotebookItem(pytest.Item):
             text = _check_report(self.name, self.result, self.outcome, self.run)
             if self.result.severity == "error":
                 raise _ItemFailure(text)
-            warnings.warn(ContractWarning(text), stacklevel=1)
+            warnings.warn_explicit(ContractWarning(text), ContractWarning, str(self.path), 0)
 
     def _golden(self) -> None:
         if self.golden is None:

@@ -7,19 +7,29 @@ asserts what it can on that session, or re-reads its runs with
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 import mlcheck.bundle.golden  # noqa: F401
 from mlcheck.pytest_config import jobs_api
 
 pytest_plugins = ["pytester"]
-# pytester's in-process runs drop the modules a run imported; numpy and friends
-# cannot be imported twice in one process, so they are loaded here, before.
+# pytester's in-process runs drop the modules a run imported and restore
+# sys.meta_path. numpy and friends cannot be imported twice in one process, and
+# the importlib_metadata backport (dask imports it when a bundle is loaded)
+# removes the standard library's distribution finder in favour of its own, so
+# once its finder is dropped pytest finds no plugin entry points. All of them
+# are loaded here, before any in-process run.
 jobs_api()
+try:
+    import importlib_metadata  # noqa: F401
+except ImportError:  # not installed: nothing can remove the finder
+    pass
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 PLUGIN_NOTEBOOKS = NOTEBOOKS / "pytest_plugin"
@@ -156,7 +166,23 @@ def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.
     assert len(run_dirs(root, "checks")) == 2  # one per parameter set; the fixture ran nothing more
 
 
-def test_under_xdist_each_notebook_runs_once(pytester: pytest.Pytester) -> None:
+def ci_templates() -> tuple[list[str], list[str]]:
+    """The pytest arguments and the artifact paths of templates/ci/, which must agree."""
+    folder = Path(__file__).parent.parent / "templates" / "ci"
+    github = yaml.safe_load((folder / "github-actions.yml").read_text())
+    steps = github["jobs"]["contracts"]["steps"]
+    (command,) = [s["run"] for s in steps if "-m pytest" in s.get("run", "")]
+    (upload,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert upload["if"] == "always()"
+    gitlab = yaml.safe_load((folder / "gitlab-ci.yml").read_text())["contracts"]
+    (gitlab_command,) = [line for line in gitlab["script"] if "-m pytest" in line]
+    assert gitlab_command == command.strip() and gitlab["artifacts"]["when"] == "always"
+    paths = upload["with"]["path"].split()
+    assert paths == gitlab["artifacts"]["paths"] and gitlab["artifacts"]["reports"]["junit"] in paths
+    return shlex.split(command)[3:], paths  # after "python -m pytest"
+
+
+def test_ci_template_command_under_xdist_runs_each_notebook_once(pytester: pytest.Pytester) -> None:
     root = make_project(
         pytester,
         {"contracts.ipynb": PLUGIN_NOTEBOOKS / "contracts.ipynb", "checks.ipynb": NOTEBOOKS / "checks.ipynb"},
@@ -165,13 +191,17 @@ def test_under_xdist_each_notebook_runs_once(pytester: pytest.Pytester) -> None:
         notebooks = ["*.ipynb"]
         """,
     )
+    args, artifacts = ci_templates()
+    assert args[:2] == ["-n", "2"]
     result = pytester.runpytest_subprocess(
-        "-n", "2", "-p", "no:cacheprovider", "--mlcheck-param", "checks.ipynb:fail=yes", "-rA", timeout=240
+        *args, "-p", "no:cacheprovider", "--mlcheck-param", "checks.ipynb:fail=yes", timeout=240
     )
     result.assert_outcomes(passed=5, failed=1, warnings=1)
     result.stdout.fnmatch_lines(["*FAILED checks.ipynb::check_coverage[[]coverage[]]*"])
     assert len(run_dirs(root, "contracts")) == 1 and len(run_dirs(root, "checks")) == 1
     assert not (root / "runs" / ".pytest").exists()
+    assert all((root / path).exists() for path in artifacts)  # what CI keeps is there
+    assert (run_dirs(root, "contracts")[0] / "report.html").is_file()
 
 
 def test_golden_parity_item_runs_the_scoring_notebook_on_the_bundle(pytester: pytest.Pytester) -> None:
@@ -278,3 +308,11 @@ def test_only_notebooks_are_collected_and_no_run_needs_a_run(pytester: pytest.Py
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*--mlcheck-no-run: no finished run of checks.ipynb under*"])
     assert [p.name for p in run_dirs(root, "checks")] == ["20260101T000000000000Z-abcdef"]  # nothing ran
+
+
+def test_a_project_without_notebooks_is_left_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "mlcheck runs" not in result.stdout.str()
+    assert not (pytester.path / "runs").exists()
