@@ -430,7 +430,9 @@ def test_a_job_exports_with_its_run_in_the_provenance_and_the_gate_stops_it(tmp_
     refused = run_notebook(
         train, {"bundle_dir": str(tmp_path / "refused"), "break_schema": True}, runs_dir=tmp_path / "runs"
     )
-    assert refused.exit_code == 3 and refused.failed_cell["ename"] == "ContractViolation"
+    # the gate's refusal is a broken contract (exit 1), not a bug in the notebook (exit 3)
+    assert (refused.exit_code, refused.status) == (1, "failed") and refused.failed_cell["ename"] == "ContractViolation"
+    assert "export gate refused" in refused.message
     assert "income:dtype" in refused.failed_cell["evalue"]
     assert not (tmp_path / "refused").exists()
 

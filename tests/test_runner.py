@@ -249,3 +249,16 @@ def test_run_ids_are_unique_and_sortable(tmp_path):
 def test_cli_main_in_process_for_bad_usage(capsys):
     assert main(["run", str(NOTEBOOKS / "missing.ipynb")]) == 2
     assert "notebook not found" in capsys.readouterr().err
+
+
+def test_a_report_that_cannot_be_rendered_does_not_sink_the_run(tmp_path, monkeypatch):
+    import mlcheck.jobs.report
+    from mlcheck.jobs.runner import RunWarning
+
+    def broken(run_dir):
+        raise ValueError("No template sub-directory with name 'lab' found")  # as nbconvert says it
+
+    monkeypatch.setattr(mlcheck.jobs.report, "render_report", broken)
+    with pytest.warns(RunWarning, match="mlcheck report"):
+        run = run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path)
+    assert run.exit_code == 0 and run.output_path.exists() and not run.report_path.exists()

@@ -108,10 +108,15 @@ def settle(
 
 def exit_status(verdict: Verdict, results: Sequence[CheckResult]) -> tuple[int, str, str]:
     """(exit code, status, message) from how the run ended and what its checks found."""
+    blocking = [r for r in results if r.blocking]
+    refused = verdict.failed_cell is not None and verdict.failed_cell.get("ename") == "ContractViolation"
+    if verdict.ending == "raised" and refused and blocking:
+        # the export gate stopped the notebook because checks failed: a broken contract, not a bug
+        names = ", ".join(r.name for r in blocking)
+        return EXIT_CODES["failed"], "failed", f"the export gate refused in cell {verdict.failed_cell['index']}: {names} failed"
     status = {"raised": "error", "timeout": "timeout", "died": "died", "cancelled": "cancelled"}.get(verdict.ending)
     if status is not None:
         return EXIT_CODES[status], status, verdict.message
-    blocking = [r for r in results if r.blocking]
     if blocking:
         names = ", ".join(r.name for r in blocking)
         return EXIT_CODES["failed"], "failed", f"{len(blocking)} of {len(results)} checks failed: {names}"

@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +56,10 @@ def _mlcheck_environment():
         "text/plain": ""})
 _mlcheck_environment(); del _mlcheck_environment
 """
+
+
+class RunWarning(UserWarning):
+    """Something around a run went wrong without changing how the run itself ended."""
 
 
 def _warm_report_imports() -> None:
@@ -347,6 +352,20 @@ class _Job:
             ending = "timeout"
         return ending, error, watch
 
+    def _render_report(self) -> None:
+        """Render report.html; a rendering problem is reported, never allowed to sink a finished run."""
+        from mlcheck.jobs.report import render_report
+
+        try:
+            render_report(self.run_dir)
+        except Exception as error:  # noqa: BLE001 - the run, output.ipynb and run.json are already saved
+            warnings.warn(
+                f"report.html was not rendered ({type(error).__name__}: {error}); the run is complete. "
+                f"Try again with `mlcheck report {self.run_dir}`.",
+                RunWarning,
+                stacklevel=2,
+            )
+
     def _finish(self, ending: str, error: BaseException | None, watch: Any, *, timeout: float | None, report: bool) -> Run:
         from mlcheck.jobs.provenance import git_state, input_hashes, sha256_file
         from mlcheck.jobs.results import collect
@@ -395,8 +414,6 @@ class _Job:
         atomic_write_json(self.run_dir / RUN_FILE, record)
         run = Run.from_record(self.run_dir, record)
         if report:
-            from mlcheck.jobs.report import render_report
-
-            render_report(self.run_dir)
+            self._render_report()
         self.status(status, exit_code=exit_code, message=message)
         return run
