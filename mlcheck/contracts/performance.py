@@ -158,9 +158,10 @@ def _classification(prepared: Prepared) -> dict[str, Any]:
     prior_matrix = np.outer(totals, prior)  # class j predicted as k at k's base rate, in expectation
     notes: list[str] = []
     metrics = _from_matrix(matrix, prepared)
+    # the prior's expected matrix gives MCC and kappa 0 up to float noise (4e-16): shown as 0
     baselines = {
-        "majority": _from_matrix(majority_matrix, prepared),
-        "prior": _from_matrix(prior_matrix, prepared),
+        name: {metric: round(value, 12) for metric, value in _from_matrix(expected, prepared).items()}
+        for name, expected in (("majority", majority_matrix), ("prior", prior_matrix))
     }
     if prepared.y_score is not None:
         metrics.update(
