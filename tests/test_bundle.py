@@ -433,7 +433,7 @@ def test_a_job_exports_with_its_run_in_the_provenance_and_the_gate_stops_it(tmp_
     # the gate's refusal is a broken contract (exit 1), not a bug in the notebook (exit 3)
     assert (refused.exit_code, refused.status) == (1, "failed") and refused.failed_cell["ename"] == "ContractViolation"
     assert "export gate refused" in refused.message
-    assert "income:dtype" in refused.failed_cell["evalue"]
+    assert "income (dtype float32, expected float64)" in refused.failed_cell["evalue"]
     assert not (tmp_path / "refused").exists()
 
 

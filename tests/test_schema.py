@@ -132,8 +132,10 @@ def test_clean_batch_passes(schema: Schema) -> None:
     batch = credit_frame(1000, seed=1)[0]
     result = check_schema(batch, schema)
     assert result.passed, str(result)
-    subjects = {o.subject for o in result.outcomes}
-    assert {"age:dtype", "age:nulls", "age:range", "city:range"} <= subjects
+    assert [o.subject for o in result.outcomes] == list(schema.names)  # one outcome per column
+    assert result.details["columns"] == []  # only failing columns' facts are kept
+    age = result.outcomes[0]
+    assert (age.observed, age.threshold, age.message) == (0.0, 0.01, "")
 
 
 def test_float32_for_a_float64_model_fails(schema: Schema) -> None:
@@ -141,7 +143,10 @@ def test_float32_for_a_float64_model_fails(schema: Schema) -> None:
     result = check_schema(batch, schema)
     assert not result.passed
     (failed,) = [o for o in result.outcomes if not o.passed]
-    assert failed.subject == "income:dtype" and "float32" in failed.message
+    assert failed.subject == "income"
+    assert failed.message == "dtype float32, expected float64"
+    assert failed.observed == {"dtype": "float32"} and failed.threshold == {"dtype": "float64"}
+    assert result.details["columns"] == [{"column": "income", "problem": failed.message}]
 
 
 def test_unseen_categories_fail_above_the_proportional_threshold(schema: Schema) -> None:
@@ -152,8 +157,9 @@ def test_unseen_categories_fail_above_the_proportional_threshold(schema: Schema)
     many.loc[:49, "city"] = "Paris"  # 5% unseen
     assert check_schema(few, schema).passed
     result = check_schema(many, schema)
-    outcome = next(o for o in result.outcomes if o.subject == "city:range")
-    assert not outcome.passed and outcome.observed == pytest.approx(0.05)
+    outcome = next(o for o in result.outcomes if o.subject == "city")
+    assert not outcome.passed and outcome.observed == {"outside": pytest.approx(0.05)}
+    assert outcome.message == "5% of values unseen in training: 'Paris'"
     assert check_schema(many, schema, max_out_of_range=0.06).passed
 
 
@@ -163,8 +169,17 @@ def test_null_fraction_and_range_thresholds(schema: Schema) -> None:
     batch.loc[30:59, "income"] = 1e9  # 3% above the reference's maximum
     result = check_schema(batch, schema)
     failed = {o.subject: o for o in result.outcomes if not o.passed}
-    assert set(failed) == {"age:nulls", "income:range"}
-    assert failed["age:nulls"].observed == pytest.approx(0.03)
+    assert set(failed) == {"age", "income"}
+    assert failed["age"].observed == {"nulls": pytest.approx(0.03)}
+    assert failed["age"].message == "3% missing, training had none"
+    low, high = schema["income"].min, schema["income"].max
+    share = failed["income"].observed["outside"]
+    assert 0.03 <= share < 0.04  # the 3% set above, and any drawn value already outside
+    assert failed["income"].message == f"{share * 100:.2g}% of values outside the training range [{low:.6g}, {high:.6g}]"
+    both = batch.astype({"age": "float32"})  # two aspects of one column fail: both are named
+    (age,) = [o for o in check_schema(both, schema).outcomes if o.subject == "age"]
+    assert set(age.observed) == {"dtype", "nulls"}
+    assert age.message == "dtype float32, expected float64; 3% missing, training had none"
     assert check_schema(batch, schema, max_null_increase=0.05, max_out_of_range=0.05).passed
 
 
@@ -172,7 +187,9 @@ def test_missing_and_extra_columns(schema: Schema) -> None:
     batch = credit_frame(100, seed=4)[0].drop(columns="plan").assign(extra=1)
     result = check_schema(batch, schema)
     failed = [o.subject for o in result.outcomes if not o.passed]
-    assert failed == ["plan:present"]
+    assert failed == ["plan"]
+    (plan,) = [o for o in result.outcomes if o.subject == "plan"]
+    assert plan.message == "column is missing" and plan.observed == {"present": False}
     extra = next(o for o in result.outcomes if o.subject == "extra_columns")
     assert extra.passed and "extra" in extra.message
 

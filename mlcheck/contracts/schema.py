@@ -27,6 +27,7 @@ hypothesis directly (:mod:`mlcheck.contracts.strategies`).
 
 from __future__ import annotations
 
+import html
 import math
 import warnings
 from collections.abc import Mapping
@@ -36,7 +37,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlcheck.cards import html_table, register_card
+from mlcheck.cards import register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts.result import CheckResult, Outcome
 from mlcheck.errors import UsageError
@@ -481,13 +482,17 @@ def check_schema(
 ) -> CheckResult:
     """Check a batch against the schema of the data the model was trained on.
 
-    One outcome per column and aspect: ``<column>:present`` (a missing column
-    fails), ``<column>:dtype`` (a type change fails unless it loses nothing,
-    so float32 for a float64 column fails), ``<column>:nulls`` (fails when the
-    fraction of missing values exceeds the reference's by more than
-    ``max_null_increase``) and ``<column>:range`` (fails when more than
-    ``max_out_of_range`` of the values fall outside the reference range or are
-    categories the reference never had). Extra columns pass with a note.
+    One outcome per column, named by the column, that holds when every aspect
+    holds: the column is present; its dtype loses nothing against the
+    reference's (so float32 for a float64 column fails); its fraction of
+    missing values exceeds the reference's by at most ``max_null_increase``;
+    and at most ``max_out_of_range`` of its values fall outside the reference
+    range or are categories the reference never had. A failed outcome's
+    ``observed`` and ``threshold`` hold only the aspects that failed and its
+    message names each of them; a passed one holds the missing fraction.
+    Columns the schema does not know make one passing ``extra_columns``
+    outcome. ``details["columns"]`` lists the facts of the failing columns only,
+    so the result stays small over many columns.
 
     Parameters
     ----------
@@ -506,8 +511,9 @@ def check_schema(
     >>> import pandas as pd
     >>> from mlcheck.contracts.schema import check_schema
     >>> reference = pd.DataFrame({"x": [0.0, 1.0, 2.0], "c": ["a", "b", "a"]})
-    >>> check_schema(pd.DataFrame({"x": [0.5, 9.0], "c": ["a", "z"]}), reference).passed
-    False
+    >>> result = check_schema(pd.DataFrame({"x": [0.5, 1.5], "c": ["a", "z"]}), reference)
+    >>> result.passed, [(o.subject, o.message) for o in result.outcomes if not o.passed]
+    (False, [('c', "50% of values unseen in training: 'z'")])
     """
     for label, value in (("max_null_increase", max_null_increase), ("max_out_of_range", max_out_of_range)):
         if not 0.0 <= float(value) <= 1.0:
@@ -518,74 +524,107 @@ def check_schema(
     n_rows = len(frame)
     labels = {str(label): label for label in frame.columns}
     outcomes: list[Outcome] = []
-    columns_detail: list[dict[str, Any]] = []
+    failing: list[dict[str, Any]] = []
     for spec in spec_schema.columns:
         if spec.name not in labels:
-            outcomes.append(Outcome(f"{spec.name}:present", False, "missing", "present", "column is missing"))
-            columns_detail.append({"column": spec.name, "problem": "missing column"})
-            continue
-        series = frame[labels[spec.name]]
-        ok, why = _dtype_verdict(series, spec)
-        outcomes.append(Outcome(f"{spec.name}:dtype", ok, str(series.dtype), spec.dtype, why))
-        null_fraction = float(series.isna().mean()) if n_rows else 0.0
-        null_limit = min(1.0, spec.null_fraction + float(max_null_increase))
-        null_ok = null_fraction <= null_limit
-        outcomes.append(
-            Outcome(
-                f"{spec.name}:nulls",
-                null_ok,
-                null_fraction,
-                null_limit,
-                "" if null_ok else f"{null_fraction:.2%} missing, the reference had {spec.null_fraction:.2%}",
-            )
-        )
-        outside, what = _outside_fraction(series, spec)
-        if outside is not None:
-            range_ok = outside <= float(max_out_of_range)
             outcomes.append(
-                Outcome(
-                    f"{spec.name}:range",
-                    range_ok,
-                    outside,
-                    float(max_out_of_range),
-                    "" if range_ok else f"{outside:.2%} of the values are {what}",
-                )
+                Outcome(spec.name, False, {"present": False}, {"present": True}, "column is missing")
             )
-        row = {
-            "column": spec.name,
-            "dtype": str(series.dtype),
-            "expected": spec.dtype,
-            "nulls": null_fraction,
-        }
-        if outside is not None:
-            row["outside"] = outside
-        columns_detail.append(row)
+            failing.append({"column": spec.name, "problem": "column is missing"})
+            continue
+        outcome = _column_outcome(
+            frame[labels[spec.name]], spec, float(max_null_increase), float(max_out_of_range)
+        )
+        outcomes.append(outcome)
+        if not outcome.passed:
+            failing.append({"column": spec.name, "problem": outcome.message})
     extra = [str(name) for name in frame.columns if str(name) not in set(spec_schema.names)]
     if extra:
-        outcomes.append(Outcome("extra_columns", True, len(extra), None, f"ignored: {extra[:10]}"))
+        shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
+        outcomes.append(Outcome("extra_columns", True, len(extra), None, f"ignored: {shown}"))
     failed = [outcome for outcome in outcomes if not outcome.passed]
-    message = (
-        f"{n_rows} rows match the schema of {len(spec_schema.columns)} columns"
-        if not failed
-        else f"{len(failed)} schema problem(s): " + "; ".join(o.subject for o in failed[:8])
-    )
+    n_columns = len(spec_schema.columns)
+    if not failed:
+        message = f"{n_rows} rows match the schema of {n_columns} columns"
+    else:
+        message = f"{len(failed)} of {n_columns} columns break the schema: " + "; ".join(
+            f"{o.subject} ({o.message})" for o in failed[:4]
+        )
+        if len(failed) > 4:
+            message += f"; and {len(failed) - 4} more: " + ", ".join(o.subject for o in failed[4:12])
+            message += ", …" if len(failed) > 12 else ""
     return CheckResult(
         "check_schema",
         passed=not failed,
         severity=severity,  # type: ignore[arg-type]
         observed=len(failed),
         threshold=0,
-        details={"n_rows": n_rows, "columns": columns_detail, "extra_columns": extra},
+        details={
+            "n_rows": n_rows,
+            "n_columns": n_columns,
+            "columns": failing,
+            "extra_columns": extra[:MAX_EXTRA_LISTED],
+            "n_extra_columns": len(extra),
+        },
         message=message,
         outcomes=tuple(outcomes),
     )
 
 
-def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | None, str]:
-    """Fraction of present values outside the reference range (numeric) or levels (categorical)."""
+#: at most this many extra columns are named in a result's details
+MAX_EXTRA_LISTED = 20
+
+
+def _share(fraction: float) -> str:
+    """A fraction as a short percent: 0.1216 -> '12%', 0.005 -> '0.5%'."""
+    return f"{float(f'{fraction * 100.0:.2g}'):g}%"
+
+
+def _column_outcome(
+    series: pd.Series, spec: ColumnSchema, max_null_increase: float, max_out_of_range: float
+) -> Outcome:
+    """One verdict over every aspect of a present column; only failed aspects are reported."""
+    observed: dict[str, Any] = {}
+    threshold: dict[str, Any] = {}
+    problems: list[str] = []
+    dtype_ok, _ = _dtype_verdict(series, spec)
+    if not dtype_ok:
+        observed["dtype"], threshold["dtype"] = str(series.dtype), spec.dtype
+        problems.append(f"dtype {series.dtype}, expected {spec.dtype}")
+    null_fraction = float(series.isna().mean()) if len(series) else 0.0
+    null_limit = min(1.0, spec.null_fraction + max_null_increase)
+    if null_fraction > null_limit:
+        observed["nulls"], threshold["nulls"] = _round(null_fraction), _round(null_limit)
+        had = "none" if spec.null_fraction == 0 else _share(spec.null_fraction)
+        problems.append(f"{_share(null_fraction)} missing, training had {had}")
+    outside, what, examples = _outside_fraction(series, spec)
+    if outside is not None and outside > max_out_of_range:
+        observed["outside"], threshold["outside"] = _round(outside), max_out_of_range
+        shown = ", ".join(repr(value) for value in examples)
+        problems.append(f"{_share(outside)} of values {what}" + (f": {shown}" if shown else ""))
+    if not problems:  # the headline aspect as bare numbers: 85 columns fit a small saved card
+        return Outcome(spec.name, True, _round(null_fraction), _round(null_limit))
+    return Outcome(spec.name, False, observed, threshold, "; ".join(problems))
+
+
+def _round(value: float) -> float:
+    """Four significant digits: enough to read, short in the saved JSON."""
+    return float(f"{value:.4g}")
+
+
+#: a failing categorical column names at most this many of its unseen values
+UNSEEN_EXAMPLES = 3
+
+
+def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | None, str, list[Any]]:
+    """Fraction of present values outside the reference range (numeric) or levels (categorical).
+
+    Also says what "outside" means for the column and, for a categorical one,
+    gives the most frequent unseen values.
+    """
     present = series.dropna()
     if not len(present):
-        return (0.0, "") if spec.min is not None or spec.levels is not None else (None, "")
+        return (0.0, "", []) if spec.min is not None or spec.levels is not None else (None, "", [])
     if spec.kind in ("float", "integer") and spec.min is not None and spec.max is not None:
         numbers = (
             pd.to_numeric(present.astype(object), errors="coerce")
@@ -594,16 +633,42 @@ def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | No
         )
         array = numbers.to_numpy(dtype="float64", na_value=np.nan)
         outside = ~((array >= spec.min) & (array <= spec.max))  # NaN (unparsable) counts as outside
-        return float(outside.mean()), f"outside the reference range [{spec.min:.6g}, {spec.max:.6g}]"
+        return float(outside.mean()), f"outside the training range [{spec.min:.6g}, {spec.max:.6g}]", []
     if spec.kind == "categorical" and spec.levels is not None:
-        unseen = ~present.astype(str).isin(spec.levels).to_numpy()
-        return float(unseen.mean()), "categories unseen in the reference"
-    return None, ""
+        text = present.astype(str)
+        unseen = ~text.isin(spec.levels).to_numpy()
+        examples = text[unseen].value_counts().index[:UNSEEN_EXAMPLES].tolist() if unseen.any() else []
+        return float(unseen.mean()), "unseen in training", examples
+    return None, "", []
+
+
+#: a card names at most this many failing columns (every failing one is an outcome anyway)
+CARD_COLUMNS = 20
 
 
 def _schema_card(result: Mapping[str, Any]) -> str:
-    rows = (result.get("details") or {}).get("columns") or []
-    return html_table(list(rows), max_rows=30)
+    """The failing columns with what broke, then how many columns held.
+
+    It replaces the shared outcome table: over 85 columns a row per passing
+    column would make the saved card too big, and the passing ones say nothing.
+    """
+    details = result.get("details") or {}
+    outcomes = [o for o in result.get("outcomes") or () if o.get("subject") != "extra_columns"]
+    failed = [o for o in outcomes if not o.get("passed")]
+    color = "#cf222e" if result.get("severity", "error") == "error" else "#9a6700"
+    rows = "".join(
+        f'<tr><td style="color:{color}">✗<td><b>{html.escape(str(o["subject"]))}</b>'
+        f'<td>{html.escape(str(o.get("message") or ""))}'
+        for o in failed[:CARD_COLUMNS]
+    )
+    if len(failed) > CARD_COLUMNS:
+        rows += f'<tr><td><td colspan="2">… {len(failed) - CARD_COLUMNS} more failing columns'
+    table = f'<table cellpadding="2" style="font-size:12px;margin-top:4px">{rows}</table>' if rows else ""
+    line = f"{len(outcomes) - len(failed)} of {len(outcomes)} columns hold over {details.get('n_rows', 0)} rows"
+    n_extra = int(details.get("n_extra_columns") or len(details.get("extra_columns") or ()))
+    if n_extra:
+        line += f"; {n_extra} extra column(s) ignored"
+    return table + f'<div style="font-size:12px;color:#57606a">{html.escape(line)}</div>'
 
 
-register_card("check_schema", _schema_card)
+register_card("check_schema", _schema_card, shows_outcomes=True)

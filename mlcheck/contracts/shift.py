@@ -45,6 +45,8 @@ CARD_HISTOGRAMS = 3
 DETAIL_HISTOGRAMS = 3
 #: the card's feature table lists every drifted feature and at least this many in all
 CARD_FEATURES = 12
+#: details keep the full record of every failing feature and of the top movers up to this many in all
+DETAIL_FEATURES = CARD_FEATURES
 
 REPORT_COLUMNS = [
     "feature",
@@ -403,6 +405,12 @@ def _moved_text(shift: FeatureShift, index: int) -> str:
     return f"{shift.labels[index]} {shift.reference_shares[index]:.1%}->{shift.current_shares[index]:.1%}"
 
 
+def _moved_short(shift: FeatureShift, index: int) -> str:
+    """``bin ref%->cur%`` with two significant digits, for a failed outcome's message."""
+    ref, cur = (float(f"{share * 100.0:.2g}") for share in (shift.reference_shares[index], shift.current_shares[index]))
+    return f"{shift.labels[index]} {ref:g}%->{cur:g}%"
+
+
 # -- the check -----------------------------------------------------------------
 def _sig(value: float | None, digits: int = 4) -> float | None:
     if value is None or not math.isfinite(value):
@@ -482,16 +490,15 @@ def _outcome(shift: FeatureShift, max_kl: float | None, max_psi: float | None) -
         return Outcome(
             shift.feature, False, None, threshold, f"no rows in the {side} data: nothing to compare"
         )
-    moved = "; moved most: " + ", ".join(_moved_text(shift, i) for i in shift.top_bins(2))
-    effect = f"KL {format_value(shift.kl, 3)}, PSI {format_value(shift.psi, 3)}"
+    # short: a failed outcome's message is saved twice per notebook output (JSON and text);
+    # the observed value is already the KL (or the PSI), so the message gives the other one
+    other = f"PSI {format_value(shift.psi, 3)}" if max_kl is not None else f"KL {format_value(shift.kl, 3)}"
+    floor = f"noise floor {format_value(shift.noise_floor, 3)}"
     if shift.drifted:
-        message = (
-            f"{effect} above the threshold and the noise floor {format_value(shift.noise_floor, 3)}{moved}"
-        )
+        moved = ", ".join(_moved_short(shift, i) for i in shift.top_bins(2))
+        message = f"{other}, {floor}; moved most: {moved}"
     elif shift.large:
-        message = (
-            f"{effect} above the threshold but within noise (floor {format_value(shift.noise_floor, 3)})"
-        )
+        message = f"above the threshold but within noise ({floor})"
     else:
         message = ""
     return Outcome(shift.feature, not shift.drifted, observed, threshold, message)
@@ -592,8 +599,17 @@ def check_shift(
     if new_columns:
         message += f"; {len(new_columns)} column(s) only in the current data: {', '.join(new_columns[:5])}"
     observed = None if largest is None else _sig(largest.kl if max_kl is not None else largest.psi)
-    ranked = sorted(compared, key=lambda s: (bool(s.drifted), s.kl if s.kl is not None else -1.0), reverse=True)
+    failing = {o.subject for o in failed}
+    ranked = sorted(
+        compared,
+        key=lambda s: (s.feature in failing, s.kl if s.kl is not None else -1.0),
+        reverse=True,
+    )
     with_histograms = {s.feature for s in ranked[:DETAIL_HISTOGRAMS]}
+    # the full record only for the failing features and the top movers: over many features
+    # the rest would swell a saved notebook, and their KL is already their outcome's observed
+    kept = [s for s in ranked if s.feature in failing]
+    kept += [s for s in ranked if s.feature not in failing][: max(0, DETAIL_FEATURES - len(kept))]
     return CheckResult(
         "check_shift",
         passed=bool(compared) and not failed,
@@ -607,7 +623,8 @@ def check_shift(
             "n_reference": reference_profile.n_rows,
             "n_current": current_profile.n_rows,
             "new_columns": new_columns,
-            "features": {s.feature: _detail(s, histogram=s.feature in with_histograms) for s in compared},
+            "features": {s.feature: _detail(s, histogram=s.feature in with_histograms) for s in kept},
+            "n_features": len(compared),
         },
         message=message,
         outcomes=outcomes,
@@ -649,8 +666,10 @@ def _shift_card(result: Mapping[str, Any]) -> str:
         f"<td>{'—' if r.get('drifted') is None else ('<b>yes</b>' if r['drifted'] else 'no')}"
         for name, r in listed
     )
-    if len(ranked) > len(listed):
-        rows += f'<tr><td colspan="7" style="color:#57606a">… {len(ranked) - len(listed)} more features, none drifted'
+    # details keep only the failing features and the top movers; the outcomes count them all
+    n_features = max(len(result.get("outcomes") or ()), len(ranked))
+    if n_features > len(listed):
+        rows += f'<tr><td colspan="7" style="color:#57606a">… {n_features - len(listed)} more features, none drifted'
     table = (
         '<table cellpadding="2" style="font-size:12px;margin-top:6px"><tr><th align="left">feature (by KL)'
         "<th>KL<th>PSI<th>JS<th>p<th>noise floor<th>drifted" + rows + "</table>"
