@@ -81,8 +81,8 @@ def test_drifted_run_says_why(demo: tuple[int, str, Path]) -> None:
     assert set(failed) == {"check_schema", "check_shift", "check_coverage"}
     shifted = {outcome.subject for outcome in failed["check_shift"].outcomes if not outcome.passed}
     assert {"MOSTYPE", "MOSHOOFD"} <= shifted  # the batch holds two customer main types only
-    schema_failures = [outcome.subject for outcome in failed["check_schema"].outcomes if not outcome.passed]
-    assert schema_failures == ["MKOOPKLA:nulls"]
+    schema_failures = [outcome for outcome in failed["check_schema"].outcomes if not outcome.passed]
+    assert [(o.subject, o.message) for o in schema_failures] == [("MKOOPKLA", "12% missing, training had none")]
     assert failed["check_coverage"].observed == pytest.approx(130 / 148)
     executed = drifted.output_path.read_text()
     assert "predictions NOT written" in executed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from planted import credit_frame
 
+from mlcheck.cards import render_html
 from mlcheck.contracts.schema import (
     ExtraColumnsWarning,
     Schema,
@@ -133,9 +135,9 @@ def test_clean_batch_passes(schema: Schema) -> None:
     result = check_schema(batch, schema)
     assert result.passed, str(result)
     assert [o.subject for o in result.outcomes] == list(schema.names)  # one outcome per column
-    assert result.details["columns"] == []  # only failing columns' facts are kept
+    assert result.details["failing"] == {}  # only failing columns' facts are kept
     age = result.outcomes[0]
-    assert (age.observed, age.threshold, age.message) == (0.0, 0.01, "")
+    assert (age.observed, age.threshold, age.message) == (0, 0.01, "")
 
 
 def test_float32_for_a_float64_model_fails(schema: Schema) -> None:
@@ -146,7 +148,7 @@ def test_float32_for_a_float64_model_fails(schema: Schema) -> None:
     assert failed.subject == "income"
     assert failed.message == "dtype float32, expected float64"
     assert failed.observed == {"dtype": "float32"} and failed.threshold == {"dtype": "float64"}
-    assert result.details["columns"] == [{"column": "income", "problem": failed.message}]
+    assert result.details["failing"] == {"income": failed.message}
 
 
 def test_unseen_categories_fail_above_the_proportional_threshold(schema: Schema) -> None:
@@ -253,3 +255,42 @@ def test_category_nullable_integer_and_boolean_columns() -> None:
         True,
     ]
     assert out.features["b"].tolist()[:2] == [True, False] and out.features["k"].dtype == np.int64
+
+
+# -- size of what a notebook stores ----------------------------------------------------
+DEMO_DATA = Path(__file__).resolve().parent.parent / "example_notebooks" / "data"
+
+
+def _saved_size(result) -> int:
+    """Bytes of a one-cell notebook holding the result's display output, as nbformat saves it."""
+    import nbformat
+
+    from mlcheck.cards import result_bundle
+
+    notebook = nbformat.v4.new_notebook()
+    output = nbformat.v4.new_output("display_data", data=result_bundle(result.to_dict()))
+    notebook.cells.append(nbformat.v4.new_code_cell("mc.check_schema(batch, schema)", outputs=[output]))
+    return len(nbformat.writes(notebook).encode())
+
+
+def test_the_demo_batch_card_over_85_columns_stays_under_20_kb() -> None:
+    caravan = pd.read_parquet(DEMO_DATA / "caravan.parquet")
+    features = caravan.drop(columns=["customer", "Purchase"])  # what the demo's bundle schema holds
+    drifted = pd.read_parquet(DEMO_DATA / "batch_drifted.parquet")  # MKOOPKLA 12% missing, plus an id
+    result = check_schema(drifted, infer_schema(features))
+    assert [o.subject for o in result.outcomes] == [*features.columns, "extra_columns"]
+    failed = [o for o in result.outcomes if not o.passed]
+    assert [(o.subject, o.message) for o in failed] == [("MKOOPKLA", "12% missing, training had none")]
+    assert result.details["failing"] == {"MKOOPKLA": "12% missing, training had none"}
+    assert _saved_size(result) < 20_000
+    card = render_html(result.to_dict())
+    assert card.index("MKOOPKLA") < card.index("84 of 85 columns hold")  # failing columns first
+    assert "MOSTYPE" not in card  # passing columns are counted, not listed
+    broken = drifted.drop(columns=["MOSTYPE"]).astype({"MAANTHUI": "float32"})
+    worse = check_schema(broken, infer_schema(features))
+    assert {o.subject: o.message for o in worse.outcomes if not o.passed} == {
+        "MOSTYPE": "column is missing",
+        "MAANTHUI": "dtype float32, expected int64",
+        "MKOOPKLA": "12% missing, training had none",
+    }
+    assert _saved_size(worse) < 20_000

@@ -491,8 +491,9 @@ def check_schema(
     ``observed`` and ``threshold`` hold only the aspects that failed and its
     message names each of them; a passed one holds the missing fraction.
     Columns the schema does not know make one passing ``extra_columns``
-    outcome. ``details["columns"]`` lists the facts of the failing columns only,
-    so the result stays small over many columns.
+    outcome. ``details["failing"]`` maps each failing column to what broke,
+    and nothing is kept for the columns that held, so the result stays small
+    over many columns.
 
     Parameters
     ----------
@@ -524,20 +525,20 @@ def check_schema(
     n_rows = len(frame)
     labels = {str(label): label for label in frame.columns}
     outcomes: list[Outcome] = []
-    failing: list[dict[str, Any]] = []
+    failing: dict[str, str] = {}  # column -> what broke, one short line each
     for spec in spec_schema.columns:
         if spec.name not in labels:
             outcomes.append(
                 Outcome(spec.name, False, {"present": False}, {"present": True}, "column is missing")
             )
-            failing.append({"column": spec.name, "problem": "column is missing"})
+            failing[spec.name] = "column is missing"
             continue
         outcome = _column_outcome(
             frame[labels[spec.name]], spec, float(max_null_increase), float(max_out_of_range)
         )
         outcomes.append(outcome)
         if not outcome.passed:
-            failing.append({"column": spec.name, "problem": outcome.message})
+            failing[spec.name] = outcome.message
     extra = [str(name) for name in frame.columns if str(name) not in set(spec_schema.names)]
     if extra:
         shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
@@ -547,12 +548,14 @@ def check_schema(
     if not failed:
         message = f"{n_rows} rows match the schema of {n_columns} columns"
     else:
-        message = f"{len(failed)} of {n_columns} columns break the schema: " + "; ".join(
-            f"{o.subject} ({o.message})" for o in failed[:4]
+        # one failing column is named with what broke; several are named only (each outcome
+        # says what broke), so the headline stays one line in the card, the text and the JSON
+        named = (
+            f"{failed[0].subject} ({failed[0].message})"
+            if len(failed) == 1
+            else ", ".join(o.subject for o in failed[:8]) + (", …" if len(failed) > 8 else "")
         )
-        if len(failed) > 4:
-            message += f"; and {len(failed) - 4} more: " + ", ".join(o.subject for o in failed[4:12])
-            message += ", …" if len(failed) > 12 else ""
+        message = f"{len(failed)} of {n_columns} columns break the schema: {named}"
     return CheckResult(
         "check_schema",
         passed=not failed,
@@ -562,7 +565,7 @@ def check_schema(
         details={
             "n_rows": n_rows,
             "n_columns": n_columns,
-            "columns": failing,
+            "failing": failing,
             "extra_columns": extra[:MAX_EXTRA_LISTED],
             "n_extra_columns": len(extra),
         },
@@ -607,9 +610,10 @@ def _column_outcome(
     return Outcome(spec.name, False, observed, threshold, "; ".join(problems))
 
 
-def _round(value: float) -> float:
-    """Four significant digits: enough to read, short in the saved JSON."""
-    return float(f"{value:.4g}")
+def _round(value: float) -> float | int:
+    """Four significant digits: enough to read, short in the saved JSON (0.0 is written 0)."""
+    number = float(f"{value:.4g}")
+    return 0 if number == 0 else number
 
 
 #: a failing categorical column names at most this many of its unseen values
