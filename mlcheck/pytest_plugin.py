@@ -191,7 +191,13 @@ class MlcheckPlugin:
         ]
         if wanted:
             jobs_api()
-        self.pending = [job for notebook in wanted for job in settings.jobs(notebook)]
+        from mlcheck.errors import MlcheckError
+
+        for notebook in wanted:
+            try:
+                self.pending += settings.jobs(notebook)
+            except MlcheckError:  # an unreadable notebook: its collection reports it
+                continue
 
     def _targets(self) -> list[Path]:
         base = self.config.invocation_params.dir
@@ -378,9 +384,15 @@ class NotebookFile(pytest.File):
     """A notebook: run once, its checks as items (one collector per parameter set of a list)."""
 
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
+        from mlcheck.errors import MlcheckError
+
         plugin = self.config.stash[mlcheck_key]
         assert plugin.settings is not None
-        for job in plugin.settings.jobs(self.path.resolve()):
+        try:
+            jobs = plugin.settings.jobs(self.path.resolve())
+        except MlcheckError as error:
+            raise self.CollectError(f"mlcheck: {error}") from None
+        for job in jobs:
             if job.label is None:
                 yield from _items(self, plugin, job)
             else:

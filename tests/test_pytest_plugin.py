@@ -316,3 +316,15 @@ def test_a_project_without_notebooks_is_left_alone(pytester: pytest.Pytester) ->
     result.assert_outcomes(passed=1)
     assert "mlcheck runs" not in result.stdout.str()
     assert not (pytester.path / "runs").exists()
+
+
+def test_an_unreadable_notebook_is_a_collection_error_without_traceback(pytester: pytest.Pytester) -> None:
+    make_project(
+        pytester,
+        {"corrupt.ipynb": NOTEBOOKS / "corrupt.ipynb"},
+        '[tool.mlcheck]\nnotebooks = ["*.ipynb"]\n',
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*ERROR collecting corrupt.ipynb*", "*mlcheck: *corrupt.ipynb is not a valid notebook*"])
+    assert "Traceback" not in result.stdout.str()
