@@ -177,7 +177,10 @@ def test_null_fraction_and_range_thresholds(schema: Schema) -> None:
     low, high = schema["income"].min, schema["income"].max
     share = failed["income"].observed["outside"]
     assert 0.03 <= share < 0.04  # the 3% set above, and any drawn value already outside
-    assert failed["income"].message == f"{share * 100:.2g}% of values outside the training range [{low:.6g}, {high:.6g}]"
+    assert (
+        failed["income"].message
+        == f"{share * 100:.2g}% of values outside the training range [{low:.6g}, {high:.6g}]"
+    )
     both = batch.astype({"age": "float32"})  # two aspects of one column fail: both are named
     (age,) = [o for o in check_schema(both, schema).outcomes if o.subject == "age"]
     assert set(age.observed) == {"dtype", "nulls"}

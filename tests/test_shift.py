@@ -327,3 +327,70 @@ def test_a_saved_card_over_25_features_stays_under_20_kb():
     assert len(nbformat.writes(notebook).encode()) < 20_000
     html = result_bundle(result.to_dict())["text/html"]
     assert "x0" in html and "c0" in html and "13 more features" in html
+
+
+DEMO_DATA = Path(__file__).resolve().parent.parent / "example_notebooks" / "data"
+
+
+@pytest.fixture(scope="module")
+def demo_drift() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo's 85 training features and its drifted batch (two customer types, an id column)."""
+    features = pd.read_parquet(DEMO_DATA / "caravan.parquet").drop(columns=["customer", "Purchase"])
+    return features, pd.read_parquet(DEMO_DATA / "batch_drifted.parquet")
+
+
+def _saved_size(result) -> int:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    output = nbformat.v4.new_output("display_data", data=result_bundle(result.to_dict()))
+    notebook.cells.append(nbformat.v4.new_code_cell("mc.check_shift(reference, current)", outputs=[output]))
+    return len(nbformat.writes(notebook).encode())
+
+
+def test_over_85_features_details_keep_only_failing_features_and_top_movers(demo_drift) -> None:
+    from mlcheck.explore import shift_features
+
+    reference, current = demo_drift
+    result = check_shift(reference, current)
+    assert [o.subject for o in result.outcomes] == list(reference.columns)
+    failing = [o.subject for o in result.outcomes if not o.passed]
+    assert {"MOSTYPE", "MOSHOOFD"} <= set(failing) and len(failing) > 12
+    records = result.details["features"]
+    assert set(records) == set(failing)  # more failing features than the card's 12: no filler
+    for name in failing:
+        assert {"kl", "psi", "js", "p_value", "noise_floor", "drifted"} <= set(records[name])
+        assert records[name]["drifted"] is True
+    assert result.details["n_features"] == 85
+    # a feature left out of the details still has its KL as its outcome's observed value
+    quiet = next(o for o in result.outcomes if o.passed)
+    assert quiet.subject not in records and 0 <= quiet.observed < 0.1
+    card = render_html(result.to_dict())
+    assert f"… {85 - len(failing)} more features, none drifted" in card and card.count("<svg") == 3
+    assert all(f"<td>{name}<td>" in card for name in failing)
+    assert len(shift_features(result.details)) == 3  # explore() still gets the three top movers' bins
+    # columns that did not move add outcomes, not records
+    calm = reference.add_suffix("_copy")
+    wider = check_shift(
+        pd.concat([reference, calm], axis=1), pd.concat([current, calm.iloc[: len(current)]], axis=1)
+    )
+    assert len(wider.outcomes) == 170 and set(wider.details["features"]) == set(failing)
+    mostype = next(o for o in result.outcomes if o.subject == "MOSTYPE")
+    assert (
+        mostype.message.startswith("PSI ")
+        and "noise floor" in mostype.message
+        and "moved most: " in mostype.message
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "not yet under 20 KB (about 35 KB): the 85 outcomes alone take about 19.5 KB saved, since the "
+        "text/plain card lists every outcome and each outcome writes all five keys; the full records "
+        "of the 20 drifted features and the three histograms for explore() add the rest"
+    ),
+)
+def test_the_demo_drift_card_over_85_features_stays_under_20_kb(demo_drift) -> None:
+    reference, current = demo_drift
+    assert _saved_size(check_shift(reference, current)) < 20_000

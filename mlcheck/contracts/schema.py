@@ -662,13 +662,15 @@ def _schema_card(result: Mapping[str, Any]) -> str:
     color = "#cf222e" if result.get("severity", "error") == "error" else "#9a6700"
     rows = "".join(
         f'<tr><td style="color:{color}">✗<td><b>{html.escape(str(o["subject"]))}</b>'
-        f'<td>{html.escape(str(o.get("message") or ""))}'
+        f"<td>{html.escape(str(o.get('message') or ''))}"
         for o in failed[:CARD_COLUMNS]
     )
     if len(failed) > CARD_COLUMNS:
         rows += f'<tr><td><td colspan="2">… {len(failed) - CARD_COLUMNS} more failing columns'
     table = f'<table cellpadding="2" style="font-size:12px;margin-top:4px">{rows}</table>' if rows else ""
-    line = f"{len(outcomes) - len(failed)} of {len(outcomes)} columns hold over {details.get('n_rows', 0)} rows"
+    line = (
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} columns hold over {details.get('n_rows', 0)} rows"
+    )
     n_extra = int(details.get("n_extra_columns") or len(details.get("extra_columns") or ()))
     if n_extra:
         line += f"; {n_extra} extra column(s) ignored"

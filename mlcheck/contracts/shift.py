@@ -407,7 +407,10 @@ def _moved_text(shift: FeatureShift, index: int) -> str:
 
 def _moved_short(shift: FeatureShift, index: int) -> str:
     """``bin ref%->cur%`` with two significant digits, for a failed outcome's message."""
-    ref, cur = (float(f"{share * 100.0:.2g}") for share in (shift.reference_shares[index], shift.current_shares[index]))
+    ref, cur = (
+        float(f"{share * 100.0:.2g}")
+        for share in (shift.reference_shares[index], shift.current_shares[index])
+    )
     return f"{shift.labels[index]} {ref:g}%->{cur:g}%"
 
 
@@ -546,9 +549,12 @@ def check_shift(
     Returns
     -------
     CheckResult
-        One outcome per feature; ``details["features"]`` holds per feature the
-        KL, PSI, JS distance, p-value, noise floor, the bins with the reference
-        and current shares, and the bins that moved most.
+        One outcome per feature (its observed value is the KL, or the PSI).
+        ``details["features"]`` holds the KL, PSI, JS distance, p-value and
+        noise floor of every failing feature and of the top movers (at least
+        12 features in all); the three that moved most also carry their bins
+        with the reference and current shares. The other features have no
+        record there, so a result over many features stays small.
 
     Examples
     --------
@@ -657,7 +663,9 @@ def _histogram_svg(record: Mapping[str, Any], width: int = 260, height: int = 56
 
 def _shift_card(result: Mapping[str, Any]) -> str:
     features: Mapping[str, Mapping[str, Any]] = (result.get("details") or {}).get("features") or {}
-    ranked = sorted(features.items(), key=lambda item: (not item[1].get("drifted"), -(item[1].get("kl") or 0.0)))
+    ranked = sorted(
+        features.items(), key=lambda item: (not item[1].get("drifted"), -(item[1].get("kl") or 0.0))
+    )
     listed = ranked[: max(CARD_FEATURES, sum(1 for _, r in ranked if r.get("drifted")))]
     rows = "".join(
         f"<tr><td>{html.escape(name)}<td>{format_value(r.get('kl'), 3)}<td>{format_value(r.get('psi'), 3)}"
