@@ -56,7 +56,13 @@ def timed(commands: list[list[str]], cwd: Path, *, autoload: bool = True) -> flo
     start = time.perf_counter()
     for command in commands:
         done = subprocess.run(
-            command, check=False, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            command,
+            check=False,
+            cwd=cwd,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}")
@@ -106,7 +112,9 @@ def main() -> None:
         print(f"{label:<28}{median:>11.2f}{median / baseline:>18.2f}x")
     speedup = medians["pytest (4 notebooks)"] / medians["pytest -n 2"]
     print(f"speed-up of -n 2 over pytest: {speedup:.2f}x")
-    print(f"(median of {args.rounds} interleaved rounds; each notebook ran once per variant; Python {sys.version.split()[0]})")
+    print(
+        f"(median of {args.rounds} interleaved rounds; each notebook ran once per variant; Python {sys.version.split()[0]})"
+    )
 
 
 if __name__ == "__main__":

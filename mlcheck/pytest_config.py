@@ -21,6 +21,7 @@ import pytest
 CONFIG_KEYS = ("notebooks", "runs_dir", "timeout", "parameters", "notebook")
 NOTEBOOK_KEYS = ("scoring", "bundle", "timeout", "rtol", "trust")
 
+
 @dataclass(frozen=True)
 class Job:
     """One run of one notebook with one set of parameters."""
@@ -85,7 +86,9 @@ def collectible(path: Path, runs_dir: Path) -> bool:
         return False
     if path == runs_dir or runs_dir in path.parents:
         return False
-    return not any((folder / "run.json").exists() or (folder / "status.json").exists() for folder in path.parents[:3])
+    return not any(
+        (folder / "run.json").exists() or (folder / "status.json").exists() for folder in path.parents[:3]
+    )
 
 
 class Settings:
@@ -93,7 +96,11 @@ class Settings:
 
     def __init__(self, config: pytest.Config) -> None:
         inipath = config.inipath
-        self.source = inipath if inipath is not None and inipath.name == "pyproject.toml" else config.rootpath / "pyproject.toml"
+        self.source = (
+            inipath
+            if inipath is not None and inipath.name == "pyproject.toml"
+            else config.rootpath / "pyproject.toml"
+        )
         self.root = self.source.parent  # paths in [tool.mlcheck] are relative to its file
         table = _read_toml(self.source).get("tool", {}).get("mlcheck", {}) if self.source.is_file() else {}
         where = f"[tool.mlcheck] in {self.source}"
@@ -101,7 +108,9 @@ class Settings:
             raise _usage(f"{where} must be a table")
         unknown = sorted(set(table) - set(CONFIG_KEYS))
         if unknown:
-            raise _usage(f"unknown key(s) {', '.join(map(repr, unknown))} in {where}; known keys: {', '.join(CONFIG_KEYS)}")
+            raise _usage(
+                f"unknown key(s) {', '.join(map(repr, unknown))} in {where}; known keys: {', '.join(CONFIG_KEYS)}"
+            )
         runs_option = config.getoption("mlcheck_runs_dir")
         if runs_option:
             self.runs_dir = (config.invocation_params.dir / runs_option).resolve()
@@ -129,7 +138,11 @@ class Settings:
         raise _usage(f"{what} {name!r} does not exist (looked for {' and '.join(map(str, tried))})")
 
     def _expand(self, patterns: Any, where: str) -> list[Path]:
-        if isinstance(patterns, str) or not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        if (
+            isinstance(patterns, str)
+            or not isinstance(patterns, list)
+            or not all(isinstance(p, str) for p in patterns)
+        ):
             raise _usage(f"notebooks in {where} must be a list of glob strings, got {patterns!r}")
         found: list[Path] = []
         for pattern in patterns:
@@ -150,10 +163,14 @@ class Settings:
         if not isinstance(tables, dict):
             raise _usage(f"parameters in {where} must be a table of notebook paths")
         for name, value in tables.items():
-            settings = self.settings_for(self._resolve(name, f"the notebook of [tool.mlcheck.parameters.{name!r}]"))
+            settings = self.settings_for(
+                self._resolve(name, f"the notebook of [tool.mlcheck.parameters.{name!r}]")
+            )
             sets = value if isinstance(value, list) else [value]
             if not sets or not all(isinstance(s, dict) for s in sets):
-                raise _usage(f'[tool.mlcheck.parameters."{name}"] must be a table or a non-empty list of tables')
+                raise _usage(
+                    f'[tool.mlcheck.parameters."{name}"] must be a table or a non-empty list of tables'
+                )
             settings.parameter_sets = [dict(s) for s in sets]
             settings.listed = isinstance(value, list)
 
@@ -167,10 +184,14 @@ class Settings:
                 raise _usage(f"{label} must be a table with keys {', '.join(NOTEBOOK_KEYS)}")
             unknown = sorted(set(options) - set(NOTEBOOK_KEYS))
             if unknown:
-                raise _usage(f"unknown key(s) {', '.join(map(repr, unknown))} in {label}; known keys: {', '.join(NOTEBOOK_KEYS)}")
+                raise _usage(
+                    f"unknown key(s) {', '.join(map(repr, unknown))} in {label}; known keys: {', '.join(NOTEBOOK_KEYS)}"
+                )
             settings = self.settings_for(path)
             if "scoring" in options:
-                settings.scoring = self._resolve(str(options["scoring"]), f"scoring of {label}", near=path.parent)
+                settings.scoring = self._resolve(
+                    str(options["scoring"]), f"scoring of {label}", near=path.parent
+                )
             if "bundle" in options:  # written by the run: need not exist yet
                 settings.bundle = (self.root / str(options["bundle"])).resolve()
             if "timeout" in options:
@@ -191,13 +212,17 @@ class Settings:
             head, equals, value = text.partition("=")
             notebook, colon, name = head.rpartition(":")
             if not (equals and colon and notebook and name):
-                raise _usage(f"--mlcheck-param expects NB:NAME=VALUE (e.g. train.ipynb:sample=0.1), got {text!r}")
+                raise _usage(
+                    f"--mlcheck-param expects NB:NAME=VALUE (e.g. train.ipynb:sample=0.1), got {text!r}"
+                )
             candidates = [(base / notebook).resolve() for base in (invocation_dir, self.root)]
             path = next((p for p in candidates if p.is_file()), None)
             if path is None:
                 named = [p for p in {*self.notebooks, *self.by_path} if p.name == notebook]
                 if len(named) != 1:
-                    raise _usage(f"--mlcheck-param {text!r}: no notebook {notebook!r} (give its path or the file name of a configured one)")
+                    raise _usage(
+                        f"--mlcheck-param {text!r}: no notebook {notebook!r} (give its path or the file name of a configured one)"
+                    )
                 path = named[0]
             for parameter_set in self.settings_for(path).parameter_sets:
                 parameter_set[name.strip()] = value
@@ -219,7 +244,12 @@ class Settings:
             if label is not None and labels.count(label) > 1:
                 labels[index] = f"{label[:-1]}#{index}]"
         return [
-            Job(path, jobs.coerce_parameters(declared, values, notebook=path.name), self.job_timeout(settings), label)
+            Job(
+                path,
+                jobs.coerce_parameters(declared, values, notebook=path.name),
+                self.job_timeout(settings),
+                label,
+            )
             for values, label in zip(settings.parameter_sets, labels)
         ]
 
@@ -257,5 +287,3 @@ def jobs_api() -> Any:
     import mlcheck.jobs
 
     return mlcheck.jobs
-
-

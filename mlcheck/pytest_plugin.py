@@ -41,11 +41,8 @@ the same store, so a test asking for a run the collection made reuses it.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import socket
-import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -54,10 +51,10 @@ from typing import Any
 import pytest
 
 from mlcheck.pytest_config import Job, Settings, collectible, jobs_api, run_key, set_label
+from mlcheck.pytest_runs import STORE_FOLDER, RunStore, find_bundle, store_entry
 
 __all__ = ["ContractWarning", "NotebookFile", "NotebookItem", "ParameterSet", "mlcheck_key"]
 
-STORE_FOLDER = ".pytest"
 EXECUTE = "execute"
 GOLDEN = "parity[golden]"
 
@@ -68,86 +65,6 @@ class ContractWarning(UserWarning):
 
 class _ItemFailure(Exception):
     """Raised by an item; its text is the whole failure report."""
-
-
-# -- the store shared by the processes of one session --------------------------
-
-
-class RunStore:
-    """Results of one pytest session's runs, shared by the controller and its xdist workers."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder  # made by the first claim: a session without notebooks leaves no trace
-        self.me = f"{socket.gethostname()} {os.getpid()}"
-
-    def read(self, key: str) -> dict[str, Any] | None:
-        try:
-            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def claim(self, key: str) -> bool:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            handle = os.open(self.folder / f"{key}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(handle, "w") as stream:
-            stream.write(self.me)
-        return True
-
-    def release_if_orphaned(self, key: str) -> None:
-        """Drop a claim whose process on this host is gone, so another can take it over."""
-        claim = self.folder / f"{key}.claim"
-        try:
-            host, pid = claim.read_text().split()
-        except (OSError, ValueError):
-            return
-        if host != socket.gethostname() or (self.folder / f"{key}.json").exists():
-            return
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            claim.unlink(missing_ok=True)
-        except PermissionError:
-            pass
-
-    def publish(self, key: str, data: dict[str, Any]) -> None:
-        from mlcheck.jobs.files import atomic_write_json
-
-        atomic_write_json(self.folder / f"{key}.json", data)
-
-    def entries(self) -> list[dict[str, Any]]:
-        found = []
-        for path in sorted(self.folder.glob("*.json")):
-            try:
-                found.append(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError):
-                continue
-        return found
-
-    def obtain(self, key: str, compute: Callable[[], dict[str, Any]], steal: Callable[[], bool]) -> dict[str, Any]:
-        """The published result for ``key``: computed here if nobody claimed it, else waited for."""
-        while True:
-            found = self.read(key)
-            if found is not None:
-                return found
-            if self.claim(key):
-                return self._compute(key, compute)
-            self.release_if_orphaned(key)
-            if not steal():
-                time.sleep(0.1)
-
-    def _compute(self, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        try:
-            data = compute()
-        except BaseException as error:
-            if not isinstance(error, Exception):  # interrupted: let another process take it over
-                (self.folder / f"{key}.claim").unlink(missing_ok=True)
-                raise
-            data = {"error": f"{type(error).__name__}: {error}"}
-        self.publish(key, data)
-        return data
 
 
 # -- the session ---------------------------------------------------------------
@@ -223,7 +140,9 @@ class MlcheckPlugin:
         for entry in sorted(entries, key=lambda e: e.get("started", "")):
             what = Path(entry["notebook"]).name + (f" {entry['label']}" if entry.get("label") else "")
             how = "read" if entry.get("read") else f"{entry.get('duration', 0):.1f} s"
-            terminalreporter.write_line(f"{entry.get('status', '?'):<10} {what:<40} {how:>8}  {entry['run_dir']}")
+            terminalreporter.write_line(
+                f"{entry.get('status', '?'):<10} {what:<40} {how:>8}  {entry['run_dir']}"
+            )
 
     def close(self) -> None:
         if self.is_worker or self.store is None:
@@ -245,10 +164,12 @@ class MlcheckPlugin:
             if settings.no_run:
                 return self._existing(job)
             try:
-                run = jobs_api().run_notebook(job.notebook, job.parameters, runs_dir=settings.runs_dir, timeout=job.timeout)
+                run = jobs_api().run_notebook(
+                    job.notebook, job.parameters, runs_dir=settings.runs_dir, timeout=job.timeout
+                )
             except MlcheckError as error:
                 return {"notebook": str(job.notebook), "label": job.label, "error": str(error)}
-            return _entry(job, run)
+            return store_entry(job, run)
 
         return compute
 
@@ -285,7 +206,7 @@ class MlcheckPlugin:
                 "error": f"--mlcheck-no-run: no finished run of {job.notebook.name}{wanted} under {folder}; "
                 "run it first (pytest without --mlcheck-no-run, or mlcheck run)",
             }
-        return _entry(job, max(found, key=lambda run: run.started), read=True)
+        return store_entry(job, max(found, key=lambda run: run.started), read=True)
 
     def golden(self, job: Job, run: Any) -> dict[str, Any]:
         """Golden parity of the bundle ``run`` exported, by the configured scoring notebook."""
@@ -303,15 +224,26 @@ class MlcheckPlugin:
                 return {"kind": "golden", "error": problem}
             try:
                 result, scoring = check_golden(
-                    bundle, settings.scoring, runs_dir=runs_dir, timeout=job.timeout,
-                    rtol=settings.rtol, trusted=settings.trust,
+                    bundle,
+                    settings.scoring,
+                    runs_dir=runs_dir,
+                    timeout=job.timeout,
+                    rtol=settings.rtol,
+                    trusted=settings.trust,
                 )
             except MlcheckError as error:
                 return {"kind": "golden", "error": f"{settings.scoring.name} on {bundle}: {error}"}
             scoring_job = Job(settings.scoring, {"model_dir": str(bundle)}, job.timeout, "[golden]")
-            return {**_entry(scoring_job, scoring), "kind": "golden", "bundle": str(bundle), "result": result.to_dict()}
+            return {
+                **store_entry(scoring_job, scoring),
+                "kind": "golden",
+                "bundle": str(bundle),
+                "result": result.to_dict(),
+            }
 
-        return self.store.obtain(run_key("golden", str(run.run_dir), str(settings.scoring)), compute, self._steal)
+        return self.store.obtain(
+            run_key("golden", str(run.run_dir), str(settings.scoring)), compute, self._steal
+        )
 
     def fixture_run(self, notebook: str | Path, parameters: Mapping[str, Any]) -> Any:
         assert self.settings is not None
@@ -327,54 +259,6 @@ class MlcheckPlugin:
                 raise UsageError(entry["error"])
             self.runs[job.key] = jobs.read_run(entry["run_dir"])
         return self.runs[job.key]
-
-
-def _entry(job: Job, run: Any, *, read: bool = False) -> dict[str, Any]:
-    return {
-        "kind": "run",
-        "notebook": str(job.notebook),
-        "label": job.label,
-        "run_dir": str(run.run_dir),
-        "status": run.status,
-        "exit_code": run.exit_code,
-        "duration": run.duration,
-        "started": run.started,
-        "read": read,
-    }
-
-
-def find_bundle(run: Any, configured: Path | None) -> tuple[Path | None, str]:
-    """The bundle ``run`` exported: ``configured``, else a parameter or recorded value naming it.
-
-    A bundle counts only if its provenance names this run, so a bundle left by
-    an earlier run is never taken for this one's.
-    """
-    candidates: list[Path] = []
-    if configured is not None:
-        candidates.append(configured)
-    else:
-        for value in [*run.parameters.values(), *run.values.values()]:
-            if isinstance(value, str) and value and len(value) < 4096:
-                candidates.append((run.notebook.parent / value).resolve())
-    for path in candidates:
-        try:
-            provenance = json.loads((path / "provenance.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if ((provenance.get("run") or {}).get("run_id")) == run.run_id:
-            return path, ""
-        if configured is not None:
-            return None, (
-                f"the bundle at {path} was not exported by this run ({run.run_id}): its provenance names "
-                f"run {(provenance.get('run') or {}).get('run_id')!r}; does the notebook export to bundle = {str(path)!r}?"
-            )
-    if configured is not None:
-        return None, f"no bundle at {configured} (bundle = in [tool.mlcheck.notebook]) after the run {run.run_dir}"
-    return None, (
-        f"the run {run.run_dir} exported no bundle that could be found: no parameter or recorded value of "
-        f"{run.notebook.name} names a bundle whose provenance is this run; set bundle = \"PATH\" in "
-        f'[tool.mlcheck.notebook."{run.notebook.name}"]'
-    )
 
 
 # -- collectors and items ------------------------------------------------------
@@ -425,7 +309,9 @@ def _items(parent: pytest.Collector, plugin: MlcheckPlugin, job: Job) -> Iterato
     for result, outcome, name in subjects:
         if names.count(name) > 1:  # the same check on the same subject twice: tell them apart by cell
             name = f"{name}@cell{result.details.get('cell')}"
-        yield NotebookItem.from_parent(parent, name=name, run=run, entry=entry, result=result, outcome=outcome)
+        yield NotebookItem.from_parent(
+            parent, name=name, run=run, entry=entry, result=result, outcome=outcome
+        )
     settings = plugin.settings.by_path.get(job.notebook) if plugin.settings else None
     if settings is not None and settings.scoring is not None:
         golden = None if plugin.settings.no_run else plugin.golden(job, run)
@@ -454,7 +340,9 @@ class NotebookItem(pytest.Item):
         self._mark("mlcheck")
         if result is not None:
             self._mark(result.name)
-            observed, threshold = (outcome.observed, outcome.threshold) if outcome else (result.observed, result.threshold)
+            observed, threshold = (
+                (outcome.observed, outcome.threshold) if outcome else (result.observed, result.threshold)
+            )
             self.user_properties += [
                 ("check", result.name),
                 ("severity", result.severity),
@@ -465,9 +353,16 @@ class NotebookItem(pytest.Item):
         elif golden is not None and "result" in golden:
             self._mark("check_parity")
             parity = golden["result"]
-            self.user_properties += [("observed", _json(parity.get("observed"))), ("threshold", _json(parity.get("threshold")))]
+            self.user_properties += [
+                ("observed", _json(parity.get("observed"))),
+                ("threshold", _json(parity.get("threshold"))),
+            ]
         if run is not None:
-            self.user_properties += [("run_dir", str(run.run_dir)), ("notebook", str(run.output_path)), ("report", str(run.report_path))]
+            self.user_properties += [
+                ("run_dir", str(run.run_dir)),
+                ("notebook", str(run.output_path)),
+                ("report", str(run.report_path)),
+            ]
 
     def _mark(self, name: str) -> None:
         if not any(line.split(":")[0].strip() == name for line in self.config.getini("markers")):
@@ -546,7 +441,9 @@ def _check_report(name: str, result: Any, outcome: Any, run: Any) -> str:
     from mlcheck.cards import format_value
     from mlcheck.jobs.outcome import strip_ansi
 
-    observed, threshold = (outcome.observed, outcome.threshold) if outcome else (result.observed, result.threshold)
+    observed, threshold = (
+        (outcome.observed, outcome.threshold) if outcome else (result.observed, result.threshold)
+    )
     message = (outcome.message if outcome else "") or result.message or "failed"
     cell = result.details.get("cell")
     lines = [
@@ -594,19 +491,29 @@ mlcheck_key = pytest.StashKey[MlcheckPlugin]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mlcheck", "notebooks and their contracts as test items (mlcheck)")
     group.addoption(
-        "--mlcheck-runs-dir", metavar="DIR", default=None,
+        "--mlcheck-runs-dir",
+        metavar="DIR",
+        default=None,
         help="where run directories go (default: runs_dir of [tool.mlcheck], else runs)",
     )
     group.addoption(
-        "--mlcheck-timeout", type=float, metavar="S", default=None,
+        "--mlcheck-timeout",
+        type=float,
+        metavar="S",
+        default=None,
         help="seconds for each whole notebook run (default: timeout of [tool.mlcheck])",
     )
     group.addoption(
-        "--mlcheck-no-run", action="store_true", default=False,
+        "--mlcheck-no-run",
+        action="store_true",
+        default=False,
         help="do not execute: check the newest existing run of each notebook",
     )
     group.addoption(
-        "--mlcheck-param", action="append", default=[], metavar="NB:NAME=VALUE",
+        "--mlcheck-param",
+        action="append",
+        default=[],
+        metavar="NB:NAME=VALUE",
         help="set a notebook parameter for this session (repeatable), e.g. train.ipynb:sample=0.1",
     )
 

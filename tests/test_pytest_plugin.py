@@ -241,7 +241,9 @@ def test_golden_parity_item_runs_the_scoring_notebook_on_the_bundle(pytester: py
             assert mlcheck_bundle("artifacts/credit").path == bundle.path
         """
     )
-    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "train.ipynb", "train_refit.ipynb", "test_bundle.py")
+    result = pytester.runpytest(
+        "-v", "-p", "no:cacheprovider", "train.ipynb", "train_refit.ipynb", "test_bundle.py"
+    )
     result.stdout.fnmatch_lines(
         [
             "train.ipynb::parity[[]golden[]] PASSED*",
@@ -262,13 +264,33 @@ def test_golden_parity_item_runs_the_scoring_notebook_on_the_bundle(pytester: py
         ('notebooks = ["*.ipynb"]\nnotebook_globs = ["x"]', [], "unknown key(s) 'notebook_globs'"),
         ('notebooks = ["nope/*.ipynb"]', [], "the glob 'nope/*.ipynb' in notebooks"),
         ('notebooks = "*.ipynb"', [], "must be a list of glob strings"),
-        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."checks.ipynb"]\nfial = true', [], "unknown parameter 'fial'"),
-        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."checks.ipynb"]\nfail = "often"', [], "'fail' must be bool"),
-        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."other.ipynb"]\nfail = true', [], "'other.ipynb' does not exist"),
+        (
+            'notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."checks.ipynb"]\nfial = true',
+            [],
+            "unknown parameter 'fial'",
+        ),
+        (
+            'notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."checks.ipynb"]\nfail = "often"',
+            [],
+            "'fail' must be bool",
+        ),
+        (
+            'notebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."other.ipynb"]\nfail = true',
+            [],
+            "'other.ipynb' does not exist",
+        ),
         ('notebooks = ["*.ipynb"]\ntimeout = -1', [], "timeout in [tool.mlcheck]"),
-        ('notebooks = ["*.ipynb"]\n[tool.mlcheck.notebook."checks.ipynb"]\nscore = "s.ipynb"', [], "unknown key(s) 'score'"),
+        (
+            'notebooks = ["*.ipynb"]\n[tool.mlcheck.notebook."checks.ipynb"]\nscore = "s.ipynb"',
+            [],
+            "unknown key(s) 'score'",
+        ),
         ('notebooks = ["*.ipynb"]', ["--mlcheck-param", "fail=true"], "expects NB:NAME=VALUE"),
-        ('notebooks = ["*.ipynb"]', ["--mlcheck-param", "checks.ipynb:fail=sometimes"], "'fail' must be bool"),
+        (
+            'notebooks = ["*.ipynb"]',
+            ["--mlcheck-param", "checks.ipynb:fail=sometimes"],
+            "'fail' must be bool",
+        ),
     ],
 )
 def test_misconfiguration_is_a_usage_error_before_anything_runs(
@@ -326,5 +348,7 @@ def test_an_unreadable_notebook_is_a_collection_error_without_traceback(pytester
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*ERROR collecting corrupt.ipynb*", "*mlcheck: *corrupt.ipynb is not a valid notebook*"])
+    result.stdout.fnmatch_lines(
+        ["*ERROR collecting corrupt.ipynb*", "*mlcheck: *corrupt.ipynb is not a valid notebook*"]
+    )
     assert "Traceback" not in result.stdout.str()
