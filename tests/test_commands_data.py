@@ -238,3 +238,25 @@ def test_parquet_files_with_different_schemas_are_a_usage_error(tmp_path, capsys
     pd.DataFrame({"x": [f"v{i}" for i in range(100)]}).to_parquet(folder / "b.parquet")
     assert main(["profile", str(folder), "--sample-rows", "50"]) == 2
     assert "do not share one schema" in capsys.readouterr().err
+
+
+def test_shift_table_lists_every_feature_though_details_keep_only_the_movers(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    reference = pd.DataFrame({f"x{i:02d}": rng.normal(size=4000) for i in range(20)})
+    current = pd.DataFrame({f"x{i:02d}": rng.normal(size=4000) for i in range(20)})
+    current["x07"] += 1.0
+    reference.to_parquet(tmp_path / "reference.parquet")
+    current.to_parquet(tmp_path / "current.parquet")
+    output = tmp_path / "shift.json"
+    code = main(
+        ["shift", str(tmp_path / "reference.parquet"), str(tmp_path / "current.parquet"), "-o", str(output)]
+    )
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("x")]
+    assert code == 1
+    assert sorted(row[0] for row in rows) == sorted(reference.columns)  # each feature once
+    assert [row[0] for row in rows if "YES" in row] == ["x07"]
+    result = CheckResult.from_dict(json.loads(output.read_text()))
+    assert len(result.details["features"]) == 12 < len(result.outcomes) == 20
+    quiet = next(o for o in result.outcomes if o.subject not in result.details["features"])
+    (row,) = [row for row in rows if row[0] == quiet.subject]
+    assert float(row[1]) == pytest.approx(quiet.observed, rel=1e-2) and row[-1] == "no"

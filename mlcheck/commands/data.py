@@ -496,6 +496,20 @@ def _shift_table(result: Any) -> str:
             )
             + f" {('YES' if drifted else 'no') if drifted is not None else status:>18}  {moved}"
         )
+    # details keep records only for failing features and the top movers; the others' KL
+    # (or PSI) is their outcome's observed value
+    quiet = [outcome for outcome in result.outcomes if outcome.subject not in features]
+    for outcome in sorted(quiet, key=lambda o: -(o.observed if isinstance(o.observed, float) else 0.0)):
+        metric = "kl" if result.details.get("max_kl") is not None else "psi"
+        shown = {metric: outcome.observed}
+        lines.append(
+            f"{outcome.subject[:24]:<24} {'':<12} "
+            + " ".join(
+                f"{format_value(shown.get(k), 3) if k in shown else '':>9}"
+                for k in ("kl", "psi", "p_value", "noise_floor")
+            )
+            + f" {'no' if outcome.passed else 'YES':>18}"
+        )
     return "\n".join(lines)
 
 
