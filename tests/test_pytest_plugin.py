@@ -164,6 +164,11 @@ def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.
     )
     result.assert_outcomes(passed=4, failed=1)
     assert len(run_dirs(root, "checks")) == 2  # one per parameter set; the fixture ran nothing more
+    # without a kernel, each set reads back the newest run with its own parameters
+    again = pytester.runpytest("--mlcheck-no-run", "-p", "no:cacheprovider", "checks.ipynb")
+    again.assert_outcomes(passed=3, failed=1)
+    again.stdout.fnmatch_lines(["*FAILED checks.ipynb::[[]fail=True[]]::check_coverage[[]coverage[]]*"])
+    assert len(run_dirs(root, "checks")) == 2
 
 
 def ci_templates() -> tuple[list[str], list[str]]:
