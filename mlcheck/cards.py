@@ -107,14 +107,23 @@ def render_text(result: Mapping[str, Any]) -> str:
     ]
     if result.get("message"):
         lines.append(f"  {result['message']}")
-    for outcome in result.get("outcomes") or ():
+    outcomes = list(result.get("outcomes") or ())
+    for outcome in _listed(outcomes):
         mark = "ok  " if outcome["passed"] else "FAIL"
         lines.append(
             f"  {mark} {outcome['subject']}: {format_value(outcome.get('observed'))}"
             f" vs {format_value(outcome.get('threshold'))}"
             + (f" — {outcome['message']}" if outcome.get("message") and not outcome["passed"] else "")
         )
+    if len(outcomes) > len(_listed(outcomes)):
+        lines.append(f"  … {len(outcomes) - len(_listed(outcomes))} more held")
     return "\n".join(lines)
+
+
+def _listed(outcomes: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The outcomes a card lists: every failed one first, then passed ones up to CARD_OUTCOMES."""
+    ordered = sorted(outcomes, key=lambda o: bool(o["passed"]))  # stable: failed first, in order
+    return ordered[: max(CARD_OUTCOMES, sum(1 for o in outcomes if not o["passed"]))]
 
 
 # -- HTML -------------------------------------------------------------------
@@ -148,8 +157,7 @@ CARD_OUTCOMES = 10
 
 def _outcome_rows(result: Mapping[str, Any]) -> str:
     outcomes = list(result.get("outcomes") or ())
-    shown = sorted(outcomes, key=lambda o: bool(o["passed"]))  # stable: failed first, in order
-    shown = shown[: max(CARD_OUTCOMES, sum(1 for o in outcomes if not o["passed"]))]
+    shown = _listed(outcomes)
     cell = 'style="padding:2px 8px"'
     rows = []
     for outcome in shown:

@@ -52,13 +52,15 @@ class Outcome:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "subject": self.subject,
             "passed": bool(self.passed),
             "observed": to_jsonable(self.observed),
             "threshold": to_jsonable(self.threshold),
-            "message": self.message,
         }
+        if self.message:  # most outcomes pass silently; a check may have hundreds
+            data["message"] = self.message
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Outcome:
