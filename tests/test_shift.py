@@ -386,4 +386,5 @@ def test_over_85_features_details_keep_only_failing_features_and_top_movers(demo
 def test_the_demo_drift_card_over_85_features_stays_small(demo_drift) -> None:
     # 25 features fit in 20 KB (test above); here 20 of 85 features drift, and every failed
     # feature keeps its outcome with the reason: about 31 KB, against Evidently's megabytes
+    reference, current = demo_drift
     assert _saved_size(check_shift(reference, current)) < 32_000
