@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 import time
 import warnings
@@ -305,6 +307,10 @@ class _Job:
         self.status("starting")
         # The kernel boots while this process imports papermill and nbconvert.
         environment = {**os.environ, RUN_ID_ENV: self.run_id, RUN_DIR_ENV: str(self.run_dir)}
+        # hypothesis (behind check_parity) keeps a cache in the working directory, which is the
+        # user's notebook folder; a job gives it a scratch folder instead
+        scratch = tempfile.mkdtemp(prefix="mlcheck-job-")
+        environment.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
         manager = start_kernel(self.kernel_name, cwd=str(self.notebook_path.parent), env=environment)
         if report:
             threading.Thread(target=_warm_report_imports, name="mlcheck-warm-imports", daemon=True).start()
@@ -312,6 +318,7 @@ class _Job:
             ending, error, watch = self._execute_with(manager, deadline, cell_timeout, timeout)
         finally:
             stop_kernel(manager)
+            shutil.rmtree(scratch, ignore_errors=True)
         return self._finish(ending, error, watch, timeout=timeout, report=report)
 
     def _execute_with(self, manager: Any, deadline: float | None, cell_timeout: float | None, timeout: float | None):  # type: ignore[no-untyped-def]
