@@ -143,7 +143,7 @@ def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.
         """,
     )
     pytester.makepyfile(
-        test_values="""
+        test_plugin_run_fixture="""
         def test_fixture_reuses_the_collected_run(mlcheck_run):
             run = mlcheck_run("checks.ipynb", fail="yes")
             assert run is mlcheck_run("checks.ipynb", fail=True)
@@ -152,14 +152,14 @@ def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.
             assert run.output_path.is_file() and run.report_path.is_file()
         """
     )
-    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "checks.ipynb", "test_values.py")
+    result = pytester.runpytest("-v", "-p", "no:cacheprovider", "checks.ipynb", "test_plugin_run_fixture.py")
     result.stdout.fnmatch_lines(
         [
             "checks.ipynb::[[]fail=False[]]::execute PASSED*",
             "checks.ipynb::[[]fail=False[]]::check_coverage[[]coverage[]] PASSED*",
             "checks.ipynb::[[]fail=True[]]::execute PASSED*",
             "checks.ipynb::[[]fail=True[]]::check_coverage[[]coverage[]] FAILED*",
-            "test_values.py::test_fixture_reuses_the_collected_run PASSED*",
+            "test_plugin_run_fixture.py::test_fixture_reuses_the_collected_run PASSED*",
         ]
     )
     result.assert_outcomes(passed=4, failed=1)
@@ -237,7 +237,7 @@ def test_golden_parity_item_runs_the_scoring_notebook_on_the_bundle(pytester: py
     )
     pytester.mkdir("artifacts")
     pytester.makepyfile(
-        test_bundle="""
+        test_plugin_bundle_fixture="""
         def test_bundle_of_a_run(mlcheck_run, mlcheck_bundle):
             run = mlcheck_run("train.ipynb", bundle_dir="artifacts/credit", n_rows="400")
             bundle = mlcheck_bundle(run)
@@ -247,13 +247,13 @@ def test_golden_parity_item_runs_the_scoring_notebook_on_the_bundle(pytester: py
         """
     )
     result = pytester.runpytest(
-        "-v", "-p", "no:cacheprovider", "train.ipynb", "train_refit.ipynb", "test_bundle.py"
+        "-v", "-p", "no:cacheprovider", "train.ipynb", "train_refit.ipynb", "test_plugin_bundle_fixture.py"
     )
     result.stdout.fnmatch_lines(
         [
             "train.ipynb::parity[[]golden[]] PASSED*",
             "train_refit.ipynb::parity[[]golden[]] FAILED*",
-            "test_bundle.py::test_bundle_of_a_run PASSED*",
+            "test_plugin_bundle_fixture.py::test_bundle_of_a_run PASSED*",
         ]
     )
     output = result.stdout.str()
@@ -338,7 +338,7 @@ def test_only_notebooks_are_collected_and_no_run_needs_a_run(pytester: pytest.Py
 
 
 def test_a_project_without_notebooks_is_left_alone(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_plain="def test_one():\n    assert 1 + 1 == 2\n")
+    pytester.makepyfile(test_plugin_plain="def test_one():\n    assert 1 + 1 == 2\n")
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "mlcheck runs" not in result.stdout.str()
