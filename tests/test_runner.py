@@ -85,6 +85,8 @@ def test_failed_check_exits_1_and_names_the_check(runs):
     assert "check_coverage" in run.message
     assert run.results[0].observed == 0.25 and run.results[0].details["cell"] >= 0
     assert run.values == {"after": True}  # checks do not stop the notebook
+    report = run.report_path.read_text()
+    assert "0/1 held" in report and "check_coverage[coverage]" in report and "cell-id=" in report
 
 
 def test_raising_cell_exits_3_with_the_failing_cell(runs):
@@ -262,3 +264,19 @@ def test_a_report_that_cannot_be_rendered_does_not_sink_the_run(tmp_path, monkey
     with pytest.warns(RunWarning, match="mlcheck report"):
         run = run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path)
     assert run.exit_code == 0 and run.output_path.exists() and not run.report_path.exists()
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere():
+    import io
+
+    from mlcheck.commands.jobs import _ProgressPrinter
+
+    def feed(printer):
+        for state, cell in (("starting", 0), ("running", 1), ("running", 2), ("succeeded", 2)):
+            printer({"state": state, "cell": cell, "n_cells": 2, "elapsed": 0.1 * cell})
+
+    bar, plain = io.StringIO(), io.StringIO()
+    feed(_ProgressPrinter("bar", bar))
+    feed(_ProgressPrinter("plain", plain))
+    assert "\r[" in bar.getvalue() and "cell 2/2" in bar.getvalue() and "\n" not in bar.getvalue()
+    assert plain.getvalue().splitlines() == ["cell 1/2 started at 0.1 s", "cell 2/2 started at 0.2 s"]

@@ -20,6 +20,51 @@ _STATUS_COLORS = {
 }
 
 
+def _outcome_row(result: Mapping[str, Any], outcome: Mapping[str, Any]) -> str:
+    word = status_word({**result, "passed": outcome["passed"]})
+    color = "#1a7f37" if word == "PASS" else ("#9a6700" if word == "WARN" else "#cf222e")
+    name = result["name"] + (f"[{outcome['subject']}]" if outcome.get("subject") else "")
+    return (
+        f"<tr><td style='color:{color};font-weight:600'>{word}</td><td>{html.escape(name)}</td>"
+        f"<td>{html.escape(format_value(outcome.get('observed')))}</td>"
+        f"<td>{html.escape(format_value(outcome.get('threshold')))}</td>"
+        f"<td style='color:#57606a'>{html.escape(str(outcome.get('message') or ''))}</td></tr>"
+    )
+
+
+def _check_block(result: Mapping[str, Any], cell_ids: Sequence[str]) -> str:
+    """One check: its verdict and message, its failed subjects, the rest folded away."""
+    outcomes = list(result.get("outcomes") or ()) or [
+        {"subject": "", "passed": result["passed"], "observed": result.get("observed"), "threshold": result.get("threshold")}
+    ]
+    failed = [o for o in outcomes if not o["passed"]]
+    held = [o for o in outcomes if o["passed"]]
+    word = status_word(result)
+    color = "#1a7f37" if word == "PASS" else ("#9a6700" if word == "WARN" else "#cf222e")
+    cell = (result.get("details") or {}).get("cell")
+    anchor = ""
+    if isinstance(cell, int) and 0 <= cell < len(cell_ids):
+        anchor = f' · <a href="#cell-id={html.escape(cell_ids[cell])}">cell {cell}</a>'
+    head = (
+        f"<div style='margin-top:8px'><span style='color:{color};font-weight:700'>{word}</span> "
+        f"<b>{html.escape(str(result['name']))}</b> <span style='color:#57606a'>{len(held)}/{len(outcomes)} held"
+        f"{anchor}</span><br>{html.escape(str(result.get('message') or ''))}</div>"
+    )
+    table = (
+        "<table class='mlcheck-checks'><tbody>" + "".join(_outcome_row(result, o) for o in failed) + "</tbody></table>"
+        if failed
+        else ""
+    )
+    folded = (
+        f"<details><summary style='color:#57606a'>{len(held)} held</summary><table class='mlcheck-checks'><tbody>"
+        + "".join(_outcome_row(result, o) for o in held)
+        + "</tbody></table></details>"
+        if held and len(outcomes) > 1
+        else ""
+    )
+    return head + table + folded
+
+
 def summary_html(record: Mapping[str, Any], cell_ids: Sequence[str] = ()) -> str:
     """The head of the report: how the run ended, its parameters, and every check.
 
@@ -28,29 +73,9 @@ def summary_html(record: Mapping[str, Any], cell_ids: Sequence[str] = ()) -> str
     """
     status = str(record.get("status", "?"))
     color = _STATUS_COLORS.get(status, "#57606a")
-    rows = []
-    for result in record.get("results") or ():
-        subjects = result.get("outcomes") or [
-            {"subject": "", "passed": result["passed"], "observed": result.get("observed"), "threshold": result.get("threshold")}
-        ]
-        cell = (result.get("details") or {}).get("cell")
-        for outcome in subjects:
-            word = status_word({**result, "passed": outcome["passed"]})
-            name = result["name"] + (f"[{outcome['subject']}]" if outcome.get("subject") else "")
-            anchor = ""
-            if isinstance(cell, int) and 0 <= cell < len(cell_ids):
-                anchor = f'<a href="#cell-id={html.escape(cell_ids[cell])}">cell {cell}</a>'
-            rows.append(
-                f"<tr><td style='color:{'#1a7f37' if word == 'PASS' else '#cf222e'};font-weight:600'>{word}</td>"
-                f"<td>{html.escape(name)}</td><td>{html.escape(format_value(outcome.get('observed')))}</td>"
-                f"<td>{html.escape(format_value(outcome.get('threshold')))}</td><td>{anchor}</td></tr>"
-            )
-    checks = (
-        "<table class='mlcheck-checks'><thead><tr><th></th><th>check</th><th>observed</th><th>threshold</th><th></th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-        if rows
-        else "<p>No checks were recorded.</p>"
-    )
+    checks = "".join(_check_block(result, cell_ids) for result in record.get("results") or ())
+    if not checks:
+        checks = "<p>No checks were recorded.</p>"
     parameters = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td><code>{html.escape(json.dumps(v, default=str))}</code></td></tr>"
         for k, v in (record.get("parameters") or {}).items()
