@@ -23,7 +23,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import mlcheck as mc
-from mlcheck import notebook
 from mlcheck.bundle import BundleVersionWarning, ScoreResult, store
 from mlcheck.bundle.scoring import score_frame
 from mlcheck.contracts.parity import model_outputs
@@ -39,17 +38,6 @@ BUNDLE_FILES = [
     "contracts.json",
     "provenance.json",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_record():
-    from threadpoolctl import threadpool_limits
-
-    notebook.clear()
-    # one OpenMP thread: gradient boosting spin-waits for minutes on a busy 2-core CI machine
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
-    notebook.clear()
 
 
 @pytest.fixture(scope="module")

@@ -18,15 +18,6 @@ from mlcheck.contracts.predictions import prepare
 from mlcheck.errors import UsageError
 
 
-@pytest.fixture(autouse=True)
-def _forget_recorded_results():
-    """mc.check_* record results in this process; a failed one left behind would block a later export."""
-    yield
-    from mlcheck import notebook
-
-    notebook.clear()
-
-
 def _noisy_labels(y: np.ndarray, right: float, rng: np.random.Generator) -> np.ndarray:
     return np.where(rng.random(y.size) < right, y, 1 - y)
 

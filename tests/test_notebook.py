@@ -15,13 +15,6 @@ from mlcheck.errors import UsageError
 from mlcheck.jobs.results import collect, read_results
 
 
-@pytest.fixture(autouse=True)
-def fresh_record():
-    notebook.clear()
-    yield
-    notebook.clear()
-
-
 def test_public_checks_record_their_results_outside_a_kernel(capsys):
     result = mc.check_coverage([1.0, float("nan")], min=0.9)
     assert result.failed and result.blocking

@@ -29,17 +29,6 @@ NOTEBOOKS = Path(__file__).parent / "notebooks" / "bundle"
 FAST = {"n_single": 40, "examples": 12}
 
 
-@pytest.fixture(autouse=True)
-def fresh_record():
-    from threadpoolctl import threadpool_limits
-
-    notebook.clear()
-    # one OpenMP thread: gradient boosting spin-waits for minutes on a busy 2-core CI machine
-    with threadpool_limits(limits=1, user_api="openmp"):
-        yield
-    notebook.clear()
-
-
 @pytest.fixture(scope="module")
 def data():
     return credit_frame(2000, seed=0)

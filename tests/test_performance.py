@@ -22,15 +22,6 @@ from mlcheck.contracts.predictions import prepare
 from mlcheck.errors import MlcheckError, UsageError
 
 
-@pytest.fixture(autouse=True)
-def _forget_recorded_results():
-    """mc.check_* record results in this process; a failed one left behind would block a later export."""
-    yield
-    from mlcheck import notebook
-
-    notebook.clear()
-
-
 def _binary(n: int = 3000, rate: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < rate).astype(int)

@@ -1,0 +1,22 @@
+"""Shared fixtures for mlcheck's own tests."""
+
+from __future__ import annotations
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+from mlcheck import notebook
+
+
+@pytest.fixture(autouse=True)
+def fresh_record():
+    """Every test starts and ends with an empty record of results.
+
+    ``mc.check_*`` records results in this process; a failed one left behind
+    would make a later test's export gate refuse. One OpenMP thread, because
+    gradient boosting spin-waits for minutes on a busy 2-core CI machine.
+    """
+    notebook.clear()
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
+    notebook.clear()
