@@ -81,7 +81,7 @@ def main() -> None:
     if not mlcheck:
         raise SystemExit("needs the `mlcheck` command on PATH (pip install -e .)")
     pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    only_ours = [*pytest_command, "-p", "mlcheck.pytest_plugin"]  # with PYTEST_DISABLE_PLUGIN_AUTOLOAD
+    only_ours = [*pytest_command, "-p", "mlcheck.pytest.plugin"]  # with PYTEST_DISABLE_PLUGIN_AUTOLOAD
     # label -> (commands, plugin autoload)
     variants: dict[str, tuple[list[list[str]], bool]] = {
         "pytest (4 notebooks)": ([only_ours], False),

@@ -215,7 +215,7 @@ def worker(tool: str, n: int, repeats: int) -> dict[str, Any]:
 def parquet_worker(n: int, batch_rows: int) -> dict[str, Any]:
     """Stream two Parquet files from disk: profile the reference, bin the current on it, compare."""
     import mlcheck as mc
-    from mlcheck.commands.data import profile_path
+    from mlcheck.cli.data import profile_path
 
     reference_path, current_path = data_files(n)
     gc.collect()
@@ -265,7 +265,7 @@ def spawn(python: str | Path, *arguments: str) -> dict[str, Any]:
 def card_sizes(n: int) -> dict[str, int]:
     """Bytes a notebook stores: mlcheck's result (JSON + HTML card) vs Evidently's HTML report."""
     import mlcheck as mc
-    from mlcheck.cards import render_html
+    from mlcheck.display.cards import render_html
 
     reference, current = data_files(n)
     result = mc.check_shift(pd.read_parquet(reference), pd.read_parquet(current))

@@ -22,12 +22,12 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
-    "CheckResult": "mlcheck.contracts.result",
-    "Outcome": "mlcheck.contracts.result",
-    "record": "mlcheck.notebook",
-    "recorded_results": "mlcheck.notebook",
-    "profile": "mlcheck.profiles",
-    "Profile": "mlcheck.profiles",
+    "CheckResult": "mlcheck.results",
+    "Outcome": "mlcheck.results",
+    "record": "mlcheck.kernel",
+    "recorded_results": "mlcheck.kernel",
+    "profile": "mlcheck.profiling.model",
+    "Profile": "mlcheck.profiling.model",
     "shift_report": "mlcheck.contracts.shift",
     "evaluate": "mlcheck.contracts.performance",
     "ab_sample_size": "mlcheck.contracts.comparison",
@@ -62,7 +62,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name in _CHECKS:
         from mlcheck.contracts import get_check
-        from mlcheck.notebook import recorded
+        from mlcheck.kernel import recorded
 
         value = recorded(get_check(name))
     elif name in _LAZY:
@@ -78,5 +78,5 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from mlcheck.contracts.result import CheckResult, Outcome
-    from mlcheck.notebook import record, recorded_results
+    from mlcheck.results import CheckResult, Outcome
+    from mlcheck.kernel import record, recorded_results

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from mlcheck.contracts.result import CheckResult
+    from mlcheck.results import CheckResult
 
 __all__ = [
     "MlcheckError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from threadpoolctl import threadpool_limits
 
-from mlcheck import notebook
+from mlcheck import kernel as notebook
 
 
 @pytest.fixture(autouse=True)

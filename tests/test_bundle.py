@@ -401,7 +401,7 @@ def test_rows_in_equal_scored_plus_rejected_for_any_frame(bundle, data) -> None:
 # -- inside an `mlcheck run` job -------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_job_exports_with_its_run_in_the_provenance_and_the_gate_stops_it(tmp_path) -> None:
-    from mlcheck.jobs import run_notebook
+    from mlcheck.runs import run_notebook
 
     train = Path(__file__).parent / "notebooks" / "bundle" / "train.ipynb"
     run = run_notebook(train, {"bundle_dir": str(tmp_path / "ok")}, runs_dir=tmp_path / "runs")

@@ -13,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from mlcheck.cli import main
-from mlcheck.commands.data import iter_batches, load_profile, profile_path
-from mlcheck.contracts.result import CheckResult
+from mlcheck.cli.data import iter_batches, load_profile, profile_path
+from mlcheck.results import CheckResult
 from mlcheck.errors import UsageError
-from mlcheck.profiles import profile
+from mlcheck.profiling.model import profile
 
 
 def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -190,7 +190,7 @@ def test_bad_inputs_exit_2_with_a_clear_message(files, tmp_path, capsys, argumen
 
 
 def test_csv_whose_column_changes_type_part_way_is_a_usage_error(tmp_path, monkeypatch):
-    from mlcheck.commands import data
+    from mlcheck.cli import data
 
     monkeypatch.setattr(data, "CSV_BLOCK_BYTES", 1 << 16)  # the file spans many blocks, as a big one does
     path = tmp_path / "drifting.csv"
@@ -201,7 +201,7 @@ def test_csv_whose_column_changes_type_part_way_is_a_usage_error(tmp_path, monke
 
 
 def test_csv_of_unknown_length_is_sampled_bottom_k_and_counted_exactly(files):
-    from mlcheck.commands.data import _sample
+    from mlcheck.cli.data import _sample
 
     sample, seen = _sample(iter_batches(files["same"], batch_rows=2_000), 5_000, 0)
     assert seen == 30_000 and sample.num_rows == 5_000

@@ -10,7 +10,7 @@ from scipy.stats import binomtest, norm
 from sklearn import metrics as skm
 
 import mlcheck as mc
-from mlcheck.cards import render_html
+from mlcheck.display.cards import render_html
 from mlcheck.contracts import get_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.comparison import _paired_label_draws, ab_sample_size, check_improvement, mcnemar_exact

@@ -12,8 +12,8 @@ import pytest
 
 import mlcheck as mc
 from mlcheck.cli import main
-from mlcheck.commands.demo import DEMO_FILES, EXAMPLES, TEMPLATES, default_folder, resource_dir
-from mlcheck.jobs import read_run
+from mlcheck.cli.demo import DEMO_FILES, EXAMPLES, TEMPLATES, default_folder, resource_dir
+from mlcheck.runs import read_run
 
 try:
     import tomllib

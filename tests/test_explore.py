@@ -1,4 +1,4 @@
-"""mlcheck.explore: the ipywidgets views of shift and performance results."""
+"""mlcheck.display.explore: the ipywidgets views of shift and performance results."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sklearn import metrics
 from mlcheck.contracts.performance import check_performance
 from mlcheck.contracts.shift import check_shift
 from mlcheck.errors import UsageError
-from mlcheck.explore import explore, moved_bins, shift_features, threshold_metrics
+from mlcheck.display.explore import explore, moved_bins, shift_features, threshold_metrics
 
 pytest.importorskip("ipywidgets")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlcheck.errors import UsageError
-from mlcheck.jobs import kernels
+from mlcheck.runs import kernels
 
 
 def test_an_installed_kernelspec_that_runs_this_interpreter_is_used():

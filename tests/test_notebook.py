@@ -8,11 +8,11 @@ import nbformat
 import pytest
 
 import mlcheck as mc
-from mlcheck import notebook
-from mlcheck.cards import record_bundle, render_html, render_text, result_bundle
-from mlcheck.contracts.result import MIME_TYPE, CheckResult, Outcome
+from mlcheck import kernel as notebook
+from mlcheck.display.cards import record_bundle, render_html, render_text, result_bundle
+from mlcheck.results import MIME_TYPE, CheckResult, Outcome
 from mlcheck.errors import UsageError
-from mlcheck.jobs.results import collect, read_results
+from mlcheck.runs.results import collect, read_results
 
 
 def test_public_checks_record_their_results_outside_a_kernel(capsys):

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from mlcheck.errors import NotebookError, ParameterError
-from mlcheck.jobs.parameters import (
+from mlcheck.runs.parameters import (
     coerce_parameters,
     load_notebook,
     load_parameter_file,

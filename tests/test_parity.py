@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 import mlcheck as mc
-from mlcheck import notebook
+from mlcheck import kernel as notebook
 from mlcheck.contracts.parity import check_parity, compare_outputs, golden_parity, model_outputs
 from mlcheck.errors import UsageError
 
@@ -62,7 +62,7 @@ def test_transformer_reading_the_batch_mean_is_caught(data, test_rows) -> None:
     shown = result.to_dict()["details"]["differing_rows"]
     assert shown and {"row", "column", "expected", "observed"} <= set(shown[0])
     assert result.to_dict()["details"]["generated_failure"]["kind"] == "single row differs from batch"
-    from mlcheck.cards import render_html
+    from mlcheck.display.cards import render_html
 
     assert len(render_html(result.to_dict())) < 20_000  # the card stays small however many rows differ
 

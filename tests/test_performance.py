@@ -14,7 +14,7 @@ from scipy.stats import norm
 from sklearn import metrics as skm
 
 import mlcheck as mc
-from mlcheck.cards import render_html
+from mlcheck.display.cards import render_html
 from mlcheck.contracts import get_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.performance import check_performance, evaluate
@@ -503,7 +503,7 @@ def test_the_zero_recall_model_fails_its_notebook_job(tmp_path) -> None:
     """The whole chain: kernel, recording, results read back, one outcome per subject."""
     from pathlib import Path
 
-    from mlcheck.jobs import run_notebook
+    from mlcheck.runs import run_notebook
 
     notebook = Path(__file__).parent / "notebooks" / "performance" / "imbalanced.ipynb"
     lazy = run_notebook(notebook, runs_dir=tmp_path, report=False)

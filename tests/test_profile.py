@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import mlcheck as mc
 from mlcheck.errors import MlcheckError, UsageError
-from mlcheck.profiles import OTHER, CategoricalColumn, NumericColumn, Profile, profile
+from mlcheck.profiling.model import OTHER, CategoricalColumn, NumericColumn, Profile, profile
 
 
 def _frame(n: int = 2000, seed: int = 0) -> pd.DataFrame:
@@ -220,9 +220,9 @@ def test_from_dict_refuses_what_is_not_a_profile(data):
 
 
 def test_public_name_is_the_function_even_after_the_module_is_imported():
-    import mlcheck.profiles  # noqa: F401 - binds the module to the package attribute
+    import mlcheck.profiling.model  # noqa: F401 - binds the module to the package attribute
 
-    assert callable(mc.profile) and not isinstance(mc.profile, type(mlcheck.profiles))
+    assert callable(mc.profile) and not isinstance(mc.profile, type(mlcheck.profiling.model))
     assert mc.profile(pd.DataFrame({"x": [1.0, 2.0]}))["x"].n_rows == 2
     assert mc.Profile is Profile
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import mlcheck.bundle.golden  # noqa: F401
-from mlcheck.pytest_config import jobs_api
+from mlcheck.pytest.config import jobs_api
 
 pytest_plugins = ["pytester"]
 # pytester's in-process runs drop the modules a run imported and restore

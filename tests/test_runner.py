@@ -15,8 +15,8 @@ import pytest
 
 from mlcheck.cli import main
 from mlcheck.errors import ParameterError, UsageError
-from mlcheck.jobs import read_run, run_notebook
-from mlcheck.jobs.history import history
+from mlcheck.runs import read_run, run_notebook
+from mlcheck.runs.history import history
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 
@@ -240,7 +240,7 @@ def test_sigterm_cancels_the_job_and_saves_the_notebook(tmp_path):
 
 
 def test_run_ids_are_unique_and_sortable(tmp_path):
-    from mlcheck.jobs.runner import new_run_id
+    from mlcheck.runs.runner import new_run_id
 
     ids = [new_run_id() for _ in range(200)]
     assert len(set(ids)) == 200
@@ -254,13 +254,13 @@ def test_cli_main_in_process_for_bad_usage(capsys):
 
 
 def test_a_report_that_cannot_be_rendered_does_not_sink_the_run(tmp_path, monkeypatch):
-    import mlcheck.jobs.report
-    from mlcheck.jobs.runner import RunWarning
+    import mlcheck.runs.report
+    from mlcheck.runs.runner import RunWarning
 
     def broken(run_dir):
         raise ValueError("No template sub-directory with name 'lab' found")  # as nbconvert says it
 
-    monkeypatch.setattr(mlcheck.jobs.report, "render_report", broken)
+    monkeypatch.setattr(mlcheck.runs.report, "render_report", broken)
     with pytest.warns(RunWarning, match="mlcheck report"):
         run = run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path)
     assert run.exit_code == 0 and run.output_path.exists() and not run.report_path.exists()
@@ -269,7 +269,7 @@ def test_a_report_that_cannot_be_rendered_does_not_sink_the_run(tmp_path, monkey
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere():
     import io
 
-    from mlcheck.commands.jobs import _ProgressPrinter
+    from mlcheck.cli.jobs import _ProgressPrinter
 
     def feed(printer):
         for state, cell in (("starting", 0), ("running", 1), ("running", 2), ("succeeded", 2)):

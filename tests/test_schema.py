@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from planted import credit_frame
 
-from mlcheck.cards import render_html
+from mlcheck.display.cards import render_html
 from mlcheck.contracts.schema import (
     ExtraColumnsWarning,
     Schema,
@@ -268,7 +268,7 @@ def _saved_size(result) -> int:
     """Bytes of a one-cell notebook holding the result's display output, as nbformat saves it."""
     import nbformat
 
-    from mlcheck.cards import result_bundle
+    from mlcheck.display.cards import result_bundle
 
     notebook = nbformat.v4.new_notebook()
     output = nbformat.v4.new_output("display_data", data=result_bundle(result.to_dict()))

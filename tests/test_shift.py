@@ -15,11 +15,11 @@ from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
 
 import mlcheck as mc
-from mlcheck.cards import render_html, result_bundle
+from mlcheck.display.cards import render_html, result_bundle
 from mlcheck.contracts.shift import check_shift, shift_report
 from mlcheck.errors import UsageError
-from mlcheck.notebook import recorded_results
-from mlcheck.profiles import Profile, profile
+from mlcheck.kernel import recorded_results
+from mlcheck.profiling.model import Profile, profile
 
 
 def _smoothed(counts: np.ndarray) -> np.ndarray:
@@ -240,7 +240,7 @@ def test_bad_options_raise_a_usage_error(options, fragment):
 
 
 def test_public_check_records_its_result():
-    from mlcheck import notebook
+    from mlcheck import kernel as notebook
 
     reference, current = _mixed_frames(500)
     try:
@@ -271,8 +271,8 @@ def test_card_and_result_json_stay_small_for_25_features():
 def test_in_a_notebook_job_the_card_is_small_and_the_results_read_back(tmp_path):
     import nbformat
 
-    from mlcheck.contracts.result import MIME_TYPE
-    from mlcheck.jobs import run_notebook
+    from mlcheck.results import MIME_TYPE
+    from mlcheck.runs import run_notebook
 
     notebook = Path(__file__).parent / "notebooks" / "shift" / "drift.ipynb"
     run = run_notebook(notebook, {"rows": 20_000, "shift": 0.5}, runs_dir=tmp_path, report=False)
@@ -308,7 +308,7 @@ def test_a_saved_card_over_25_features_stays_under_20_kb():
     """The whole display output, as nbformat writes it into the .ipynb, not only the JSON."""
     import nbformat
 
-    from mlcheck.cards import result_bundle
+    from mlcheck.display.cards import result_bundle
 
     rng = np.random.default_rng(0)
     n = 5_000
@@ -349,7 +349,7 @@ def _saved_size(result) -> int:
 
 
 def test_over_85_features_details_keep_only_failing_features_and_top_movers(demo_drift) -> None:
-    from mlcheck.explore import shift_features
+    from mlcheck.display.explore import shift_features
 
     reference, current = demo_drift
     result = check_shift(reference, current)

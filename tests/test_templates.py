@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from mlcheck.cli import build_parser, main
-from mlcheck.jobs import read_parameters, run_notebook
+from mlcheck.runs import read_parameters, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

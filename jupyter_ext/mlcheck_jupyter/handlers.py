@@ -5,8 +5,8 @@
 | GET    /mlcheck/parameters?path= | a notebook's parameters (same parser as ``mlcheck params``) |
 | POST   /mlcheck/jobs             | start a job: ``{"path": ..., "parameters": {name: value}}`` |
 | GET    /mlcheck/jobs[?path=]     | running jobs: this server's, and runs started elsewhere |
-| GET    /mlcheck/jobs/<id>        | a job's (or any run's) state, progress, failing cell, results |
-| DELETE /mlcheck/jobs/<id>        | cancel a job                                       |
+| GET    /mlcheck/runs/<id>        | a job's (or any run's) state, progress, failing cell, results |
+| DELETE /mlcheck/runs/<id>        | cancel a job                                       |
 | GET    /mlcheck/runs/latest?path= | the results of the newest finished run of a notebook |
 
 Every handler requires Jupyter's authentication, paths are confined to the

@@ -61,7 +61,7 @@ def new_run_id() -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    from mlcheck.contracts.result import to_jsonable
+    from mlcheck.results import to_jsonable
 
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -136,7 +136,7 @@ class JobManager(LoggingConfigurable):
     # -- parameters --------------------------------------------------------
     def parameters(self, notebook: Path) -> list[dict[str, Any]]:
         """The notebook's parameters, read by the same code as ``mlcheck params``."""
-        from mlcheck.jobs import read_parameters
+        from mlcheck.runs import read_parameters
 
         return [
             {
@@ -152,7 +152,7 @@ class JobManager(LoggingConfigurable):
     def validate(self, notebook: Path, raw: dict[str, str]) -> None:
         """Coerce ``raw`` like ``mlcheck run -p`` would; ParameterError names the first bad one."""
         from mlcheck.errors import ParameterError
-        from mlcheck.jobs import coerce_parameters, read_parameters
+        from mlcheck.runs import coerce_parameters, read_parameters
 
         declared = read_parameters(notebook)
         for name, value in raw.items():  # one at a time, so the error is about this parameter
@@ -275,7 +275,7 @@ class JobManager(LoggingConfigurable):
         """A finished run as JSON for the frontend (from run.json, no kernel), or None."""
         if not (run_dir / "run.json").is_file():
             return None
-        from mlcheck.jobs import read_run
+        from mlcheck.runs import read_run
 
         run = read_run(run_dir)
         output = Path(run.output_path)

@@ -35,7 +35,7 @@ from mlcheck.bundle.loading import (
     load,
 )
 from mlcheck.contracts.parity import model_input, model_outputs
-from mlcheck.contracts.result import to_jsonable
+from mlcheck.results import to_jsonable
 from mlcheck.contracts.schema import conform, infer_schema
 from mlcheck.errors import ContractViolation, UsageError
 
@@ -72,7 +72,7 @@ def _run_parameters(run_dir: Path) -> dict[str, Any]:
     if shell is None:
         return {}
     try:
-        from mlcheck.jobs.parameters import read_parameters
+        from mlcheck.runs.parameters import read_parameters
 
         names = [parameter.name for parameter in read_parameters(notebook)]
     except Exception:  # noqa: BLE001 - provenance is best effort; the run's run.json has them too
@@ -95,8 +95,8 @@ def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) 
     >>> sorted(provenance())[:3]
     ['created', 'git', 'inputs']
     """
-    from mlcheck.jobs.provenance import git_state, sha256_file
-    from mlcheck.notebook import recorded_values, run_context
+    from mlcheck.runs.provenance import git_state, sha256_file
+    from mlcheck.kernel import recorded_values, run_context
 
     named = dict(inputs) if isinstance(inputs, Mapping) else {str(p): p for p in inputs}
     hashes = {}
@@ -197,7 +197,7 @@ def export(
     >>> sorted(p.name for p in bundle.path.iterdir())[:3]
     ['MANIFEST.json', 'contracts.json', 'golden.parquet']
     """
-    from mlcheck.notebook import recorded_results
+    from mlcheck.kernel import recorded_results
 
     if not hasattr(model, "predict"):
         raise UsageError(f"export expects a fitted model with .predict, got {type(model).__name__}")
@@ -210,7 +210,7 @@ def export(
         raise ContractViolation(
             f"export refused: {len(blocking)} failed check(s) block it ({listed}). Fix the model or the data "
             "and run the checks again; nothing was written. The gate reads every result recorded in this "
-            "kernel: after a fix, restart it (or call mlcheck.notebook.clear()) so old failures are forgotten",
+            "kernel: after a fix, restart it (or call mlcheck.kernel.clear()) so old failures are forgotten",
             blocking,
         )
     target = Path(path)
@@ -287,7 +287,7 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 
 def _profile(reference: pd.DataFrame) -> dict[str, Any] | None:
     try:
-        from mlcheck.profiles import profile
+        from mlcheck.profiling.model import profile
     except ImportError:  # the profile module is optional for a bundle; drift checks then need the data
         return None
     return profile(reference).to_dict()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from mlcheck.bundle.loading import load
 from mlcheck.contracts.parity import golden_parity
-from mlcheck.contracts.result import CheckResult
+from mlcheck.results import CheckResult
 from mlcheck.errors import UsageError
 
 __all__ = ["check_golden", "read_table"]
@@ -54,7 +54,7 @@ def check_golden(
     """Run ``notebook`` on the bundle's golden inputs and compare its output with training.
 
     Returns the parity result (``check_parity`` with outcome ``golden``) and
-    the :class:`~mlcheck.jobs.Run`. A notebook that fails to run raises no
+    the :class:`~mlcheck.runs.Run`. A notebook that fails to run raises no
     error here: the result then fails with the run's status, and the run
     carries the failing cell.
 
@@ -64,7 +64,7 @@ def check_golden(
     >>> callable(check_golden)
     True
     """
-    from mlcheck.jobs import run_notebook
+    from mlcheck.runs import run_notebook
 
     folder = Path(bundle_path).resolve()
     bundle = load(folder, trusted=trusted)
@@ -95,7 +95,7 @@ def check_golden(
 
 
 def _not_run(message: str, n_rows: int, rtol: float) -> CheckResult:
-    from mlcheck.contracts.result import Outcome
+    from mlcheck.results import Outcome
 
     return CheckResult(
         "check_parity",

@@ -39,7 +39,7 @@ import pandas as pd
 
 from mlcheck.bundle import store
 from mlcheck.bundle.scoring import ScoreResult, score_frame
-from mlcheck.contracts.result import CheckResult
+from mlcheck.results import CheckResult
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import BundleIntegrityError, UsageError
 
@@ -272,7 +272,7 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
         provenance = json.loads(files[PROVENANCE_FILE])
         profile = None
         if PROFILE_FILE in files:
-            from mlcheck.profiles import Profile
+            from mlcheck.profiling.model import Profile
 
             profile = Profile.from_dict(json.loads(files[PROFILE_FILE]))
     except (ValueError, KeyError, TypeError) as error:

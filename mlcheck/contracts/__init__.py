@@ -2,7 +2,7 @@
 
 Every check is registered by name (``register_check``); third parties add
 theirs through the ``mlcheck.checks`` entry-point group. Checks never do I/O,
-never record and never display: :mod:`mlcheck.notebook` wraps them for that.
+never record and never display: :mod:`mlcheck.kernel` wraps them for that.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 
-from mlcheck.cards import format_value, html_table, register_card
+from mlcheck.display.cards import format_value, html_table, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.performance import point_metric
@@ -33,7 +33,7 @@ from mlcheck.contracts.predictions import (
     make_rng,
     split_predictions,
 )
-from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 __all__ = ["check_improvement", "ab_sample_size", "mcnemar_exact"]

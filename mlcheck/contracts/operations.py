@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from mlcheck.cards import html_table, register_card
+from mlcheck.display.cards import html_table, register_card
 from mlcheck.contracts import register_check
-from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcheck.cards import html_table, register_card
+from mlcheck.display.cards import html_table, register_card
 from mlcheck.contracts import register_check
-from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 __all__ = ["check_parity", "compare_outputs", "golden_parity", "model_input", "model_outputs"]

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Literal, Mapping
 
 import numpy as np
 
-from mlcheck.cards import format_value, html_table, register_card
+from mlcheck.display.cards import format_value, html_table, register_card
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.predictions import (
@@ -42,7 +42,7 @@ from mlcheck.contracts.predictions import (
     split_predictions,
     threshold_curve,
 )
-from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 __all__ = ["evaluate", "check_performance", "LABEL_METRICS", "SCORE_METRICS", "REGRESSION_METRICS"]

@@ -37,9 +37,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from mlcheck.cards import register_card
+from mlcheck.display.cards import register_card
 from mlcheck.contracts import register_check
-from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
 
 __all__ = [

@@ -27,11 +27,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mlcheck.cards import format_value, register_card
+from mlcheck.display.cards import format_value, register_card
 from mlcheck.contracts import register_check
-from mlcheck.contracts.result import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
-from mlcheck.profiles import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
+from mlcheck.profiling.model import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
 
 __all__ = ["SMOOTHING", "check_shift", "shift_report"]
 

@@ -135,7 +135,7 @@ async def test_missing_notebook_and_non_notebook(jp_fetch, notebooks):
 
 # -- parameters ---------------------------------------------------------------------------
 async def test_parameters_are_read_like_mlcheck_params(jp_fetch, notebooks):
-    from mlcheck.jobs import read_parameters
+    from mlcheck.runs import read_parameters
 
     status, reply = await call(jp_fetch, "parameters", path="work/contracts.ipynb")
     assert status == 200

@@ -3,7 +3,7 @@
 The store is a folder ``<runs_dir>/.pytest/<session-token>/``. A process that
 needs a run claims its key by creating ``<key>.claim`` exclusively, runs it,
 and publishes ``<key>.json`` atomically; the others read that. See
-:mod:`mlcheck.pytest_plugin` for why (pytest-xdist).
+:mod:`mlcheck.pytest.plugin` for why (pytest-xdist).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlcheck.pytest_config import Job
+from mlcheck.pytest.config import Job
 
 __all__ = ["STORE_FOLDER", "RunStore", "find_bundle", "store_entry"]
 
@@ -74,7 +74,7 @@ class RunStore:
             pass
 
     def publish(self, key: str, data: dict[str, Any]) -> None:
-        from mlcheck.jobs.files import atomic_write_json
+        from mlcheck._atomic import atomic_write_json
 
         atomic_write_json(self.folder / f"{key}.json", data)
 

@@ -12,7 +12,7 @@ import html
 import json
 from typing import Any, Callable, Mapping
 
-from mlcheck.contracts.result import MIME_TYPE, PAYLOAD_VERSION, to_jsonable
+from mlcheck.results import MIME_TYPE, PAYLOAD_VERSION, to_jsonable
 
 CardBody = Callable[[Mapping[str, Any]], str]
 _CARD_BODIES: dict[str, CardBody] = {}

@@ -268,7 +268,7 @@ def _validate_parameters(settings: NotebookSettings) -> None:
 
 
 def jobs_api() -> Any:
-    """:mod:`mlcheck.jobs`, imported as ``mlcheck run`` imports it.
+    """:mod:`mlcheck.runs`, imported as ``mlcheck run`` imports it.
 
     jsonschema (under nbformat) compiles a grammar for its optional "iri" format
     checker at import when rfc3987-syntax is installed: seconds, for a format no
@@ -284,6 +284,6 @@ def jobs_api() -> Any:
         finally:
             if "rfc3987_syntax" in sys.modules and sys.modules["rfc3987_syntax"] is None:
                 del sys.modules["rfc3987_syntax"]
-    import mlcheck.jobs
+    import mlcheck.runs
 
-    return mlcheck.jobs
+    return mlcheck.runs

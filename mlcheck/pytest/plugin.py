@@ -16,7 +16,7 @@ Registered through the ``pytest11`` entry point. Configured in the rootdir's
     bundle = "example_notebooks/artifacts/credit"  # optional: found from the run otherwise
 
 Each notebook is a :class:`NotebookFile`; it runs once through
-:func:`mlcheck.jobs.run_notebook` (the run directories ``mlcheck run`` leaves)
+:func:`mlcheck.runs.run_notebook` (the run directories ``mlcheck run`` leaves)
 and yields an ``execute`` item (did it run to the end?) and, when it did, one
 item per outcome of each recorded check: ``train.ipynb::check_performance[recall]``.
 A list of parameter tables puts one collector per set between them:
@@ -50,8 +50,8 @@ from typing import Any
 
 import pytest
 
-from mlcheck.pytest_config import Job, Settings, collectible, jobs_api, run_key, set_label
-from mlcheck.pytest_runs import STORE_FOLDER, RunStore, find_bundle, store_entry
+from mlcheck.pytest.config import Job, Settings, collectible, jobs_api, run_key, set_label
+from mlcheck.pytest.store import STORE_FOLDER, RunStore, find_bundle, store_entry
 
 __all__ = ["ContractWarning", "NotebookFile", "NotebookItem", "ParameterSet", "mlcheck_key"]
 
@@ -389,7 +389,7 @@ class NotebookItem(pytest.Item):
             pytest.skip("golden parity runs the scoring notebook; not with --mlcheck-no-run")
         if "error" in self.golden:
             raise _ItemFailure(f"{GOLDEN} could not run: {self.golden['error']}")
-        from mlcheck.contracts.result import CheckResult
+        from mlcheck.results import CheckResult
 
         result = CheckResult.from_dict(self.golden["result"])
         if result.passed:
@@ -438,8 +438,8 @@ def _cell_source(run: Any, index: Any) -> str:
 
 def _check_report(name: str, result: Any, outcome: Any, run: Any) -> str:
     """What failed, by how much, where: plain text, no colour codes."""
-    from mlcheck.cards import format_value
-    from mlcheck.jobs.outcome import strip_ansi
+    from mlcheck.display.cards import format_value
+    from mlcheck.runs.outcome import strip_ansi
 
     observed, threshold = (
         (outcome.observed, outcome.threshold) if outcome else (result.observed, result.threshold)
@@ -463,7 +463,7 @@ def _check_report(name: str, result: Any, outcome: Any, run: Any) -> str:
 
 def _execution_report(entry: dict[str, Any], run: Any) -> str:
     """Why a notebook did not run to the end: the failing cell, the error, the kernel's traceback."""
-    from mlcheck.jobs.outcome import strip_ansi
+    from mlcheck.runs.outcome import strip_ansi
 
     name = Path(entry.get("notebook", "notebook")).name
     if run is None:
@@ -537,7 +537,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def mlcheck_run(pytestconfig: pytest.Config) -> Callable[..., Any]:
     """Run a notebook once per session for each set of parameters: ``mlcheck_run("train.ipynb", sample=0.1)``.
 
-    Returns a :class:`mlcheck.jobs.Run` (``status``, ``exit_code``,
+    Returns a :class:`mlcheck.runs.Run` (``status``, ``exit_code``,
     ``parameters``, ``values``, ``results``, ``run_dir``, ``output_path``,
     ``report_path``). Relative paths are taken from the rootdir. Runs are
     shared with the notebooks pytest collected and with xdist workers.

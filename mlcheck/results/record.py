@@ -166,23 +166,23 @@ class CheckResult:
 
     # -- display -------------------------------------------------------------
     def __str__(self) -> str:
-        from mlcheck.cards import render_text
+        from mlcheck.display.cards import render_text
 
         return render_text(self.to_dict())
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from mlcheck.cards import result_bundle
+        from mlcheck.display.cards import result_bundle
 
         return result_bundle(self.to_dict())
 
     def explore(self) -> Any:
-        """An interactive ipywidgets view of a shift or performance result (see :mod:`mlcheck.explore`)."""
-        from mlcheck.explore import explore
+        """An interactive ipywidgets view of a shift or performance result (see :mod:`mlcheck.display.explore`)."""
+        from mlcheck.display.explore import explore
 
         return explore(self)
 
     def _ipython_display_(self) -> None:
         # A check called as the last line of a cell has already shown its card.
-        from mlcheck import notebook
+        from mlcheck import kernel as notebook
 
         notebook.show(self)

@@ -23,17 +23,17 @@ from typing import Any, Callable, Mapping
 
 import nbformat
 
-from mlcheck.contracts.result import CheckResult
+from mlcheck.results import CheckResult
 from mlcheck.errors import UsageError
-from mlcheck.jobs import outcome as outcomes
-from mlcheck.jobs.files import atomic_write_json, atomic_write_text
-from mlcheck.jobs.parameters import (
+from mlcheck.runs import outcome as outcomes
+from mlcheck._atomic import atomic_write_json, atomic_write_text
+from mlcheck.runs.parameters import (
     coerce_parameters,
     load_notebook,
     load_parameter_file,
     read_parameters,
 )
-from mlcheck.notebook import RUN_DIR_ENV, RUN_ID_ENV
+from mlcheck.kernel import RUN_DIR_ENV, RUN_ID_ENV
 
 Progress = Callable[[Mapping[str, Any]], None]
 
@@ -248,7 +248,7 @@ def run_notebook(
         if value is not None and not value > 0:
             raise UsageError(f"the {option} must be a positive number of seconds, got {value!r}")
 
-    from mlcheck.jobs.kernels import resolve_kernel
+    from mlcheck.runs.kernels import resolve_kernel
 
     kernel_name = resolve_kernel(kernel)
     run_id, run_dir = _create_run_dir(Path(runs_dir).expanduser().resolve() / notebook_path.stem, run_id)
@@ -301,7 +301,7 @@ class _Job:
         self.status("running")
 
     def execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool) -> Run:
-        from mlcheck.jobs.kernels import start_kernel, stop_kernel
+        from mlcheck.runs.kernels import start_kernel, stop_kernel
 
         deadline = self.started + timeout if timeout else None
         self.status("starting")
@@ -326,7 +326,7 @@ class _Job:
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError
 
-        from mlcheck.jobs.engine import ENGINE_NAME, ExecutionWatch
+        from mlcheck.runs.engine import ENGINE_NAME, ExecutionWatch
 
         watch = ExecutionWatch(deadline=deadline, cell_timeout=cell_timeout, on_cell_start=self._cell_started)
         ending, error = "completed", None
@@ -361,7 +361,7 @@ class _Job:
 
     def _render_report(self) -> None:
         """Render report.html; a rendering problem is reported, never allowed to sink a finished run."""
-        from mlcheck.jobs.report import render_report
+        from mlcheck.runs.report import render_report
 
         try:
             render_report(self.run_dir)
@@ -374,8 +374,8 @@ class _Job:
             )
 
     def _finish(self, ending: str, error: BaseException | None, watch: Any, *, timeout: float | None, report: bool) -> Run:
-        from mlcheck.jobs.provenance import git_state, input_hashes, sha256_file
-        from mlcheck.jobs.results import collect
+        from mlcheck.runs.provenance import git_state, input_hashes, sha256_file
+        from mlcheck.runs.results import collect
 
         ended_wall = datetime.now(timezone.utc)
         duration = time.monotonic() - self.started

@@ -17,7 +17,7 @@ from nbclient.exceptions import CellTimeoutError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from mlcheck.jobs.outcome import own_code_cell
+from mlcheck.runs.outcome import own_code_cell
 
 ENGINE_NAME = "mlcheck"
 

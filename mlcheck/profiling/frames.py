@@ -1,6 +1,6 @@
 """How frames become profiles: pandas and pyarrow columns binned, Dask partitions merged.
 
-:mod:`mlcheck.profiles` says what a profile is; this module reads a frame
+:mod:`mlcheck.profiling.model` says what a profile is; this module reads a frame
 library's columns into it. Numeric columns are sorted once: the quantile edges,
 the counts per bin (by binary search of the edges in the sorted values), the
 missing and infinite counts, min and max all come from that one sort.
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mlcheck.errors import UsageError
-from mlcheck.profiles import (
+from mlcheck.profiling.model import (
     MAX_INTEGER_LEVELS,
     CategoricalColumn,
     ColumnSummary,

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import nbformat
 
-from mlcheck.contracts.result import CheckResult
+from mlcheck.results import CheckResult
 
 EXIT_CODES = {"succeeded": 0, "failed": 1, "error": 3, "timeout": 4, "died": 5, "cancelled": 130}
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -10,7 +10,7 @@ import threading
 import time
 from typing import Any, Mapping, TextIO
 
-from mlcheck.cards import format_value
+from mlcheck.display.cards import format_value
 
 
 # -- run --------------------------------------------------------------------
@@ -103,7 +103,7 @@ def check_table(results: list[Any]) -> str:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    from mlcheck.jobs import run_notebook
+    from mlcheck.runs import run_notebook
 
     parameters: dict[str, str] = {}
     for name, value in args.parameter:
@@ -150,7 +150,7 @@ def add_arguments_params(parser: argparse.ArgumentParser) -> None:
 
 
 def run_params(args: argparse.Namespace) -> int:
-    from mlcheck.jobs.parameters import load_notebook, parameters_cell_index, read_parameters
+    from mlcheck.runs.parameters import load_notebook, parameters_cell_index, read_parameters
 
     notebook = load_notebook(args.notebook)
     parameters = read_parameters(notebook)
@@ -177,7 +177,7 @@ def add_arguments_report(parser: argparse.ArgumentParser) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from mlcheck.jobs.report import render_report
+    from mlcheck.runs.report import render_report
 
     print(render_report(args.run_dir))
     return 0
@@ -192,7 +192,7 @@ def add_arguments_history(parser: argparse.ArgumentParser) -> None:
 
 
 def run_history(args: argparse.Namespace) -> int:
-    from mlcheck.jobs.history import history
+    from mlcheck.runs.history import history
 
     rows = history(args.runs_dir, args.notebook)[: max(args.limit, 0)]
     if args.json:

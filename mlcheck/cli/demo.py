@@ -75,7 +75,7 @@ def resource_dir(name: str) -> Path:
 
     Examples
     --------
-    >>> from mlcheck.commands.demo import resource_dir
+    >>> from mlcheck.cli.demo import resource_dir
     >>> (resource_dir("example_notebooks") / "train.ipynb").is_file()
     True
     """
@@ -170,7 +170,7 @@ def prepare_folder(folder: Path) -> None:
 
 def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
     """One line per check (how many subjects held), then its failing subjects in the check's order."""
-    from mlcheck.cards import format_value
+    from mlcheck.display.cards import format_value
 
     lines = []
     width = max((len(result.name) for result in results), default=0)
@@ -192,8 +192,8 @@ def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from mlcheck.commands.jobs import _ProgressPrinter  # the same cell-by-cell display as `mlcheck run`
-    from mlcheck.jobs import run_notebook
+    from mlcheck.cli.jobs import _ProgressPrinter  # the same cell-by-cell display as `mlcheck run`
+    from mlcheck.runs import run_notebook
 
     folder = Path(args.dir).expanduser().absolute() if args.dir else default_folder(Path.cwd())
     prepare_folder(folder)

@@ -8,7 +8,7 @@ from typing import Any
 
 import nbformat
 
-from mlcheck.contracts.result import MIME_TYPE, CheckResult
+from mlcheck.results import MIME_TYPE, CheckResult
 
 ENVIRONMENT_KIND = "environment"
 
@@ -61,7 +61,7 @@ def read_results(notebook: nbformat.NotebookNode | str | Path) -> tuple[list[Che
     Examples
     --------
     >>> import nbformat
-    >>> from mlcheck.cards import record_bundle
+    >>> from mlcheck.display.cards import record_bundle
     >>> nb = nbformat.v4.new_notebook()
     >>> out = nbformat.v4.new_output("display_data", data=record_bundle("auc", 0.9))
     >>> nb.cells.append(nbformat.v4.new_code_cell("mc.record('auc', 0.9)", outputs=[out]))

@@ -1,8 +1,8 @@
 """Notebook jobs: parameters, papermill execution, run directories, history."""
 
-from mlcheck.jobs.parameters import Parameter, coerce_parameters, read_parameters
-from mlcheck.jobs.results import read_results
-from mlcheck.jobs.runner import Run, read_run, run_notebook
+from mlcheck.runs.parameters import Parameter, coerce_parameters, read_parameters
+from mlcheck.runs.results import read_results
+from mlcheck.runs.runner import Run, read_run, run_notebook
 
 __all__ = [
     "Parameter",

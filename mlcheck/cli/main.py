@@ -1,7 +1,7 @@
 """The ``mlcheck`` command line.
 
 Subcommands are registered by name in :data:`COMMANDS`; each names a module in
-:mod:`mlcheck.commands` that defines ``add_arguments_<name>(parser)`` and
+:mod:`mlcheck.cli` that defines ``add_arguments_<name>(parser)`` and
 ``run_<name>(args) -> int``. Modules import their heavy dependencies inside
 ``run_*`` so ``mlcheck --help`` stays instant. A user mistake prints one clear
 message and exits 2; it never prints a traceback.
@@ -19,15 +19,15 @@ from mlcheck.errors import ContractViolation, MlcheckError
 
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("mlcheck.commands.jobs", "execute a notebook as a job into a new run directory"),
-    "params": ("mlcheck.commands.jobs", "list a notebook's parameters"),
-    "report": ("mlcheck.commands.jobs", "render the HTML report of a run again"),
-    "history": ("mlcheck.commands.jobs", "list the runs of a notebook, newest first"),
-    "profile": ("mlcheck.commands.data", "profile a CSV or Parquet data set into a JSON profile"),
-    "shift": ("mlcheck.commands.data", "check a current data set for drift against a reference"),
-    "parity": ("mlcheck.commands.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
-    "demo": ("mlcheck.commands.demo", "run the whole journey on real data: train, gate, export, score"),
-    "new": ("mlcheck.commands.demo", "start a train or score notebook from a template"),
+    "run": ("mlcheck.cli.jobs", "execute a notebook as a job into a new run directory"),
+    "params": ("mlcheck.cli.jobs", "list a notebook's parameters"),
+    "report": ("mlcheck.cli.jobs", "render the HTML report of a run again"),
+    "history": ("mlcheck.cli.jobs", "list the runs of a notebook, newest first"),
+    "profile": ("mlcheck.cli.data", "profile a CSV or Parquet data set into a JSON profile"),
+    "shift": ("mlcheck.cli.data", "check a current data set for drift against a reference"),
+    "parity": ("mlcheck.cli.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
+    "demo": ("mlcheck.cli.demo", "run the whole journey on real data: train, gate, export, score"),
+    "new": ("mlcheck.cli.demo", "start a train or score notebook from a template"),
 }
 
 

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from mlcheck.cards import format_value, status_word
-from mlcheck.jobs.files import atomic_write_text
+from mlcheck.display.cards import format_value, status_word
+from mlcheck._atomic import atomic_write_text
 
 _STATUS_COLORS = {
     "succeeded": "#1a7f37",
@@ -116,7 +116,7 @@ def render_report(run_dir: str | Path) -> Path:
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    from mlcheck.jobs.runner import REPORT_FILE, read_run
+    from mlcheck.runs.runner import REPORT_FILE, read_run
 
     run = read_run(run_dir)
     notebook = nbformat.read(str(run.output_path), as_version=4)

@@ -4,7 +4,7 @@ Checks are pure; the public ``mc.check_*`` functions are those checks wrapped
 by :func:`recorded`, which keeps every result in this process's record (the
 export gate reads it) and shows it as a card when an IPython kernel is running.
 Each shown result is a MIME bundle whose ``application/vnd.mlcheck.result+json``
-part is what :mod:`mlcheck.jobs.results` reads back from an executed notebook.
+part is what :mod:`mlcheck.runs.results` reads back from an executed notebook.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
-from mlcheck.cards import record_bundle, result_bundle
-from mlcheck.contracts.result import CheckResult, to_jsonable
+from mlcheck.display.cards import record_bundle, result_bundle
+from mlcheck.results import CheckResult, to_jsonable
 
 __all__ = ["record", "recorded", "recorded_results", "recorded_values", "clear", "show", "run_context"]
 

@@ -35,7 +35,7 @@ from mlcheck.errors import UsageError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from mlcheck.profiles import Profile
+    from mlcheck.profiling.model import Profile
 
 #: Rows per record batch read from a file (memory grows with this, not with the file).
 BATCH_ROWS = 262_144
@@ -275,13 +275,13 @@ def profile_path(
     Examples
     --------
     >>> import pandas as pd, tempfile, os
-    >>> from mlcheck.commands.data import profile_path
+    >>> from mlcheck.cli.data import profile_path
     >>> folder = tempfile.mkdtemp()
     >>> pd.DataFrame({"x": range(100)}).to_parquet(os.path.join(folder, "data.parquet"))
     >>> profile_path(os.path.join(folder, "data.parquet"), bins=4)["x"].counts
     (25, 25, 25, 25)
     """
-    from mlcheck.profiles import profile, streaming_bins
+    from mlcheck.profiling.model import profile, streaming_bins
 
     if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1:
         raise UsageError(f"sample_rows must be a positive integer, got {sample_rows!r}")
@@ -314,7 +314,7 @@ def profile_path(
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:
     """Read a profile saved by ``mlcheck profile -o`` (or ``Profile.to_dict``)."""
-    from mlcheck.profiles import Profile
+    from mlcheck.profiling.model import Profile
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -397,8 +397,8 @@ def _profile_argument(path: str, args: argparse.Namespace, edges_from: Profile |
 
 
 def _profile_table(result: Profile) -> str:
-    from mlcheck.cards import format_value
-    from mlcheck.profiles import NumericColumn
+    from mlcheck.display.cards import format_value
+    from mlcheck.profiling.model import NumericColumn
 
     lines = [f"{'column':<24} {'kind':<12} {'bins':>5} {'missing':>9} {'min':>11} {'mean':>11} {'max':>11}"]
     for name, column in result.columns.items():
@@ -475,7 +475,7 @@ def add_arguments_shift(parser: argparse.ArgumentParser) -> None:
 
 
 def _shift_table(result: Any) -> str:
-    from mlcheck.cards import format_value
+    from mlcheck.display.cards import format_value
 
     features = result.details["features"]
     ranked = sorted(features.items(), key=lambda item: -(item[1].get("kl") or 0.0))

@@ -389,7 +389,7 @@ def profile(
     >>> current["city"].levels == reference["city"].levels, current["city"].n_rows
     (True, 10)
     """
-    from mlcheck.profile_frames import is_dask, profile_dask, profile_frame
+    from mlcheck.profiling.frames import is_dask, profile_dask, profile_frame
 
     names = _validate(bins, categorical, edges_from)
     if not isinstance(max_levels, (int, np.integer)) or max_levels < 1:

@@ -1,1 +1,0 @@
-"""The subcommands of ``mlcheck``; each module is registered in :data:`mlcheck.cli.COMMANDS`."""
