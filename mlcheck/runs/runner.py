@@ -26,6 +26,7 @@ import nbformat
 from mlcheck.results import CheckResult
 from mlcheck.errors import UsageError
 from mlcheck.runs import outcome as outcomes
+from mlcheck.runs import runlock
 from mlcheck._atomic import atomic_write_json, atomic_write_text
 from mlcheck.runs.parameters import (
     coerce_parameters,
@@ -276,6 +277,8 @@ class _Job:
         self.current_cell: int | None = None
         self.input_path = run_dir / ".input.ipynb"
         self.partial_path = run_dir / ".output.partial.ipynb"
+        # held until the run ends: the proof, for whoever cancels it, that this process is the run
+        self.lock = runlock.hold(run_dir)
         atomic_write_text(self.input_path, nbformat.writes(prepared))
 
     def status(self, state: str, **extra: Any) -> None:
@@ -423,4 +426,5 @@ class _Job:
         if report:
             self._render_report()
         self.status(status, exit_code=exit_code, message=message)
+        runlock.release(self.run_dir, self.lock)
         return run
