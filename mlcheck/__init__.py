@@ -1,8 +1,11 @@
 """mlcheck: notebooks as jobs, models with contracts, export behind a gate.
 
 ``import mlcheck`` stays cheap: every public name below loads its module on
-first use. The public ``check_*`` functions are the pure checks of
-:mod:`mlcheck.contracts` wrapped to record and display their result.
+first use. Every check registered in :data:`mlcheck.contracts.CHECKS` (the
+built-in ones and those of the ``mlcheck.checks`` entry-point group) is served
+as ``mlcheck.<name>``: the pure check wrapped to record and display its result.
+Type checkers see each public name with its real signature through the
+``TYPE_CHECKING`` imports at the end of this module.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from mlcheck.errors import (
     BundleIntegrityError,
     ContractViolation,
     MlcheckError,
+    OptionError,
     ParameterError,
+    Reason,
+    RegistryError,
     UsageError,
 )
 
@@ -36,6 +42,8 @@ _LAZY: dict[str, str] = {
     "Bundle": "mlcheck.bundle",
     "ScoreResult": "mlcheck.bundle",
 }
+# The built-in checks, listed here (not read from the registry) so that
+# ``import mlcheck`` imports no registry and ``from mlcheck import *`` sees them.
 _CHECKS = (
     "check_performance",
     "check_improvement",
@@ -48,35 +56,97 @@ _CHECKS = (
 )
 
 __all__ = [
-    "__version__",
-    "MlcheckError",
-    "UsageError",
-    "ParameterError",
-    "ContractViolation",
+    "Bundle",
     "BundleIntegrityError",
-    *_LAZY,
-    *_CHECKS,
+    "CheckResult",
+    "ContractViolation",
+    "MlcheckError",
+    "OptionError",
+    "Outcome",
+    "ParameterError",
+    "Profile",
+    "Reason",
+    "RegistryError",
+    "ScoreResult",
+    "UsageError",
+    "__version__",
+    "ab_sample_size",
+    "check_coverage",
+    "check_improvement",
+    "check_latency",
+    "check_parity",
+    "check_performance",
+    "check_repeatable",
+    "check_schema",
+    "check_shift",
+    "evaluate",
+    "export",
+    "load",
+    "profile",
+    "record",
+    "recorded_results",
+    "shift_report",
 ]
+assert set(__all__) >= set(_LAZY) | set(_CHECKS)
+
+# name -> (the registered pure check, the recorded wrapper served for it). Checks are
+# not cached in globals(): a plugin may unregister or replace its check, and the
+# name must then serve the new one.
+_SERVED: dict[str, tuple[Any, Any]] = {}
+
+
+def _check(name: str) -> Any:
+    from mlcheck.contracts import CHECKS
+    from mlcheck.kernel import recorded
+
+    try:
+        check = CHECKS.get(name)
+    except RegistryError as error:
+        raise AttributeError(f"module 'mlcheck' has no attribute {name!r} ({error})") from None
+    served = _SERVED.get(name)
+    if served is None or served[0] is not check:
+        served = (check, recorded(check))
+        _SERVED[name] = served
+    return served[1]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _CHECKS:
-        from mlcheck.contracts import get_check
-        from mlcheck.kernel import recorded
-
-        value = recorded(get_check(name))
-    elif name in _LAZY:
+    if name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
-    else:
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name.startswith("_"):
+        # dunders and tools' probes (IPython asks for _repr_html_ and the like) never
+        # name a check; answering them must not scan the installed distributions.
         raise AttributeError(f"module 'mlcheck' has no attribute {name!r}")
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    return _check(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    from mlcheck.contracts import known_checks
+
+    return sorted(set(globals()) | set(__all__) | set(known_checks()))
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from mlcheck.results import CheckResult, Outcome
-    from mlcheck.kernel import record, recorded_results
+    from mlcheck.bundle import Bundle as Bundle
+    from mlcheck.bundle import ScoreResult as ScoreResult
+    from mlcheck.bundle import export as export
+    from mlcheck.bundle import load as load
+    from mlcheck.contracts.comparison import ab_sample_size as ab_sample_size
+    from mlcheck.contracts.comparison import check_improvement as check_improvement
+    from mlcheck.contracts.operations import check_coverage as check_coverage
+    from mlcheck.contracts.operations import check_latency as check_latency
+    from mlcheck.contracts.operations import check_repeatable as check_repeatable
+    from mlcheck.contracts.parity import check_parity as check_parity
+    from mlcheck.contracts.performance import check_performance as check_performance
+    from mlcheck.contracts.performance import evaluate as evaluate
+    from mlcheck.contracts.schema import check_schema as check_schema
+    from mlcheck.contracts.shift import check_shift as check_shift
+    from mlcheck.contracts.shift import shift_report as shift_report
+    from mlcheck.kernel import record as record
+    from mlcheck.kernel import recorded_results as recorded_results
+    from mlcheck.profiling.model import Profile as Profile
+    from mlcheck.profiling.model import profile as profile
+    from mlcheck.results import CheckResult as CheckResult
+    from mlcheck.results import Outcome as Outcome

@@ -12,14 +12,14 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, ParamSpec
 
 from mlcheck.display.cards import record_bundle, result_bundle
 from mlcheck.results import CheckResult, to_jsonable
 
 __all__ = ["record", "recorded", "recorded_results", "recorded_values", "clear", "show", "run_context"]
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 #: Set by ``mlcheck run`` in the kernel's environment: the run's id and directory.
 RUN_ID_ENV = "MLCHECK_RUN_ID"
@@ -109,15 +109,19 @@ def record(name: str, value: Any, *, display: bool = True) -> Any:
     return value
 
 
-def recorded(check: F) -> F:
-    """Wrap a pure check so that each call records and displays its result."""
+def recorded(check: Callable[P, CheckResult]) -> Callable[P, CheckResult]:
+    """Wrap a pure check so that each call records and displays its result.
+
+    The wrapper keeps the check's signature, for ``inspect`` (through
+    ``__wrapped__``) and for type checkers (``ParamSpec``).
+    """
 
     @functools.wraps(check)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> CheckResult:
         return record_result(check(*args, **kwargs))
 
     wrapper.__wrapped_check__ = check  # type: ignore[attr-defined]
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def recorded_results() -> list[CheckResult]:

@@ -1,20 +1,28 @@
 """Contracts: pure checks, arrays and frames in, :class:`CheckResult` out.
 
-Every check is registered by name (``register_check``); third parties add
-theirs through the ``mlcheck.checks`` entry-point group. Checks never do I/O,
+Every check is registered by name in :data:`CHECKS` (``@register_check(name)``);
+third parties add theirs through the ``mlcheck.checks`` entry-point group, and
+every registered check is served as ``mlcheck.<name>``. Checks never do I/O,
 never record and never display: :mod:`mlcheck.kernel` wraps them for that.
+
+A registered check gets a validated boundary: its arguments are bound to its
+signature and its declared option constraints are checked before it runs
+(:mod:`mlcheck._validation`); a check that declares none still has its
+``severity`` held to ``"error"`` or ``"warning"`` and its keywords checked.
+:mod:`mlcheck.testing` is the conformance suite every registered check passes.
 """
 
 from __future__ import annotations
 
-import importlib
-from importlib.metadata import entry_points
-from typing import Callable, TypeVar
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from mlcheck.errors import UsageError
+from mlcheck._validation import SEVERITY, constraints_of, validate_options
+from mlcheck.errors import Reason, RegistryError
+from mlcheck.registry import Registry
 
-CheckFunction = Callable[..., "object"]
-F = TypeVar("F", bound=Callable[..., object])
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: Where each built-in check lives, so a check's module loads on first use.
 BUILTIN_CHECKS: dict[str, str] = {
@@ -29,44 +37,64 @@ BUILTIN_CHECKS: dict[str, str] = {
 }
 ENTRY_POINT_GROUP = "mlcheck.checks"
 
-_REGISTRY: dict[str, Callable[..., object]] = {}
 
-
-def register_check(name: str) -> Callable[[F], F]:
-    """Register a pure check function under ``name`` (a decorator)."""
-
-    def decorate(function: F) -> F:
-        _REGISTRY[name] = function
+def _as_check(name: str, function: Any) -> Callable[..., Any]:
+    """A registered check: callable, with a validated boundary (added when the author gave none)."""
+    if not callable(function):
+        raise RegistryError(
+            f"check {name!r} must be a function returning a CheckResult, got {type(function).__name__}",
+            reason=Reason.INVALID_TYPE,
+            parameter="name",
+            value=name,
+        )
+    if constraints_of(function):
         return function
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to bind against
+        return function
+    declared = {"severity": [SEVERITY]} if "severity" in parameters else {}
+    return validate_options(declared, name=name)(function)
 
-    return decorate
+
+#: Every check, by name: built-in and from the ``mlcheck.checks`` entry points.
+CHECKS: Registry[Callable[..., Any]] = Registry(
+    "check", group=ENTRY_POINT_GROUP, builtins=BUILTIN_CHECKS, prepare=_as_check
+)
+
+
+def register_check(name: str, *, replace: bool = False) -> Callable[[F], F]:
+    """Register a pure check function under ``name`` (a decorator).
+
+    A name already taken raises :class:`~mlcheck.errors.RegistryError`
+    unless ``replace=True``.
+
+    Examples
+    --------
+    >>> from mlcheck import CheckResult
+    >>> from mlcheck.contracts import CHECKS, register_check
+    >>> @register_check("check_always")
+    ... def check_always(values, *, severity="error"):
+    ...     return CheckResult("check_always", passed=True, severity=severity)
+    >>> import mlcheck as mc
+    >>> mc.check_always([1]).passed
+    True
+    >>> CHECKS.unregister("check_always")
+    """
+    return CHECKS.register(name, replace=replace)
 
 
 def load_check_module(name: str) -> None:
     """Import the module that defines the built-in check ``name``, if any."""
-    module = BUILTIN_CHECKS.get(name)
-    if module is not None:
-        importlib.import_module(module)
+    if name in BUILTIN_CHECKS:
+        CHECKS.get(name)
 
 
-def _load_entry_points() -> None:
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name not in _REGISTRY:
-            _REGISTRY[entry_point.name] = entry_point.load()
-
-
-def get_check(name: str) -> Callable[..., object]:
+def get_check(name: str) -> Callable[..., Any]:
     """The pure check registered as ``name``; unknown names list the known ones."""
-    if name not in _REGISTRY:
-        load_check_module(name)
-    if name not in _REGISTRY:
-        _load_entry_points()
-    if name not in _REGISTRY:
-        known = sorted(set(BUILTIN_CHECKS) | set(_REGISTRY))
-        raise UsageError(f"unknown check {name!r}; known checks: {', '.join(known)}")
-    return _REGISTRY[name]
+    return CHECKS.get(name)
 
 
 def known_checks() -> list[str]:
-    _load_entry_points()
-    return sorted(set(BUILTIN_CHECKS) | set(_REGISTRY))
+    """Every check's name: built-in, registered and from entry points (no module imported)."""
+    return CHECKS.names()

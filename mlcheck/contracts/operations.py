@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from mlcheck.display.cards import html_table, register_card
+from mlcheck._validation import SEVERITY, HasMethods, Interval, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.results import CheckResult, Outcome
-from mlcheck.errors import UsageError
+from mlcheck.results.record import Severity
+from mlcheck.errors import Reason, UsageError
 
 
 def _coverage_counts(values: Any) -> tuple[int, int]:
@@ -49,7 +52,8 @@ def _coverage_counts(values: Any) -> tuple[int, int]:
 
 
 @register_check("check_coverage")
-def check_coverage(values: Any, *, min: float = 0.99, severity: str = "error") -> CheckResult:
+@validate_options({"min": [Interval(Real, 0, 1, description="a fraction in [0, 1]")], "severity": [SEVERITY]})
+def check_coverage(values: Any, *, min: float = 0.99, severity: Severity = "error") -> CheckResult:
     """Check that enough rows got a real prediction.
 
     Coverage is the fraction of values that are present and finite (not None,
@@ -71,8 +75,6 @@ def check_coverage(values: Any, *, min: float = 0.99, severity: str = "error") -
     >>> check_coverage([1.0, 2.0, float("nan"), 4.0], min=0.7).observed
     0.75
     """
-    if not 0.0 <= float(min) <= 1.0:
-        raise UsageError(f"check_coverage: min must be a fraction in [0, 1], got {min!r}")
     if hasattr(values, "n_rows") and hasattr(values, "n_scored"):
         covered, total = int(values.n_scored), int(values.n_rows)
     else:
@@ -81,7 +83,7 @@ def check_coverage(values: Any, *, min: float = 0.99, severity: str = "error") -
         return CheckResult(
             "check_coverage",
             passed=False,
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             observed=None,
             threshold=float(min),
             details={"n_rows": 0, "n_covered": 0},
@@ -96,7 +98,7 @@ def check_coverage(values: Any, *, min: float = 0.99, severity: str = "error") -
     return CheckResult(
         "check_coverage",
         passed=passed,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         observed=coverage,
         threshold=float(min),
         details={"n_rows": total, "n_covered": covered, "n_missing": total - covered},
@@ -109,7 +111,22 @@ def _rows(X: Any, positions: Any) -> Any:
     return X.iloc[positions] if hasattr(X, "iloc") else np.asarray(X)[positions]
 
 
+_FITTED_MODEL = HasMethods("predict", description="a fitted model with .predict()")
+_POSITIVE_MS = Interval(Real, 0, None, closed="neither", description="a positive number of milliseconds")
+
+
 @register_check("check_latency")
+@validate_options(
+    {
+        "model": [_FITTED_MODEL],
+        "p95_ms": [_POSITIVE_MS],
+        "batch_p95_ms": [None, _POSITIVE_MS],
+        "n_single": [Interval(Integral, 1, None)],
+        "repeats": [Interval(Integral, 1, None)],
+        "seed": [Interval(Integral, 0, None)],
+        "severity": [SEVERITY],
+    }
+)
 def check_latency(
     model: Any,
     X: Any,
@@ -119,7 +136,7 @@ def check_latency(
     n_single: int = 100,
     repeats: int = 5,
     seed: int = 0,
-    severity: str = "error",
+    severity: Severity = "error",
 ) -> CheckResult:
     """Check how long the model takes to score one row, and a batch.
 
@@ -149,15 +166,11 @@ def check_latency(
     >>> check_latency(LinearRegression().fit(X, X[:, 0]), X, p95_ms=10_000).passed
     True
     """
-    if not hasattr(model, "predict"):
-        raise UsageError(f"check_latency expects a fitted model with .predict, got {type(model).__name__}")
-    if not float(p95_ms) > 0 or (batch_p95_ms is not None and not float(batch_p95_ms) > 0):
-        raise UsageError(
-            f"check_latency: thresholds must be positive milliseconds, got {p95_ms!r}, {batch_p95_ms!r}"
-        )
     n_rows = len(X)
-    if n_rows == 0 or n_single < 1 or repeats < 1:
-        raise UsageError("check_latency needs at least one row in X, n_single >= 1 and repeats >= 1")
+    if n_rows == 0:
+        raise UsageError(
+            "check_latency needs at least one row in X to time", reason=Reason.INVALID_DATA, parameter="X"
+        )
     rng = np.random.default_rng(seed)
     positions = rng.choice(n_rows, size=min(int(n_single), n_rows), replace=False).tolist()
     model.predict(_rows(X, positions[:1]))  # warm-up: first calls pay for lazy imports and caches
@@ -200,7 +213,7 @@ def check_latency(
     return CheckResult(
         "check_latency",
         passed=not failed,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         observed=row_p95,
         threshold=float(p95_ms),
         details={
@@ -217,13 +230,21 @@ def check_latency(
 
 
 @register_check("check_repeatable")
+@validate_options(
+    {
+        "train_fn": ["callable"],
+        "seed": [Interval(Integral, 0, None)],
+        "rtol": [Interval(Real, 0, None)],
+        "severity": [SEVERITY],
+    }
+)
 def check_repeatable(
     train_fn: Callable[[int], Any],
     X: Any,
     *,
     seed: int,
     rtol: float = 1e-9,
-    severity: str = "error",
+    severity: Severity = "error",
 ) -> CheckResult:
     """Check that training twice with the same seed gives the same predictions.
 
@@ -254,15 +275,13 @@ def check_repeatable(
     """
     from mlcheck.contracts.parity import compare_outputs, model_outputs
 
-    if not callable(train_fn):
-        raise UsageError(
-            f"check_repeatable expects train_fn(seed) -> fitted model, got {type(train_fn).__name__}"
-        )
     first, second = train_fn(seed), train_fn(seed)
     for model in (first, second):
         if not hasattr(model, "predict"):
             raise UsageError(
-                f"check_repeatable: train_fn returned {type(model).__name__}, not a fitted model"
+                f"check_repeatable: train_fn returned {type(model).__name__}, not a fitted model",
+                reason=Reason.INVALID_DATA,
+                parameter="train_fn",
             )
     expected, observed = model_outputs(first, X), model_outputs(second, X)
     n_differ, cells = compare_outputs(expected, observed, rtol=rtol)
@@ -277,7 +296,7 @@ def check_repeatable(
     return CheckResult(
         "check_repeatable",
         passed=passed,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         observed=n_differ,
         threshold=0,
         details={"n_rows": n_rows, "seed": seed, "rtol": rtol, "differing_rows": cells},
