@@ -234,15 +234,19 @@ class Registry(Generic[T]):
         return sorted(names)
 
     def items(self) -> list[tuple[str, T]]:
-        """Every (name, object), loading every built-in module and entry point (a cold path)."""
+        """Every (name, object) in registration order, loading every built-in and entry point (a cold path)."""
         with self._lock:
             for name in self.builtins:
                 self._load_builtin(name)
             self.load_entry_points()
-            return sorted(self._entries.items())
+            return list(self._entries.items())
+
+    def registered(self) -> list[T]:
+        """The objects registered so far, in registration order, loading nothing (a hot path)."""
+        return list(self._entries.values())
 
     def values(self) -> list[T]:
-        """Every registered object, in name order (loads everything, as :meth:`items`)."""
+        """Every registered object, in registration order (loads everything, as :meth:`items`)."""
         return [obj for _, obj in self.items()]
 
     def source(self, name: str) -> str:

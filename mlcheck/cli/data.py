@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlcheck.errors import UsageError
+from mlcheck.errors import Reason, RegistryError, UsageError
+from mlcheck.registry import Registry
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -58,22 +59,29 @@ class Reader:
     count_rows: Callable[[Path], int] | None = None
 
 
-READERS: dict[str, Reader] = {}
 #: Third parties add data formats as entry points in this group, each naming a Reader.
 ENTRY_POINT_GROUP = "mlcheck.readers"
 
 
-def register_reader(reader: Reader) -> None:
-    """Register a data format by name (a later registration replaces an earlier one)."""
-    READERS[reader.name] = reader
+def _as_reader(name: str, reader: object) -> Reader:
+    if not isinstance(reader, Reader) or reader.name != name:
+        raise RegistryError(
+            f"data reader {name!r} must be a mlcheck.cli.data.Reader named {name!r}, "
+            f"got {reader!r:.80}",
+            reason=Reason.INVALID_TYPE,
+            parameter="name",
+            value=name,
+        )
+    return reader
 
 
-def _load_entry_points() -> None:
-    from importlib.metadata import entry_points
+#: Every data format by name (:class:`mlcheck.registry.Registry`: a name is registered once).
+READERS: Registry[Reader] = Registry("data reader", group=ENTRY_POINT_GROUP, prepare=_as_reader)
 
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        if entry_point.name not in READERS:
-            register_reader(entry_point.load())
+
+def register_reader(reader: Reader, *, replace: bool = False) -> None:
+    """Register a data format under its name; a name already taken is refused unless ``replace``."""
+    READERS.register(reader.name, reader, replace=replace)
 
 
 def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
@@ -142,7 +150,7 @@ register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv"), _csv_batches))
 def _known_formats() -> str:
     parts = [
         f"{r.name} ({', '.join(r.suffixes)}{', or a directory of them' if r.directories else ''})"
-        for r in READERS.values()
+        for r in READERS.registered()
     ]
     return "; ".join(parts + ["a saved profile (.json)"])
 
@@ -153,16 +161,16 @@ def reader_for(path: str | os.PathLike[str]) -> Reader:
     if not location.exists():
         raise UsageError(f"{location}: no such file or directory")
     if location.is_dir():
-        for reader in READERS.values():
+        for reader in READERS.registered():
             if reader.directories:
                 return reader
     name = location.name.lower()
     for attempt in range(2):
-        for reader in READERS.values():
+        for reader in READERS.registered():
             if name.endswith(reader.suffixes):
                 return reader
         if attempt == 0:
-            _load_entry_points()
+            READERS.load_entry_points(refresh=True)
     raise UsageError(f"{location}: unknown data format; known formats: {_known_formats()}")
 
 

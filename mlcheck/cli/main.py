@@ -1,10 +1,12 @@
 """The ``mlcheck`` command line.
 
-Subcommands are registered by name in :data:`COMMANDS`; each names a module in
-:mod:`mlcheck.cli` that defines ``add_arguments_<name>(parser)`` and
-``run_<name>(args) -> int``. Modules import their heavy dependencies inside
-``run_*`` so ``mlcheck --help`` stays instant. A user mistake prints one clear
-message and exits 2; it never prints a traceback.
+Subcommands are registered by name in :data:`COMMANDS` (one
+:class:`~mlcheck.registry.Registry`); each is a :class:`Command` naming a
+module that defines ``add_arguments_<name>(parser)`` and ``run_<name>(args) ->
+int``. Third parties add commands through the ``mlcheck.commands`` entry-point
+group, each entry point naming a :class:`Command`. Modules import their heavy
+dependencies inside ``run_*`` so ``mlcheck --help`` stays instant. A user
+mistake prints one clear message and exits 2; it never prints a traceback.
 """
 
 from __future__ import annotations
@@ -12,23 +14,54 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from mlcheck import __version__
-from mlcheck.errors import ContractViolation, MlcheckError
+from mlcheck.errors import ContractViolation, MlcheckError, Reason, RegistryError
+from mlcheck.registry import Registry
 
-#: subcommand -> (module, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("mlcheck.cli.jobs", "execute a notebook as a job into a new run directory"),
-    "params": ("mlcheck.cli.jobs", "list a notebook's parameters"),
-    "report": ("mlcheck.cli.jobs", "render the HTML report of a run again"),
-    "history": ("mlcheck.cli.jobs", "list the runs of a notebook, newest first"),
-    "profile": ("mlcheck.cli.data", "profile a CSV or Parquet data set into a JSON profile"),
-    "shift": ("mlcheck.cli.data", "check a current data set for drift against a reference"),
-    "parity": ("mlcheck.cli.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
-    "demo": ("mlcheck.cli.demo", "run the whole journey on real data: train, gate, export, score"),
-    "new": ("mlcheck.cli.demo", "start a train or score notebook from a template"),
-}
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its one-line help and the module that defines it.
+
+    The module defines ``add_arguments_<name>(parser)`` and
+    ``run_<name>(args) -> int`` (the exit code), ``<name>`` being the
+    command's name with ``-`` replaced by ``_``.
+    """
+
+    help: str
+    module: str
+
+
+def _as_command(name: str, command: object) -> Command:
+    if not isinstance(command, Command):
+        raise RegistryError(
+            f"command {name!r} must be a mlcheck.cli.main.Command, got {type(command).__name__}",
+            reason=Reason.INVALID_TYPE,
+            parameter="name",
+            value=name,
+        )
+    return command
+
+
+#: subcommand -> Command; the order of registration is the order of ``mlcheck --help``
+COMMANDS: Registry[Command] = Registry("command", group="mlcheck.commands", prepare=_as_command)
+_BUILTINS = (
+    ("run", "mlcheck.cli.jobs", "execute a notebook as a job into a new run directory"),
+    ("params", "mlcheck.cli.jobs", "list a notebook's parameters"),
+    ("report", "mlcheck.cli.jobs", "render the HTML report of a run again"),
+    ("history", "mlcheck.cli.jobs", "list the runs of a notebook, newest first"),
+    ("profile", "mlcheck.cli.data", "profile a CSV or Parquet data set into a JSON profile"),
+    ("shift", "mlcheck.cli.data", "check a current data set for drift against a reference"),
+    ("parity", "mlcheck.cli.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
+    ("demo", "mlcheck.cli.demo", "run the whole journey on real data: train, gate, export, score"),
+    ("new", "mlcheck.cli.demo", "start a train or score notebook from a template"),
+)
+for _name, _module, _help in _BUILTINS:
+    COMMANDS.register(_name, Command(_help, _module))
+_BUILTIN_ORDER = tuple(name for name, _, _ in _BUILTINS)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,11 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mlcheck {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        getattr(module, f"add_arguments_{name}")(sub)
-        sub.set_defaults(_run=getattr(module, f"run_{name}"))
+    commands = dict(COMMANDS.items())
+    # mlcheck's own commands in their documented order, then the plugins' by name
+    for name in [*_BUILTIN_ORDER, *sorted(set(commands) - set(_BUILTIN_ORDER))]:
+        command = commands[name]
+        module = importlib.import_module(command.module)
+        function = name.replace("-", "_")
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        getattr(module, f"add_arguments_{function}")(sub)
+        sub.set_defaults(_run=getattr(module, f"run_{function}"))
     return parser
 
 
@@ -55,7 +92,11 @@ def _skip_unused_format_checker() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _skip_unused_format_checker()
-    parser = build_parser()
+    try:
+        parser = build_parser()
+    except MlcheckError as error:  # a broken plugin's command: say which, no traceback
+        print(f"mlcheck: error: {error}", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -67,7 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except MlcheckError as error:
         print(f"mlcheck {args.command}: error: {error}", file=sys.stderr)
-        return 2
+        # 2 for a user mistake; an error class may say otherwise (6 infrastructure, 7 bundle integrity:
+        # the table of mlcheck.runs.rundir.Status)
+        return int(getattr(error, "exit_code", 2))
     except KeyboardInterrupt:
         print(f"mlcheck {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -13,10 +13,11 @@ scikit-learn; this module only reads the counts a result already carries.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from mlcheck.errors import UsageError
+from mlcheck.errors import Reason, UsageError
+from mlcheck.registry import Registry
 
 __all__ = ["explore", "histogram_svg", "moved_bins", "shift_features", "threshold_metrics"]
 
@@ -282,7 +283,12 @@ def _explore_performance(result: Mapping[str, Any], widgets: Any) -> Any:
     return box
 
 
-_EXPLORERS = {"check_shift": _explore_shift, "check_performance": _explore_performance}
+Explorer = Callable[[Mapping[str, Any], Any], Any]
+#: check name -> ``explorer(result_dict, ipywidgets_module) -> widget``; third parties
+#: add theirs through the ``mlcheck.explorers`` entry-point group.
+EXPLORERS: Registry[Explorer] = Registry("explorer", group="mlcheck.explorers")
+EXPLORERS.register("check_shift", _explore_shift)
+EXPLORERS.register("check_performance", _explore_performance)
 
 
 def explore(result: Any) -> Any:
@@ -310,12 +316,16 @@ def explore(result: Any) -> Any:
     'VBox'
     """
     data = _as_dict(result)
-    explorer = _EXPLORERS.get(str(data.get("name")))
-    if explorer is None:
+    name = str(data.get("name"))
+    if name not in EXPLORERS:
+        known = [known for known, _ in EXPLORERS.items()]
         raise UsageError(
-            f"explore() shows check_shift and check_performance results; got {data.get('name')!r}. "
-            "Other results show their card when displayed."
+            f"explore() shows {', '.join(known[:-1])} and {known[-1]} results; got {data.get('name')!r}. "
+            "Other results show their card when displayed.",
+            reason=Reason.UNKNOWN_NAME,
+            parameter="result",
         )
+    explorer = EXPLORERS.get(name)
     try:
         import ipywidgets as widgets
     except ImportError:
