@@ -1,20 +1,35 @@
-"""Reading a notebook's parameters with ast, and coercing values to their types."""
+"""Notebook parameters: read with ast, typed by their declaration, every value as given (issue 11, items 5-12).
+
+The end-to-end tests run a real kernel once (module fixture) and read the
+values back as the kernel saw them.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import nbformat
 import pytest
+import tomllib
 
-from mlcheck.errors import NotebookError, ParameterError
+from mlcheck.cli import main
+from mlcheck.cli.main import build_parser
+from mlcheck.errors import NotebookError, ParameterError, UsageError
+from mlcheck.runs import run_notebook
+from mlcheck.runs.parameter_values import MAX_DEPTH, MAX_ITEMS, PlainScalar, ValueRefused, load_yaml
 from mlcheck.runs.parameters import (
+    RawText,
+    TextValue,
+    coerce_parameter,
     coerce_parameters,
+    inject_parameters,
     load_notebook,
     load_parameter_file,
     parse_parameters,
     read_parameters,
+    require_python_kernel,
 )
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
@@ -24,6 +39,16 @@ def by_name(source: str) -> dict:
     return {p.name: p for p in parse_parameters(source)}
 
 
+def strict_json(text: str):
+    """json.loads that refuses NaN and Infinity, as strict readers (JavaScript, jq, Go) do."""
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+# -- reading the parameters cell -------------------------------------------------
 def test_types_from_annotations_type_comments_and_defaults():
     params = by_name(
         "a: int = 5  # trees\n"
@@ -36,14 +61,34 @@ def test_types_from_annotations_type_comments_and_defaults():
         "h: float | None = 1.0\n"
         "i = None\n"
         "j = 3  # type: float\n"
+        "k = (320, 320)\n"
+        "m = [1, 'a']\n"
     )
     assert {n: p.type_name for n, p in params.items()} == {
-        "a": "int", "b": "float", "c": "str", "d": "bool", "e": "list", "f": "dict",
-        "g": "int | None", "h": "float | None", "i": "any", "j": "float",
+        "a": "int",
+        "b": "float",
+        "c": "str",
+        "d": "bool",
+        "e": "list[str]",
+        "f": "dict",
+        "g": "int | None",
+        "h": "float | None",
+        "i": "any",
+        "j": "float",
+        "k": "tuple[int]",
+        "m": "list",
     }
     assert params["a"].default == 5 and params["a"].comment == "trees"
     assert params["b"].comment == "cut-off"
     assert params["c"].comment == ""  # a type comment is not help text
+    assert params["a"].declared and not params["b"].declared
+
+
+def test_item_10_papermill_type_comments_with_help():
+    params = by_name("alpha: float = 0.1  # type: float learning rate\nn = 100  # type: int rows\n")
+    assert (params["alpha"].type_name, params["alpha"].comment) == ("float", "learning rate")
+    assert (params["n"].type_name, params["n"].comment) == ("int", "rows")
+    assert coerce_parameter(params["alpha"], TextValue("1e-3")) == 0.001
 
 
 def test_non_literal_default_keeps_its_source():
@@ -52,30 +97,88 @@ def test_non_literal_default_keeps_its_source():
     assert params["n"].type_name == "int" and params["n"].default_source == "2 * 3"
 
 
-def test_cli_strings_are_coerced_to_the_declared_or_default_type():
+def test_item_11_magics_in_the_parameters_cell_are_read_like_papermill():
+    params = by_name("%matplotlib inline\n!echo hi\nalpha = 0.5  # rate\n%env X=1\nn: int = 3\n")
+    assert [(p.name, p.type_name, p.comment) for p in params.values()] == [
+        ("alpha", "float", "rate"),
+        ("n", "int", ""),
+    ]
+    assert list(by_name("%%time\nalpha = 0.5\n")) == ["alpha"]  # a cell magic's body holds the assignments
+
+
+def test_parameters_cell_with_a_syntax_error():
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("x = = 1", metadata={"tags": ["parameters"]}))
+    with pytest.raises(NotebookError, match="not valid Python"):
+        read_parameters(nb)
+
+
+def test_input_notebook_is_never_modified():
+    before = (NOTEBOOKS / "typed.ipynb").read_bytes()
+    read_parameters(NOTEBOOKS / "typed.ipynb")
+    assert (NOTEBOOKS / "typed.ipynb").read_bytes() == before
+
+
+def test_bad_notebooks_raise_notebook_error(tmp_path):
+    with pytest.raises(NotebookError, match="not found"):
+        load_notebook(tmp_path / "missing.ipynb")
+    with pytest.raises(NotebookError, match="not a valid notebook"):
+        load_notebook(NOTEBOOKS / "corrupt.ipynb")
+    with pytest.raises(NotebookError, match="directory"):
+        load_notebook(tmp_path)
+
+
+# -- typed parameters follow their type ------------------------------------------
+def test_command_line_text_is_read_by_the_declared_or_default_type():
     params = read_parameters(NOTEBOOKS / "typed.ipynb")
-    coerced = coerce_parameters(
-        params,
-        {"threshold": "1", "n_rows": "20", "flag": "yes", "columns": "[c, d]", "opts": "{k: 2}",
-         "optional_n": "none", "label": "7", "anything": "[1, 2]"},
-    )
-    assert coerced == {"threshold": 1.0, "n_rows": 20, "flag": True, "columns": ["c", "d"], "opts": {"k": 2},
-                       "optional_n": None, "label": "7", "anything": [1, 2]}
+    given = {
+        "threshold": "1",
+        "n_rows": "20",
+        "flag": "yes",
+        "columns": "[c, d]",
+        "opts": "{k: 2}",
+        "optional_n": "none",
+        "label": "7",
+        "anything": "[1, 2]",
+    }
+    coerced = coerce_parameters(params, {name: TextValue(value) for name, value in given.items()})
+    assert coerced == {
+        "threshold": 1.0,
+        "n_rows": 20,
+        "flag": True,
+        "columns": ["c", "d"],
+        "opts": {"k": 2},
+        "optional_n": None,
+        "label": "7",
+        "anything": [1, 2],
+    }
     assert isinstance(coerced["threshold"], float)
 
 
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
-    [("n_rows", "1.5", "must be int"), ("n_rows", "ten", "must be int"), ("flag", "maybe", "must be bool"),
-     ("threshold", "high", "must be float"), ("columns", "{a: 1}", "must be list"), ("n_rows", True, "boolean")],
+    [
+        ("n_rows", "1.5", "must be int"),
+        ("n_rows", "ten", "must be int"),
+        ("flag", "maybe", "must be bool"),
+        ("threshold", "high", "must be float"),
+        ("columns", "{a: 1}", "must be list"),
+        ("n_rows", True, "boolean"),
+        ("threshold", "1e999", "too large"),
+        ("n_rows", RawText("5"), "-r passes text"),
+    ],
 )
 def test_values_that_cannot_be_coerced_are_refused_with_the_parameter_named(name, value, expected):
     params = read_parameters(NOTEBOOKS / "typed.ipynb")
+    if isinstance(value, str) and not isinstance(value, RawText):
+        value = TextValue(value)
     with pytest.raises(ParameterError) as error:
         coerce_parameters(params, {name: value}, notebook="typed.ipynb")
     message = str(error.value)
     assert f"parameter {name!r}" in message and expected in message
+    assert "accepted: " in message  # a form to copy
     assert "threshold" in message and "n_rows" in message  # the listing of the notebook's parameters
+    assert error.value.parameter == name
 
 
 def test_unknown_parameter_lists_the_known_ones():
@@ -91,16 +194,121 @@ def test_notebook_without_parameters_cell_refuses_any_parameter():
         coerce_parameters([], {"x": "1"}, notebook="no_params.ipynb")
 
 
-def test_parameter_file_yaml_and_json(tmp_path):
-    (tmp_path / "p.yaml").write_text("n_rows: 3\nthreshold: 2\ncolumns: [x]\n")
-    (tmp_path / "p.json").write_text(json.dumps({"flag": True}))
-    params = read_parameters(NOTEBOOKS / "typed.ipynb")
-    assert coerce_parameters(params, load_parameter_file(tmp_path / "p.yaml")) == {
-        "n_rows": 3, "threshold": 2.0, "columns": ["x"]}
-    assert coerce_parameters(params, load_parameter_file(tmp_path / "p.json")) == {"flag": True}
+# -- item 5: None-default parameters, papermill's rule made safe ------------------
+UNTYPED = by_name("store_id = None")["store_id"]
 
 
-@pytest.mark.parametrize("content", ["[1, 2]", "a: [", "- x\n- y\n"])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NO", "NO"),  # YAML 1.1 made it False
+        ("Hello: world", "Hello: world"),  # YAML made it a dict
+        ("''", "''"),  # YAML made it None
+        ("#tag", "#tag"),  # YAML made it None
+        ("1e-3", 0.001),  # YAML 1.1 left it a string
+        ("2024-01-31", "2024-01-31"),  # YAML 1.1 made it a date, which then crashed the job
+        ("", ""),
+        ("None", None),
+        ("true", True),
+        ("False", False),
+        ("42", 42),
+        ("-7", -7),
+        ("0", 0),
+        ("0.5", 0.5),
+        ("{name}", "{name}"),  # a format string, not a mapping
+        ("[a, 1]", ["a", 1]),
+        ("{k: 1}", {"k": 1}),
+        ("yes", "yes"),  # papermill's -p reads it as text
+    ],
+)
+def test_item_5_untyped_command_line_values(text, expected):
+    assert coerce_parameter(UNTYPED, TextValue(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["0123", "0x1F", "0o17", "0b101", "1_000", "-007"])
+def test_item_5_ambiguous_numbers_are_refused_with_the_forms_that_decide(text):
+    with pytest.raises(ParameterError) as error:
+        coerce_parameter(UNTYPED, TextValue(text))
+    message = str(error.value)
+    assert "parameter 'store_id'" in message and "ambiguous" in message
+    assert "-r store_id 0123" in message and "store_id: '0123'" in message
+    assert coerce_parameter(UNTYPED, RawText(text)) == text  # -r passes the text
+
+
+def test_item_5_non_finite_untyped_values():
+    assert math.isnan(coerce_parameter(UNTYPED, TextValue("nan")))
+    assert coerce_parameter(UNTYPED, TextValue("-inf")) == -math.inf
+
+
+def test_item_5_json_file_values_are_parsed_once(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"store_id": "0123"}))
+    assert coerce_parameters([UNTYPED], load_parameter_file(path)) == {"store_id": "0123"}
+    path.write_text('{"store_id": 123}')
+    assert coerce_parameters([UNTYPED], load_parameter_file(path)) == {"store_id": 123}
+
+
+def test_item_5_pyproject_values_are_taken_as_given():
+    table = tomllib.loads('store_id = "0123"\nrun_date = 2024-01-31\nn = 3\n')
+    params = list(by_name("store_id = None\nrun_date = None\nn = None").values())
+    assert coerce_parameters(params, table) == {"store_id": "0123", "run_date": "2024-01-31", "n": 3}
+
+
+# -- item 6: -f files, parsed once, YAML 1.2 or refused ---------------------------
+def test_item_6_unquoted_file_scalars_reach_str_parameters_as_written(tmp_path):
+    params = list(
+        by_name("store_id = '00000'\nmodel_version = '1.0'\ncountry = 'SE'\nn = 1\nflag = False").values()
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text("store_id: 02142\nmodel_version: 1.10\ncountry: NO\nn: 0123\nflag: yes\n")
+    assert coerce_parameters(params, load_parameter_file(path)) == {
+        "store_id": "02142",
+        "model_version": "1.10",
+        "country": "NO",
+        "n": 123,
+        "flag": True,
+    }
+    cli = {"store_id": TextValue("02142"), "model_version": TextValue("1.10")}
+    assert coerce_parameters(params, cli) == {
+        "store_id": "02142",
+        "model_version": "1.10",
+    }  # the same with -p
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("x: 0123", "ambiguous"), ("x: no", "ambiguous"), ("x: On", "ambiguous"), ("x: [a, off]", "ambiguous")],
+)
+def test_item_6_ambiguous_file_scalars_for_untyped_parameters_are_refused(tmp_path, line, expected):
+    path = tmp_path / "p.yaml"
+    path.write_text(line + "\n")
+    with pytest.raises(ParameterError, match=expected) as error:
+        coerce_parameters(list(by_name("x = None").values()), load_parameter_file(path))
+    assert "x: '0123'" in str(error.value)  # the quoted form
+
+
+def test_item_6_file_scalars_follow_yaml_1_2_for_untyped_parameters(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "a: 1e-3\nb: 2024-01-31\nc: ~\nd:\ne: 'yes'\nf: 0x1F_not\ng: true\nh: .inf\ni: [1, '01', x]\n"
+    )
+    params = list(by_name("\n".join(f"{name} = None" for name in "abcdefghi")).values())
+    assert coerce_parameters(params, load_parameter_file(path)) == {
+        "a": 0.001,
+        "b": "2024-01-31",
+        "c": None,
+        "d": None,
+        "e": "yes",
+        "f": "0x1F_not",
+        "g": True,
+        "h": math.inf,
+        "i": [1, "01", "x"],
+    }
+
+
+@pytest.mark.parametrize(
+    "content", ["[1, 2]", "a: [", "- x\n- y\n", "a: 1\na: 2\n", "1: x\n", "a: !!python/name:os.system x\n"]
+)
 def test_bad_parameter_files(tmp_path, content):
     path = tmp_path / "bad.yaml"
     path.write_text(content)
@@ -110,23 +318,265 @@ def test_bad_parameter_files(tmp_path, content):
         load_parameter_file(tmp_path / "missing.yaml")
 
 
-def test_bad_notebooks_raise_notebook_error(tmp_path):
-    with pytest.raises(NotebookError, match="not found"):
-        load_notebook(tmp_path / "missing.ipynb")
-    with pytest.raises(NotebookError, match="not a valid notebook"):
-        load_notebook(NOTEBOOKS / "corrupt.ipynb")
-    with pytest.raises(NotebookError, match="directory"):
-        load_notebook(tmp_path)
+def test_parameter_file_yaml_and_json(tmp_path):
+    (tmp_path / "p.yaml").write_text("n_rows: 3\nthreshold: 2\ncolumns: [x]\n")
+    (tmp_path / "p.json").write_text(json.dumps({"flag": True}))
+    params = read_parameters(NOTEBOOKS / "typed.ipynb")
+    assert coerce_parameters(params, load_parameter_file(tmp_path / "p.yaml")) == {
+        "n_rows": 3,
+        "threshold": 2.0,
+        "columns": ["x"],
+    }
+    assert coerce_parameters(params, load_parameter_file(tmp_path / "p.json")) == {"flag": True}
 
 
-def test_parameters_cell_with_a_syntax_error():
+def test_files_keep_unquoted_scalars_as_text_until_typed():
+    assert load_yaml("a: 01\nb: '01'\n") == {"a": PlainScalar("01"), "b": "01"}
+    assert type(load_yaml("b: '01'\n")["b"]) is str
+
+
+# -- item 7: lists from bare words, malformed and oversized text ---------------------
+LIST = by_name("drop_columns = ['a']")["drop_columns"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (TextValue("couple_id"), ["couple_id"]),
+        (TextValue("a,b"), ["a", "b"]),
+        (TextValue("a, b"), ["a", "b"]),
+        (TextValue("[a, 'b, c']"), ["a", "b, c"]),
+        (TextValue('["x", "y"]'), ["x", "y"]),
+        (TextValue(""), []),
+        (TextValue("[1, 2]"), ["1", "2"]),  # list[str]: items as written
+        ("couple_id", ["couple_id"]),  # pyproject: drop_columns = "couple_id"
+        (PlainScalar("couple_id"), ["couple_id"]),  # YAML: drop_columns: couple_id
+        (["x"], ["x"]),
+    ],
+)
+def test_item_7_a_list_parameter_takes_a_bare_word_or_commas(value, expected):
+    assert coerce_parameter(LIST, value) == expected
+
+
+def test_item_7_untyped_list_items_follow_the_untyped_rule():
+    numbers = by_name("ids = []")["ids"]
+    assert coerce_parameter(numbers, TextValue("1,2,x")) == [1, 2, "x"]
+    ints = by_name("ids: list[int] = []")["ids"]
+    assert coerce_parameter(ints, TextValue("1, 02")) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "text", "expected"),
+    [
+        (LIST, "[1, 2", "not a valid list"),
+        (LIST, "a,,b", "empty item"),
+        (LIST, "{a: 1}", "not a list"),
+        (LIST, "[" * 5000 + "]" * 5000, f"deeper than {MAX_DEPTH}"),
+        (by_name("n = 1")["n"], "9" * 5000, "5000 digits"),
+        (UNTYPED, "9" * 5000, "5000 digits"),
+        (by_name("x = 0.5")["x"], "1" * 400 + ".5", "401 digits"),
+        (UNTYPED, "[" * 5000 + "]" * 5000, f"deeper than {MAX_DEPTH}"),
+    ],
+)
+def test_item_7_malformed_and_oversized_values_are_refused_cleanly(parameter, text, expected):
+    with pytest.raises(ParameterError, match=expected) as error:
+        coerce_parameter(parameter, TextValue(text))
+    assert "accepted: " in str(error.value)
+
+
+def test_item_7_python_values_are_bounded_too():
+    nested: list = []
+    for _ in range(MAX_DEPTH + 5):
+        nested = [nested]
+    with pytest.raises(ParameterError, match="deeper"):
+        coerce_parameter(UNTYPED, nested)
+    with pytest.raises(ParameterError, match="more than"):
+        coerce_parameter(UNTYPED, list(range(MAX_ITEMS + 1)))
+    with pytest.raises(ParameterError, match="cannot be written into a notebook"):
+        coerce_parameter(UNTYPED, {1, 2})
+
+
+# -- item 8: bombs refused at once -------------------------------------------------------
+def test_item_8_a_yaml_alias_bomb_is_refused_before_it_expands(tmp_path):
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for index, name in enumerate("bcdef"):
+        previous = "abcdef"[index]
+        levels.append(f"{name}: &{name} [{', '.join(['*' + previous] * 10)}]")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(levels) + "\n")  # ~600 bytes, 111,111 items once expanded
+    assert path.stat().st_size < 700
+    with pytest.raises(ParameterError, match=r"aliases \(\*a\) are not expanded"):
+        load_parameter_file(path)
+
+
+def test_item_8_deep_and_large_files_are_refused(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("x: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ParameterError, match="deeper than"):
+        load_parameter_file(path)
+    path.write_text("x: [" + ", ".join(["1"] * (MAX_ITEMS + 1)) + "]\n")
+    with pytest.raises(ParameterError, match="more than"):
+        load_parameter_file(path)
+    with pytest.raises(ValueRefused, match="characters"):
+        load_yaml("x" * 1_000_001)
+
+
+# -- item 9: values that start with '-' ----------------------------------------------------
+def test_item_9_values_starting_with_a_dash_reach_the_parameters():
+    args = build_parser().parse_args(
+        [
+            "run",
+            "nb.ipynb",
+            "-p",
+            "f",
+            "-1e-3",
+            "-p",
+            "x",
+            "-inf",
+            "-r",
+            "s",
+            "--flag",
+            "--timeout",
+            "5",
+            "--parameter",
+            "y",
+            "-.5",
+        ]
+    )
+    assert args.parameters == [
+        ("text", "f", "-1e-3"),
+        ("text", "x", "-inf"),
+        ("raw", "s", "--flag"),
+        ("text", "y", "-.5"),
+    ]
+    assert args.timeout == 5.0 and args.notebook == "nb.ipynb"
+
+
+def test_item_9_missing_values_are_still_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["run", "nb.ipynb", "-p", "f"])
+    assert exit_info.value.code == 2 and "expected 2 arguments" in capsys.readouterr().err
+
+
+# -- item 10: tuples, None on str, nan ----------------------------------------------------------
+def test_item_10_tuples_none_and_nan():
+    params = by_name(
+        "size = (320, 320)\nend_date = '2024-12-31'\nlabel: str = 'x'\nthreshold = 0.5\nwho: str | None = 'a'"
+    )
+    assert coerce_parameter(params["size"], TextValue("(640, 480)")) == (640, 480)
+    assert coerce_parameter(params["size"], TextValue("640,480")) == (640, 480)
+    assert coerce_parameter(params["size"], [1, 2]) == (1, 2)
+    assert coerce_parameter(params["end_date"], TextValue("None")) is None
+    assert coerce_parameter(params["who"], TextValue("None")) is None
+    assert coerce_parameter(params["end_date"], RawText("None")) == "None"
+    assert coerce_parameter(params["label"], TextValue("None")) == "None"  # declared str, not optional: text
+    with pytest.raises(ParameterError, match="excludes None"):
+        coerce_parameter(params["label"], None)
+    assert math.isnan(coerce_parameter(params["threshold"], TextValue("nan")))
+
+
+def test_item_10_injected_cell_writes_tuples_and_non_finite_numbers_as_python():
     nb = nbformat.v4.new_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell("x = = 1", metadata={"tags": ["parameters"]}))
-    with pytest.raises(NotebookError, match="not valid Python"):
-        read_parameters(nb)
+    nb.cells = [
+        nbformat.v4.new_code_cell("size = (1, 1)", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(size)"),
+    ]
+    values = {"size": (640, 480), "one": (1,), "t": math.nan, "m": {1: "a"}, "s": 'a "q"\n'}
+    inject_parameters(nb, values)
+    cell = nb.cells[1]
+    assert cell.metadata["tags"] == ["injected-parameters"]
+    namespace: dict = {}
+    exec(cell.source, namespace)  # noqa: S102 - the injected cell, written by us, must give back the values
+    assert namespace["size"] == (640, 480) and namespace["one"] == (1,) and namespace["m"] == {1: "a"}
+    assert math.isnan(namespace["t"]) and namespace["s"] == 'a "q"\n'
+    assert strict_json(json.dumps(nb.metadata["papermill"]["parameters"]))["t"] == "nan"
 
 
-def test_input_notebook_is_never_modified():
-    before = (NOTEBOOKS / "typed.ipynb").read_bytes()
-    read_parameters(NOTEBOOKS / "typed.ipynb")
-    assert (NOTEBOOKS / "typed.ipynb").read_bytes() == before
+# -- item 12: other languages ---------------------------------------------------------------------
+def test_item_12_a_notebook_in_another_language_is_refused_with_exit_2(capsys):
+    with pytest.raises(NotebookError, match="written in r .*mlcheck runs Python notebooks only") as error:
+        read_parameters(NOTEBOOKS / "r_language.ipynb")
+    assert "papermill r_language.ipynb out.ipynb" in str(error.value)
+    assert main(["run", str(NOTEBOOKS / "r_language.ipynb"), "-p", "alpha", "0.2"]) == 2
+    assert "mlcheck runs Python notebooks only" in capsys.readouterr().err
+    assert main(["params", str(NOTEBOOKS / "r_language.ipynb")]) == 2
+
+
+def test_item_12_a_kernel_in_another_language_is_refused_before_anything_runs(tmp_path, monkeypatch):
+    kernel_dir = tmp_path / "jupyter" / "kernels" / "fakebash"
+    kernel_dir.mkdir(parents=True)
+    (kernel_dir / "kernel.json").write_text(
+        json.dumps({"argv": ["bash"], "display_name": "Bash", "language": "bash"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    with pytest.raises(
+        UsageError, match="the kernel 'fakebash' runs bash; mlcheck jobs need a Python kernel"
+    ):
+        run_notebook(NOTEBOOKS / "typed.ipynb", runs_dir=tmp_path / "runs", kernel="fakebash")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("run.json"))
+    require_python_kernel("python3", "python")  # no error
+    require_python_kernel("python3", None)  # unknown language: left to the kernel's start
+
+
+# -- end to end, one real kernel --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def job(tmp_path_factory):
+    """parameter_values.ipynb run once by the command line with every kind of value."""
+    folder = tmp_path_factory.mktemp("parameters")
+    (folder / "p.yaml").write_text("model_version: 1.10\nzip_code: 02142\n")
+    code = main([
+        "run", str(NOTEBOOKS / "parameter_values.ipynb"), "--runs-dir", str(folder / "runs"),
+        "--progress", "none", "--no-report", "-f", str(folder / "p.yaml"),
+        "-r", "store_id", "0123", "-p", "run_date", "2024-01-31", "-p", "lower", "-inf", "-p", "threshold", "nan",
+        "-p", "shift", "-1e-3", "-p", "size", "640,480", "-p", "drop_columns", "couple_id", "-p", "end_date", "None",
+    ])  # fmt: skip
+    (run_json,) = (folder / "runs").rglob("run.json")
+    return code, run_json
+
+
+def test_end_to_end_values_arrive_in_the_kernel_exactly_as_given(job):
+    code, run_json = job
+    record = strict_json(run_json.read_text())  # item 10: no bare NaN in run.json
+    assert code == 0 and record["status"] == "succeeded"
+    seen, types = record["values"]["seen"], record["values"]["types"]
+    assert seen == {
+        "store_id": "'0123'",  # -r
+        "run_date": "'2024-01-31'",  # item 5: a date is text, not a crash
+        "lower": "-inf",  # item 9
+        "threshold": "nan",  # item 10
+        "shift": "-0.001",  # item 9
+        "size": "(640, 480)",  # item 10
+        "drop_columns": "['couple_id']",  # item 7
+        "end_date": "None",  # item 10
+        "model_version": "'1.10'",  # item 6
+        "zip_code": "'02142'",  # item 6
+        "alpha": "0.1",
+    }
+    assert types["size"] == "tuple" and types["threshold"] == "float"
+    assert record["values"]["magic"] == "ran"  # item 11: the parameters cell's %env ran
+    assert record["parameters"]["threshold"] == "nan" and record["parameters"]["size"] == [640, 480]
+
+
+def test_end_to_end_output_notebook_is_strict_json_with_papermills_metadata(job):
+    _, run_json = job
+    output = run_json.parent / "output.ipynb"
+    notebook = strict_json(output.read_text())
+    assert notebook["metadata"]["papermill"]["parameters"]["lower"] == "-inf"
+    injected = [c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and "size = (640, 480)" in "".join(injected[0]["source"])
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-p", "store_id", "0123"], "parameter 'store_id' (untyped) cannot take '0123'"),
+        (["-p", "size", "[1, 2"], "parameter 'size' must be tuple[int]"),
+        (["-p", "shift", "9" * 5000], "5000 digits"),
+        (["-r", "shift", "1"], "-r passes text"),
+    ],
+)
+def test_every_unusable_value_is_exit_2_naming_the_parameter(args, expected, tmp_path, capsys):
+    code = main(["run", str(NOTEBOOKS / "parameter_values.ipynb"), "--runs-dir", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and "accepted: " in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing ran

@@ -1,10 +1,21 @@
-"""Notebook parameters: read from the ``parameters`` cell with ``ast``, coerced by type.
+"""Notebook parameters: read from the ``parameters`` cell with ``ast``, coerced by type, injected.
 
 The ``parameters`` cell is papermill's convention: a code cell tagged
 ``parameters`` whose assignments are the notebook's defaults. Each assignment
 gives a :class:`Parameter` with its name, its type (from an annotation, a
-``# type:`` comment, or the type of its literal default), its default and the
-comment that trails it, used as help.
+papermill-style ``# type: float help text`` comment, or the type of its literal
+default), its default and the comment that trails it, used as help.
+
+:func:`coerce_parameters` is the one place a value becomes what the notebook
+receives: ``mlcheck run`` (``-p``, ``-r``, ``-f``), the pytest plugin
+(``pyproject.toml`` and ``--mlcheck-param``) and the JupyterLab panel all call
+it. How text becomes a value is in :mod:`mlcheck.runs.parameter_values`.
+
+mlcheck runs Python notebooks only. A notebook in another language is refused
+(exit 2) rather than run half-supported: its checks could not be recorded (they
+are a Python library), its parameters cell could not be read before the run
+(papermill inspects only Python), so nothing could be checked or reported.
+papermill itself runs such notebooks well.
 """
 
 from __future__ import annotations
@@ -12,42 +23,90 @@ from __future__ import annotations
 import ast
 import io
 import json
-import math
+import re
 import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+from mlcheck.errors import NotebookError, ParameterError, UsageError
+from mlcheck.runs.parameter_values import (
+    MAX_TEXT,
+    PlainScalar,
+    RawText,
+    TextValue,
+    ValueRefused,
+    check_bounds,
+    from_text,
+    from_value,
+    is_null_text,
+    load_yaml,
+    resolve_untyped,
+)
 
-from mlcheck.errors import NotebookError, ParameterError
+if TYPE_CHECKING:
+    import nbformat
+
+__all__ = [
+    "Parameter",
+    "RawText",
+    "TextValue",
+    "coerce_parameter",
+    "coerce_parameters",
+    "describe_parameters",
+    "inject_parameters",
+    "load_notebook",
+    "load_parameter_file",
+    "notebook_language",
+    "parse_parameters",
+    "read_parameters",
+    "require_python_kernel",
+]
 
 _NO_DEFAULT = object()
-
-#: type names we can coerce a string to, and how
 _SCALAR_TYPES = ("int", "float", "str", "bool")
 _CONTAINER_TYPES = ("list", "dict", "tuple")
-_TRUE = {"true", "yes", "on", "1", "y", "t"}
-_FALSE = {"false", "no", "off", "0", "n", "f"}
+_TYPE_ALIASES = {"string": "str", "integer": "int", "boolean": "bool", "sequence": "list", "mapping": "dict"}
+_TYPE_COMMENT = re.compile(r"type:\s*(?P<type>\S+)\s*(?P<help>.*)")  # papermill's `# type: float learning rate`
 
 
 @dataclass(frozen=True)
 class Parameter:
-    """One assignment of a notebook's ``parameters`` cell."""
+    """One assignment of a notebook's ``parameters`` cell.
+
+    ``type_name`` is ``"int"``, ``"float"``, ``"str"``, ``"bool"``, ``"list"``,
+    ``"dict"``, ``"tuple"`` or ``"any"``, with the item type of a list or tuple
+    when known (``"list[str]"``) and ``" | None"`` when annotated optional.
+    ``declared`` is true when the type comes from an annotation or a type
+    comment rather than from the default's value.
+    """
 
     name: str
-    type_name: str  # "int", "float", "str", "bool", "list", "dict", "tuple", "any"; "int | None" when optional
+    type_name: str
     default: Any
     default_source: str
     comment: str = ""
+    declared: bool = False
 
     @property
     def optional(self) -> bool:
-        return self.type_name.endswith(" | None") or self.type_name == "any"
+        """Whether the parameter takes ``None``: untyped, annotated optional, or typed only by its default.
+
+        A default's type does not forbid None (papermill passes ``-p end_date None``
+        as None whatever the default); an annotation without ``| None`` does.
+        """
+        return self.type_name.endswith(" | None") or self.base_type == "any" or not self.declared
 
     @property
     def base_type(self) -> str:
-        return self.type_name.removesuffix(" | None")
+        return self.type_name.removesuffix(" | None").split("[", 1)[0]
+
+    @property
+    def item_type(self) -> str | None:
+        """The type of a list's or tuple's items, when the annotation or the default says it."""
+        inner = self.type_name.removesuffix(" | None")
+        return inner[inner.index("[") + 1 : -1] if "[" in inner else None
 
     def to_dict(self) -> dict[str, Any]:
         default = self.default
@@ -64,8 +123,11 @@ class Parameter:
         }
 
 
+# -- reading a notebook ---------------------------------------------------------
 def load_notebook(path: str | Path) -> nbformat.NotebookNode:
     """Read a notebook file, with an error that says what is wrong if it cannot be read."""
+    import nbformat
+
     path = Path(path)
     if not path.exists():
         raise NotebookError(f"notebook not found: {path} (check the path; it is taken from {Path.cwd()})")
@@ -76,7 +138,7 @@ def load_notebook(path: str | Path) -> nbformat.NotebookNode:
             notebook = nbformat.read(handle, as_version=4)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise NotebookError(f"{path} is not a valid notebook: it is not JSON ({error})") from None
-    except Exception as error:  # nbformat raises several unrelated types for bad documents
+    except Exception as error:  # noqa: BLE001 - nbformat raises several unrelated types for bad documents
         raise NotebookError(f"{path} is not a valid notebook: {error}") from None
     if not isinstance(notebook.get("cells"), list):
         raise NotebookError(f"{path} is not a valid notebook: it has no list of cells")
@@ -91,99 +153,219 @@ def parameters_cell_index(notebook: nbformat.NotebookNode) -> int | None:
     return None
 
 
-def _annotation_name(node: ast.expr | None, type_comment: str | None) -> str | None:
-    """Our type name for an annotation node or a ``# type:`` comment, or None when absent."""
-    if node is None and type_comment:
-        try:
-            node = ast.parse(type_comment, mode="eval").body
-        except SyntaxError:
-            return None
+def notebook_language(notebook: Mapping[str, Any]) -> str | None:
+    """The notebook's language from its metadata (kernelspec, then language_info), lower case; None if unsaid."""
+    metadata = notebook.get("metadata") or {}
+    language = (metadata.get("kernelspec") or {}).get("language") or (
+        metadata.get("language_info") or {}
+    ).get("name")
+    return str(language).strip().lower() or None if language else None
+
+
+def _require_python(notebook: Mapping[str, Any], where: str) -> None:
+    language = notebook_language(notebook)
+    if language is None or language == "python":
+        return  # a notebook that does not say runs in the Python kernel mlcheck starts
+    kernel = ((notebook.get("metadata") or {}).get("kernelspec") or {}).get("name", "?")
+    raise NotebookError(
+        f"{where} is written in {language} (kernelspec {kernel!r}); mlcheck runs Python notebooks only: "
+        "its checks and records are a Python library and it reads the parameters cell with Python's parser, "
+        "so a run in another language could check nothing.\n"
+        f"Run it with papermill instead (papermill {Path(where).name} out.ipynb -p NAME VALUE)."
+    )
+
+
+def require_python_kernel(kernel_name: str, language: str | None) -> None:
+    """Refuse a kernel whose language is not Python (``--kernel bash``), before anything runs.
+
+    ``language`` is the kernelspec's (``mlcheck.runs.kernels.kernel_language``);
+    None when it cannot be told, which is left to the kernel's start to report.
+
+    Raises
+    ------
+    UsageError
+        Naming the kernel, its language and how to choose a Python one.
+    """
+    if language and language.strip().lower() != "python":
+        raise UsageError(
+            f"the kernel {kernel_name!r} runs {language}; mlcheck jobs need a Python kernel "
+            "(mlcheck's set-up and checks are Python). Leave out --kernel to use the interpreter "
+            "mlcheck is installed in, or list kernels with `jupyter kernelspec list`."
+        )
+
+
+def _python_source(source: str) -> str:
+    """The cell as Python: IPython's own transformer turns ``%magic`` and ``!shell`` lines into calls.
+
+    papermill lists, fills and runs a parameters cell holding ``%matplotlib inline``;
+    so does mlcheck. A leading ``%%cell_magic`` line is dropped: papermill reads the
+    assignments of the body.
+    """
+    try:
+        ast.parse(source)
+        return source
+    except SyntaxError:
+        pass
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        lines[0] = ""  # keep line numbers: comments are matched to assignments by line
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel and papermill
+        return "\n".join(lines)
+    transformed = TransformerManager().transform_cell("\n".join(lines))
+    return transformed
+
+
+def _type_of_node(node: ast.expr | None) -> tuple[str, bool] | None:
+    """(our type name, optional) for an annotation node; None when there is no annotation."""
     if node is None:
         return None
-    text = ast.unparse(node).replace(" ", "")
-    optional = False
-    for prefix in ("Optional[", "typing.Optional["):
-        if text.startswith(prefix) and text.endswith("]"):
-            text, optional = text[len(prefix) : -1], True
-    parts = [part for part in text.split("|")]
-    if "None" in parts and len(parts) == 2:
-        parts.remove("None")
-        optional = True
-    if len(parts) != 1:
-        return "any"
-    base = parts[0].split("[", 1)[0].removeprefix("typing.").lower()
-    base = {"string": "str", "integer": "int", "boolean": "bool"}.get(base, base)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):  # a string annotation: "int"
+        try:
+            return _type_of_node(ast.parse(node.value, mode="eval").body)
+        except SyntaxError:
+            return ("any", False)
+    members: list[ast.expr] = []
+
+    def split_union(expr: ast.expr) -> None:
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
+            split_union(expr.left)
+            split_union(expr.right)
+        else:
+            members.append(expr)
+
+    split_union(node)
+    head = _dotted(node.value) if isinstance(node, ast.Subscript) else None
+    if head in ("Optional", "Union"):
+        assert isinstance(node, ast.Subscript)
+        inner = node.slice
+        members = list(inner.elts) if isinstance(inner, ast.Tuple) and head == "Union" else [inner]
+        if head == "Optional":
+            members.append(ast.Constant(None))
+    optional = any(isinstance(m, ast.Constant) and m.value is None for m in members)
+    rest = [m for m in members if not (isinstance(m, ast.Constant) and m.value is None)]
+    if len(rest) != 1:
+        return ("any", False)
+    return (_base_name(rest[0]), optional)
+
+
+def _dotted(node: ast.expr) -> str:
+    name = ast.unparse(node)
+    return name.rsplit(".", 1)[-1]
+
+
+def _base_name(node: ast.expr) -> str:
+    """``int``, ``list[str]``, ``tuple[int]`` ... for one annotation member; ``any`` for what we cannot type."""
+    item: str | None = None
+    if isinstance(node, ast.Subscript):
+        base = _dotted(node.value)
+        args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+        args = [a for a in args if not (isinstance(a, ast.Constant) and a.value is Ellipsis)]
+        names = {_dotted(a) for a in args}
+        if len(names) == 1:
+            candidate = _TYPE_ALIASES.get(names.pop().lower(), "")
+            candidate = candidate or ast.unparse(args[0]).lower()
+            item = candidate if candidate in _SCALAR_TYPES else None
+    else:
+        base = _dotted(node)
+    base = base.lower()
+    base = _TYPE_ALIASES.get(base, base)
     if base not in _SCALAR_TYPES + _CONTAINER_TYPES:
         return "any"
-    return f"{base} | None" if optional else base
+    return f"{base}[{item}]" if item and base in ("list", "tuple") else base
 
 
 def _type_of_default(value: Any) -> str:
     if value is None or value is _NO_DEFAULT:
         return "any"
-    for name, kind in (("bool", bool), ("int", int), ("float", float), ("str", str)):
+    for name, kind in (("bool", bool), ("int", int), ("float", float), ("str", str), ("dict", dict)):
         if isinstance(value, kind):
             return name
-    for name, kind in (("list", list), ("dict", dict), ("tuple", tuple)):
-        if isinstance(value, kind):
-            return name
+    if isinstance(value, (list, tuple)):
+        base = "list" if isinstance(value, list) else "tuple"
+        items = {_type_of_default(item) for item in value}
+        only = items.pop() if len(items) == 1 else None
+        return f"{base}[{only}]" if only in _SCALAR_TYPES else base
     return "any"
 
 
-def _trailing_comments(source: str) -> dict[int, str]:
-    """Line number -> the comment on that line (without ``#``), ignoring type comments."""
-    comments: dict[int, str] = {}
+def _comments(source: str) -> tuple[dict[int, str], dict[int, str]]:
+    """(line -> help text, line -> type comment): papermill's ``# type: TYPE help`` splits into both."""
+    helps: dict[int, str] = {}
+    types: dict[int, str] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT:
                 text = token.string.lstrip("#").strip()
-                if not text.startswith("type:"):
-                    comments[token.start[0]] = text
-    except (tokenize.TokenError, IndentationError):
+                match = _TYPE_COMMENT.fullmatch(text)
+                if match:
+                    types[token.start[0]] = match["type"]
+                    text = match["help"].strip()
+                if text:
+                    helps[token.start[0]] = text
+    except (tokenize.TokenError, IndentationError, SyntaxError):
         pass
-    return comments
+    return helps, types
 
 
 def parse_parameters(source: str, *, where: str = "the parameters cell") -> list[Parameter]:
     """The parameters assigned in ``source`` (the text of a parameters cell)."""
+    source = _python_source(source)
     try:
-        tree = ast.parse(source, type_comments=True)
+        tree = ast.parse(source)
     except SyntaxError as error:
         raise NotebookError(
             f"{where} is not valid Python (line {error.lineno}: {error.msg}); fix the cell so papermill can parameterize it"
         ) from None
-    comments = _trailing_comments(source)
+    helps, type_comments = _comments(source)
     found: dict[str, Parameter] = {}
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            name, value_node, annotation = node.target.id, node.value, _annotation_name(node.annotation, None)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name, value_node = node.targets[0].id, node.value
-            annotation = _annotation_name(None, node.type_comment)
+            name, value_node, annotation = node.target.id, node.value, node.annotation
+        elif (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ):
+            name, value_node, annotation = node.targets[0].id, node.value, None
         else:
             continue
+        end_line = getattr(node, "end_lineno", node.lineno) or node.lineno
+        if annotation is None:
+            comment_type = type_comments.get(end_line, type_comments.get(node.lineno))
+            if comment_type:
+                try:
+                    annotation = ast.parse(comment_type, mode="eval").body
+                except SyntaxError:
+                    annotation = None
+        declared = _type_of_node(annotation)
         default_source = ast.unparse(value_node) if value_node is not None else ""
         try:
             default = ast.literal_eval(value_node) if value_node is not None else _NO_DEFAULT
-        except (ValueError, SyntaxError, TypeError):
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             default = _NO_DEFAULT  # an expression, not a literal: only its source is known
-        type_name = annotation or _type_of_default(default)
-        if annotation is None and default is None:
-            type_name = "any"
-        end_line = getattr(node, "end_lineno", node.lineno) or node.lineno
-        comment = comments.get(end_line, comments.get(node.lineno, ""))
+        if declared is None:
+            type_name = _type_of_default(default)
+        else:
+            type_name = declared[0] + (" | None" if declared[1] and declared[0] != "any" else "")
         found[name] = Parameter(
             name=name,
             type_name=type_name,
             default=None if default is _NO_DEFAULT else default,
             default_source=default_source,
-            comment=comment,
+            comment=helps.get(end_line, helps.get(node.lineno, "")),
+            declared=declared is not None,
         )
     return list(found.values())
 
 
 def read_parameters(notebook: str | Path | nbformat.NotebookNode) -> list[Parameter]:
     """The parameters of a notebook, from its ``parameters`` cell (empty if it has none).
+
+    Raises
+    ------
+    NotebookError
+        If the notebook cannot be read, is not written in Python, or its
+        parameters cell is not valid Python (IPython magics are fine).
 
     Examples
     --------
@@ -193,15 +375,17 @@ def read_parameters(notebook: str | Path | nbformat.NotebookNode) -> list[Parame
     >>> [(p.name, p.type_name, p.default, p.comment) for p in read_parameters(nb)]
     [('n', 'int', 5, 'trees')]
     """
-    if not isinstance(notebook, nbformat.NotebookNode):
+    where = "the notebook"
+    if isinstance(notebook, (str, Path)):
+        where = str(notebook)
         notebook = load_notebook(notebook)
+    _require_python(notebook, where)
     index = parameters_cell_index(notebook)
     if index is None:
         return []
     return parse_parameters(notebook.cells[index].source, where=f"the parameters cell (cell {index})")
 
 
-# -- coercion ---------------------------------------------------------------
 def describe_parameters(parameters: list[Parameter]) -> str:
     """The parameter list as a short table, for error messages and ``mlcheck params``."""
     if not parameters:
@@ -215,93 +399,103 @@ def describe_parameters(parameters: list[Parameter]) -> str:
     return "\n".join(lines)
 
 
-def _coerce_text(text: str, base: str, parameter: Parameter) -> Any:
-    if base == "str":
-        return text
-    if base == "int":
-        try:
-            return int(text.strip())
-        except ValueError:
-            pass
-        number = float(text)  # '1e3' and '5.0' are integers too, '1.5' is not
-        if not math.isfinite(number) or not number.is_integer():
-            raise ValueError(f"{text!r} is not a whole number")
-        return int(number)
-    if base == "float":
-        return float(text)
-    if base == "bool":
-        lowered = text.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ValueError(f"{text!r} is not true/false (use true, false, yes, no, 1 or 0)")
-    import yaml
-
-    value = yaml.safe_load(text)
-    return _coerce_value(value, base, parameter) if base != "any" else value
+# -- coercion -------------------------------------------------------------------
+def accepted_forms(parameter: Parameter) -> str:
+    """What ``parameter`` accepts, as forms to copy (shown with every refusal)."""
+    name, base = parameter.name, parameter.base_type
+    forms = {
+        "int": f"a whole number: -p {name} 100",
+        "float": f"a number: -p {name} 0.1 (also 1e-3, -2, nan, inf)",
+        "bool": f"true or false: -p {name} true (also yes/no, on/off, 1/0)",
+        "str": f"any text: -p {name} some-text",
+        "list": f"items separated by commas, -p {name} a,b, or a list, -p {name} '[a, b]'",
+        "tuple": f"items separated by commas, -p {name} 320,320, or -p {name} '(320, 320)'",
+        "dict": f"a mapping: -p {name} '{{key: 1, other: text}}'",
+        "any": (
+            f"a number (-p {name} 5), true/false, None, a list ('[a, b]'), a mapping ('{{k: 1}}') or text; "
+            f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
+        ),
+    }[base]
+    if parameter.optional and base != "any":
+        forms += f", or None: -p {name} None"
+    return forms
 
 
-def _coerce_value(value: Any, base: str, parameter: Parameter) -> Any:
-    if base == "any":
-        return value
-    if base == "str":
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            return str(value)
-        raise ValueError(f"{value!r} is not a string")
-    if base == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str):
-            return _coerce_text(value, base, parameter)
-        raise ValueError(f"{value!r} is not true or false")
-    if base == "int":
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is a boolean, not a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            return _coerce_text(value, base, parameter)
-        raise ValueError(f"{value!r} is not a whole number")
-    if base == "float":
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is a boolean, not a number")
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            return float(value)
-        raise ValueError(f"{value!r} is not a number")
-    kind = {"list": list, "dict": dict, "tuple": (list, tuple)}[base]
-    if isinstance(value, str):
-        return _coerce_text(value, base, parameter)
-    if not isinstance(value, kind):
-        raise ValueError(f"{value!r} is not a {base}")
-    return tuple(value) if base == "tuple" else value
+def _shown(value: Any) -> str:
+    text = repr(str(value)) if isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def coerce_parameter(parameter: Parameter, value: Any) -> Any:
-    """``value`` (a string from a command line, or a YAML/JSON value) as ``parameter``'s type."""
-    base = parameter.base_type
-    if parameter.optional and (value is None or (isinstance(value, str) and value.strip().lower() in ("none", "null"))):
-        return None
-    try:
-        if isinstance(value, str):
-            return _coerce_text(value, base, parameter)
-        return _coerce_value(value, base, parameter)
-    except (ValueError, TypeError) as error:
-        detail = str(error) if str(error) else f"{value!r} does not fit"
-        raise ParameterError(f"parameter {parameter.name!r} must be {parameter.type_name}: {detail}") from None
-
-
-def coerce_parameters(parameters: list[Parameter], raw: Mapping[str, Any], *, notebook: str = "the notebook") -> dict[str, Any]:
-    """Coerce every given value to its parameter's type; refuse unknown names.
+    """``value`` as ``parameter`` takes it (see :mod:`mlcheck.runs.parameter_values` for the rules).
 
     Raises
     ------
     ParameterError
-        Naming the offending parameter and listing the notebook's parameters.
+        Naming the parameter, saying why, and showing accepted forms.
+    """
+    base, item_type = parameter.base_type, parameter.item_type
+    given = value
+    try:
+        check_bounds(value)
+        if isinstance(value, RawText):
+            if base not in ("str", "any"):
+                raise ValueRefused(
+                    f"-r passes text, and {parameter.name} takes {parameter.type_name}; use -p"
+                )
+            return str(value)
+        if isinstance(value, (TextValue, PlainScalar)):
+            text = str(value)
+            from_file = isinstance(value, PlainScalar)
+            spells_none = is_null_text(text, lenient=base not in ("str", "any")) or (from_file and text == "")
+            if spells_none and (parameter.optional or base != "str"):
+                value = None
+            elif base == "any":
+                resolved = resolve_untyped(text, from_file=from_file)
+                check_bounds(resolved)
+                return resolved
+            else:
+                result = from_text(text, base, item_type)
+                check_bounds(result)
+                return result
+        if value is None:
+            if parameter.optional:
+                return None
+            raise ValueRefused(
+                f"it is declared {parameter.type_name}, which excludes None "
+                f"(declare `{parameter.name}: {parameter.type_name} | None` to allow it)"
+            )
+        return from_value(value, base, item_type)
+    except ValueRefused as error:
+        wanted = "(untyped) cannot take" if base == "any" else f"must be {parameter.type_name}, got"
+        raise ParameterError(
+            f"parameter {parameter.name!r} {wanted} {_shown(given)}: {error}\n"
+            f"  accepted: {accepted_forms(parameter)}",
+            parameter=parameter.name,
+            value=str(given) if isinstance(given, str) else given,
+        ) from None
+
+
+def coerce_parameters(
+    parameters: list[Parameter], raw: Mapping[str, Any], *, notebook: str = "the notebook"
+) -> dict[str, Any]:
+    """Coerce every given value to its parameter's type; refuse unknown names.
+
+    Values marked :class:`TextValue` (a command line, a form) are read as text by
+    the parameter's type; :class:`RawText` stays text; any other value (a file's,
+    a TOML table's, a Python caller's) is taken as given, an unquoted file scalar
+    being typed by the parameter.
+
+    Raises
+    ------
+    ParameterError
+        Naming the offending parameter, an accepted form, and the notebook's parameters.
+
+    Examples
+    --------
+    >>> params = parse_parameters("store_id = None\\nsize = (320, 320)\\ncols = ['a']")
+    >>> coerce_parameters(params, {"store_id": RawText("0123"), "size": TextValue("640,480"), "cols": TextValue("x")})
+    {'store_id': '0123', 'size': (640, 480), 'cols': ['x']}
     """
     known = {p.name: p for p in parameters}
     coerced: dict[str, Any] = {}
@@ -311,29 +505,104 @@ def coerce_parameters(parameters: list[Parameter], raw: Mapping[str, Any], *, no
             if not parameters:
                 raise ParameterError(
                     f"{notebook} has no parameters cell, so it takes no parameter (got {name!r}).\n"
-                    "Tag the cell that holds its defaults with 'parameters' to make them settable."
+                    "Tag the cell that holds its defaults with 'parameters' to make them settable.",
+                    parameter=name,
                 )
-            raise ParameterError(f"unknown parameter {name!r} for {notebook}; its parameters are:\n{listing}")
+            raise ParameterError(
+                f"unknown parameter {name!r} for {notebook}; its parameters are:\n{listing}", parameter=name
+            )
         try:
             coerced[name] = coerce_parameter(known[name], value)
         except ParameterError as error:
-            raise ParameterError(f"{error}\n{notebook} takes:\n{describe_parameters(parameters)}") from None
+            raise ParameterError(
+                f"{error}\n{notebook} takes:\n{describe_parameters(parameters)}",
+                parameter=name,
+                value=error.value,
+            ) from None
     return coerced
 
 
 def load_parameter_file(path: str | Path) -> dict[str, Any]:
-    """Parameters from a YAML or JSON file: a mapping of name to value."""
-    import yaml
+    """Parameters from a YAML or JSON file: a mapping of name to value, parsed once.
 
+    Unquoted scalars stay :class:`~mlcheck.runs.parameter_values.PlainScalar`
+    until :func:`coerce_parameters` types them by their parameter.
+
+    Raises
+    ------
+    ParameterError
+        For a missing, oversized or invalid file, aliases, duplicate names, or
+        a document that is not a mapping of names.
+    """
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"parameter file not found: {path}")
+    size = path.stat().st_size
+    if size > 4 * MAX_TEXT:
+        raise ParameterError(
+            f"parameter file {path} is {size:,} bytes; parameter files take up to {MAX_TEXT:,} characters"
+        )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise ParameterError(f"parameter file {path} is neither valid YAML nor JSON: {error}") from None
+        data = load_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise ParameterError(f"parameter file {path} is not UTF-8 text ({error})") from None
+    except ValueRefused as error:
+        raise ParameterError(f"parameter file {path} cannot be used: {error}") from None
     if data is None:
         return {}
-    if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        raise ParameterError(f"parameter file {path} must hold a mapping of parameter names to values")
-    return data
+    if not isinstance(data, dict) or not all(
+        isinstance(key, str) and str(key).isidentifier() for key in data
+    ):
+        raise ParameterError(
+            f"parameter file {path} must hold a mapping of parameter names to values, like\n  n_rows: 100\n  store_id: '0123'"
+        )
+    return {str(key): value for key, value in data.items()}
+
+
+# -- injection --------------------------------------------------------------------
+def _translator() -> Any:
+    """papermill's Python translator, taught tuples and non-text mapping keys (it writes both as text)."""
+    from papermill.translators import PythonTranslator
+
+    class Translator(PythonTranslator):
+        @classmethod
+        def translate(cls, val: Any) -> str:
+            if isinstance(val, tuple):
+                items = ", ".join(cls.translate(item) for item in val)
+                return f"({items}{',' if len(val) == 1 else ''})"
+            return super().translate(val)
+
+        @classmethod
+        def translate_dict(cls, val: dict[Any, Any]) -> str:
+            return "{" + ", ".join(f"{cls.translate(k)}: {cls.translate(v)}" for k, v in val.items()) + "}"
+
+    return Translator
+
+
+def inject_parameters(notebook: nbformat.NotebookNode, values: Mapping[str, Any]) -> nbformat.NotebookNode:
+    """Insert papermill's ``injected-parameters`` cell after the ``parameters`` cell (in place).
+
+    The cell is written by papermill's Python translator, taught to write tuples
+    (papermill writes ``(320, 320)`` as the text ``"(320, 320)"``); the values go
+    to ``metadata.papermill.parameters`` as papermill records them, with
+    non-finite numbers as the strings ``"nan"``, ``"inf"``, ``"-inf"`` (strict JSON).
+    """
+    import nbformat
+
+    from mlcheck.results import to_jsonable
+
+    papermill_metadata = notebook.metadata.setdefault("papermill", {})
+    papermill_metadata.setdefault("default_parameters", {})
+    papermill_metadata.setdefault("environment_variables", {})
+    papermill_metadata["parameters"] = to_jsonable(dict(values))
+    if not values:
+        return notebook
+    cell = nbformat.v4.new_code_cell(
+        _translator().codify(dict(values), "Parameters"), metadata={"tags": ["injected-parameters"]}
+    )
+    notebook.cells = [
+        c for c in notebook.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+    ]
+    index = parameters_cell_index(notebook)
+    notebook.cells.insert(0 if index is None else index + 1, cell)
+    return notebook
