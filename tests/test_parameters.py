@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from pathlib import Path
 
 import nbformat
@@ -423,32 +424,12 @@ def test_item_8_deep_and_large_files_are_refused(tmp_path):
 
 # -- item 9: values that start with '-' ----------------------------------------------------
 def test_item_9_values_starting_with_a_dash_reach_the_parameters():
-    args = build_parser().parse_args(
-        [
-            "run",
-            "nb.ipynb",
-            "-p",
-            "f",
-            "-1e-3",
-            "-p",
-            "x",
-            "-inf",
-            "-r",
-            "s",
-            "--flag",
-            "--timeout",
-            "5",
-            "--parameter",
-            "y",
-            "-.5",
-        ]
+    words = shlex.split(
+        "run nb.ipynb -p f -1e-3 -p x -inf -r s --flag --timeout 5 --parameter y -.5 -r f 0123"
     )
-    assert args.parameters == [
-        ("text", "f", "-1e-3"),
-        ("text", "x", "-inf"),
-        ("raw", "s", "--flag"),
-        ("text", "y", "-.5"),
-    ]
+    args = build_parser().parse_args(words)
+    assert args.parameter == [["f", "-1e-3"], ["x", "-inf"], ["y", "-.5"]]
+    assert args.raw_parameter == [["s", "--flag"], ["f", "0123"]]
     assert args.timeout == 5.0 and args.notebook == "nb.ipynb"
 
 
