@@ -32,7 +32,13 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
     from mlcheck_jupyter.handlers import setup_handlers
     from mlcheck_jupyter.jobs import JobManager
 
-    manager = JobManager(root_dir=server_app.root_dir, parent=server_app, log=server_app.log)
+    manager = JobManager(
+        root_dir=server_app.root_dir,
+        # read at each request, so the server's own hidden-file policy is followed as it stands
+        allow_hidden=lambda: bool(getattr(server_app.contents_manager, "allow_hidden", False)),
+        parent=server_app,
+        log=server_app.log,
+    )
     server_app.web_app.settings["mlcheck_job_manager"] = manager
     setup_handlers(server_app.web_app)
     server_app.log.info("mlcheck_jupyter: jobs write runs under %s", manager.runs_path)

@@ -1,16 +1,33 @@
 """REST endpoints of the mlcheck server extension, under ``<base_url>/mlcheck/``.
 
-| method and path                 | does                                               |
-|---------------------------------|----------------------------------------------------|
-| GET    /mlcheck/parameters?path= | a notebook's parameters (same parser as ``mlcheck params``) |
-| POST   /mlcheck/jobs             | start a job: ``{"path": ..., "parameters": {name: value}}`` |
-| GET    /mlcheck/jobs[?path=]     | running jobs: this server's, and runs started elsewhere |
-| GET    /mlcheck/runs/<id>        | a job's (or any run's) state, progress, failing cell, results |
-| DELETE /mlcheck/runs/<id>        | cancel a job                                       |
-| GET    /mlcheck/runs/latest?path= | the results of the newest finished run of a notebook |
+| method and path                  | does                                                        |
+|----------------------------------|-------------------------------------------------------------|
+| GET    /mlcheck/parameters?path= | a notebook's parameters (same parser as ``mlcheck params``); for a run's executed notebook also the values that run used |
+| POST   /mlcheck/jobs             | queue a job: ``{"path", "parameters": {name: value}, "allow_duplicate": false}`` (201) |
+| GET    /mlcheck/jobs[?path=]     | jobs queued or running: this server's, and runs started elsewhere that still execute |
+| GET    /mlcheck/jobs/<id>        | a job's (or any run's) state, progress, failing cell, results |
+| DELETE /mlcheck/jobs/<id>        | cancel a queued or running job (202); 409 when it has finished |
+| GET    /mlcheck/runs?path=[&limit=] | the notebook's finished runs, newest first, without results |
+| GET    /mlcheck/runs/latest?path= | the results of the newest finished run of a notebook         |
 
-Every handler requires Jupyter's authentication, paths are confined to the
-server root, and parameter values travel as data in an argument list.
+Every handler requires Jupyter's authentication and authorization. A bad
+request is answered 400 with ``{"message", "field"}`` (``"parameter"`` for a
+parameter value) and changes nothing.
+
+What is confined, precisely:
+
+- **Notebook paths** in requests resolve (symbolic links followed) inside the
+  server root, and are refused when hidden (a name starting with ``.``) unless
+  the server's ``ContentsManager.allow_hidden`` is on, as Jupyter's own file API does.
+- **Replies about runs** are built only from real folders under the runs
+  directory (inside the root); symbolic links in it are skipped.
+- **Signals** go only to processes this server started, or to the process the
+  operating system names as holding a run directory's lock.
+- **Not confined: what a job does.** A job runs the notebook's own code as the
+  server's user, in the notebook's folder; a parameter such as an output path
+  can point anywhere that user may write. Parameter values travel as data (a
+  YAML file, no shell, no command-line options), so they cannot change the
+  command that runs.
 """
 
 from __future__ import annotations
@@ -23,14 +40,14 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from mlcheck_jupyter.jobs import JobManager, PathRefused
+from mlcheck_jupyter.jobs import JobManager, RequestError, check_job_id
 
 #: The permission the Jupyter authorizer is asked for (read for GET, write for POST/DELETE).
 AUTH_RESOURCE = "mlcheck"
 
 
 class MlcheckHandler(APIHandler):
-    """Shared helpers: the job manager, JSON replies, path checks with clear errors."""
+    """Shared helpers: the job manager, JSON replies, refusals that name the request field."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -43,135 +60,133 @@ class MlcheckHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps(data, allow_nan=False))
 
-    def refuse(self, status: int, message: str, **extra: Any) -> None:
-        self.reply({"message": message, **extra}, status=status)
+    def refuse(self, error: RequestError) -> None:
+        body: dict[str, Any] = {"message": str(error), "field": error.field}
+        if error.parameter is not None:
+            body.update(field="parameters", parameter=error.parameter)
+        self.reply(body, status=error.status)
 
-    def notebook_or_refuse(self, path: str | None) -> Any:
-        """The notebook for ``path``, or None after replying 400/403/404 with a reason."""
+    def query(self, name: str) -> str | None:
+        """A query argument exactly as sent (tornado's getters turn control characters into spaces)."""
+        values = self.request.query_arguments.get(name)
+        if not values:
+            return None
         try:
-            return self.manager.notebook(path or "")
-        except PathRefused as error:
-            self.refuse(403 if path else 400, str(error))
-        except FileNotFoundError as error:
-            self.refuse(404, str(error))
+            return values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise RequestError(400, f"{name} is not valid UTF-8", field=name) from None
+
+    def query_path(self, required: bool = True) -> Any:
+        """The notebook named by ``?path=``; None when it is absent and not required."""
+        path = self.query("path")
+        if path is None and not required:
+            return None
+        return self.manager.notebook(path)
+
+
+def _replies_errors(method: Any) -> Any:
+    """Answer a RequestError or a user mistake (MlcheckError) with its status and message, not a 500."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self: MlcheckHandler, *args: Any, **kwargs: Any) -> Any:
+        from mlcheck.errors import MlcheckError
+
+        try:
+            return method(self, *args, **kwargs)
+        except RequestError as error:
+            self.refuse(error)
+        except MlcheckError as error:  # e.g. a notebook that is not valid JSON
+            self.refuse(RequestError(400, str(error), field="path"))
         return None
+
+    return wrapper
 
 
 class ParametersHandler(MlcheckHandler):
     @tornado.web.authenticated
     @authorized
+    @_replies_errors
     def get(self) -> None:
-        from mlcheck.errors import MlcheckError
-
-        path = self.get_query_argument("path", "")
-        notebook = self.notebook_or_refuse(path)
-        if notebook is None:
-            return
-        try:
-            parameters = self.manager.parameters(notebook)
-        except MlcheckError as error:
-            self.refuse(400, str(error))
-            return
-        self.reply({"path": self.manager.relative(notebook), "parameters": parameters})
-
-
-def _as_text(name: str, value: Any) -> str:
-    """A parameter value as the string ``mlcheck run -p NAME VALUE`` would get."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    raise TypeError(f"parameter {name!r}: send the value as a string, got {type(value).__name__}")
+        self.reply(self.manager.parameters(self.query_path()))
 
 
 class JobsHandler(MlcheckHandler):
     @tornado.web.authenticated
     @authorized
+    @_replies_errors
     def get(self) -> None:
-        path = self.get_query_argument("path", None)
-        notebook = None
-        if path is not None:
-            notebook = self.notebook_or_refuse(path)
-            if notebook is None:
-                return
-        jobs = [
-            self.manager.status(job)
-            for job in self.manager.jobs.values()
-            if notebook is None or job.notebook == notebook
-        ]
-        self.reply({"jobs": jobs + self.manager.external_runs(notebook)})
+        self.reply({"jobs": self.manager.listing(self.query_path(required=False))})
 
     @tornado.web.authenticated
     @authorized
+    @_replies_errors
     def post(self) -> None:
-        from mlcheck.errors import MlcheckError
-
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
-            self.refuse(400, 'the request body must be JSON: {"path": ..., "parameters": {...}}')
-            return
+            raise RequestError(400, 'the request body must be JSON: {"path": ..., "parameters": {...}}') from None
         if not isinstance(body, dict):
-            self.refuse(400, "the request body must be a JSON object")
-            return
-        notebook = self.notebook_or_refuse(body.get("path"))
-        if notebook is None:
-            return
-        given = body.get("parameters") or {}
-        if not isinstance(given, dict):
-            self.refuse(400, "parameters must be an object {name: value}")
-            return
-        raw: dict[str, str] = {}
-        for name, value in given.items():
-            try:
-                raw[str(name)] = _as_text(str(name), value)
-            except TypeError as error:
-                self.refuse(400, str(error), parameter=str(name))
-                return
-        try:
-            job = self.manager.start(notebook, raw)
-        except MlcheckError as error:
-            self.refuse(400, str(error), parameter=getattr(error, "parameter", None))
-            return
+            raise RequestError(400, "the request body must be a JSON object")
+        allow_duplicate = body.get("allow_duplicate", False)
+        if not isinstance(allow_duplicate, bool):
+            raise RequestError(400, "allow_duplicate must be true or false", field="allow_duplicate")
+        notebook = self.manager.notebook(body.get("path"))
+        job = self.manager.start(notebook, body.get("parameters"), allow_duplicate=allow_duplicate)
         self.reply(self.manager.status(job), status=201)
 
 
 class JobHandler(MlcheckHandler):
-    @tornado.web.authenticated
-    @authorized
-    def get(self, job_id: str) -> None:
-        found = self.manager.status_by_id(job_id)
-        if found is None:
-            self.refuse(404, f"no job or run {job_id!r} under {self.manager.runs_dir!r}")
-        else:
-            self.reply(found)
+    def _unknown(self, job_id: str) -> RequestError:
+        return RequestError(404, f"no job or run {job_id!r} under {self.manager.runs_dir!r}", field="id")
 
     @tornado.web.authenticated
     @authorized
-    def delete(self, job_id: str) -> None:
-        found = self.manager.cancel_by_id(job_id)
+    @_replies_errors
+    def get(self, job_id: str) -> None:
+        found = self.manager.status_by_id(check_job_id(job_id))
         if found is None:
-            self.refuse(404, f"no job or run {job_id!r} under {self.manager.runs_dir!r}")
-        else:
-            self.reply(found, status=202)
+            raise self._unknown(job_id)
+        self.reply(found)
+
+    @tornado.web.authenticated
+    @authorized
+    @_replies_errors
+    def delete(self, job_id: str) -> None:
+        found = self.manager.cancel_by_id(check_job_id(job_id))
+        if found is None:
+            raise self._unknown(job_id)
+        self.reply(found, status=202)
+
+
+class RunsHandler(MlcheckHandler):
+    @tornado.web.authenticated
+    @authorized
+    @_replies_errors
+    def get(self) -> None:
+        notebook = self.query_path()
+        text = self.query("limit") or "20"
+        if not text.isdigit() or not 1 <= int(text) <= 500:
+            raise RequestError(400, f"limit must be a whole number from 1 to 500, got {text[:20]!r}", field="limit")
+        runs = self.manager.history(notebook, int(text))
+        self.reply({"path": self.manager.relative(notebook), "runs": runs})
 
 
 class LatestRunHandler(MlcheckHandler):
     @tornado.web.authenticated
     @authorized
+    @_replies_errors
     def get(self) -> None:
-        notebook = self.notebook_or_refuse(self.get_query_argument("path", ""))
-        if notebook is None:
-            return
+        notebook = self.query_path()
         self.reply({"path": self.manager.relative(notebook), "run": self.manager.latest(notebook)})
 
 
 HANDLERS: list[tuple[str, type[MlcheckHandler]]] = [
     ("parameters", ParametersHandler),
     ("jobs", JobsHandler),
-    (r"jobs/([A-Za-z0-9_.-]+)", JobHandler),
+    # any characters, so a bad id gets a 400 naming it rather than a bare 404
+    (r"jobs/([^/]+)", JobHandler),
+    ("runs", RunsHandler),
     ("runs/latest", LatestRunHandler),
 ]
 

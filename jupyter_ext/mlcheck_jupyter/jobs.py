@@ -1,41 +1,105 @@
-"""Jobs started from JupyterLab: one ``mlcheck run`` process per job.
+"""Jobs started from JupyterLab: one ``mlcheck run`` process per job, a bounded number at a time.
 
 A job is the same run as ``mlcheck run`` on the command line: a separate
-Python process, started from an argument list (no shell; parameter values are
-passed as data), in the notebook's own folder, writing a run directory
-``<runs_dir>/<notebook-stem>/<run-id>/``. The server chooses the run id, so it
-knows the run directory before the process starts; progress is read from the
-run directory's ``status.json`` and the outcome from its ``run.json``.
+Python process, started from an argument list (no shell) in the notebook's own
+folder, writing a run directory ``<runs_dir>/<notebook-stem>/<run-id>/``. The
+parameter values travel in a JSON file given with ``-f`` (never as arguments,
+so a value such as ``-1e-3`` cannot be taken for an option). The server
+chooses the run id, so it knows the run directory before the process starts;
+progress is read from the run directory's ``status.json`` and the outcome from
+its ``run.json``.
 
-Jobs run in their own session, so they outlive a server restart (their run
-directories stay readable through ``/mlcheck/runs/latest``); cancel them from
-the server that started them.
+At most ``max_concurrent_jobs`` jobs run at once; the others wait in a queue
+(``max_queued_jobs`` long) and start as slots free up. A second start of a
+notebook that has a job queued or running is refused unless asked for.
+
+Signals go only to processes this server started (through their
+``subprocess.Popen``, whose pid cannot be reused while it is not reaped), or
+to the process that *holds the lock* of a run directory
+(:mod:`mlcheck.runs.runlock`), which the operating system names; never to a
+pid read from a file.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from traitlets import Float, Unicode
+from traitlets import Float, Int, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-__all__ = ["Job", "JobManager", "PathRefused", "new_run_id", "resolve_inside"]
+from mlcheck_jupyter.runview import RunFolder, value_text
 
-#: The states a finished run can end in (run.json ``status``), plus the server's own.
-FINISHED = ("succeeded", "failed", "error", "timeout", "died", "cancelled")
+__all__ = ["Job", "JobManager", "RequestError", "check_job_id", "check_path", "resolve_inside"]
+
+ACTIVE = ("queued", "running", "cancelling")
+#: Linux's limits on a path and on one of its components (PATH_MAX, NAME_MAX).
+MAX_PATH_CHARS, MAX_NAME_CHARS = 4096, 255
+MAX_ID_CHARS = 128
+_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-class PathRefused(Exception):
-    """A path names something outside the server root (or is empty)."""
+class RequestError(Exception):
+    """A request the server refuses: an HTTP status, a message and the request field at fault."""
+
+    def __init__(self, status: int, message: str, *, field: str | None = None, parameter: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.field = field
+        self.parameter = parameter
+
+
+def check_text(value: Any, what: str, *, limit: int, field: str | None = None, parameter: str | None = None) -> str:
+    """``value`` if it is a string without NUL bytes of at most ``limit`` characters; else a 400."""
+    where = {"field": field, "parameter": parameter}
+    if not isinstance(value, str):
+        raise RequestError(400, f"{what} must be a string, got {type(value).__name__}", **where)
+    if "\x00" in value:
+        raise RequestError(400, f"{what} contains a NUL byte; remove it", **where)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestError(400, f"{what} is not valid text (a lone UTF-16 surrogate)", **where) from None
+    if len(value) > limit:
+        raise RequestError(
+            400, f"{what} is {len(value):,} characters long; the limit is {limit:,}", **where
+        )
+    return value
+
+
+def check_path(value: Any, field: str = "path") -> str:
+    """A request's notebook path: a non-empty string a file system could hold; else a 400 naming ``field``."""
+    if value is None or value == "":
+        raise RequestError(400, f"{field} is required (a notebook path relative to the server root)", field=field)
+    path = check_text(value, field, limit=MAX_PATH_CHARS, field=field)
+    longest = max(path.split("/"), key=len)
+    if len(longest) > MAX_NAME_CHARS:
+        raise RequestError(
+            400,
+            f"{field} has a name of {len(longest):,} characters; file names stop at {MAX_NAME_CHARS}",
+            field=field,
+        )
+    return path
+
+
+def check_job_id(job_id: str) -> str:
+    """A job or run id from a URL: a plain name (letters, digits, ``_.-``), at most 128 characters."""
+    if len(job_id) > MAX_ID_CHARS or not _ID_PATTERN.fullmatch(job_id):
+        raise RequestError(
+            400,
+            f"job id {job_id[:40]!r}{'…' if len(job_id) > 40 else ''} is not a run id "
+            f"(letters, digits, '_', '.', '-'; at most {MAX_ID_CHARS} characters)",
+            field="id",
+        )
+    return job_id
 
 
 def resolve_inside(root: Path, path: str) -> Path:
@@ -44,174 +108,331 @@ def resolve_inside(root: Path, path: str) -> Path:
     Symbolic links are followed before the check, so a link that points out of
     the root is refused too.
     """
-    if not isinstance(path, str) or not path.strip():
-        raise PathRefused("a path is required (a notebook path relative to the server root)")
-    candidate = Path(path)
+    candidate = Path(check_path(path))
     full = (candidate if candidate.is_absolute() else root / candidate).resolve()
-    try:
-        full.relative_to(root)
-    except ValueError:
-        raise PathRefused(f"path {path!r} is outside the server root; use a path inside it") from None
+    if not full.is_relative_to(root):
+        raise RequestError(403, f"path {path!r} is outside the server root; use a path inside it", field="path")
     return full
 
 
 def new_run_id() -> str:
-    """A run id that sorts by start time and does not collide between servers."""
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+    """A run id in the command line's format (sorts by start time, unique across processes)."""
+    from mlcheck.runs.runner import new_run_id as cli_run_id
+
+    return cli_run_id()
 
 
-def _jsonable(value: Any) -> Any:
-    from mlcheck.results import to_jsonable
-
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return to_jsonable(value)
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return None  # not written yet, or being replaced
-    return data if isinstance(data, dict) else None
+def _as_text(name: str, value: Any) -> str:
+    """A parameter value from JSON as the string ``mlcheck run -p NAME VALUE`` would get."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    raise RequestError(
+        400, f"parameter {name!r}: send the value as a string, got {type(value).__name__}", parameter=name
+    )
 
 
 @dataclass
 class Job:
-    """One ``mlcheck run`` process started by this server."""
+    """One ``mlcheck run`` process of this server (queued, running or finished)."""
 
     job_id: str
     notebook: Path
     parameters: dict[str, str]
     run_dir: Path
     log_path: Path
-    process: subprocess.Popen[bytes]
-    started: float = field(default_factory=time.time)
+    parameter_file: Path
+    queued: float = field(default_factory=time.time)
+    process: subprocess.Popen[bytes] | None = None
+    started: float | None = None
     cancel_requested: bool = False
     final: dict[str, Any] | None = None
 
+    @property
+    def state(self) -> str:
+        if self.final is not None:
+            return str(self.final["state"])
+        if self.process is None:
+            return "queued"
+        return "cancelling" if self.cancel_requested else "running"
+
 
 class JobManager(LoggingConfigurable):
-    """Starts, watches and cancels the jobs of one Jupyter server."""
+    """Starts, queues, watches and cancels the jobs of one Jupyter server."""
 
     runs_dir = Unicode(
-        "runs", config=True, help="Where jobs write their run directories (relative to the server root)."
+        "runs",
+        config=True,
+        help="Where jobs write their run directories (relative to the server root, and inside it).",
     )
     kill_after = Float(
-        20.0,
-        config=True,
-        help="Seconds a cancelled job may take to save its notebook before it is killed.",
+        20.0, config=True, help="Seconds a cancelled job may take to save its notebook before it is killed."
+    )
+    max_concurrent_jobs = Int(
+        config=True, help="Jobs that run at once; more wait in a queue. Default: the number of CPUs."
+    )
+    max_queued_jobs = Int(50, config=True, help="Jobs that may wait for a slot; a start beyond is refused.")
+    max_value_chars = Int(
+        65536, config=True, help="Longest parameter value accepted (characters); pass big data as a file path."
     )
 
-    def __init__(self, *, root_dir: str, **kwargs: Any) -> None:
+    @default("max_concurrent_jobs")
+    def _cpu_count(self) -> int:
+        try:
+            return max(len(os.sched_getaffinity(0)), 1)  # the CPUs this server may use
+        except AttributeError:  # pragma: no cover - macOS, Windows
+            return max(os.cpu_count() or 1, 1)
+
+    def __init__(self, *, root_dir: str, allow_hidden: Callable[[], bool] = lambda: False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.root = Path(root_dir).resolve()
+        self.allow_hidden = allow_hidden
         self.jobs: dict[str, Job] = {}
+        self._ticker: Any = None
+        runs = Path(self.runs_dir)
+        # resolved once: a link put in its place later is refused, not followed
+        self._runs_path = (runs if runs.is_absolute() else self.root / runs).resolve()
+        if not self.runs_path.is_relative_to(self.root):
+            raise ValueError(
+                f"JobManager.runs_dir {self.runs_dir!r} resolves to {self.runs_path}, outside the server root "
+                f"{self.root}; choose a folder inside it"
+            )
+        self.folder = RunFolder(self.root, self.runs_path)
 
     # -- paths -------------------------------------------------------------
     @property
     def runs_path(self) -> Path:
-        runs = Path(self.runs_dir)
-        return (runs if runs.is_absolute() else self.root / runs).resolve()
+        return self._runs_path
 
-    def relative(self, path: Path) -> str | None:
-        """``path`` relative to the server root in API form, or None when outside it."""
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return None
+    def relative(self, path: Path | None) -> str | None:
+        return self.folder.relative(path)
 
-    def notebook(self, path: str) -> Path:
-        """The notebook at API path ``path``; refuses paths outside the root and non-notebooks."""
+    def notebook(self, path: Any) -> Path:
+        """The notebook at API path ``path``, or a RequestError.
+
+        Refuses (400) what is not a usable path string, (403) what is outside the
+        root or hidden while the server hides hidden files, (404) what is not a
+        notebook file.
+        """
+        from jupyter_core.paths import is_hidden
+
         full = resolve_inside(self.root, path)
+        if not self.allow_hidden():
+            given = Path(path)
+            as_given = given if given.is_absolute() else self.root / given
+            if is_hidden(os.path.normpath(as_given), self.root) or is_hidden(full, self.root):
+                raise RequestError(
+                    403,
+                    f"{path!r} is hidden (a name starting with '.'), and this server does not serve hidden "
+                    "files; set ContentsManager.allow_hidden = True to allow it",
+                    field="path",
+                )
         if full.suffix != ".ipynb":
-            raise FileNotFoundError(f"{path!r} is not a notebook (.ipynb)")
+            raise RequestError(404, f"{path!r} is not a notebook (.ipynb)", field="path")
         if not full.is_file():
-            raise FileNotFoundError(f"no notebook at {path!r}")
+            raise RequestError(404, f"no notebook at {path!r}", field="path")
         return full
 
     # -- parameters --------------------------------------------------------
-    def parameters(self, notebook: Path) -> list[dict[str, Any]]:
-        """The notebook's parameters, read by the same code as ``mlcheck params``."""
+    def parameters(self, notebook: Path) -> dict[str, Any]:
+        """The notebook's parameters (read by the same code as ``mlcheck params``).
+
+        For the executed notebook of a run, also ``run``: the run's id, the values
+        it used (as form text) and the notebook it ran, to run again with them.
+        """
         from mlcheck.runs import read_parameters
 
-        return [
-            {
-                "name": entry["name"],
-                "type_name": entry["type"],
-                "default": entry["default"],
-                "default_source": entry["default_source"],
-                "comment": entry["comment"],
+        declared = read_parameters(notebook)
+        reply: dict[str, Any] = {
+            "path": self.relative(notebook),
+            "parameters": [
+                {
+                    "name": entry["name"],
+                    "type_name": entry["type"],
+                    "default": entry["default"],
+                    "default_source": entry["default_source"],
+                    "comment": entry["comment"],
+                }
+                for entry in (parameter.to_dict() for parameter in declared)
+            ],
+            "run": None,
+        }
+        run_dir = self.folder.run_of_output(notebook)
+        summary = self.folder.summary(run_dir, with_results=False) if run_dir is not None else None
+        if summary is not None:
+            used = summary["parameters"] or {}
+            reply["run"] = {
+                "run_id": summary["run_id"],
+                "source_path": summary["path"],
+                "values": {name: value_text(used[name]) for name in used},
+                "given": sorted(summary["given_parameters"] or {}),
             }
-            for entry in (parameter.to_dict() for parameter in read_parameters(notebook))
-        ]
+        return reply
 
-    def validate(self, notebook: Path, raw: dict[str, str]) -> None:
-        """Coerce ``raw`` like ``mlcheck run -p`` would; ParameterError names the first bad one."""
+    def _validate(self, notebook: Path, given: Any) -> dict[str, str]:
+        """The request's parameters as ``-p`` strings, each checked like ``mlcheck run -p`` checks it."""
+        import yaml
+
         from mlcheck.errors import ParameterError
         from mlcheck.runs import coerce_parameters, read_parameters
+        from mlcheck.runs.parameters import TextValue
 
+        if given is None:
+            return {}
+        if not isinstance(given, dict):
+            raise RequestError(400, "parameters must be an object {name: value}", field="parameters")
+        raw: dict[str, str] = {}
+        for name, value in given.items():
+            check_text(name, "a parameter name", limit=MAX_NAME_CHARS, field="parameters")
+            text = _as_text(name, value)
+            check_text(text, f"parameter {name!r}", limit=self.max_value_chars, parameter=name)
+            raw[name] = text
         declared = read_parameters(notebook)
         for name, value in raw.items():  # one at a time, so the error is about this parameter
             try:
-                coerce_parameters(declared, {name: value})
+                coerce_parameters(declared, {name: TextValue(value)}, notebook=notebook.name)  # read as `-p` reads it
             except ParameterError as error:
-                error.parameter = name  # type: ignore[attr-defined]
-                raise
-        coerce_parameters(declared, raw)
+                raise RequestError(400, str(error), parameter=name) from None
+            except yaml.YAMLError as error:  # a malformed list/dict or a YAML tag
+                first = str(error).splitlines()[0]
+                raise RequestError(400, f"parameter {name!r} is not valid YAML: {first}", parameter=name) from None
+        return raw
 
     # -- jobs --------------------------------------------------------------
-    def start(self, notebook: Path, raw: dict[str, str]) -> Job:
-        """Start ``mlcheck run`` on ``notebook`` in its own folder with parameters ``raw``."""
-        self.validate(notebook, raw)
-        job_id = new_run_id()
-        runs = self.runs_path
-        logs = runs / ".jobs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log_path = logs / f"{job_id}.log"
-        command = [
-            sys.executable, "-m", "mlcheck", "run", str(notebook),
-            "--run-id", job_id, "--runs-dir", str(runs), "--progress", "plain",
+    def active(self, notebook: Path | None = None) -> list[Job]:
+        return [
+            job for job in self.jobs.values()
+            if job.state in ACTIVE and (notebook is None or job.notebook == notebook)
         ]  # fmt: skip
-        for name, value in raw.items():
-            command += ["-p", name, value]
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=notebook.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # a Ctrl-C at the server does not reach the job
+
+    def start(self, notebook: Path, given: Any, *, allow_duplicate: bool = False) -> Job:
+        """Queue ``mlcheck run`` on ``notebook`` with parameters ``given``; it starts when a slot is free.
+
+        Raises RequestError (400 for a bad parameter, 409 for a duplicate, 429
+        for a full queue) before anything is written.
+        """
+        raw = self._validate(notebook, given)
+        self._tick()
+        if not allow_duplicate:
+            busy = self.active(notebook) or self.folder.external_runs(notebook, set(self.jobs))
+            if busy:
+                other = busy[0]
+                identifier = other.job_id if isinstance(other, Job) else other["id"]
+                raise RequestError(
+                    409,
+                    f"{self.relative(notebook)} already has job {identifier} queued or running; wait for it, "
+                    'cancel it, or start another one with "allow_duplicate": true',
+                    field="path",
+                )
+        if sum(1 for job in self.jobs.values() if job.state == "queued") >= self.max_queued_jobs:
+            raise RequestError(
+                429,
+                f"{self.max_queued_jobs} jobs are already waiting; try again when some have finished "
+                "(JobManager.max_queued_jobs sets the limit)",
             )
+        job_id = new_run_id()
+        logs = self.runs_path / ".jobs"
         job = Job(
             job_id=job_id,
             notebook=notebook,
-            parameters=dict(raw),
-            run_dir=runs / notebook.stem / job_id,
-            log_path=log_path,
-            process=process,
+            parameters=raw,
+            run_dir=self.runs_path / notebook.stem / job_id,
+            log_path=logs / f"{job_id}.log",
+            parameter_file=logs / f"{job_id}.parameters.yaml",
         )
         self.jobs[job_id] = job
-        self.log.info("mlcheck job %s started: %s (pid %d)", job_id, notebook, process.pid)
+        self._tick()
         return job
 
-    def cancel(self, job: Job) -> None:
-        """Ask the job to stop (SIGTERM: the runner saves the notebook), kill it if it lingers."""
-        if job.process.poll() is not None:
+    def _launch(self, job: Job) -> None:
+        """Start the queued ``job``'s process; a launch that fails finishes the job as an error."""
+        import yaml
+
+        from mlcheck._atomic import atomic_write_text
+
+        command = [
+            sys.executable, "-m", "mlcheck", "run", str(job.notebook), "--run-id", job.job_id,
+            "--runs-dir", str(self.runs_path), "--progress", "plain",
+        ]  # fmt: skip
+        try:
+            if self.runs_path.is_symlink():
+                raise OSError(f"the runs directory {self.runs_path} was replaced by a symbolic link")
+            job.log_path.parent.mkdir(parents=True, exist_ok=True)
+            if job.parameters:
+                # YAML as mlcheck reads it; every string quoted and escaped, so it reads back unchanged
+                text = yaml.safe_dump(job.parameters, allow_unicode=False, width=float("inf"))
+                atomic_write_text(job.parameter_file, text)
+                command += ["--parameter-file", str(job.parameter_file)]
+            with open(job.log_path, "wb") as log:
+                job.process = subprocess.Popen(
+                    command,
+                    cwd=job.notebook.parent,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a Ctrl-C at the server does not reach the job
+                )
+        except OSError as error:
+            for leftover in (job.log_path, job.parameter_file):
+                leftover.unlink(missing_ok=True)
+            job.final = self._ended(job, state="error", exit_code=None, message=f"the job could not start: {error}")
+            self.log.error("mlcheck job %s could not start: %s", job.job_id, error)
             return
+        job.started = time.time()
+        self.log.info("mlcheck job %s started: %s (pid %d)", job.job_id, job.notebook, job.process.pid)
+
+    def _tick(self) -> None:
+        """Settle finished jobs and start queued ones while slots are free; keep ticking while busy."""
+        running = 0
+        for job in self.jobs.values():
+            if job.process is not None and job.final is None:
+                if job.process.poll() is None:
+                    running += 1
+                else:
+                    self.status(job)  # settles job.final
+        for job in list(self.jobs.values()):
+            if running >= self.max_concurrent_jobs:
+                break
+            if job.state == "queued":
+                self._launch(job)
+                running += job.process is not None and job.final is None
+        busy = any(job.state in ACTIVE for job in self.jobs.values())
+        if busy and self._ticker is None:
+            from tornado.ioloop import PeriodicCallback
+
+            self._ticker = PeriodicCallback(self._tick, 500)
+            self._ticker.start()
+        elif not busy and self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    def stop(self) -> None:
+        """Stop watching (the server shuts down); running jobs go on in their own sessions."""
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
+
+    def cancel(self, job: Job) -> None:
+        """Cancel a queued job (it never starts) or stop a running one (SIGTERM; SIGKILL if it lingers)."""
+        if job.state == "queued":
+            job.cancel_requested = True
+            job.final = self._ended(job, state="cancelled", exit_code=None, message="cancelled before it started")
+            return
+        if job.final is not None or job.process is None or job.process.poll() is not None:
+            self.status(job)
+            raise RequestError(409, f"job {job.job_id} has already finished ({job.state}); nothing to cancel")
         job.cancel_requested = True
-        job.process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + self.kill_after
+        job.process.send_signal(signal.SIGTERM)  # Popen: our child, not yet reaped, so the pid is ours
+        process = job.process
 
         def escalate() -> None:
-            if job.process.poll() is None and time.monotonic() >= deadline:
+            if process.poll() is None:  # still our unreaped child: its process group is its own session
                 self.log.warning("mlcheck job %s ignored SIGTERM; killing it", job.job_id)
                 try:
-                    os.killpg(job.process.pid, signal.SIGKILL)
+                    os.killpg(process.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
 
@@ -219,50 +440,86 @@ class JobManager(LoggingConfigurable):
 
         IOLoop.current().call_later(self.kill_after, escalate)
 
+    def cancel_external(self, run_dir: Path) -> dict[str, Any]:
+        """Stop a run this server did not start, if the operating system proves which process runs it."""
+        from mlcheck.runs.runlock import holder
+
+        pid = holder(run_dir)
+        if pid is None:
+            raise RequestError(409, f"run {run_dir.name} is not running (no process holds its lock); nothing to cancel")
+        try:
+            handle = os.pidfd_open(pid)  # pins this process: its pid cannot be reused while we hold it
+        except (AttributeError, OSError):
+            raise RequestError(409, f"run {run_dir.name} ended meanwhile; nothing to cancel") from None
+        try:
+            if holder(run_dir) != pid:  # checked again now that the pid is pinned
+                raise RequestError(409, f"run {run_dir.name} ended meanwhile; nothing to cancel")
+            signal.pidfd_send_signal(handle, signal.SIGTERM)
+        finally:
+            os.close(handle)
+        job = self.folder.running(run_dir) or self.folder.by_id(run_dir.name) or {}
+        return {**job, "state": "cancelling"}
+
     # -- state -------------------------------------------------------------
+    def _base(self, job: Job) -> dict[str, Any]:
+        return {
+            "id": job.job_id,
+            "run_id": job.job_id,
+            "path": self.relative(job.notebook),
+            "run_dir": self.relative(job.run_dir) if job.run_dir.is_dir() else None,
+            "parameters": job.parameters,
+            "given_parameters": job.parameters,
+            "queued": job.queued,
+            "started": job.started,
+        }
+
+    def _ended(self, job: Job, *, state: str, exit_code: int | None, message: str) -> dict[str, Any]:
+        return {
+            **self._base(job),
+            "state": state,
+            "exit_code": exit_code,
+            "message": message,
+            "results": [],
+            "values": {},
+            "failed_cell": None,
+            "ended": time.time(),
+        }
+
     def status(self, job: Job) -> dict[str, Any]:
         """What the job is doing now, or how it ended (with results once it has)."""
         if job.final is not None:
             return job.final
+        base = self._base(job)
+        if job.process is None:
+            waiting = [j for j in self.jobs.values() if j.state == "queued"]
+            return {**base, "state": "queued", "position": waiting.index(job) + 1}
         returncode = job.process.poll()
-        base: dict[str, Any] = {
-            "id": job.job_id,
-            "run_id": job.job_id,
-            "path": self.relative(job.notebook),
-            "run_dir": self.relative(job.run_dir),
-            "parameters": job.parameters,
-            "started": job.started,
-        }
         if returncode is None:
-            progress = _read_json(job.run_dir / "status.json") or {}
-            base.update(
-                state="cancelling" if job.cancel_requested else "running",
-                progress={
+            from mlcheck_jupyter.runview import read_json
+
+            progress = read_json(job.run_dir / "status.json") or {}
+            return {
+                **base,
+                "state": job.state,
+                "progress": {
                     "state": progress.get("state", "starting"),
                     "cell": progress.get("cell"),
                     "n_cells": progress.get("n_cells"),
-                    "elapsed": round(time.time() - job.started, 1),  # status.json only changes per cell
+                    "elapsed": round(time.time() - (job.started or time.time()), 1),
                 },
+            }
+        summary = self.folder.summary(job.run_dir)
+        if summary is not None:
+            job.final = {**base, **summary}
+        else:  # the runner never wrote run.json: it refused to start or crashed; its output says why
+            if job.cancel_requested:
+                message = self.log_tail(job) or "cancelled before the run began; it made no run directory"
+            else:
+                message = self.log_tail(job) or f"mlcheck run exited with code {returncode}"
+            job.final = self._ended(
+                job, state="cancelled" if job.cancel_requested else "error", exit_code=returncode, message=message
             )
-            return base
-        base.update(self._finished(job, returncode))
-        job.final = base
-        return base
-
-    def _finished(self, job: Job, returncode: int) -> dict[str, Any]:
-        run = self.run_summary(job.run_dir)
-        if run is not None:
-            return {**run, "exit_code": returncode if run.get("exit_code") is None else run["exit_code"]}
-        # The runner never wrote run.json: it refused to start or crashed; its output says why.
-        state = "cancelled" if job.cancel_requested else "error"
-        return {
-            "state": state,
-            "exit_code": returncode,
-            "message": self.log_tail(job) or f"mlcheck run exited with code {returncode}",
-            "results": [],
-            "values": {},
-            "failed_cell": None,
-        }
+        return job.final
 
     def log_tail(self, job: Job, limit: int = 4000) -> str:
         try:
@@ -271,169 +528,59 @@ class JobManager(LoggingConfigurable):
             return ""
         return text[-limit:].strip()
 
-    def run_summary(self, run_dir: Path) -> dict[str, Any] | None:
-        """A finished run as JSON for the frontend (from run.json, no kernel), or None."""
-        if not (run_dir / "run.json").is_file():
-            return None
-        from mlcheck.runs import read_run
+    def listing(self, notebook: Path | None) -> list[dict[str, Any]]:
+        """Jobs queued or running: this server's, then runs started elsewhere."""
+        self._tick()
+        own = [self.status(job) for job in self.active(notebook)]
+        return own + self.folder.external_runs(notebook, set(self.jobs))
 
-        run = read_run(run_dir)
-        output = Path(run.output_path)
-        report = Path(run.report_path)
-        return {
-            "state": run.status,
-            "run_id": run.run_id,
-            "exit_code": run.exit_code,
-            "path": self.relative(Path(run.notebook)),
-            "run_dir": self.relative(run_dir),
-            "output_path": self.relative(output) if output.is_file() else None,
-            "report_path": self.relative(report) if report.is_file() else None,
-            "parameters": _jsonable(run.parameters),
-            "results": [result.to_dict() for result in run.results],
-            "values": _jsonable(run.values),
-            "failed_cell": _jsonable(run.failed_cell),
-            "message": run.message,
-            "started": _jsonable(run.started),
-            "ended": _jsonable(run.ended),
-            "duration": _jsonable(run.duration),
-        }
-
-    # -- runs this server did not start (a terminal, or a server before a restart) --
-    @staticmethod
-    def _live_pid(status: dict[str, Any]) -> int | None:
-        """The pid in a ``status.json`` if that process still runs mlcheck, else None."""
-        pid = status.get("pid")
-        if not isinstance(pid, int) or pid <= 0:
-            return None
-        try:
-            os.kill(pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return None
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists():  # Linux: make sure the pid was not reused by another program
-            try:
-                if b"mlcheck" not in cmdline.read_bytes():
-                    return None
-            except OSError:
-                return None
-        return pid
-
-    def _external_status(self, run_dir: Path, status: dict[str, Any]) -> dict[str, Any]:
-        try:  # status.json changes when a cell starts; add the time since
-            since = time.time() - (run_dir / "status.json").stat().st_mtime
-        except OSError:
-            since = 0.0
-        return {
-            "id": run_dir.name,
-            "run_id": run_dir.name,
-            "path": self.relative(Path(str(status.get("notebook", "")))),
-            "run_dir": self.relative(run_dir),
-            "parameters": {},
-            "started_elsewhere": True,
-            "state": "running",
-            "progress": {
-                "state": status.get("state", "starting"),
-                "cell": status.get("cell"),
-                "n_cells": status.get("n_cells"),
-                "elapsed": round(float(status.get("elapsed") or 0.0) + since, 1),
-            },
-        }
-
-    def external_runs(self, notebook: Path | None = None) -> list[dict[str, Any]]:
-        """Runs still going that this server did not start, e.g. ``mlcheck run`` in a terminal."""
-        runs = self.runs_path
-        if not runs.is_dir():
-            return []
-        folders = (
-            [runs / notebook.stem] if notebook is not None else [f for f in runs.iterdir() if f.is_dir()]
-        )
-        found = []
-        for folder in folders:
-            if not folder.is_dir() or folder.name.startswith("."):
-                continue
-            for run_dir in sorted(folder.iterdir()):
-                if run_dir.name in self.jobs or (run_dir / "run.json").exists():
-                    continue
-                status = _read_json(run_dir / "status.json")
-                if status is None or self._live_pid(status) is None:
-                    continue
-                if notebook is not None and Path(str(status.get("notebook", ""))) != notebook:
-                    continue
-                found.append(self._external_status(run_dir, status))
-        return found
-
-    def _run_dir_of(self, run_id: str) -> Path | None:
-        runs = self.runs_path
-        if run_id.startswith(".") or not runs.is_dir():
-            return None
-        for folder in runs.iterdir():
-            if folder.is_dir() and not folder.name.startswith(".") and (folder / run_id).is_dir():
-                return folder / run_id
-        return None
+    def history(self, notebook: Path, limit: int = 20) -> list[dict[str, Any]]:
+        """Finished runs of ``notebook``, newest first, and this server's jobs that ended without one."""
+        self._tick()
+        runs = self.folder.history(notebook, limit)
+        seen = {run["run_id"] for run in runs}
+        for job in self.jobs.values():
+            if job.notebook == notebook and job.final is not None and job.job_id not in seen:
+                runs.append(job.final)
+        runs.sort(key=lambda run: _sort_time(run), reverse=True)
+        return runs[:limit]
 
     def status_by_id(self, job_id: str) -> dict[str, Any] | None:
         """A job of this server, or any run under the runs directory, by id; None when unknown."""
+        self._tick()
         job = self.jobs.get(job_id)
         if job is not None:
             return self.status(job)
-        run_dir = self._run_dir_of(job_id)
-        if run_dir is None:
-            return None
-        summary = self.run_summary(run_dir)
-        if summary is not None:
-            return {"id": job_id, **summary}
-        status = _read_json(run_dir / "status.json") or {}
-        if self._live_pid(status) is not None:
-            return self._external_status(run_dir, status)
-        return {
-            "id": job_id,
-            "run_id": job_id,
-            "path": self.relative(Path(str(status.get("notebook", "")))) if status else None,
-            "run_dir": self.relative(run_dir),
-            "state": "died",
-            "exit_code": None,
-            "message": "the run's process is gone and it wrote no run.json (it was killed)",
-            "results": [],
-            "values": {},
-            "failed_cell": None,
-        }
+        return self.folder.by_id(job_id)
 
     def cancel_by_id(self, job_id: str) -> dict[str, Any] | None:
-        """Cancel a job of this server, or a run started elsewhere (SIGTERM to its process)."""
+        """Cancel a job of this server, or a run started elsewhere whose process is proven; None when unknown."""
         job = self.jobs.get(job_id)
         if job is not None:
             self.cancel(job)
+            self._tick()
             return self.status(job)
-        run_dir = self._run_dir_of(job_id)
+        run_dir = self.folder.find(job_id)
         if run_dir is None:
             return None
-        status = _read_json(run_dir / "status.json") or {}
-        pid = self._live_pid(status)
-        if pid is not None and not (run_dir / "run.json").exists():
-            os.kill(pid, signal.SIGTERM)
-            return {**self._external_status(run_dir, status), "state": "cancelling"}
-        return self.status_by_id(job_id)
+        if (run_dir / "run.json").exists():
+            raise RequestError(409, f"run {job_id} has already finished; nothing to cancel")
+        return self.cancel_external(run_dir)
 
     def latest(self, notebook: Path) -> dict[str, Any] | None:
-        """The finished run of ``notebook`` that started last, or None.
+        return self.folder.latest(notebook)
 
-        For the executed notebook of a run (``<run_dir>/output.ipynb``), that run.
-        """
-        if notebook.name == "output.ipynb" and (notebook.parent / "run.json").is_file():
-            return self.run_summary(notebook.parent)
-        folder = self.runs_path / notebook.stem
-        if not folder.is_dir():
-            return None
-        wanted = str(notebook)
-        newest: tuple[str, Path] | None = None
-        for run_dir in folder.iterdir():
-            record = _read_json(run_dir / "run.json")
-            # Two notebooks in different folders may share a stem: keep this one's runs.
-            if record is None or str(Path(str(record.get("notebook", ""))).resolve()) != wanted:
-                continue
-            started = str(record.get("started") or "")
-            if newest is None or (started, run_dir.name) > (newest[0], newest[1].name):
-                newest = (started, run_dir)
-        if newest is not None:
-            return self.run_summary(newest[1])
-        return None
+
+def _sort_time(run: dict[str, Any]) -> float:
+    """Seconds since the epoch a run started (run.json keeps ISO text, jobs keep numbers)."""
+    started = run.get("started") or run.get("queued")
+    if isinstance(started, (int, float)):
+        return float(started)
+    if isinstance(started, str):
+        from datetime import datetime
+
+        try:
+            return datetime.fromisoformat(started).timestamp()
+        except ValueError:
+            return 0.0
+    return 0.0

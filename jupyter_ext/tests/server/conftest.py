@@ -29,3 +29,74 @@ def notebooks(jp_root_dir: Path) -> Path:
     for notebook in NOTEBOOKS.glob("*.ipynb"):
         shutil.copy(notebook, target / notebook.name)
     return target
+
+
+class Client:
+    """Authenticated calls to the ``/mlcheck/`` endpoints; error replies are returned, not raised."""
+
+    JOB_TIMEOUT = 120.0
+
+    def __init__(self, jp_fetch) -> None:  # noqa: ANN001 - pytest-jupyter's fixture
+        self.fetch = jp_fetch
+
+    async def call(self, *parts: str, method: str = "GET", body=None, raw: str | None = None, **params: str):  # noqa: ANN001, ANN201
+        """(status, JSON reply) of one request."""
+        import json
+
+        import tornado.httpclient
+
+        kwargs = {"method": method, "params": params or None}
+        if raw is not None:
+            kwargs["body"] = raw
+        elif body is not None:
+            kwargs["body"] = json.dumps(body)
+        if method == "DELETE":
+            kwargs["allow_nonstandard_methods"] = True
+        try:
+            response = await self.fetch("mlcheck", *parts, **kwargs)
+        except tornado.httpclient.HTTPClientError as error:
+            assert error.response is not None
+            return error.code, json.loads(error.response.body or b"{}")
+        return response.code, json.loads(response.body)
+
+    async def contents(self, path: str) -> int:
+        """The status of Jupyter's own contents API for ``path``."""
+        import tornado.httpclient
+
+        try:
+            response = await self.fetch("api", "contents", *path.split("/"))
+        except tornado.httpclient.HTTPClientError as error:
+            return error.code
+        return response.code
+
+    async def start(self, path: str, parameters=None, **extra):  # noqa: ANN001, ANN201
+        return await self.call("jobs", method="POST", body={"path": path, "parameters": parameters or {}, **extra})
+
+    async def wait_for(self, job_id: str, until, timeout: float | None = None) -> dict:  # noqa: ANN001
+        """Poll the job until ``until(job)`` holds (a generous deadline: only a hang should hit it)."""
+        import asyncio
+        import time
+
+        deadline = time.monotonic() + (timeout or self.JOB_TIMEOUT)
+        while True:
+            status, job = await self.call("jobs", job_id)
+            assert status == 200, job
+            if until(job):
+                return job
+            assert time.monotonic() < deadline, f"job {job_id} still {job['state']}: {job}"
+            await asyncio.sleep(0.25)
+
+
+def finished(job: dict) -> bool:
+    return job["state"] not in ("queued", "running", "cancelling")
+
+
+@pytest.fixture
+def client(jp_fetch) -> Client:  # noqa: ANN001
+    return Client(jp_fetch)
+
+
+@pytest.fixture
+def manager(jp_serverapp):  # noqa: ANN001, ANN201
+    """The server's JobManager."""
+    return jp_serverapp.web_app.settings["mlcheck_job_manager"]

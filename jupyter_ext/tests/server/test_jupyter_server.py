@@ -44,7 +44,7 @@ async def wait_for(jp_fetch: Any, job_id: str, until: Any, timeout: float = JOB_
 
 
 def finished(job: dict) -> bool:
-    return job["state"] not in ("running", "cancelling")
+    return job["state"] not in ("queued", "running", "cancelling")
 
 
 # -- authentication and confinement ----------------------------------------------------
@@ -204,18 +204,18 @@ async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch
     )
     assert status == 201, job
     assert job["state"] == "running"
-    assert job["run_dir"] == f"runs/contracts/{job['id']}"
+    assert job["run_dir"] in (None, f"runs/contracts/{job['id']}")  # None until the runner makes it
     status, strict = await call(
         jp_fetch,
         "jobs",
         method="POST",
-        body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}},
+        body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}, "allow_duplicate": True},
     )
     assert status == 201, strict
-    assert strict["run_dir"] != job["run_dir"]
 
     done = await wait_for(jp_fetch, job["id"], finished)
-    assert done["state"] == "succeeded", done
+    assert done["state"] == "succeeded", done["message"]
+    assert done["run_dir"] == f"runs/contracts/{job['id']}"
     assert done["exit_code"] == 0
     assert done["parameters"]["n_rows"] == 400  # coerced by the runner
     assert done["parameters"]["min_coverage"] == 0.9  # defaults recorded too
@@ -228,6 +228,7 @@ async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch
     assert isinstance(done["results"][1]["details"].get("cell"), int)
 
     failed = await wait_for(jp_fetch, strict["id"], finished)
+    assert failed["run_dir"] == f"runs/contracts/{strict['id']}" != done["run_dir"]
     assert failed["state"] == "failed" and failed["exit_code"] == 1
     failing = [r for r in failed["results"] if not r["passed"]]
     assert [r["name"] for r in failing] == ["check_coverage"]
@@ -235,7 +236,11 @@ async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch
     assert failing[0]["observed"] < 0.99
 
     status, listing = await call(jp_fetch, "jobs")
-    assert sorted(j["id"] for j in listing["jobs"]) == sorted([job["id"], strict["id"]])
+    assert status == 200 and listing["jobs"] == []  # only jobs queued or running are listed
+    status, history = await call(jp_fetch, "runs", path="work/contracts.ipynb")
+    assert status == 200
+    assert sorted(run["run_id"] for run in history["runs"]) == sorted([job["id"], strict["id"]])
+    assert {run["run_id"]: run["given_parameters"] for run in history["runs"]}[strict["id"]] == {"min_coverage": 0.99}
     newest = max((done, failed), key=lambda run: run["started"])
     status, latest = await call(jp_fetch, "runs", "latest", path="work/contracts.ipynb")
     assert status == 200 and latest["run"]["run_id"] == newest["run_id"]
@@ -267,7 +272,7 @@ async def test_a_job_can_be_cancelled_and_its_notebook_is_kept(jp_fetch, jp_root
 
     def in_the_sleeping_cell(j: dict) -> bool:
         progress = j.get("progress") or {}
-        return finished(j) or bool(progress.get("n_cells")) and progress["cell"] >= progress["n_cells"] - 1
+        return finished(j) or bool(progress.get("n_cells")) and (progress.get("cell") or 0) >= progress["n_cells"] - 1
 
     sleeping = await wait_for(jp_fetch, job["id"], in_the_sleeping_cell)
     assert sleeping["state"] == "running", sleeping
