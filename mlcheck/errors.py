@@ -172,4 +172,7 @@ class ContractViolation(MlcheckError):
 class BundleIntegrityError(MlcheckError):
     """A bundle's files do not match its manifest."""
 
+    #: exit code of the command line: tampered or damaged, not worth a retry (mlcheck.runs.rundir.Status.INTEGRITY)
+    exit_code = 7
+
     default_reason = Reason.BUNDLE_INTEGRITY

@@ -35,7 +35,10 @@ def runs(tmp_path_factory):
             "raises": run_notebook(NOTEBOOKS / "raises.ipynb", runs_dir=runs_dir),
             "exit0": run_notebook(NOTEBOOKS / "exit0.ipynb", runs_dir=runs_dir),
             "exit1": run_notebook(NOTEBOOKS / "exit1.ipynb", runs_dir=runs_dir),
-            "timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", runs_dir=runs_dir, timeout=6),
+            # a cell timeout counts from the cell's start: it expires in cell 3 however slow the machine
+            "timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", runs_dir=runs_dir, cell_timeout=5),
+            # a run timeout counts kernel start-up too: where it expires depends on the machine's speed
+            "run_timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", {"seconds": "3600"}, runs_dir=runs_dir, timeout=6),
             "dies": run_notebook(NOTEBOOKS / "dies.ipynb", runs_dir=runs_dir),
             "relative": run_notebook(NOTEBOOKS / "relative_path.ipynb", runs_dir=runs_dir),
             "no_params": run_notebook(NOTEBOOKS / "no_params.ipynb", runs_dir=runs_dir),
@@ -59,7 +62,8 @@ def test_successful_run_leaves_a_complete_run_directory(runs):
     run = done["hello"]
     assert (run.exit_code, run.status) == (0, "succeeded")
     assert run.run_dir.parent == runs_dir / "hello"
-    assert sorted(p.name for p in run.run_dir.iterdir()) == ["output.ipynb", "report.html", "run.json", "status.json"]
+    files = sorted(p.name for p in run.run_dir.iterdir() if p.name != "records")  # records/: the checks' full records
+    assert files == ["output.ipynb", "report.html", "run.json", "status.json"]
     record = record_of(run)
     assert record["parameters"] == {"name": "tests", "repeat": 2}
     assert record["values"] == {"greeting": "hello tests hello tests"}
@@ -96,7 +100,9 @@ def test_raising_cell_exits_3_with_the_failing_cell(runs):
     assert "raise ValueError" in run.failed_cell["source"]
     assert not any("\x1b[" in line for line in run.failed_cell["traceback"])
     notebook = output_of(run)
-    assert notebook.metadata["mlcheck"]["failed_cell"] == run.failed_cell["index"]
+    assert run.failed_cell["cell"] == 2 and "cell 2 raised ValueError" in run.message  # the user's own count
+    assert notebook.metadata["mlcheck"]["failed_cell"] == run.failed_cell["cell"]
+    assert notebook.metadata["mlcheck"]["failed_cell_id"] == run.failed_cell["cell_id"]
     statuses = [c.metadata["papermill"]["status"] for c in notebook.cells if c.cell_type == "code"]
     assert statuses[-1] == "pending"  # 'y = 2' never ran
 
@@ -109,16 +115,29 @@ def test_sys_exit_zero_stops_early_and_succeeds_exit_one_is_an_error(runs):
     assert failed.exit_code == 3 and "sys.exit(1)" in failed.message
 
 
-def test_timeout_bounds_the_whole_run_and_is_recorded_truthfully(runs):
+def test_cell_timeout_names_the_cell_that_timed_out(runs):
     run = runs[1]["timeout"]
     assert (run.exit_code, run.status) == (4, "timeout")
-    assert run.duration < 15  # the sleep is 30 s
-    assert "6 s run timeout" in run.message and "time.sleep" in run.failed_cell["source"]
+    assert run.failed_cell["cell"] == 3 and "time.sleep" in run.failed_cell["source"]
+    assert "timed out: cell 3 was still running at the 5 s cell timeout" in run.message
     notebook = output_of(run)
     assert notebook.metadata["papermill"]["exception"] is True  # papermill alone says False here
     codes = [c for c in notebook.cells if c.cell_type == "code"]
     assert codes[-1].metadata["papermill"]["status"] == "pending"
     assert "sleeping" in json.dumps(codes[-3].outputs)  # work before the timeout is kept
+
+
+def test_run_timeout_bounds_the_whole_run_and_is_recorded_truthfully(runs):
+    """The cell sleeps an hour; the 6 s run timeout ends the run wherever it is, and the record says where."""
+    run = runs[1]["run_timeout"]
+    assert (run.exit_code, run.status) == (4, "timeout")
+    assert run.duration < 3600  # it ended: the run timeout bounds the sleep
+    assert "6 s run timeout" in run.message
+    if run.failed_cell is None:  # a busy machine: the kernel was still starting at the deadline
+        assert "start-up, before any cell ran" in run.message
+    else:
+        assert f"cell {run.failed_cell['cell']} was still running" in run.message
+    assert output_of(run).metadata["papermill"]["exception"] is True
 
 
 def test_dead_kernel_exits_5(runs):
@@ -168,7 +187,7 @@ def test_bad_parameters_are_refused_before_anything_runs(tmp_path):
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mlcheck", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
+        [sys.executable, "-m", "mlcheck", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False
     )
 
 
@@ -189,7 +208,7 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
 def test_cli_usage_errors_exit_2_without_traceback(args, expected, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "mlcheck", *args] + (["--runs-dir", str(tmp_path)] if args[0] == "run" else []),
-        capture_output=True, text=True, cwd=NOTEBOOKS, timeout=60,
+        capture_output=True, text=True, cwd=NOTEBOOKS, timeout=60, check=False,
     )
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr and "Traceback" not in done.stderr
@@ -228,24 +247,15 @@ def test_sigterm_cancels_the_job_and_saves_the_notebook(tmp_path):
     status = tmp_path / "sleeps" / "cancel-me" / "status.json"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if status.exists() and json.loads(status.read_text()).get("cell", 0) >= 3:
+        if status.exists() and (json.loads(status.read_text()).get("cell") or 0) >= 3:
             break
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     run = read_run(tmp_path / "sleeps" / "cancel-me")
     assert run.status == "cancelled" and "cancelled" in run.message
     assert output_of(run).metadata["mlcheck"]["status"] == "cancelled"
-
-
-def test_run_ids_are_unique_and_sortable(tmp_path):
-    from mlcheck.runs.runner import new_run_id
-
-    ids = [new_run_id() for _ in range(200)]
-    assert len(set(ids)) == 200
-    stamps = [run_id.split("-")[0] for run_id in ids]  # the time part sorts; the suffix only breaks ties
-    assert stamps == sorted(stamps) and stamps[0].endswith("Z") and len(stamps[0]) == 22
 
 
 def test_cli_main_in_process_for_bad_usage(capsys):

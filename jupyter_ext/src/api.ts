@@ -31,13 +31,37 @@ export interface ICheckResult {
   outcomes: IOutcome[];
 }
 
+/**
+ * Where a run stopped. `cell` is the user's cell number (1-based among the
+ * notebook's own code cells as JupyterLab shows them; null for a set-up cell);
+ * `cell_id` finds the cell in output.ipynb.
+ */
 export interface IFailedCell {
-  index: number;
+  cell: number | null;
+  cell_id: string;
   source: string;
   ename: string;
   evalue: string;
   traceback: string[];
 }
+
+/**
+ * How a run stands or ended: the words of mlcheck.runs.rundir.Status
+ * (tests/test_rundir.py checks this list against its JSON Schema).
+ */
+export type RunStatus =
+  | 'starting'
+  | 'running'
+  | 'cancelling'
+  | 'succeeded'
+  | 'failed'
+  | 'usage'
+  | 'error'
+  | 'timeout'
+  | 'died'
+  | 'infrastructure'
+  | 'integrity'
+  | 'cancelled';
 
 export interface IProgress {
   cell: number | null;
@@ -51,7 +75,7 @@ export interface IRun {
   run_id: string;
   path: string | null;
   run_dir: string | null;
-  state: string;
+  state: RunStatus;
   progress?: IProgress;
   exit_code?: number | null;
   message?: string;
@@ -64,7 +88,8 @@ export interface IRun {
   duration?: number | null;
 }
 
-export const RUNNING_STATES = ['running', 'cancelling', 'starting'];
+/** The statuses of a run that has not ended (no exit code yet). */
+export const RUNNING_STATES: RunStatus[] = ['starting', 'running', 'cancelling'];
 
 /** An error reply of the server, with the offending parameter when there is one. */
 export class ApiError extends Error {

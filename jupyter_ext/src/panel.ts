@@ -332,7 +332,7 @@ export class MlcheckPanel extends Widget {
     box.appendChild(details);
     if (run.output_path) {
       const open = el('button', 'jp-Button mlcheck-link', run.state === 'cancelled' ? 'Open the cell it stopped in' : 'Open the failing cell');
-      open.onclick = () => void this.openAt(run.output_path!, cell.index);
+      open.onclick = () => void this.openAt(run.output_path!, cell.cell_id);
       box.appendChild(open);
     }
     return box;
@@ -394,8 +394,8 @@ export class MlcheckPanel extends Widget {
         what.appendChild(el('div', 'mlcheck-check-broken', `failed: ${broken.join(', ')}`));
       }
       row.title = result.message || result.name;
-      const cell = result.details?.cell;
-      if (run.output_path && typeof cell === 'number') {
+      const cell = result.details?.cell_id;
+      if (run.output_path && typeof cell === 'string' && cell) {
         row.classList.add('mlcheck-clickable');
         row.title += ' (click to open the executed notebook at this check)';
         row.onclick = () => void this.openAt(run.output_path!, cell);
@@ -416,15 +416,16 @@ export class MlcheckPanel extends Widget {
     return box;
   }
 
-  /** Open the executed notebook and scroll to cell ``index``. */
-  async openAt(path: string, index: number | null): Promise<void> {
+  /** Open the executed notebook and scroll to the cell whose id is ``cellId``. */
+  async openAt(path: string, cellId: string | null): Promise<void> {
     const widget = (await this.commands.execute('docmanager:open', { path, factory: 'Notebook' })) as NotebookPanel;
-    if (!widget || index === null) {
+    if (!widget || cellId === null) {
       return;
     }
     await widget.context.ready;
     await widget.revealed;
     const notebook = widget.content;
+    const index = notebook.widgets.findIndex(cell => cell.model.id === cellId);
     if (index >= 0 && index < notebook.widgets.length) {
       notebook.activeCellIndex = index;
       await notebook.scrollToItem(index, 'center');

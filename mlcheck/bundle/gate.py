@@ -59,11 +59,12 @@ def _run_parameters(run_dir: Path) -> dict[str, Any]:
     """The job's parameters as this kernel holds them: declared in the notebook, valued in its namespace."""
     import sys
 
-    try:
-        status = json.loads((run_dir / "status.json").read_text())
-        notebook = Path(status["notebook"])
-    except (OSError, ValueError, KeyError, TypeError):
+    from mlcheck.runs.rundir import read_status
+
+    status = read_status(run_dir)  # the job's status.json names the notebook it runs
+    if status is None:
         return {}
+    notebook = Path(status.notebook)
     if "IPython" not in sys.modules or not notebook.is_file():
         return {}
     from IPython import get_ipython

@@ -78,9 +78,9 @@ def check_golden(
             "input_path": str(input_path),
             "output_path": str(output_path),
         }
-        run = run_notebook(notebook, values, runs_dir=runs_dir, timeout=timeout, kernel=kernel)
+        run = run_notebook(notebook, values, runs_dir=runs_dir, timeout=timeout, kernel=kernel, kind="golden")
         if run.exit_code not in (0, 1):
-            where = f" in cell {run.failed_cell.get('index')}" if run.failed_cell else ""
+            where = f" in cell {run.failed_cell.get('cell')}" if run.failed_cell else ""
             message = f"the scoring notebook did not complete ({run.status}{where}); see {run.run_dir}"
             return _not_run(message, len(bundle.golden), rtol), run
         if not output_path.is_file():

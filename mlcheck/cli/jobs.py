@@ -8,7 +8,8 @@ import signal
 import sys
 import threading
 import time
-from typing import Any, Mapping, TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
 from mlcheck.display.cards import format_value
 
@@ -17,11 +18,27 @@ from mlcheck.display.cards import format_value
 def add_arguments_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NB", help="the notebook to execute")
     parser.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-        help="set a parameter (coerced to its declared type); repeat for more",
+        "-p", "--parameter", nargs=2, action=_ParameterPair, default=[], metavar=("NAME", "VALUE"),
+        help="set a parameter, read by its declared type (VALUE may start with '-': -p shift -1e-3); repeatable",
     )
+    parser.add_argument(
+        "-r", "--raw-parameter", nargs=2, action=_ParameterPair, default=[], metavar=("NAME", "TEXT"),
+        help="set a parameter to TEXT as a str, never interpreted (papermill's -r; wins over -p)",
+    )
+    for option, dest in _PAIR_OPTIONS.items():  # what _verbatim_values rewrites -p/-r into
+        parser.add_argument(option, action=_ParameterPair, dest=dest, help=argparse.SUPPRESS)
+    _take_values_verbatim(parser)
     parser.add_argument("-f", "--parameter-file", metavar="FILE", help="parameters from a YAML or JSON file")
-    parser.add_argument("--runs-dir", default="runs", help="where run directories go (default: runs)")
+    parser.add_argument(
+        "--runs-dir", metavar="DIR",
+        help="where run directories go (default: runs/ beside the notebook); relative to the current folder",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cwd", metavar="DIR", help="the kernel's working folder (default: the notebook's folder)"
+    )
+    parser.add_argument(
+        "--log-output", action="store_true", help="stream the notebook's own output (prints, logging) to stderr"
+    )
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds for the whole run")
     parser.add_argument("--cell-timeout", type=float, metavar="S", help="seconds for any one cell")
     parser.add_argument("--kernel", metavar="K", help="kernelspec to run in (default: this interpreter)")
@@ -31,6 +48,61 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
         help="progress display: a bar on a terminal, plain lines otherwise (default: auto)",
     )
     parser.add_argument("--no-report", action="store_true", help="do not render report.html")
+    from mlcheck.runs.rundir import exit_code_table
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        "exit codes (a scheduler retries only where retry says yes):\n"
+        + exit_code_table()
+        + "\n\nPaths given here (NB, --runs-dir, -f) are relative to the current folder; the notebook's"
+        "\nparameter values are read by the notebook, which runs in its own folder (or --cwd)."
+    )
+
+
+_PAIR_OPTIONS = {"--parameter-pair": "parameter", "--raw-parameter-pair": "raw_parameter"}
+_PAIR_OF = {"-p": "--parameter-pair", "--parameter": "--parameter-pair", "-r": "--raw-parameter-pair",
+            "--raw-parameter": "--raw-parameter-pair"}  # fmt: skip
+
+
+class _ParameterPair(argparse.Action):
+    """Collects ``-p`` (or ``-r``) pairs as [name, value], given as two words or as one NAME-NUL-VALUE word."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        pair = values.split("\0", 1) if isinstance(values, str) else list(values)
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), pair])
+
+
+def _verbatim_values(arguments: list[str]) -> list[str]:
+    """``-p NAME VALUE`` as one ``--parameter-pair=NAME<NUL>VALUE`` word, so a VALUE like -1e-3 or -inf is a value.
+
+    argparse takes any token that starts with '-' (other than a plain negative
+    number) for an option; papermill's -p takes the next two tokens whatever they
+    are. NUL cannot occur in a command-line argument, so the pair splits back exactly.
+    """
+    rewritten: list[str] = []
+    index = 0
+    while index < len(arguments):
+        token = arguments[index]
+        if token == "--":
+            rewritten.extend(arguments[index:])
+            break
+        pair_option = _PAIR_OF.get(token)
+        if pair_option is not None and index + 2 < len(arguments):
+            rewritten.append(f"{pair_option}={arguments[index + 1]}\0{arguments[index + 2]}")
+            index += 3
+            continue
+        rewritten.append(token)
+        index += 1
+    return rewritten
+
+
+def _take_values_verbatim(parser: argparse.ArgumentParser) -> None:
+    parse_known_args = parser.parse_known_args
+
+    def parse(args: Any = None, namespace: Any = None) -> Any:
+        return parse_known_args(None if args is None else _verbatim_values(list(args)), namespace)
+
+    parser.parse_known_args = parse  # type: ignore[method-assign]
 
 
 class _ProgressPrinter:
@@ -69,8 +141,9 @@ class _ProgressPrinter:
             cell, total = self.last["cell"], self.last["n_cells"]
             elapsed = time.monotonic() - self.started
             width = 24
-            filled = int(width * max(cell - 1, 0) / total) if total else 0
-            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] cell {cell}/{total} · {elapsed:6.1f} s ")
+            filled = int(width * max((cell or 0) - 1, 0) / total) if total else 0
+            where = f"cell {cell}/{total}" if cell else "starting"
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {where} · {elapsed:6.1f} s ")
             self.stream.flush()
 
     def _tick(self) -> None:
@@ -85,30 +158,81 @@ def _cancel_on_sigterm(signum: int, frame: Any) -> None:
 
 
 def check_table(results: list[Any]) -> str:
-    """The table ``mlcheck run`` ends with: one line per check subject."""
-    rows = []
+    """What the checks found, failures first: one line per failed subject, with its reason in words,
+    then one line for everything that held."""
+    failed, held, total = [], {}, 0
     for result in results:
-        for outcome in result.outcomes or ():
-            rows.append((outcome.passed, result.severity, f"{result.name}[{outcome.subject}]", outcome.observed, outcome.threshold))
-        if not result.outcomes:
-            rows.append((result.passed, result.severity, result.name, result.observed, result.threshold))
-    if not rows:
+        outcomes = result.outcomes or ()
+        subjects = [(o.passed, f"{result.name}[{o.subject}]", o.observed, o.threshold, o.message) for o in outcomes]
+        if not outcomes:
+            subjects = [(result.passed, result.name, result.observed, result.threshold, result.message)]
+        for passed, name, observed, threshold, message in subjects:
+            total += 1
+            if passed:
+                held[result.name] = held.get(result.name, 0) + 1
+            else:
+                word = "FAIL" if result.severity == "error" else "warn"
+                failed.append((word, name, observed, threshold, message or result.message))
+    if not total:
         return "no checks were recorded"
-    name_width = max(len(row[2]) for row in rows)
-    lines = [f"{'':4}  {'check':<{name_width}}  {'observed':>12}  {'threshold':>12}"]
-    for passed, severity, name, observed, threshold in rows:
-        word = "ok" if passed else ("FAIL" if severity == "error" else "warn")
-        lines.append(f"{word:<4}  {name:<{name_width}}  {format_value(observed):>12}  {format_value(threshold):>12}")
+    lines = []
+    if failed:
+        width = max(len(row[1]) for row in failed)
+        for word, name, observed, threshold, message in failed:
+            reason = f"  {message}" if message else ""
+            lines.append(
+                f"{word:<4}  {name:<{width}}  observed {format_value(observed)} vs threshold {format_value(threshold)}{reason}"
+            )
+    n_held = sum(held.values())
+    parts = ", ".join(f"{name} {count}" for name, count in held.items())
+    lines.append(f"held: {n_held} of {total} checked subjects" + (f" ({parts})" if parts else ""))
     return "\n".join(lines)
+
+
+def _exit_line(run: Any) -> str:
+    from mlcheck.runs.rundir import Status
+
+    status = Status.parse(run.status)
+    advice = "a retry may help" if status.retry else "do not retry: the same inputs give the same result"
+    if status is Status.SUCCEEDED:
+        advice = "nothing to do"
+    return f"exit {run.exit_code} ({status.value}): {status.meaning}; {advice}"
+
+
+def print_run(run: Any, stream: TextIO = sys.stdout) -> None:
+    """The log of a finished run that on-call reads: failures first, then what held, where things are, what the exit code means."""
+    out = lambda text="": print(text, file=stream)
+    out(f"{run.status.upper()}: {run.message}")
+    out(check_table(run.results))
+    if run.failed_cell:
+        cell = run.failed_cell
+        where = f"cell {cell['cell']}" if cell.get("cell") else "mlcheck's set-up"
+        out(f"stopped in {where}: {cell.get('ename')}: {cell.get('evalue')}")
+        for line in str(cell.get("source", "")).splitlines()[:15]:
+            out(f"    {line}")
+        trace = cell.get("traceback") or []
+        if trace:
+            out("\n".join(trace[-8:]))
+    values = [f"{k}={format_value(v)}" for k, v in run.values.items() if not isinstance(v, (list, dict))]
+    if values:
+        out("recorded: " + ", ".join(values[:12]) + (f" (+{len(values) - 12} more)" if len(values) > 12 else ""))
+    out(f"run directory: {run.run_dir}")
+    out(f"executed notebook: {run.output_path}" if run.output_path.exists() else "executed notebook: not written")
+    if run.report_path.exists():
+        out(f"report: {run.report_path}")
+    out(_exit_line(run))
 
 
 def run_run(args: argparse.Namespace) -> int:
     from mlcheck.runs import run_notebook
+    from mlcheck.runs.parameters import RawText, TextValue
 
-    parameters: dict[str, str] = {}
-    for name, value in args.parameter:
-        parameters[name] = value
+    # papermill's order: -p values, then -r values over them
+    parameters: dict[str, str] = {name: TextValue(value) for name, value in args.parameter}
+    parameters.update((name, RawText(value)) for name, value in args.raw_parameter)
     in_main_thread = threading.current_thread() is threading.main_thread()
+    # until the runner installs its own handler (and after it restores this one), SIGTERM ends
+    # the command like Ctrl-C: exit 130, nothing half-written
     previous = signal.signal(signal.SIGTERM, _cancel_on_sigterm) if in_main_thread else None
     try:
         run = run_notebook(
@@ -122,24 +246,13 @@ def run_run(args: argparse.Namespace) -> int:
             progress=_ProgressPrinter(args.progress, sys.stderr),
             run_id=args.run_id,
             report=not args.no_report,
+            cwd=args.cwd,
+            log_output=args.log_output,
         )
+        print_run(run)
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
-    print(check_table(run.results))
-    print()
-    print(f"{run.status}: {run.message}")
-    if run.failed_cell:
-        cell = run.failed_cell
-        print(f"failing cell {cell['index']}:")
-        for line in str(cell.get("source", "")).splitlines()[:15]:
-            print(f"    {line}")
-        trace = cell.get("traceback") or []
-        if trace:
-            print("\n".join(trace[-8:]))
-    print(f"run directory: {run.run_dir}")
-    if run.report_path.exists():
-        print(f"report: {run.report_path}")
     return run.exit_code
 
 
@@ -173,40 +286,86 @@ def run_params(args: argparse.Namespace) -> int:
 
 # -- report -----------------------------------------------------------------
 def add_arguments_report(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("run_dir", metavar="RUN", help="a run directory (runs/<notebook>/<run-id>)")
+    parser.add_argument("run", metavar="RUN", help="a run directory, a run id, or `latest` (then give NB)")
+    parser.add_argument("notebook", metavar="NB", nargs="?", help="the notebook, for `latest` or to narrow a run id")
+    parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
+
+
+def _runs_dir(args: argparse.Namespace) -> str:
+    from pathlib import Path
+
+    if args.runs_dir:
+        return str(args.runs_dir)
+    if getattr(args, "notebook", None):
+        return str(Path(args.notebook).expanduser().resolve().parent / "runs")
+    return "runs"
 
 
 def run_report(args: argparse.Namespace) -> int:
     from mlcheck.runs.report import render_report
+    from mlcheck.runs.rundir import find_run
 
-    print(render_report(args.run_dir))
+    print(render_report(find_run(_runs_dir(args), args.run, args.notebook)))
     return 0
 
 
 # -- history ----------------------------------------------------------------
 def add_arguments_history(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NB", nargs="?", help="only this notebook's runs")
-    parser.add_argument("--runs-dir", default="runs")
+    parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
     parser.add_argument("-n", "--limit", type=int, default=20, help="newest N runs (default 20)")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--golden", action="store_true", help="list the golden-parity runs of the pytest plugin instead")
+    parser.add_argument("--json", action="store_true", help="print strict JSON (non-finite numbers as strings)")
+
+#: failed checks shown per run before "+N more"
+SHOWN_FAILURES = 5
+
+
+def _largest_drift(row: Any) -> str:
+    """The largest drift value among a run's recorded values and failed checks (names with kl/psi/drift)."""
+    drifts = [
+        (float(v), k) for k, v in row.values.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and any(w in k.lower() for w in ("kl", "psi", "drift"))
+    ]  # fmt: skip
+    if not drifts:
+        return ""
+    value, name = max(drifts)
+    return f"{name}={format_value(value)}"
 
 
 def run_history(args: argparse.Namespace) -> int:
+    from mlcheck.results import to_jsonable
     from mlcheck.runs.history import history
 
-    rows = history(args.runs_dir, args.notebook)[: max(args.limit, 0)]
+    runs_dir = _runs_dir(args)
+    rows = history(runs_dir, args.notebook, kind="golden" if args.golden else "job")[: max(args.limit, 0)]
     if args.json:
-        print(json.dumps([{**row.__dict__, "run_dir": str(row.run_dir)} for row in rows], indent=2, default=str))
+        data = [{**row.__dict__, "run_dir": str(row.run_dir)} for row in rows]
+        print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))
         return 0
     if not rows:
-        print(f"no runs under {args.runs_dir}")
+        print(f"no runs under {runs_dir}")
         return 0
+    print(f"{'run id':<30} {'notebook':<20} {'status':<14} {'exit':>4} {'time':>8}  metrics · drift · changed · failed")
     for row in rows:
-        changed = " ".join(f"{k}={json.dumps(v, default=str)}" for k, v in row.changed.items())
-        values = " ".join(
-            f"{k}={format_value(v)}" for k, v in list(row.values.items())[:4] if not isinstance(v, (list, dict))
-        )
-        flags = f"  !! {', '.join(row.anomalies)}" if row.anomalies else ""
-        failed = f"  failed: {', '.join(row.failed_checks[:3])}" if row.failed_checks else ""
-        print(f"{row.run_id}  {row.notebook:<20} {row.status:<9} {row.duration:7.1f} s  {changed}  {values}{failed}{flags}".rstrip())
+        if row.damaged:
+            print(f"{row.run_id:<30} {row.notebook:<20} {'damaged':<14} {'':>4} {'':>8}  {row.damaged}")
+            continue
+        metrics = [
+            f"{k}={format_value(v)}" for k, v in row.values.items()
+            if isinstance(v, (int, float, str, bool)) and v is not None
+        ][:4]  # fmt: skip
+        drift = _largest_drift(row)
+        changed = [f"{k}={json.dumps(to_jsonable(v))}" for k, v in row.changed.items()]
+        failed = row.failed_checks[:SHOWN_FAILURES]
+        more = len(row.failed_checks) - len(failed)
+        parts = [
+            " ".join(metrics),
+            f"max drift {drift}" if drift else "",
+            " ".join(changed),
+            ("failed: " + ", ".join(failed) + (f" +{more} more" if more else "")) if failed else "",
+            ("!! " + ", ".join(row.anomalies)) if row.anomalies else "",
+        ]
+        detail = " · ".join(part for part in parts if part)
+        print(f"{row.run_id:<30} {row.notebook:<20} {row.status:<14} {row.exit_code:>4} {row.duration:7.1f}s  {detail}".rstrip())
     return 0

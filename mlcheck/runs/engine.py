@@ -10,14 +10,15 @@ the client remembers why execution stopped, which papermill does not record.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from nbclient.exceptions import CellTimeoutError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from mlcheck.runs.outcome import own_code_cell
+from mlcheck.runs.outcome import cell_number, count_user_cells, own_code_cell
 
 ENGINE_NAME = "mlcheck"
 
@@ -28,9 +29,10 @@ class ExecutionWatch:
 
     deadline: float | None = None  # time.monotonic() value, or None
     cell_timeout: float | None = None
-    on_cell_start: Callable[[int, int], None] | None = None  # (cell index, code cells in all)
+    #: called as each user cell starts with (cell id, the user's cell number, user cells in all)
+    on_cell_start: Callable[[str, int, int], None] | None = None
     timed_out: bool = False
-    timeout_cell: int | None = None
+    timeout_cell_id: str | None = None
     binding_limit: str = "cell"  # which limit the running cell is held to: "cell" or "run"
 
     def cell_time_limit(self) -> float | None:
@@ -47,7 +49,7 @@ class MlcheckNotebookClient(PapermillNotebookClient):
 
     def __init__(self, nb_man: Any, watch: ExecutionWatch, **kwargs: Any) -> None:
         self.watch = watch
-        self._current_cell: int | None = None
+        self._current_cell_id: str | None = None
         kwargs["timeout_func"] = lambda cell: watch.cell_time_limit()
         kwargs["on_cell_start"] = self._cell_started
         super().__init__(nb_man, **kwargs)
@@ -55,19 +57,21 @@ class MlcheckNotebookClient(PapermillNotebookClient):
     def _cell_started(self, cell: Any, cell_index: int) -> None:
         # Progress counts the notebook's own cells: the set-up cells that mlcheck and
         # papermill inject run before "cell 1 of n", and a failure there is a start-up failure.
+        if cell.get("cell_type") == "code" and cell.get("source", "").strip():  # nbclient skips the others
+            self._current_cell_id = str(cell.get("id", ""))
         if not own_code_cell(cell):
             return
-        self._current_cell = cell_index
-        if self.watch.on_cell_start is not None:
-            self.watch.on_cell_start(cell_index, sum(1 for c in self.nb.cells if own_code_cell(c)))
+        number = cell_number(self.nb.cells, cell_index)
+        if self.watch.on_cell_start is not None and number is not None:
+            self.watch.on_cell_start(str(cell.get("id", "")), number, count_user_cells(self.nb.cells))
 
     async def _async_handle_timeout(self, timeout: int, cell: Any = None) -> None | dict[str, Any]:
         self.watch.timed_out = True
-        self.watch.timeout_cell = self._current_cell
+        self.watch.timeout_cell_id = self._current_cell_id
         if self.km is not None:
             try:  # give the cell a chance to stop cleanly; the kernel is killed right after
                 await self.km.interrupt_kernel()
-            except Exception:  # noqa: BLE001 - a kernel that cannot be interrupted is killed anyway
+            except Exception:  # noqa: BLE001, S110 - a kernel that cannot be interrupted is killed anyway
                 pass
         raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcheck.errors import UsageError
+from mlcheck.runs.rundir import Run, notebook_folder, scan
 
 #: a value whose robust z-score against the other runs passes this is flagged
 ANOMALY_Z = 3.5
@@ -27,38 +28,31 @@ class HistoryRow:
     run_dir: Path
     changed: dict[str, Any] = field(default_factory=dict)
     anomalies: list[str] = field(default_factory=list)
+    kind: str = "job"
+    #: why the run's record could not be read ("" for a readable one)
+    damaged: str = ""
 
 
-def _rows_in(folder: Path) -> list[HistoryRow]:
-    rows = []
-    for run_dir in folder.iterdir():
-        path = run_dir / "run.json"
-        if not path.is_file():
-            continue
-        try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            continue  # a damaged record is skipped, not fatal for the listing
-        failed = [
-            r["name"] + (f"[{o['subject']}]" if o.get("subject") else "")
-            for r in record.get("results") or ()
-            for o in (r.get("outcomes") or [{"subject": "", "passed": r["passed"]}])
-            if not o["passed"]
-        ]
-        rows.append(
-            HistoryRow(
-                run_id=record["run_id"],
-                notebook=Path(record.get("notebook", folder.name)).name,
-                status=record.get("status", "?"),
-                exit_code=int(record.get("exit_code", -1)),
-                duration=float(record.get("duration") or 0.0),
-                parameters=dict(record.get("parameters") or {}),
-                values=dict(record.get("values") or {}),
-                failed_checks=failed,
-                run_dir=run_dir,
-            )
-        )
-    return rows
+def _row(run: Run) -> HistoryRow:
+    record = run.record
+    failed = [
+        r["name"] + (f"[{o['subject']}]" if o.get("subject") else "")
+        for r in record.results
+        for o in (r.get("outcomes") or [{"subject": "", "passed": r.get("passed", True)}])
+        if not o.get("passed", True)
+    ]
+    return HistoryRow(
+        run_id=record.run_id,
+        notebook=Path(record.notebook).name,
+        status=record.status.value,
+        exit_code=record.exit_code,
+        duration=float(record.duration or 0.0),
+        parameters=dict(record.parameters),
+        values=dict(record.values),
+        failed_checks=failed,
+        run_dir=run.run_dir,
+        kind=record.kind,
+    )
 
 
 def _robust_z(value: float, others: list[float]) -> float:
@@ -89,26 +83,40 @@ def _annotate(rows: list[HistoryRow]) -> None:
             newer.anomalies.append(f"status {older.status} -> {newer.status}")
 
 
-def history(runs_dir: str | Path = "runs", notebook: str | Path | None = None) -> list[HistoryRow]:
-    """The runs under ``runs_dir`` (of one notebook, or of all), newest first."""
+def history(
+    runs_dir: str | Path = "runs", notebook: str | Path | None = None, *, kind: str | None = "job"
+) -> list[HistoryRow]:
+    """The runs under ``runs_dir`` (of one notebook, or of all), newest first.
+
+    A run whose ``run.json`` is damaged is listed with ``status="damaged"`` and
+    the reason in ``damaged``; it never hides the other runs. ``kind`` keeps
+    golden-parity runs (started by the pytest plugin) apart: ``"job"`` (the
+    default) lists scheduled and interactive runs only, None lists all.
+    """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise UsageError(f"no runs directory at {runs_dir}; run a notebook with `mlcheck run NB` first, or pass --runs-dir")
-    if notebook is not None:
-        folder = runs_dir / Path(notebook).stem
-        if not folder.is_dir():
-            known = sorted(p.name for p in runs_dir.iterdir() if p.is_dir())
-            raise UsageError(
-                f"no runs of {Path(notebook).name} under {runs_dir}; notebooks with runs: {', '.join(known) or '(none)'}"
-            )
-        folders = [folder]
-    else:
-        folders = [p for p in runs_dir.iterdir() if p.is_dir()]
-    rows = [row for folder in folders for row in _rows_in(folder)]
-    rows.sort(key=lambda row: row.run_id, reverse=True)
-    by_notebook: dict[str, list[HistoryRow]] = {}
+    if notebook is not None and not notebook_folder(runs_dir, notebook).is_dir():
+        known = sorted(p.name for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        raise UsageError(
+            f"no runs of {Path(notebook).name} under {runs_dir}; notebooks with runs: {', '.join(known) or '(none)'}"
+        )
+    rows = []
+    for scanned in scan(runs_dir, notebook):
+        if scanned.run is None:
+            rows.append(
+                HistoryRow(
+                    run_id=scanned.run_id, notebook=scanned.run_dir.parent.name + ".ipynb", status="damaged",
+                    exit_code=-1, duration=0.0, parameters={}, values={}, failed_checks=[],
+                    run_dir=scanned.run_dir, damaged=scanned.problem,
+                )
+            )  # fmt: skip
+        elif kind is None or scanned.run.record.kind == kind:
+            rows.append(_row(scanned.run))
+    by_notebook: dict[tuple[str, str], list[HistoryRow]] = {}
     for row in rows:
-        by_notebook.setdefault(row.notebook, []).append(row)
+        if not row.damaged:
+            by_notebook.setdefault((row.notebook, row.kind), []).append(row)
     for group in by_notebook.values():
         _annotate(group)
     return rows

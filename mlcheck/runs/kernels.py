@@ -9,7 +9,7 @@ from typing import Any
 
 from mlcheck.errors import UsageError
 
-_PYTHON_ALIASES = {"python", f"python{sys.version_info[0]}", "python%d.%d" % sys.version_info[:2]}
+_PYTHON_ALIASES = {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
 
 
 def _same_interpreter(executable: str) -> bool:
@@ -77,26 +77,45 @@ def _wait(value: Any) -> Any:
     return value
 
 
-def start_kernel(name: str, *, cwd: str, env: dict[str, str]) -> Any:
+def kernel_language(name: str) -> str | None:
+    """The language kernelspec ``name`` declares (``python`` for ipykernel), or None when unknown."""
+    try:
+        return str(spec_manager().get_kernel_spec(name).language or "") or None
+    except Exception:  # noqa: BLE001 - an unreadable spec fails later, at start, with its own message
+        return None
+
+
+def start_kernel(name: str, *, cwd: str, env: dict[str, str], folder: Path) -> Any:
     """Launch kernel ``name`` now and return its manager without waiting for it to be ready.
 
     The job starts its kernel first and does the rest of its set-up (importing
     papermill, preparing the notebook) while the kernel boots; nbclient then
     waits for the kernel to answer. The manager is nbclient's own kind (async),
     on the same event loop, so nbclient can watch the kernel die.
-    """
-    import secrets
-    import tempfile
 
+    The connection file and the kernel's sockets go into ``folder`` (the job's
+    one temporary folder), so nothing of the kernel is left elsewhere.
+
+    Raises
+    ------
+    InfrastructureError
+        The kernel process could not be launched (exit code 6).
+    """
     from jupyter_client.manager import AsyncKernelManager
 
+    from mlcheck.runs.rundir import InfrastructureError
+
     # Local sockets: no TCP port to race for, nothing listening on the network.
-    # The socket path must be absolute: the kernel runs in the notebook's folder.
-    socket_base = Path(tempfile.gettempdir()) / f"mlcheck-kernel-{secrets.token_hex(6)}"
+    # The socket path must be absolute (the kernel runs in the notebook's folder) and short.
     manager = AsyncKernelManager(
-        kernel_name=name, transport="ipc", ip=str(socket_base), kernel_spec_manager=spec_manager()
+        kernel_name=name, transport="ipc", ip=str(folder / "k"), kernel_spec_manager=spec_manager()
     )
-    _wait(manager.start_kernel(cwd=cwd, env=env))
+    manager.connection_file = str(folder / "kernel.json")
+    try:
+        _wait(manager.start_kernel(cwd=cwd, env=env))
+    except Exception as error:  # noqa: BLE001 - any launch failure is the machine's, not the notebook's
+        stop_kernel(manager)
+        raise InfrastructureError(f"the kernel {name!r} did not start: {type(error).__name__}: {error}") from None
     return manager
 
 
@@ -105,10 +124,10 @@ def stop_kernel(manager: Any) -> None:
     try:
         if manager.has_kernel:
             _wait(manager.shutdown_kernel(now=True))
-    except Exception:  # noqa: BLE001 - the kernel may be gone already; clean-up must not mask the run's result
+    except Exception:  # noqa: BLE001, S110 - the kernel may be gone already; clean-up must not mask the run's result
         pass
     finally:
         try:
             _wait(manager.cleanup_resources())
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S110 - nothing left to clean, or nothing we can do
             pass

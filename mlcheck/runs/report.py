@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from mlcheck.display.cards import format_value, status_word
 from mlcheck._atomic import atomic_write_text
+from mlcheck.display.cards import format_value, status_word
 
-_STATUS_COLORS = {
-    "succeeded": "#1a7f37",
-    "failed": "#cf222e",
-    "error": "#cf222e",
-    "timeout": "#9a6700",
-    "died": "#cf222e",
-    "cancelled": "#57606a",
-}
+
+def _status_color(word: str) -> str:
+    """Green for success, grey for a cancel, amber when a retry may help, red otherwise."""
+    from mlcheck.runs.rundir import Status
+
+    try:
+        status = Status(word)
+    except ValueError:
+        return "#57606a"
+    if status is Status.SUCCEEDED:
+        return "#1a7f37"
+    if status is Status.CANCELLED or not status.final:
+        return "#57606a"
+    return "#9a6700" if status.retry else "#cf222e"
 
 
 def _outcome_row(result: Mapping[str, Any], outcome: Mapping[str, Any]) -> str:
@@ -41,10 +48,11 @@ def _check_block(result: Mapping[str, Any], cell_ids: Sequence[str]) -> str:
     held = [o for o in outcomes if o["passed"]]
     word = status_word(result)
     color = "#1a7f37" if word == "PASS" else ("#9a6700" if word == "WARN" else "#cf222e")
-    cell = (result.get("details") or {}).get("cell")
+    details = result.get("details") or {}
+    cell, cell_id = details.get("cell"), details.get("cell_id")
     anchor = ""
-    if isinstance(cell, int) and 0 <= cell < len(cell_ids):
-        anchor = f' · <a href="#cell-id={html.escape(cell_ids[cell])}">cell {cell}</a>'
+    if isinstance(cell, int) and cell_id and cell_id in cell_ids:
+        anchor = f' · <a href="#cell-id={html.escape(str(cell_id))}">cell {cell}</a>'
     head = (
         f"<div style='margin-top:8px'><span style='color:{color};font-weight:700'>{word}</span> "
         f"<b>{html.escape(str(result['name']))}</b> <span style='color:#57606a'>{len(held)}/{len(outcomes)} held"
@@ -68,11 +76,11 @@ def _check_block(result: Mapping[str, Any], cell_ids: Sequence[str]) -> str:
 def summary_html(record: Mapping[str, Any], cell_ids: Sequence[str] = ()) -> str:
     """The head of the report: how the run ended, its parameters, and every check.
 
-    ``cell_ids`` (the executed notebook's cell ids, by index) make each check
-    link to the cell that produced it.
+    ``cell_ids`` (the executed notebook's cell ids) make each check link to the
+    cell that produced it; cells are named by the user's number (``details["cell"]``).
     """
     status = str(record.get("status", "?"))
-    color = _STATUS_COLORS.get(status, "#57606a")
+    color = _status_color(status)
     checks = "".join(_check_block(result, cell_ids) for result in record.get("results") or ())
     if not checks:
         checks = "<p>No checks were recorded.</p>"
@@ -85,7 +93,7 @@ def summary_html(record: Mapping[str, Any], cell_ids: Sequence[str] = ()) -> str
     if failed:
         trace = "\n".join(failed.get("traceback") or []) or f"{failed.get('ename')}: {failed.get('evalue')}"
         failure = (
-            f"<h3>Failing cell ({failed.get('index')})</h3><pre>{html.escape(str(failed.get('source', '')))}</pre>"
+            f"<h3>Failing cell ({failed.get('cell') or 'set-up'})</h3><pre>{html.escape(str(failed.get('source', '')))}</pre>"
             f"<pre style='color:#cf222e'>{html.escape(trace)}</pre>"
         )
     values = "".join(
@@ -116,7 +124,7 @@ def render_report(run_dir: str | Path) -> Path:
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    from mlcheck.runs.runner import REPORT_FILE, read_run
+    from mlcheck.runs.rundir import REPORT_FILE, read_run
 
     run = read_run(run_dir)
     notebook = nbformat.read(str(run.output_path), as_version=4)
@@ -126,13 +134,13 @@ def render_report(run_dir: str | Path) -> Path:
     config.TagRemovePreprocessor.enabled = True
     exporter = HTMLExporter(config=config, template_name="lab")
     body, _ = exporter.from_notebook_node(notebook)
-    summary = summary_html(run.record, cell_ids)
+    summary = summary_html(run.record.to_dict(), cell_ids)
     marker = body.find("<main")
     if marker == -1:
         marker = body.find("<body")
     insert_at = body.find(">", marker) + 1 if marker != -1 else 0
     page = body[:insert_at] + summary + body[insert_at:]
     path = Path(run_dir) / REPORT_FILE
-    atomic_write_text(path, page)
+    atomic_write_text(path, page)  # report.html is re-rendered freely: no fsync
     return path
 

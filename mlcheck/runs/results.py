@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,20 +35,38 @@ def iter_payloads(notebook: nbformat.NotebookNode):
                 yield index, payload
 
 
-def collect(notebook: nbformat.NotebookNode | str | Path) -> NotebookResults:
+def _full_record(payload: dict[str, Any], run_dir: str | Path | None) -> dict[str, Any]:
+    """The full record a payload names (written beside the run by the kernel), else the card's view it holds."""
+    record_id = payload.get("record")
+    if run_dir is not None and isinstance(record_id, str) and record_id.isalnum():
+        from mlcheck.kernel import record_path
+
+        path = record_path(run_dir, record_id)
+        if path.is_file():
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+    return dict(payload["result"])
+
+
+def collect(notebook: nbformat.NotebookNode | str | Path, run_dir: str | Path | None = None) -> NotebookResults:
     """Every check result, recorded value and the kernel's environment in a notebook.
 
-    Each result carries the index of the cell that produced it in
-    ``details["cell"]``, so a report can point at it.
+    Each result carries the user's number of the cell that produced it in
+    ``details["cell"]`` (:func:`mlcheck.runs.outcome.cell_number`) and that
+    cell's nbformat id in ``details["cell_id"]``, so a report can point at it. A notebook stores the
+    card's bounded view of each result; given the ``run_dir`` of an ``mlcheck
+    run`` job, the full records its kernel wrote there are read instead.
     """
+    from mlcheck.runs.outcome import cell_number
+
     if not isinstance(notebook, nbformat.NotebookNode):
         notebook = nbformat.read(str(notebook), as_version=4)
     found = NotebookResults()
     for index, payload in iter_payloads(notebook):
         kind = payload.get("kind")
         if kind == "check" and isinstance(payload.get("result"), dict):
-            result = CheckResult.from_dict(payload["result"])
-            found.results.append(result.with_(details={**result.details, "cell": index}))
+            result = CheckResult.from_dict(_full_record(payload, run_dir))
+            cell = {"cell": cell_number(notebook.cells, index), "cell_id": str(notebook.cells[index].get("id", ""))}
+            found.results.append(result.with_(details={**result.details, **cell}))
         elif kind == "record" and "name" in payload:
             found.values[str(payload["name"])] = payload.get("value")
         elif kind == ENVIRONMENT_KIND:

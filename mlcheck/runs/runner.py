@@ -1,45 +1,79 @@
 """Execute a notebook as a job: parameters checked first, papermill runs it, a run directory keeps it all.
 
-A run directory ``<runs_dir>/<notebook-stem>/<run-id>/`` holds ``output.ipynb``
-(saved whatever happens, its metadata saying truthfully how the run ended),
-``run.json`` (parameters, status, timings, provenance, results), ``report.html``
-and, while the job runs, ``status.json`` with its progress.
+The run directory (layout, records, status words: :mod:`mlcheck.runs.rundir`)
+holds ``output.ipynb`` (saved whatever happens, its metadata saying truthfully
+how the run ended), ``run.json``, ``report.html`` and ``status.json``.
+
+Cancelling (SIGINT, SIGTERM) is safe at any moment: while cells run or the
+kernel starts, the kernel is interrupted and killed; while records are being
+written, the signal waits until they are complete. Either way the job ends
+with a record whose status is ``cancelled`` (exit 130), or, when the cancel
+came after the last cell, with the run's own status and no report. No kernel
+and no temporary file outlive the job; a job killed outright (SIGKILL) leaves
+one temporary folder, which the next job removes.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import secrets
+import re
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from types import FrameType
+from typing import Any
 
 import nbformat
 
-from mlcheck.results import CheckResult
 from mlcheck.errors import UsageError
+from mlcheck.kernel import RUN_DIR_ENV, RUN_ID_ENV
 from mlcheck.runs import outcome as outcomes
 from mlcheck.runs import runlock
-from mlcheck._atomic import atomic_write_json, atomic_write_text
 from mlcheck.runs.parameters import (
     coerce_parameters,
+    inject_parameters,
     load_notebook,
     load_parameter_file,
     read_parameters,
+    require_python_kernel,
 )
-from mlcheck.kernel import RUN_DIR_ENV, RUN_ID_ENV
+from mlcheck.runs.rundir import (
+    INPUT_FILE,
+    OUTPUT_FILE,
+    PARTIAL_FILE,
+    REPORT_FILE,
+    RUN_FILE,
+    STATUS_FILE,
+    InfrastructureError,
+    Run,
+    RunRecord,
+    Status,
+    StatusRecord,
+    create_run_dir,
+    new_run_id,
+    read_run,
+    write_record,
+    write_status,
+)
+
+__all__ = ["Run", "RunWarning", "new_run_id", "read_run", "run_notebook"]
+# kept importable from here for code written before rundir existed
+_ = (OUTPUT_FILE, REPORT_FILE, RUN_FILE, STATUS_FILE)
 
 Progress = Callable[[Mapping[str, Any]], None]
-
-RUN_FILE, OUTPUT_FILE, REPORT_FILE, STATUS_FILE = "run.json", "output.ipynb", "report.html", "status.json"
-INJECTED_TAG = "mlcheck-injected"
+INJECTED_TAG = outcomes.INJECTED_TAG
+#: prefix of the per-job temporary folder (kernel sockets, connection file, scratch)
+TEMP_PREFIX = "mlcheck-job-"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 # Runs first in the job's kernel: the interpreter and package versions *as the
 # kernel sees them*. Self-contained, so it works in a kernel without mlcheck.
@@ -65,112 +99,73 @@ class RunWarning(UserWarning):
     """Something around a run went wrong without changing how the run itself ended."""
 
 
-def _warm_report_imports() -> None:
-    """Import nbconvert while the kernel works, so the report renders without waiting for it."""
-    try:
-        from nbconvert import HTMLExporter
+class _Signals:
+    """SIGINT and SIGTERM during a job: interrupt the work where that is safe, hold them elsewhere.
 
-        HTMLExporter(template_name="lab")
-    except Exception:  # noqa: BLE001 - only a head start; render_report reports real problems
-        pass
+    The handler raises KeyboardInterrupt only inside :meth:`interruptible`
+    blocks (waiting for the kernel, running cells), and only for the first
+    signal; any other signal is remembered in :attr:`pending` and acted on at
+    the next safe point. So a cancel is never lost, and never cuts a record in
+    half or leaves a kernel launched but unmanaged.
+    """
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self._interruptible = False
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals reach the main thread only; the embedding program handles them
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            self._previous[signum] = signal.signal(signum, self._handle)
+
+    def restore(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        first = self.pending is None
+        self.pending = self.pending or signum
+        if first and self._interruptible:
+            self._interruptible = False
+            raise KeyboardInterrupt(f"signal {signum}")
+
+    @contextmanager
+    def interruptible(self) -> Iterator[None]:
+        if self.pending is not None:
+            raise KeyboardInterrupt(f"signal {self.pending}")
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
 
 
-@dataclass
-class Run:
-    """One execution of a notebook, as its ``run.json`` describes it."""
-
-    run_id: str
-    run_dir: Path
-    notebook: Path
-    status: str
-    exit_code: int
-    parameters: dict[str, Any] = field(default_factory=dict)
-    results: list[CheckResult] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-    failed_cell: dict[str, Any] | None = None
-    message: str = ""
-    started: str = ""
-    ended: str = ""
-    duration: float = 0.0
-    record: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    @property
-    def output_path(self) -> Path:
-        return self.run_dir / OUTPUT_FILE
-
-    @property
-    def report_path(self) -> Path:
-        return self.run_dir / REPORT_FILE
-
-    @property
-    def failed_checks(self) -> list[CheckResult]:
-        return [result for result in self.results if result.failed]
-
-    @classmethod
-    def from_record(cls, run_dir: Path, record: Mapping[str, Any]) -> Run:
-        return cls(
-            run_id=record["run_id"],
-            run_dir=run_dir,
-            notebook=Path(record["notebook"]),
-            status=record["status"],
-            exit_code=int(record["exit_code"]),
-            parameters=dict(record.get("parameters") or {}),
-            results=[CheckResult.from_dict(r) for r in record.get("results") or ()],
-            values=dict(record.get("values") or {}),
-            failed_cell=record.get("failed_cell"),
-            message=record.get("message", ""),
-            started=record.get("started", ""),
-            ended=record.get("ended", ""),
-            duration=float(record.get("duration") or 0.0),
-            record=dict(record),
+def _check_runs_dir(runs_dir: str | Path | None, notebook_path: Path) -> Path:
+    """The absolute runs directory: beside the notebook by default; relative paths from the current folder."""
+    if runs_dir is None:
+        return notebook_path.parent / "runs"
+    if _URL.match(str(runs_dir)):
+        raise UsageError(
+            f"--runs-dir must be a local folder, got the URL {str(runs_dir)!r}; run directories are written "
+            "locally (copy them to object storage afterwards, e.g. with your storage's sync command)"
         )
+    return Path(runs_dir).expanduser().resolve()
 
 
-def read_run(run_dir: str | Path) -> Run:
-    """The run recorded in ``run_dir`` (from its ``run.json``; no kernel)."""
-    import json
-
-    run_dir = Path(run_dir)
-    path = run_dir / RUN_FILE
-    if not path.is_file():
-        if (run_dir / STATUS_FILE).is_file():
-            raise UsageError(f"{run_dir} has no run.json yet: the run is still going or was killed")
-        raise UsageError(f"{run_dir} is not a run directory (no {RUN_FILE}); runs live in runs/<notebook>/<run-id>/")
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise UsageError(f"{path} is not valid JSON ({error})") from None
-    return Run.from_record(run_dir.resolve(), record)
-
-
-def new_run_id() -> str:
-    """A run id that sorts by start time (UTC, microseconds) and is unique across processes."""
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond:06d}Z-{secrets.token_hex(3)}"
-
-
-def _create_run_dir(folder: Path, run_id: str | None) -> tuple[str, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    if run_id is not None:
-        if not run_id or any(ch in run_id for ch in "/\\") or run_id.startswith("."):
-            raise UsageError(f"--run-id must be a plain name (no slashes, not hidden), got {run_id!r}")
-        path = folder / run_id
-        try:
-            path.mkdir()
-        except FileExistsError:
-            raise UsageError(f"run directory {path} exists already; choose another --run-id") from None
-        return run_id, path
-    while True:
-        candidate = new_run_id()
-        try:
-            (folder / candidate).mkdir()
-            return candidate, folder / candidate
-        except FileExistsError:
-            continue
-
-
-def _prepared(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def _prepared(notebook: nbformat.NotebookNode, kernel_language: str | None) -> nbformat.NotebookNode:
     prepared = nbformat.from_dict(notebook)
+    prepared.nbformat_minor = max(int(prepared.get("nbformat_minor", 5)), 5)
+    for cell in prepared.cells:  # cell ids (nbformat 4.5) let every record point at a cell
+        if not cell.get("id"):
+            cell["id"] = nbformat.v4.nbbase.random_cell_id()
+    # papermill picks its parameter translator by the notebook's language; a notebook
+    # that names none runs in the kernel we chose, so it speaks that kernel's language
+    spec = prepared.metadata.setdefault("kernelspec", {})
+    if kernel_language and not spec.get("language"):
+        spec["language"] = kernel_language
     probe = nbformat.v4.new_code_cell(
         _ENVIRONMENT_PROBE,
         metadata={"tags": [INJECTED_TAG], "jupyter": {"source_hidden": True, "outputs_hidden": True}},
@@ -183,11 +178,28 @@ def _prepared(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return prepared
 
 
+def _sweep_temporaries() -> None:
+    """Remove the temporary folders of jobs that were killed outright (their pid is gone)."""
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(root.glob(f"{TEMP_PREFIX}*"))
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            pid = int(entry.name[len(TEMP_PREFIX) :].split("-")[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue
+
+
 def run_notebook(
     notebook: str | Path,
     parameters: Mapping[str, Any] | None = None,
     *,
-    runs_dir: str | Path = "runs",
+    runs_dir: str | Path | None = None,
     parameter_file: str | Path | None = None,
     timeout: float | None = None,
     cell_timeout: float | None = None,
@@ -195,11 +207,15 @@ def run_notebook(
     progress: Progress | None = None,
     run_id: str | None = None,
     report: bool = True,
+    cwd: str | Path | None = None,
+    log_output: bool = False,
+    kind: str = "job",
 ) -> Run:
     """Execute ``notebook`` with papermill into a new run directory.
 
     Parameters are checked before anything runs; the job runs in the notebook's
-    own folder, in the current interpreter's kernel unless ``kernel`` names another.
+    own folder (or ``cwd``), in the current interpreter's kernel unless
+    ``kernel`` names another.
 
     Parameters
     ----------
@@ -207,32 +223,43 @@ def run_notebook(
         The ``.ipynb`` to execute (it is never modified).
     parameters : mapping, optional
         Values by name; strings are coerced to each parameter's declared type.
-    runs_dir : path, default "runs"
-        Where run directories go (``<runs_dir>/<notebook-stem>/<run-id>/``).
+    runs_dir : path, optional
+        Where run directories go (``<runs_dir>/<notebook-stem>/<run-id>/``); by
+        default ``runs/`` beside the notebook. A relative path is taken from the
+        current folder, like every path given on the command line. URLs are refused.
     parameter_file : path, optional
         A YAML or JSON mapping of parameters; ``parameters`` override it.
     timeout, cell_timeout : float, optional
-        Seconds for the whole run, and for any one cell.
+        Seconds for the whole run (kernel start-up included), and for any one cell.
     kernel : str, optional
         A kernelspec name; by default the interpreter mlcheck runs in.
     progress : callable, optional
-        Called with the status mapping each time a cell starts and at the end.
+        Called with the ``status.json`` mapping each time a cell starts and at the end.
     run_id : str, optional
         Use this run id instead of a new one (the directory must not exist).
     report : bool, default True
         Render ``report.html``.
+    cwd : path, optional
+        The kernel's working folder (papermill's ``--cwd``); by default the notebook's folder.
+    log_output : bool, default False
+        Stream the notebook's own output (prints, logging) to this process's stderr as cells run.
+    kind : {"job", "golden"}, default "job"
+        Recorded in ``run.json``; ``mlcheck history`` keeps golden-parity runs apart.
 
     Returns
     -------
     Run
-        Its ``exit_code`` is 0 when every check held, 1 when a check failed,
-        3 when a cell raised, 4 on timeout, 5 when the kernel died, 130 when cancelled.
+        Its ``exit_code`` follows :class:`mlcheck.runs.rundir.Status` (see
+        ``mlcheck run --help``): 0 every check held, 1 a check failed, 3 a cell
+        raised, 4 timeout, 5 the kernel died, 6 infrastructure, 7 bundle integrity, 130 cancelled.
 
     Raises
     ------
     ParameterError, NotebookError, UsageError
         Before any cell runs, for an unknown or ill-typed parameter, a missing or
-        invalid notebook, or bad options.
+        invalid notebook, or bad options (exit code 2).
+    InfrastructureError
+        The run directory cannot be created (exit code 6).
 
     Examples
     --------
@@ -248,13 +275,19 @@ def run_notebook(
     for option, value in (("timeout", timeout), ("cell timeout", cell_timeout)):
         if value is not None and not value > 0:
             raise UsageError(f"the {option} must be a positive number of seconds, got {value!r}")
+    workdir = Path(cwd).expanduser().resolve() if cwd is not None else notebook_path.parent
+    if not workdir.is_dir():
+        raise UsageError(f"--cwd {cwd} is not a folder")
+    runs_path = _check_runs_dir(runs_dir, notebook_path)
 
-    from mlcheck.runs.kernels import resolve_kernel
+    from mlcheck.runs.kernels import kernel_language, resolve_kernel
 
     kernel_name = resolve_kernel(kernel)
-    run_id, run_dir = _create_run_dir(Path(runs_dir).expanduser().resolve() / notebook_path.stem, run_id)
+    require_python_kernel(kernel_name, kernel_language(kernel_name))
+    run_id, run_dir = create_run_dir(runs_path, notebook_path, run_id)
     job = _Job(notebook_path, source, declared, coerced, run_id, run_dir, kernel_name, progress)
-    return job.execute(timeout=timeout, cell_timeout=cell_timeout, report=report)
+    job.kind, job.workdir, job.log_output = kind, workdir, log_output
+    return job.execute(timeout=timeout, cell_timeout=cell_timeout, report=report, language=kernel_language(kernel_name))
 
 
 class _Job:
@@ -269,162 +302,256 @@ class _Job:
         self.run_dir: Path = run_dir
         self.kernel_name: str = kernel_name
         self.progress: Progress | None = progress
+        self.kind = "job"
+        self.workdir: Path = notebook_path.parent
+        self.log_output = False
         self.started_wall = datetime.now(timezone.utc)
         self.started = time.monotonic()
-        prepared = _prepared(source)
-        self.n_cells = sum(1 for cell in source.cells if outcomes.own_code_cell(cell))
-        self.cells_started = 0
-        self.current_cell: int | None = None
-        self.input_path = run_dir / ".input.ipynb"
-        self.partial_path = run_dir / ".output.partial.ipynb"
-        # held until the run ends: the proof, for whoever cancels it, that this process is the run
-        self.lock = runlock.hold(run_dir)
-        atomic_write_text(self.input_path, nbformat.writes(prepared))
+        self.n_cells = outcomes.count_user_cells(source.cells)
+        self.cell_number: int | None = None
+        self.current_cell_id: str | None = None
+        self.input_path = run_dir / INPUT_FILE
+        self.partial_path = run_dir / PARTIAL_FILE
+        self.signals = _Signals()
+        self.lock: int | None = None
 
-    def status(self, state: str, **extra: Any) -> None:
-        status = {
-            "run_id": self.run_id,
-            "notebook": str(self.notebook_path),
-            "state": state,
-            "cell": self.cells_started,
-            "n_cells": self.n_cells,
-            "cell_index": self.current_cell,
-            "elapsed": round(time.monotonic() - self.started, 3),
-            "pid": os.getpid(),
+    def status(self, state: Status, **extra: Any) -> None:
+        record = StatusRecord(
+            run_id=self.run_id,
+            notebook=str(self.notebook_path),
+            state=state,
+            cell=self.cell_number,
+            n_cells=self.n_cells,
+            elapsed=round(time.monotonic() - self.started, 3),
+            pid=os.getpid(),
             **extra,
-        }
-        atomic_write_json(self.run_dir / STATUS_FILE, status)
+        )
+        write_status(self.run_dir, record)
         if self.progress is not None:
-            self.progress(status)
+            self.progress(record.to_dict())
 
-    def _cell_started(self, cell_index: int, n_cells: int) -> None:
-        self.cells_started += 1
-        self.n_cells = n_cells
-        self.current_cell = cell_index
-        self.status("running")
+    def _cell_started(self, cell_id: str, number: int, n_cells: int) -> None:
+        self.current_cell_id, self.cell_number, self.n_cells = cell_id, number, n_cells
+        try:
+            self.status(Status.RUNNING)
+        except InfrastructureError as error:  # progress is a courtesy; the run goes on
+            warnings.warn(str(error), RunWarning, stacklevel=2)
 
-    def execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool) -> Run:
+    def execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None) -> Run:
+        self.signals.install()
+        try:
+            return self._execute(timeout=timeout, cell_timeout=cell_timeout, report=report, language=language)
+        finally:
+            runlock.release(self.run_dir, self.lock)  # the run is over, report included
+            self.signals.restore()
+
+    def _execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None) -> Run:
+        from mlcheck.runs.engine import ExecutionWatch
         from mlcheck.runs.kernels import start_kernel, stop_kernel
+        from mlcheck.runs.provenance import git_state  # noqa: F401 - imported before any cancel can arrive
+        from mlcheck.runs.results import collect  # noqa: F401
 
         deadline = self.started + timeout if timeout else None
-        self.status("starting")
-        # The kernel boots while this process imports papermill and nbconvert.
-        environment = {**os.environ, RUN_ID_ENV: self.run_id, RUN_DIR_ENV: str(self.run_dir)}
-        # hypothesis (behind check_parity) keeps a cache in the working directory, which is the
-        # user's notebook folder; a job gives it a scratch folder instead
-        scratch = tempfile.mkdtemp(prefix="mlcheck-job-")
-        environment.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", scratch)
-        manager = start_kernel(self.kernel_name, cwd=str(self.notebook_path.parent), env=environment)
-        if report:
-            threading.Thread(target=_warm_report_imports, name="mlcheck-warm-imports", daemon=True).start()
+        watch = ExecutionWatch(deadline=deadline, cell_timeout=cell_timeout, on_cell_start=self._cell_started)
+        ending, error = "completed", None
+        manager = None
+        _sweep_temporaries()
+        scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
         try:
-            ending, error, watch = self._execute_with(manager, deadline, cell_timeout, timeout)
-        finally:
-            stop_kernel(manager)
-            shutil.rmtree(scratch, ignore_errors=True)
-        return self._finish(ending, error, watch, timeout=timeout, report=report)
+            try:
+                from mlcheck._atomic import atomic_write_text
 
-    def _execute_with(self, manager: Any, deadline: float | None, cell_timeout: float | None, timeout: float | None):  # type: ignore[no-untyped-def]
+                try:
+                    atomic_write_text(self.input_path, nbformat.writes(inject_parameters(_prepared(self.source, language), self.coerced)))
+                except OSError as exc:
+                    raise InfrastructureError(f"cannot write {self.input_path}: {exc.strerror or exc}") from None
+                self.status(Status.STARTING)
+                environment = {**os.environ, RUN_ID_ENV: self.run_id, RUN_DIR_ENV: str(self.run_dir)}
+                # hypothesis (behind check_parity) keeps a cache in the working directory, which is the
+                # user's notebook folder; a job gives it a scratch folder instead
+                environment.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(scratch / "hypothesis"))
+                # launching is never interrupted: a kernel launched but not yet managed would be orphaned
+                manager = start_kernel(self.kernel_name, cwd=str(self.workdir), env=environment, folder=scratch)
+                # papermill and nbconvert load here while the kernel boots, in this thread: an
+                # import thread could hold the import lock that an interrupted main thread waits for
+                import papermill  # noqa: F401
+
+                if report:
+                    _warm_report_imports()
+                with self.signals.interruptible():
+                    ending, error = self._execute_with(manager, watch, timeout)
+            except KeyboardInterrupt as exc:
+                ending, error = "cancelled", exc
+            except InfrastructureError as exc:
+                ending, error = "infrastructure", exc
+            except Exception as exc:  # noqa: BLE001 - a bug in mlcheck or papermill must still leave a record
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+                ending, error = "crashed", exc
+        finally:
+            if manager is not None:
+                stop_kernel(manager)
+            shutil.rmtree(scratch, ignore_errors=True)
+        if self.signals.pending is not None and ending == "completed" and self.cell_number is None:
+            ending = "cancelled"  # cancelled before the first cell: a record that no cell ran
+        run = self._finish(ending, error, watch, timeout=timeout)
+        if report and self.signals.pending is None:
+            self._render_report()
+        elif report:
+            warnings.warn(
+                f"cancelled after the run ended: report.html was not rendered (`mlcheck report {self.run_dir}` renders it)",
+                RunWarning,
+                stacklevel=3,
+            )
+        return run
+
+    def _execute_with(self, manager: Any, watch: Any, timeout: float | None) -> tuple[str, BaseException | None]:
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError
 
-        from mlcheck.runs.engine import ENGINE_NAME, ExecutionWatch
+        from mlcheck.runs.engine import ENGINE_NAME
 
-        watch = ExecutionWatch(deadline=deadline, cell_timeout=cell_timeout, on_cell_start=self._cell_started)
-        ending, error = "completed", None
-        remaining = (deadline - time.monotonic()) if deadline is not None else None
+        remaining = (watch.deadline - time.monotonic()) if watch.deadline is not None else None
         try:
             papermill.execute_notebook(
                 str(self.input_path),
                 str(self.partial_path),
-                parameters=self.coerced or None,
+                parameters=None,  # injected by inject_parameters (papermill's translator writes tuples as text)
                 engine_name=ENGINE_NAME,
                 kernel_name=self.kernel_name,
                 progress_bar=False,
+                # the notebook's own output, streamed as it comes (papermill's --log-output, without its logger)
+                stderr_file=sys.stderr if self.log_output else None,
+                stdout_file=sys.stderr if self.log_output else None,
                 start_timeout=max(min(60, math.ceil(remaining)), 1) if remaining is not None else 60,
                 km=manager,
                 watch=watch,
             )
+            ending, error = "completed", None
         except PapermillExecutionError as exc:
             ending, error = "raised", exc
         except CellTimeoutError as exc:
             ending, error = "timeout", exc
         except DeadKernelError as exc:
             ending, error = "died", exc
-        except KeyboardInterrupt as exc:
-            ending, error = "cancelled", exc
         except RuntimeError as exc:  # nbclient: "Kernel died before replying to kernel_info"
             if "kernel" not in str(exc).lower():
                 raise
-            ending, error = ("timeout" if deadline is not None and time.monotonic() >= deadline else "died"), exc
+            if watch.deadline is not None and time.monotonic() >= watch.deadline:
+                ending, error = "timeout", exc
+            else:  # no cell ran: the kernel failed to start, which is the machine's fault, not the notebook's
+                ending, error = ("died" if self.cell_number is not None else "infrastructure"), exc
         if watch.timed_out:
             ending = "timeout"
-        return ending, error, watch
+        return ending, error
 
     def _render_report(self) -> None:
-        """Render report.html; a rendering problem is reported, never allowed to sink a finished run."""
+        """Render report.html; a rendering problem (or a cancel) is reported, never allowed to sink a finished run."""
         from mlcheck.runs.report import render_report
 
         try:
-            render_report(self.run_dir)
+            with self.signals.interruptible():
+                render_report(self.run_dir)
+        except KeyboardInterrupt:
+            (self.run_dir / REPORT_FILE).unlink(missing_ok=True)
+            warnings.warn(
+                f"cancelled while rendering report.html; the run is complete. Render it with `mlcheck report {self.run_dir}`.",
+                RunWarning,
+                stacklevel=3,
+            )
         except Exception as error:  # noqa: BLE001 - the run, output.ipynb and run.json are already saved
             warnings.warn(
                 f"report.html was not rendered ({type(error).__name__}: {error}); the run is complete. "
                 f"Try again with `mlcheck report {self.run_dir}`.",
                 RunWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
 
-    def _finish(self, ending: str, error: BaseException | None, watch: Any, *, timeout: float | None, report: bool) -> Run:
+    def _executed(self) -> nbformat.NotebookNode:
+        """The executed notebook: papermill's partial output, or the prepared input if none is readable."""
+        for path in (self.partial_path, self.input_path):
+            try:
+                return nbformat.read(str(path), as_version=4)
+            except Exception:  # noqa: BLE001, S112 - a write cut short by the cancel; fall back to the input
+                continue
+        return _prepared(self.source, None)
+
+    def _finish(self, ending: str, error: BaseException | None, watch: Any, *, timeout: float | None) -> Run:
+        """Write output.ipynb, run.json and the final status.json (a cancel waits until they are written)."""
         from mlcheck.runs.provenance import git_state, input_hashes, sha256_file
         from mlcheck.runs.results import collect
 
         ended_wall = datetime.now(timezone.utc)
         duration = time.monotonic() - self.started
-        executed_path = self.partial_path if self.partial_path.exists() else self.input_path
-        executed = nbformat.read(str(executed_path), as_version=4)
-        failing_index = watch.timeout_cell if ending == "timeout" else self.current_cell
+        executed = self._executed()
+        running = watch.timeout_cell_id if ending == "timeout" and watch.timeout_cell_id else self.current_cell_id
         verdict = outcomes.settle(
-            executed, ending, error, failing_index,
+            executed, ending, error, running,
             timeout=timeout, cell_timeout=watch.cell_timeout, binding_limit=watch.binding_limit,
-        )
-        found = collect(executed)
-        exit_code, status, message = outcomes.exit_status(verdict, found.results)
-        outcomes.mark_notebook(executed, self.run_id, status, exit_code, message, verdict)
-        atomic_write_text(self.run_dir / OUTPUT_FILE, nbformat.writes(executed))
+        )  # fmt: skip
+        found = collect(executed, self.run_dir)  # the full records the kernel wrote, not the cards' views
+        status, message = outcomes.exit_status(verdict, found.results)
+        outcomes.mark_notebook(executed, self.run_id, status, message, verdict)
+        problems = []
+        try:
+            from mlcheck._atomic import atomic_write_text
+
+            atomic_write_text(self.run_dir / OUTPUT_FILE, nbformat.writes(executed))
+        except OSError as exc:
+            problems.append(f"output.ipynb could not be written ({exc.strerror or exc})")
         for leftover in (self.partial_path, self.input_path):
             leftover.unlink(missing_ok=True)
+        if problems:
+            status, message = Status.INFRASTRUCTURE, f"{'; '.join(problems)}; the run itself: {message}"
 
         effective = {p.name: p.default for p in self.declared}
         effective.update(self.coerced)
-        record = {
-            "run_id": self.run_id,
-            "notebook": str(self.notebook_path),
-            "notebook_sha256": sha256_file(self.notebook_path),
-            "status": status,
-            "exit_code": exit_code,
-            "message": message,
-            "parameters": effective,
-            "given_parameters": self.coerced,
-            "seed": effective.get("seed"),
-            "started": self.started_wall.isoformat(),
-            "ended": ended_wall.isoformat(),
-            "duration": round(duration, 3),
-            "timeout": timeout,
-            "kernel": self.kernel_name,
-            "cells": outcomes.cell_timings(executed),
-            "failed_cell": verdict.failed_cell,
-            "input_hashes": input_hashes(effective, self.notebook_path.parent),
-            "git": git_state(self.notebook_path.parent),
-            "environment": found.environment,
-            "results": [r.to_dict() for r in found.results],
-            "values": found.values,
-        }
-        atomic_write_json(self.run_dir / RUN_FILE, record)
-        run = Run.from_record(self.run_dir, record)
-        if report:
-            self._render_report()
-        self.status(status, exit_code=exit_code, message=message)
-        runlock.release(self.run_dir, self.lock)
+        record = RunRecord(
+            run_id=self.run_id,
+            notebook=str(self.notebook_path),
+            status=status,
+            exit_code=int(status.exit_code or 0),
+            message=message,
+            retry=status.retry,
+            kind=self.kind,
+            notebook_sha256=sha256_file(self.notebook_path),
+            parameters=effective,
+            given_parameters=self.coerced,
+            seed=effective.get("seed"),
+            started=self.started_wall.isoformat(),
+            ended=ended_wall.isoformat(),
+            duration=round(duration, 3),
+            timeout=timeout,
+            kernel=self.kernel_name,
+            n_cells=self.n_cells,
+            cells=outcomes.cell_timings(executed),
+            failed_cell=verdict.failed_cell,
+            input_hashes=input_hashes(effective, self.workdir),
+            git=git_state(self.notebook_path.parent),
+            environment=found.environment,
+            results=[r.to_dict() for r in found.results],
+            values=found.values,
+        )
+        try:
+            run = write_record(self.run_dir, record)
+        except InfrastructureError as exc:
+            record.status, record.exit_code, record.retry = Status.INFRASTRUCTURE, 6, True
+            record.message = f"{exc}; the run itself: {message}"
+            run = Run(record, self.run_dir)
+            warnings.warn(str(exc), RunWarning, stacklevel=3)
+            return run
+        try:
+            self.status(record.status, exit_code=record.exit_code, message=record.message)
+        except InfrastructureError as exc:
+            warnings.warn(str(exc), RunWarning, stacklevel=3)
         return run
+
+
+def _warm_report_imports() -> None:
+    """Import nbconvert while the kernel boots, so the report renders without waiting for it."""
+    try:
+        from nbconvert import HTMLExporter  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - only a head start; render_report reports real problems
+        pass
