@@ -561,3 +561,39 @@ def test_every_unusable_value_is_exit_2_naming_the_parameter(args, expected, tmp
     err = capsys.readouterr().err
     assert code == 2 and expected in err and "accepted: " in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # nothing ran
+
+
+# -- the pytest plugin reads pyproject and --mlcheck-param through the same rule ----------------------
+pytest_plugins = ["pytester"]
+
+
+def _project(pytester: pytest.Pytester, table: str) -> None:
+    target = pytester.path / "parameter_values.ipynb"
+    target.write_bytes((NOTEBOOKS / "parameter_values.ipynb").read_bytes())
+    pytester.makefile(
+        ".toml",
+        pyproject=f'[tool.mlcheck]\nnotebooks = ["*.ipynb"]\n[tool.mlcheck.parameters."parameter_values.ipynb"]\n{table}\n',
+    )
+
+
+def test_item_7_pyproject_bare_word_for_a_list_is_no_internal_error(pytester: pytest.Pytester) -> None:
+    _project(pytester, 'drop_columns = "couple_id"\nstore_id = "0123"\nsize = [640, 480]')
+    result = pytester.runpytest("--co", "-q", "--mlcheck-no-run", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
+def test_item_5_mlcheck_param_reads_text_like_the_command_line(pytester: pytest.Pytester) -> None:
+    _project(pytester, "threshold = 0.5")
+    result = pytester.runpytest(
+        "--co",
+        "-q",
+        "--mlcheck-no-run",
+        "-p",
+        "no:cacheprovider",
+        "--mlcheck-param",
+        "parameter_values.ipynb:store_id=0123",
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = result.stderr.str()
+    assert "parameter 'store_id' (untyped) cannot take '0123'" in errors and "Traceback" not in errors
