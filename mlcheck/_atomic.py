@@ -1,12 +1,37 @@
-"""Atomic file writes: a temporary file in the same folder, then a rename."""
+"""Atomic file writes, the one implementation mlcheck uses wherever it writes a file.
+
+A file is written to a temporary file in the same folder and renamed over the
+target (``os.replace``, atomic on POSIX and Windows), so a reader sees the old
+file or the new one, never half of one, and a write cut short (an exception, a
+cancel, a full disk) leaves the target as it was and no temporary file behind.
+Only a process killed outright (SIGKILL, power cut) can leave its hidden
+``.<name>.*.tmp`` file in the target's folder.
+
+``fsync=True`` also flushes the data to disk before the rename, so the new file
+survives a power cut (at the cost of a disk flush): used for predictions, which
+a downstream system consumes.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+__all__ = [
+    "atomic_copy",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "atomic_writer",
+    "strict_json",
+    "write_with",
+]
 
 
 def _umask() -> int:
@@ -15,32 +40,101 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = False) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+@contextmanager
+def _temporary(path: Path) -> Iterator[Path]:
+    """A fresh temporary file beside ``path`` (the usual file mode), removed at the end if still there."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = Path(name)
+    try:
+        os.close(handle)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600
+        yield temporary
+    finally:
+        temporary.unlink(missing_ok=True)
 
-    ``fsync=True`` also survives a power cut, at the cost of a disk flush.
+
+@contextmanager
+def atomic_writer(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends without error it replaces ``path``.
+
+    For writers that want a path of their own (``frame.to_parquet(tmp)``). On
+    any exception, KeyboardInterrupt included, the temporary file is removed
+    and ``path`` is left untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_writer(target) as temporary:
+    ...     _ = temporary.write_text("done")
+    >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
+    ('done', ['out.txt'])
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            if fsync:
-                stream.flush()
+    with _temporary(path) as temporary:
+        yield temporary
+        if fsync:
+            with open(temporary, "rb+") as stream:
                 os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = False) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    with atomic_writer(path, fsync=fsync) as temporary, open(temporary, "wb") as stream:
+        stream.write(data)
+
+
+def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
+
+
+def strict_json(data: Any, *, indent: int | None = 2) -> str:
+    """``data`` as strict JSON: numpy values made plain, non-finite numbers as ``"nan"``, ``"inf"``, ``"-inf"``.
+
+    The encoding of :func:`mlcheck.results.to_jsonable`; strict readers
+    (JavaScript's ``JSON.parse``, ``jq``) refuse the bare ``NaN`` Python writes by default.
+
+    Examples
+    --------
+    >>> strict_json({"threshold": float("nan")}, indent=None)
+    '{"threshold": "nan"}'
+    """
+    from mlcheck.results import to_jsonable
+
+    return json.dumps(to_jsonable(data), indent=indent, allow_nan=False)
+
+
+def atomic_write_json(path: str | Path, data: Any, *, fsync: bool = False) -> None:
+    """Write ``data`` as strict JSON (:func:`strict_json`) to ``path`` atomically."""
+    atomic_write_text(path, strict_json(data) + "\n", fsync=fsync)
+
+
+def atomic_copy(source: str | Path, target: str | Path, *, overwrite: bool = True) -> None:
+    """Copy ``source`` to ``target`` through a temporary file in the target's folder.
+
+    With ``overwrite=False`` an existing ``target`` is never replaced, even one
+    that appears while copying: the last step is a hard link, which fails then
+    (FileExistsError); where hard links are not supported, an exclusive create.
+    """
+    target = Path(target)
+    if overwrite:
+        with atomic_writer(target) as temporary:
+            shutil.copyfile(source, temporary)
+        return
+    with _temporary(target) as temporary:
+        shutil.copyfile(source, temporary)
         try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+            os.link(temporary, target)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive create, then copy
+            with open(temporary, "rb") as copied, open(target, "xb") as created:
+                shutil.copyfileobj(copied, created)
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+def write_with(path: str | Path, write: Callable[[Path], None], *, fsync: bool = False) -> None:
+    """Call ``write(temporary_path)`` and move the result onto ``path`` atomically."""
+    with atomic_writer(path, fsync=fsync) as temporary:
+        write(temporary)

@@ -50,6 +50,7 @@ export interface IFailedCell {
  * (tests/test_rundir.py checks this list against its JSON Schema).
  */
 export type RunStatus =
+  | 'queued'
   | 'starting'
   | 'running'
   | 'cancelling'
@@ -89,7 +90,7 @@ export interface IRun {
 }
 
 /** The statuses of a run that has not ended (no exit code yet). */
-export const RUNNING_STATES: RunStatus[] = ['starting', 'running', 'cancelling'];
+export const RUNNING_STATES: RunStatus[] = ['queued', 'starting', 'running', 'cancelling'];
 
 /** An error reply of the server, with the offending parameter when there is one. */
 export class ApiError extends Error {

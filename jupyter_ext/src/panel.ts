@@ -332,7 +332,7 @@ export class MlcheckPanel extends Widget {
     box.appendChild(details);
     if (run.output_path) {
       const open = el('button', 'jp-Button mlcheck-link', run.state === 'cancelled' ? 'Open the cell it stopped in' : 'Open the failing cell');
-      open.onclick = () => void this.openAt(run.output_path!, cell.cell_id);
+      open.onclick = () => void this.openAt(run.output_path!, cell.cell_id ?? null);
       box.appendChild(open);
     }
     return box;

@@ -10,8 +10,6 @@ error. Invariant: ``n_rows == n_scored + n_rejected``.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,15 +32,9 @@ _MAX_BISECT_CALLS = 2000
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    temporary = path.parent / f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        write(temporary)
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    from mlcheck._atomic import write_with
+
+    write_with(path, write, fsync=True)  # predictions feed other systems: flushed before they appear
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:

@@ -17,9 +17,6 @@ package.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
-import shutil
 import sys
 import time
 from dataclasses import dataclass
@@ -47,27 +44,14 @@ QUICK_TRAIN = {"n_resamples": 300, "parity_examples": 0}
 
 
 def copy_file(source: Path, target: Path, *, overwrite: bool = True) -> None:
-    """Copy ``source`` to ``target`` through a temporary file in the target's folder.
+    """Copy ``source`` to ``target`` atomically (:func:`mlcheck._atomic.atomic_copy`).
 
     With ``overwrite=False`` an existing ``target`` is never replaced, even one
-    that appears while copying (the final step is a hard link, which fails then).
+    that appears while copying (FileExistsError).
     """
-    temporary = target.parent / f".{target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        shutil.copyfile(source, temporary)
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            try:
-                os.link(temporary, target)
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links: exclusive create, then copy
-                with open(temporary, "rb") as copied, open(target, "xb") as created:
-                    shutil.copyfileobj(copied, created)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    from mlcheck._atomic import atomic_copy
+
+    atomic_copy(source, target, overwrite=overwrite)
 
 
 def resource_dir(name: str) -> Path:

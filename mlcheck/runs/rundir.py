@@ -17,7 +17,11 @@ Layout
 ``status.json``
     the :class:`StatusRecord`: progress while the job runs, the final status after;
 ``records/``
-    the full record of each check, written by the kernel (``mlcheck.kernel.record_path``).
+    the full record of each check, written by the kernel (``mlcheck.kernel.record_path``);
+``.lock``
+    locked (POSIX record lock) by the process that executes the run, for as long as it
+    runs: :func:`mlcheck.runs.runlock.holder` names that process, so a run "is running"
+    exactly when the lock has a holder.
 
 While the job runs, hidden files (``.input.ipynb``, ``.output.partial.ipynb``)
 hold the prepared and the partly executed notebook; they are gone when it ends.
@@ -106,7 +110,7 @@ class DamagedRun(UsageError):
 
 
 class Status(str, enum.Enum):
-    """How a run stands (``starting``, ``running``, ``cancelling``) or how it ended.
+    """How a run stands (``queued``, ``starting``, ``running``, ``cancelling``) or how it ended.
 
     Each final status carries the exit code of ``mlcheck run`` (:attr:`exit_code`)
     and whether a scheduler should retry (:attr:`retry`); :attr:`meaning` is
@@ -132,6 +136,7 @@ class Status(str, enum.Enum):
         member.meaning = meaning
         return member
 
+    QUEUED = ("queued", None, False, "waiting for a free slot (the JupyterLab server runs a few jobs at a time)")
     STARTING = ("starting", None, False, "the kernel is starting; no cell has run yet")
     RUNNING = ("running", None, False, "cells are running")
     CANCELLING = ("cancelling", None, False, "asked to stop; saving the executed notebook")
@@ -249,17 +254,11 @@ def create_run_dir(runs_dir: str | Path, notebook: str | Path, run_id: str | Non
 
 
 # -- records --------------------------------------------------------------------
-def _strict(data: Any) -> str:
-    from mlcheck.results import to_jsonable
-
-    return json.dumps(to_jsonable(data), indent=2, allow_nan=False) + "\n"
-
-
 def _write(path: Path, data: Any) -> None:
-    from mlcheck._atomic import atomic_write_text
+    from mlcheck._atomic import atomic_write_json  # strict JSON: non-finite numbers as "nan", "inf", "-inf"
 
     try:
-        atomic_write_text(path, _strict(data))
+        atomic_write_json(path, data)
     except OSError as error:
         raise _infrastructure("write", path, error) from None
 

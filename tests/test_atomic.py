@@ -1,0 +1,61 @@
+"""One atomic write: readers see the old file or the new one; a write cut short leaves nothing behind."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from mlcheck._atomic import atomic_copy, atomic_write_json, atomic_write_text, atomic_writer, strict_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_write_replaces_the_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "run.json"
+    target.write_text("old")
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+@pytest.mark.parametrize("interruption", [ValueError("disk full"), KeyboardInterrupt()])
+def test_a_write_cut_short_keeps_the_old_file_and_no_temporary(tmp_path, interruption):
+    target = tmp_path / "predictions.parquet"
+    target.write_text("old")
+    with pytest.raises(type(interruption)):
+        with atomic_writer(target, fsync=True) as temporary:
+            temporary.write_text("half")
+            raise interruption
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["predictions.parquet"]
+
+
+def test_json_is_strict_with_non_finite_numbers_spelled_out(tmp_path):
+    target = tmp_path / "x.json"
+    atomic_write_json(target, {"nan": float("nan"), "inf": float("-inf"), "n": 1})
+    data = json.loads(target.read_text(), parse_constant=lambda name: pytest.fail(f"bare {name}"))
+    assert data == {"nan": "nan", "inf": "-inf", "n": 1}
+    assert strict_json([float("inf")], indent=None) == '["inf"]'
+
+
+def test_a_copy_without_overwrite_never_replaces_a_file(tmp_path):
+    source, target = tmp_path / "a", tmp_path / "b"
+    source.write_text("new")
+    atomic_copy(source, target, overwrite=False)
+    assert target.read_text() == "new"
+    source.write_text("newer")
+    with pytest.raises(FileExistsError):
+        atomic_copy(source, target, overwrite=False)
+    assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["a", "b"]
+    atomic_copy(source, target)
+    assert target.read_text() == "newer"
+
+
+def test_no_other_module_writes_files_atomically_on_its_own():
+    """Temporary-file-and-rename lives in mlcheck/_atomic.py only (bundle/store.py swaps whole folders)."""
+    pattern = re.compile(r"os\.replace\(|tempfile\.mkstemp\(|NamedTemporaryFile\(")
+    allowed = {ROOT / "mlcheck" / "_atomic.py", ROOT / "mlcheck" / "bundle" / "store.py"}
+    sources = [*(ROOT / "mlcheck").rglob("*.py"), *(ROOT / "jupyter_ext" / "mlcheck_jupyter").rglob("*.py")]
+    copies = [str(path.relative_to(ROOT)) for path in sources if path not in allowed and pattern.search(path.read_text())]
+    assert copies == []
