@@ -96,7 +96,8 @@ class Interval(Constraint):
 
     ``closed`` says which ends belong: ``"both"`` (default), ``"left"``,
     ``"right"`` or ``"neither"``. Booleans and NaN never pass; an integral
-    interval refuses floats such as 3.0 (a count is an int). ``description``
+    interval refuses floats such as 3.0 (a count is an int); a real one refuses
+    infinities (``None`` switches a bound off). ``description``
     replaces the generated one in messages ("a fraction in [0, 1]").
     """
 
@@ -115,7 +116,8 @@ class Interval(Constraint):
         self.description = description
 
     def _typed(self, value: Any) -> bool:
-        return _is_integral(value) if self.kind is Integral else _is_real(value) and not math.isnan(value)
+        # A bound of infinity is never meant: None switches a bound off, so inf and NaN fail.
+        return _is_integral(value) if self.kind is Integral else _is_real(value) and math.isfinite(value)
 
     def _inside(self, value: Any) -> bool:
         left_open, right_open = self.closed in ("right", "neither"), self.closed in ("left", "neither")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import html
 import math
+from numbers import Real
 from typing import Any, Literal, Mapping
 
 import numpy as np
 
 from mlcheck.display.cards import format_value, html_table, register_card
+from mlcheck._validation import RANDOM_STATE, SEVERITY, Interval, Options, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.performance import point_metric
@@ -27,14 +29,17 @@ from mlcheck.contracts.predictions import (
     SCORE_METRICS,
     SUBJECT,
     Prepared,
+    CONFIDENCE,
+    MARGIN,
+    N_RESAMPLES,
+    TASK,
+    THRESHOLD,
     Task,
-    check_options,
-    check_threshold,
     make_rng,
     split_predictions,
 )
 from mlcheck.results import CheckResult, Outcome
-from mlcheck.errors import UsageError
+from mlcheck.errors import OptionError, Reason, UsageError
 
 __all__ = ["check_improvement", "ab_sample_size", "mcnemar_exact"]
 
@@ -140,6 +145,18 @@ def _metric(check: str, metric: str, task: str) -> None:
 
 
 @register_check("check_improvement")
+@validate_options(
+    {
+        "metric": [str],
+        "margin": [MARGIN],
+        "confidence": [CONFIDENCE],
+        "threshold": [THRESHOLD],
+        "task": [TASK],
+        "n_resamples": [N_RESAMPLES],
+        "random_state": RANDOM_STATE,
+        "severity": [SEVERITY],
+    }
+)
 def check_improvement(
     y_true: Any,
     challenger: Any,
@@ -204,12 +221,7 @@ def check_improvement(
     False
     """
     check = "check_improvement"
-    check_options(check, severity, margin, confidence, n_resamples)
-    if confidence is None:
-        raise UsageError(f"{check}: confidence is required, e.g. 0.95")
-    options: dict[str, Any] = dict(
-        task=task, labels=labels, pos_label=pos_label, threshold=check_threshold(check, threshold)
-    )
+    options: dict[str, Any] = dict(task=task, labels=labels, pos_label=pos_label, threshold=float(threshold))
     new = split_predictions(check, y_true, challenger, **options)
     old = split_predictions(check, y_true, champion, **options)
     if new.task != old.task:
@@ -300,6 +312,19 @@ def check_improvement(
     )
 
 
+_OPEN_FRACTION = Interval(Real, 0, 1, closed="neither")
+
+
+@validate_options(
+    {
+        "baseline_rate": [_OPEN_FRACTION],
+        "min_detectable_effect": [Interval(Real, None, None)],
+        "alpha": [_OPEN_FRACTION],
+        "power": [_OPEN_FRACTION],
+        "alternative": [Options("two-sided", "one-sided")],
+        "relative": ["boolean"],
+    }
+)
 def ab_sample_size(
     baseline_rate: float,
     min_detectable_effect: float,
@@ -366,9 +391,12 @@ def ab_sample_size(
     effect = min_detectable_effect * baseline_rate if relative else min_detectable_effect
     treated = baseline_rate + effect
     if effect == 0 or not math.isfinite(effect) or not 0.0 < treated < 1.0:
-        raise UsageError(
+        raise OptionError(
             f"ab_sample_size: the rate under the effect must stay in (0, 1) and differ from the baseline; "
-            f"got {baseline_rate:g} -> {treated:g}"
+            f"got {baseline_rate:g} -> {treated:g}",
+            reason=Reason.CONFLICTING_OPTIONS,
+            parameter="min_detectable_effect",
+            value=min_detectable_effect,
         )
     z_alpha = norm.ppf(1 - alpha / 2 if alternative == "two-sided" else 1 - alpha)
     z_power = norm.ppf(power)

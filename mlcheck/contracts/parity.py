@@ -22,15 +22,21 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mlcheck.display.cards import html_table, register_card
+from mlcheck._validation import SEVERITY, HasMethods, Interval, validate_options
 from mlcheck.contracts import register_check
+from mlcheck.errors import Reason, UsageError
 from mlcheck.results import CheckResult, Outcome
-from mlcheck.errors import UsageError
+from mlcheck.results.record import Severity
+
+_COUNT = Interval(Integral, 0, None, description="an integer >= 0")
+_RTOL = Interval(Real, 0, None, description="a relative tolerance >= 0")
 
 __all__ = ["check_parity", "compare_outputs", "golden_parity", "model_input", "model_outputs"]
 
@@ -215,6 +221,17 @@ def _probe_generated(
 
 
 @register_check("check_parity")
+@validate_options(
+    {
+        "model": [HasMethods("predict", description="a fitted model with .predict()")],
+        "rtol": [_RTOL],
+        "n_single": [_COUNT],
+        "examples": [_COUNT],
+        "score_fn": [None, "callable"],
+        "seed": [_COUNT],
+        "severity": [SEVERITY],
+    }
+)
 def check_parity(
     model: Any,
     X: Any,
@@ -225,7 +242,7 @@ def check_parity(
     examples: int = 30,
     score_fn: Callable[[Any], Any] | None = None,
     seed: int = 0,
-    severity: str = "error",
+    severity: Severity = "error",
 ) -> CheckResult:
     """Check that the model scores the same way in training, export and production.
 
@@ -260,15 +277,11 @@ def check_parity(
     >>> check_parity(model, X, examples=5).passed
     True
     """
-    if not hasattr(model, "predict"):
-        raise UsageError(f"check_parity expects a fitted model with .predict, got {type(model).__name__}")
-    if rtol < 0 or n_single < 0 or examples < 0:
-        raise UsageError(
-            f"check_parity: rtol, n_single and examples must be >= 0, got {rtol!r}, {n_single!r}, {examples!r}"
-        )
     n_rows = len(X)
     if n_rows == 0:
-        raise UsageError("check_parity needs at least one row in X to score")
+        raise UsageError(
+            "check_parity needs at least one row in X to score", reason=Reason.INVALID_DATA, parameter="X"
+        )
     outcomes: list[Outcome] = []
     shown: list[dict[str, Any]] = []
     details: dict[str, Any] = {"n_rows": n_rows, "rtol": rtol}
@@ -344,7 +357,7 @@ def check_parity(
     return CheckResult(
         "check_parity",
         passed=not failed,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         observed=len(failed),
         threshold=0,
         details=details,
@@ -353,8 +366,9 @@ def check_parity(
     )
 
 
+@validate_options({"rtol": [_RTOL], "severity": [SEVERITY]})
 def golden_parity(
-    golden: pd.DataFrame, output: pd.DataFrame, *, rtol: float = 1e-9, severity: str = "error"
+    golden: pd.DataFrame, output: pd.DataFrame, *, rtol: float = 1e-9, severity: Severity = "error"
 ) -> CheckResult:
     """Compare a scoring job's output with the training-time predictions of the golden rows.
 
@@ -399,7 +413,7 @@ def golden_parity(
     return CheckResult(
         "check_parity",
         passed=not failed,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         observed=outcomes[0].observed,
         threshold=0,
         details={"n_rows": n_rows, "rtol": rtol, "differing_rows": cells},

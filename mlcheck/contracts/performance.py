@@ -17,11 +17,13 @@ import contextlib
 import html
 import math
 import warnings
+from numbers import Real
 from typing import Any, Iterator, Literal, Mapping
 
 import numpy as np
 
 from mlcheck.display.cards import format_value, html_table, register_card
+from mlcheck._validation import RANDOM_STATE, SEVERITY, Interval, MappingOf, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.predictions import (
@@ -32,10 +34,13 @@ from mlcheck.contracts.predictions import (
     SCORE_METRICS,
     SUBJECT,
     Prepared,
+    CONFIDENCE,
+    MARGIN,
+    N_FEATURES,
+    N_RESAMPLES,
+    TASK,
+    THRESHOLD,
     Task,
-    check_n_features,
-    check_options,
-    check_threshold,
     class_subject,
     make_rng,
     prepare,
@@ -283,6 +288,9 @@ def point_metric(prepared: Prepared, metric: str) -> float | None:
     return _from_matrix(matrix, prepared).get(metric)
 
 
+@validate_options(
+    {"task": [TASK], "n_features": [None, N_FEATURES], "threshold": [THRESHOLD]}
+)
 def evaluate(
     y_true: Any,
     *,
@@ -347,9 +355,9 @@ def evaluate(
         labels=labels,
         pos_label=pos_label,
         sample_weight=sample_weight,
-        threshold=check_threshold("evaluate", threshold),
+        threshold=float(threshold),
     )
-    return _evaluate_prepared(prepared, check_n_features("evaluate", n_features))
+    return _evaluate_prepared(prepared, n_features)
 
 
 # -- thresholds -----------------------------------------------------------------------
@@ -426,7 +434,26 @@ def _trim(report: dict[str, Any], keep: set[str]) -> dict[str, Any]:
     return trimmed
 
 
+_BOUNDS = [None, MappingOf(Interval(Real, None, None), example="{'recall': 0.6}")]
+
+
 @register_check("check_performance")
+@validate_options(
+    {
+        "min": _BOUNDS,
+        "max": _BOUNDS,
+        "per_class": ["boolean"],
+        "beat_baseline": ["boolean"],
+        "margin": [MARGIN],
+        "confidence": [None, CONFIDENCE],
+        "threshold": [THRESHOLD],
+        "task": [TASK],
+        "n_features": [None, N_FEATURES],
+        "n_resamples": [N_RESAMPLES],
+        "random_state": RANDOM_STATE,
+        "severity": [SEVERITY],
+    }
+)
 def check_performance(
     y_true: Any,
     y_pred_or_scores: Any,
@@ -499,7 +526,6 @@ def check_performance(
     (False, ['beat_baseline[balanced_accuracy]', 'beat_baseline[mcc]'])
     """
     check = "check_performance"
-    check_options(check, severity, margin, confidence, n_resamples)
     prepared = split_predictions(
         check,
         y_true,
@@ -508,9 +534,9 @@ def check_performance(
         labels=labels,
         pos_label=pos_label,
         sample_weight=sample_weight,
-        threshold=check_threshold(check, threshold),
+        threshold=float(threshold),
     )
-    report = _evaluate_prepared(prepared, check_n_features(check, n_features))
+    report = _evaluate_prepared(prepared, n_features)
     bounds = [(s, b, "min") for s, b in _subjects(check, report, min, "min", per_class)]
     bounds += [(s, b, "max") for s, b in _subjects(check, report, max, "max", per_class)]
     if not bounds and not beat_baseline:

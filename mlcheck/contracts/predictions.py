@@ -11,13 +11,14 @@ scores as confusion counts at a hundred thresholds, for a live slider.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 
+from mlcheck._validation import Interval, Options
 from mlcheck.errors import UsageError
 
 Task = Literal["auto", "classification", "regression"]
@@ -28,9 +29,12 @@ __all__ = [
     "prepare",
     "split_predictions",
     "class_subject",
-    "check_options",
-    "check_threshold",
-    "check_n_features",
+    "MARGIN",
+    "CONFIDENCE",
+    "THRESHOLD",
+    "N_RESAMPLES",
+    "N_FEATURES",
+    "TASK",
     "make_rng",
     "threshold_curve",
 ]
@@ -464,20 +468,13 @@ def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, lis
 
 
 # -- options shared by the metric checks ----------------------------------------------------
-def check_threshold(check: str, threshold: float) -> float:
-    """A decision threshold in [0, 1]."""
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
-        raise UsageError(f"{check}: threshold must be a number in [0, 1], got {threshold!r}")
-    return float(threshold)
-
-
-def check_n_features(check: str, n_features: int | None) -> int | None:
-    """The number of model inputs (adjusted R²), or None."""
-    if n_features is not None and (
-        isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 0
-    ):
-        raise UsageError(f"{check}: n_features must be a non-negative integer, got {n_features!r}")
-    return n_features
+#: the options every metric check shares, declared for :func:`mlcheck._validation.validate_options`
+MARGIN = Interval(Real, 0, None, description="a finite number >= 0 (in the metric's units)")
+CONFIDENCE = Interval(Real, 0, 1, closed="neither", description="a probability such as 0.95")
+THRESHOLD = Interval(Real, 0, 1, description="a number in [0, 1]")
+N_RESAMPLES = Interval(Integral, 100, None, description="an integer >= 100")
+N_FEATURES = Interval(Integral, 0, None, description="a non-negative integer")
+TASK = Options("auto", "classification", "regression")
 
 
 def make_rng(check: str, random_state: Any) -> np.random.Generator:
@@ -493,24 +490,3 @@ def make_rng(check: str, random_state: Any) -> np.random.Generator:
     raise UsageError(
         f"{check}: random_state must be a non-negative int or a numpy Generator, got {random_state!r}"
     )
-
-
-def check_options(check: str, severity: str, margin: Any, confidence: Any, n_resamples: Any) -> None:
-    """Severity, margin, confidence and resample count, shared by the metric checks."""
-    if severity not in ("error", "warning"):
-        raise UsageError(f"{check}: severity must be 'error' or 'warning', not {severity!r}")
-    if (
-        isinstance(margin, bool)
-        or not isinstance(margin, (int, float))
-        or not math.isfinite(margin)
-        or margin < 0
-    ):
-        raise UsageError(
-            f"{check}: margin must be a finite number >= 0 (in the metric's units), got {margin!r}"
-        )
-    if confidence is not None and (
-        isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0.0 < confidence < 1.0
-    ):
-        raise UsageError(f"{check}: confidence must be a probability such as 0.95, got {confidence!r}")
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 100:
-        raise UsageError(f"{check}: n_resamples must be an integer >= 100, got {n_resamples!r}")
