@@ -7,6 +7,7 @@ asserts what it can on that session, or re-reads its runs with
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import xml.etree.ElementTree as ET
@@ -50,7 +51,15 @@ def run_dirs(root: Path, stem: str) -> list[Path]:
 
 
 def junit_cases(path: Path) -> dict[str, ET.Element]:
-    return {case.get("name"): case for case in ET.parse(path).getroot().iter("testcase")}
+    """JUnit test cases by ``<notebook>::<name>``."""
+    return {
+        f"{case.get('classname')}::{case.get('name')}": case
+        for case in ET.parse(path).getroot().iter("testcase")
+    }
+
+
+def junit_properties(case: ET.Element) -> dict[str, str | None]:
+    return {p.get("name") or "": p.get("value") for p in case.iter("property")}
 
 
 def test_checks_become_items_and_failures_say_what_broke(pytester: pytest.Pytester) -> None:
@@ -59,41 +68,52 @@ def test_checks_become_items_and_failures_say_what_broke(pytester: pytest.Pytest
         {
             "contracts.ipynb": PLUGIN_NOTEBOOKS / "contracts.ipynb",
             "check_then_raise.ipynb": PLUGIN_NOTEBOOKS / "check_then_raise.ipynb",
+            "hidden_check.ipynb": PLUGIN_NOTEBOOKS / "hidden_check.ipynb",
             "sleeps.ipynb": NOTEBOOKS / "sleeps.ipynb",
         },
+        # sleeps.ipynb sleeps 30 s in its cell 3: a cell timeout counts from the cell's start, so
+        # it expires in that cell however long the kernel takes to start (a run timeout would not)
         """
         [tool.mlcheck]
         notebooks = ["*.ipynb"]
         [tool.mlcheck.parameters."contracts.ipynb"]
         shift_income = 30
         [tool.mlcheck.notebook."sleeps.ipynb"]
-        timeout = 3
+        cell_timeout = 5
         """,
     )
-    result = pytester.runpytest("-v", "--junitxml=junit.xml", "-p", "no:cacheprovider")
+    result = pytester.runpytest(
+        "-v", "--junitxml=junit.xml", "-o", "junit_duration_report=call", "-p", "no:cacheprovider"
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.assert_outcomes(passed=3, failed=3, warnings=1)
+    result.assert_outcomes(passed=2, failed=4, skipped=2, warnings=1)
     result.stdout.fnmatch_lines(
         [
             "check_then_raise.ipynb::execute FAILED*",
+            "check_then_raise.ipynb::check_coverage SKIPPED*",
             "contracts.ipynb::execute PASSED*",
-            "contracts.ipynb::check_shift[[]age[]] PASSED*",
-            "contracts.ipynb::check_shift[[]income[]] FAILED*",
-            "contracts.ipynb::check_coverage[[]coverage[]] PASSED*",
+            "contracts.ipynb::check_shift FAILED*",
+            "contracts.ipynb::check_coverage PASSED*",
+            "hidden_check.ipynb::execute FAILED*",
+            "hidden_check.ipynb::check_shift SKIPPED*",
             "sleeps.ipynb::execute FAILED*",
         ]
     )
     output = result.stdout.str()
     assert "\x1b[" not in output
-    # a notebook that did not run to the end has no check items, even for checks it ran
-    assert "check_then_raise.ipynb::check_coverage" not in output
+    # a notebook that did not run to the end: its check items are skipped, even for checks it ran
+    skipped = pytester.runpytest(
+        "--mlcheck-no-run", "-rs", "-p", "no:cacheprovider", "check_then_raise.ipynb"
+    )
+    skipped.assert_outcomes(failed=1, skipped=1)
+    skipped.stdout.fnmatch_lines(["*check_then_raise.ipynb did not run to the end: see its execute item*"])
 
-    # the failed check: observed, threshold, the cell, the executed notebook and its report
+    # the failed check: each failed subject, observed, threshold, the cell, the executed notebook and its report
     (contracts_run,) = run_dirs(root, "contracts")
-    failure = output[output.index("_ check_shift[income] in contracts.ipynb _") :]
-    assert "check_shift[income] failed" in failure
-    assert "observed:" in failure and "threshold: 0.1" in failure
-    assert "mc.check_shift(reference, current, max_kl=0.1)" in failure
+    failure = output[output.index("_ check_shift in contracts.ipynb _") :]
+    assert "check_shift[income] failed" in failure and "check_shift[age]" not in failure
+    assert "observed:" in failure and "threshold: 0.1" in failure and "(1 other subject held)" in failure
+    assert "cell:      3" in failure and "mc.check_shift(reference, current, max_kl=0.1)" in failure
     assert f"runs/contracts/{contracts_run.name}/output.ipynb" in failure
     assert f"runs/contracts/{contracts_run.name}/report.html" in failure
     assert (contracts_run / "report.html").is_file()
@@ -103,30 +123,127 @@ def test_checks_become_items_and_failures_say_what_broke(pytester: pytest.Pytest
     assert "raise RuntimeError('planted after a passing check')" in raised
     assert "RuntimeError: planted after a passing check" in raised
     assert "traceback (from the kernel):" in raised and "Cell In[" in raised
-    # the notebook that timed out
+    # the notebook that timed out, in the cell that sleeps
     timed_out = output[output.index("_ execute in sleeps.ipynb _") :]
-    assert "timed out" in timed_out and "3 s run timeout" in timed_out and "time.sleep(seconds)" in timed_out
+    assert "timed out" in timed_out and "5 s cell timeout" in timed_out and "time.sleep(seconds)" in timed_out
     assert "ContractWarning" in output and "check_coverage[coverage] failed" in output  # the warning check
+    # a check the static reading cannot see is reported by execute; a call that never ran is skipped
+    hidden = output[output.index("_ execute in hidden_check.ipynb _") :]
+    assert "check_coverage[coverage] failed" in hidden and "has no item of its own" in hidden
+    assert "from_a_helper([1.0, None, None], min=0.9)" in hidden
 
     # JUnit XML: one case per item, the observed values as properties
     cases = junit_cases(root / "junit.xml")
-    income = cases["check_shift[income]"]
-    properties = {p.get("name"): p.get("value") for p in income.iter("property")}
-    assert float(properties["observed"]) > 0.1 and properties["threshold"] == "0.1"
-    assert properties["check"] == "check_shift" and properties["report"].endswith("report.html")
-    assert income.find("failure") is not None and "\x1b[" not in income.find("failure").text
-    assert cases["check_shift[age]"].find("failure") is None
-    assert cases["execute"] is not None
+    assert sorted(cases) == sorted(
+        [
+            "check_then_raise.ipynb::execute",
+            "check_then_raise.ipynb::check_coverage",
+            "contracts.ipynb::execute",
+            "contracts.ipynb::check_shift",
+            "contracts.ipynb::check_coverage",
+            "hidden_check.ipynb::execute",
+            "hidden_check.ipynb::check_shift",
+            "sleeps.ipynb::execute",
+        ]
+    )
+    shift = cases["contracts.ipynb::check_shift"]
+    properties = junit_properties(shift)
+    assert float(properties["observed[income]"] or 0) > 0.1 and properties["threshold[income]"] == "0.1"
+    assert "observed[age]" not in properties  # held subjects are counted, not listed
+    assert properties["check"] == "check_shift" and properties["cell"] == "3"
+    assert (properties["report"] or "").endswith("report.html")
+    failure_element = shift.find("failure")
+    assert failure_element is not None and "\x1b[" not in (failure_element.text or "")
+    assert cases["contracts.ipynb::check_coverage"].find("failure") is None
+    assert junit_properties(cases["contracts.ipynb::check_coverage"])["severity"] == "warning"
+    # JUnit times show where the notebook's time went: each check item the time of its cell,
+    # execute the rest of the run
+    record = json.loads((contracts_run / "run.json").read_text())
+    executed = json.loads((contracts_run / "output.ipynb").read_text())
+    shift_cell = next(c for c in executed["cells"] if "mc.check_shift(" in "".join(c["source"]))
+    times = {name: float(case.get("time") or 0) for name, case in cases.items()}
+    assert times["contracts.ipynb::check_shift"] == pytest.approx(
+        shift_cell["metadata"]["papermill"]["duration"], abs=1e-3
+    )
+    contracts_total = sum(t for name, t in times.items() if name.startswith("contracts.ipynb::"))
+    assert contracts_total == pytest.approx(record["duration"], abs=5e-3)
 
     # the same runs, read back without a kernel: -k, -m and -x select among them
-    selected = pytester.runpytest("--mlcheck-no-run", "-k", "income", "-p", "no:cacheprovider")
-    selected.assert_outcomes(failed=1, deselected=5)
+    selected = pytester.runpytest(
+        "--mlcheck-no-run", "-k", "contracts and check_shift", "-p", "no:cacheprovider"
+    )
+    selected.assert_outcomes(failed=1, deselected=7)
     marked = pytester.runpytest("--mlcheck-no-run", "-m", "check_coverage", "-p", "no:cacheprovider")
-    marked.assert_outcomes(passed=1, deselected=5, warnings=1)
+    marked.assert_outcomes(passed=1, skipped=1, deselected=6, warnings=1)
     first = pytester.runpytest("--mlcheck-no-run", "-x", "-p", "no:cacheprovider")
     first.assert_outcomes(failed=1)
-    assert [len(run_dirs(root, stem)) for stem in ("contracts", "check_then_raise", "sleeps")] == [1, 1, 1]
+    stems = ("contracts", "check_then_raise", "hidden_check", "sleeps")
+    assert [len(run_dirs(root, stem)) for stem in stems] == [1, 1, 1, 1]
     assert not (root / "runs" / ".pytest").exists()  # the session's store is cleaned up
+
+
+def tree(root: Path) -> dict[str, float]:
+    """Every path under ``root`` and its modification time, but pytester's own (its basetemp and logs)."""
+    own = ("runpytest-", "stdout", "stderr")
+    return {
+        str(p.relative_to(root)): p.stat().st_mtime
+        for p in root.rglob("*")
+        if not str(p.relative_to(root)).startswith(own)
+    }
+
+
+def test_collection_reads_the_notebooks_and_runs_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(
+        pytester,
+        {
+            "contracts.ipynb": PLUGIN_NOTEBOOKS / "contracts.ipynb",
+            "train.ipynb": NOTEBOOKS / "bundle" / "train.ipynb",
+            "score.ipynb": NOTEBOOKS / "bundle" / "score.ipynb",
+        },
+        """
+        [tool.mlcheck]
+        notebooks = ["contracts.ipynb", "train.ipynb"]
+        [[tool.mlcheck.parameters."contracts.ipynb"]]
+        shift_income = 0
+        [[tool.mlcheck.parameters."contracts.ipynb"]]
+        shift_income = 30
+        [tool.mlcheck.notebook."train.ipynb"]
+        scoring = "score.ipynb"
+        """,
+    )
+    # what the collecting process imported, told at the end: a kernel needs jupyter_client
+    pytester.makeconftest(
+        """
+        import sys
+
+        def pytest_terminal_summary(terminalreporter):
+            loaded = sorted(m for m in ("jupyter_client", "papermill", "nbclient") if m in sys.modules)
+            terminalreporter.write_line(f"execution modules: {loaded}")
+        """
+    )
+    before = tree(root)
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    result = pytester.runpytest_subprocess(
+        "--collect-only", "-q", "-p", "mlcheck.pytest.plugin", "-p", "no:cacheprovider"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    assert [line for line in result.stdout.lines if "::" in line] == [
+        "contracts.ipynb::[shift_income=0]::execute",
+        "contracts.ipynb::[shift_income=0]::check_shift",
+        "contracts.ipynb::[shift_income=0]::check_coverage",
+        "contracts.ipynb::[shift_income=30]::execute",
+        "contracts.ipynb::[shift_income=30]::check_shift",
+        "contracts.ipynb::[shift_income=30]::check_coverage",
+        "train.ipynb::execute",
+        "train.ipynb::check_parity",
+        "train.ipynb::check_schema",  # called under an if: known from the source, whether it runs or not
+        "train.ipynb::parity[golden]",
+    ]
+    result.stdout.fnmatch_lines(["execution modules: []"])
+    assert tree(root) == before  # nothing written: no runs/, no store, no bundle
 
 
 def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.Pytester) -> None:
@@ -156,9 +273,9 @@ def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.
     result.stdout.fnmatch_lines(
         [
             "checks.ipynb::[[]fail=False[]]::execute PASSED*",
-            "checks.ipynb::[[]fail=False[]]::check_coverage[[]coverage[]] PASSED*",
+            "checks.ipynb::[[]fail=False[]]::check_coverage PASSED*",
             "checks.ipynb::[[]fail=True[]]::execute PASSED*",
-            "checks.ipynb::[[]fail=True[]]::check_coverage[[]coverage[]] FAILED*",
+            "checks.ipynb::[[]fail=True[]]::check_coverage FAILED*",
             "test_plugin_run_fixture.py::test_fixture_reuses_the_collected_run PASSED*",
         ]
     )
@@ -167,7 +284,7 @@ def test_parameter_sets_and_the_mlcheck_run_fixture_share_runs(pytester: pytest.
     # without a kernel, each set reads back the newest run with its own parameters
     again = pytester.runpytest("--mlcheck-no-run", "-p", "no:cacheprovider", "checks.ipynb")
     again.assert_outcomes(passed=3, failed=1)
-    again.stdout.fnmatch_lines(["*FAILED checks.ipynb::[[]fail=True[]]::check_coverage[[]coverage[]]*"])
+    again.stdout.fnmatch_lines(["*FAILED checks.ipynb::[[]fail=True[]]::check_coverage*"])
     assert len(run_dirs(root, "checks")) == 2
 
 
@@ -201,8 +318,8 @@ def test_ci_template_command_under_xdist_runs_each_notebook_once(pytester: pytes
     result = pytester.runpytest_subprocess(
         *args, "-p", "no:cacheprovider", "--mlcheck-param", "checks.ipynb:fail=yes", timeout=240
     )
-    result.assert_outcomes(passed=5, failed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*FAILED checks.ipynb::check_coverage[[]coverage[]]*"])
+    result.assert_outcomes(passed=4, failed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*FAILED checks.ipynb::check_coverage*"])
     assert len(run_dirs(root, "contracts")) == 1 and len(run_dirs(root, "checks")) == 1
     assert not (root / "runs" / ".pytest").exists()
     assert all((root / path).exists() for path in artifacts)  # what CI keeps is there
@@ -330,9 +447,14 @@ def test_only_notebooks_are_collected_and_no_run_needs_a_run(pytester: pytest.Py
     (root / "elsewhere/out/run1/status.json").write_text("{}")
     collected = pytester.runpytest("--co", "-q", "--mlcheck-no-run", "-p", "no:cacheprovider")
     ids = [line for line in collected.stdout.lines if "::" in line]
-    assert ids == ["tests/more.ipynb::execute", "nbs/checks.ipynb::execute"]  # testpaths, then the notebooks
+    assert ids == [  # testpaths, then the notebooks
+        "tests/more.ipynb::execute",
+        "tests/more.ipynb::check_coverage",
+        "nbs/checks.ipynb::execute",
+        "nbs/checks.ipynb::check_coverage",
+    ]
     result = pytester.runpytest("--mlcheck-no-run", "-p", "no:cacheprovider", "nbs")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(failed=1, skipped=1)
     result.stdout.fnmatch_lines(["*--mlcheck-no-run: no finished run of checks.ipynb under*"])
     assert [p.name for p in run_dirs(root, "checks")] == ["20260101T000000000000Z-abcdef"]  # nothing ran
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-CONFIG_KEYS = ("notebooks", "runs_dir", "timeout", "parameters", "notebook")
-NOTEBOOK_KEYS = ("scoring", "bundle", "timeout", "rtol", "trust")
+CONFIG_KEYS = ("notebooks", "runs_dir", "timeout", "cell_timeout", "parameters", "notebook")
+NOTEBOOK_KEYS = ("scoring", "bundle", "timeout", "cell_timeout", "rtol", "trust")
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,11 @@ class Job:
     parameters: dict[str, Any]
     timeout: float | None
     label: str | None = None  # "[sample=0.1]" for a parameter set of a list
+    cell_timeout: float | None = None
 
     @property
     def key(self) -> str:
-        return run_key("run", str(self.notebook), self.parameters, self.timeout)
+        return run_key("run", str(self.notebook), self.parameters, self.timeout, self.cell_timeout)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class NotebookSettings:
     scoring: Path | None = None
     bundle: Path | None = None
     timeout: float | None = None
+    cell_timeout: float | None = None
     rtol: float = 1e-9
     trust: list[str] | None = None
 
@@ -119,6 +121,9 @@ class Settings:
         given = config.getoption("mlcheck_timeout")
         self.cli_timeout = _number(given, "--mlcheck-timeout") if given is not None else None
         self.timeout = _number(table["timeout"], f"timeout in {where}") if "timeout" in table else None
+        self.cell_timeout = (
+            _number(table["cell_timeout"], f"cell_timeout in {where}") if "cell_timeout" in table else None
+        )
         self.no_run: bool = bool(config.getoption("mlcheck_no_run"))
         self.notebooks = self._expand(table.get("notebooks", []), where)
         self.by_path: dict[Path, NotebookSettings] = {}
@@ -196,6 +201,8 @@ class Settings:
                 settings.bundle = (self.root / str(options["bundle"])).resolve()
             if "timeout" in options:
                 settings.timeout = _number(options["timeout"], f"timeout in {label}")
+            if "cell_timeout" in options:
+                settings.cell_timeout = _number(options["cell_timeout"], f"cell_timeout in {label}")
             if "rtol" in options:
                 rtol = options["rtol"]
                 if isinstance(rtol, bool) or not isinstance(rtol, (int, float)) or not rtol >= 0:
@@ -224,8 +231,10 @@ class Settings:
                         f"--mlcheck-param {text!r}: no notebook {notebook!r} (give its path or the file name of a configured one)"
                     )
                 path = named[0]
+            from mlcheck.runs.parameter_values import TextValue  # read as `mlcheck run -p` reads it
+
             for parameter_set in self.settings_for(path).parameter_sets:
-                parameter_set[name.strip()] = value
+                parameter_set[name.strip()] = TextValue(value)
 
     def job_timeout(self, settings: NotebookSettings | None) -> float | None:
         """The command line's timeout, else the notebook's, else ``[tool.mlcheck]``'s."""
@@ -233,6 +242,12 @@ class Settings:
             if timeout is not None:
                 return timeout
         return None
+
+    def job_cell_timeout(self, settings: NotebookSettings | None) -> float | None:
+        """Seconds for any one cell: the notebook's, else ``[tool.mlcheck]``'s."""
+        if settings is not None and settings.cell_timeout is not None:
+            return settings.cell_timeout
+        return self.cell_timeout
 
     def jobs(self, path: Path) -> list[Job]:
         """The runs a notebook needs: one per parameter set."""
@@ -249,6 +264,7 @@ class Settings:
                 jobs.coerce_parameters(declared, values, notebook=path.name),
                 self.job_timeout(settings),
                 label,
+                self.job_cell_timeout(settings),
             )
             for values, label in zip(settings.parameter_sets, labels)
         ]
