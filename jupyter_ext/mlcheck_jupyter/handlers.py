@@ -3,6 +3,7 @@
 | method and path                  | does                                                        |
 |----------------------------------|-------------------------------------------------------------|
 | GET    /mlcheck/parameters?path= | a notebook's parameters (same parser as ``mlcheck params``); for a run's executed notebook also the values that run used |
+| POST   /mlcheck/parameters       | check values as a job would (``{"path", "parameters"}``), start nothing |
 | POST   /mlcheck/jobs             | queue a job: ``{"path", "parameters": {name: value}, "allow_duplicate": false}`` (201) |
 | GET    /mlcheck/jobs[?path=]     | jobs queued or running: this server's, and runs started elsewhere that still execute |
 | GET    /mlcheck/jobs/<id>        | a job's (or any run's) state, progress, failing cell, results |
@@ -103,12 +104,32 @@ def _replies_errors(method: Any) -> Any:
     return wrapper
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise RequestError(400, 'the request body must be JSON: {"path": ..., "parameters": {...}}') from None
+    if not isinstance(data, dict):
+        raise RequestError(400, "the request body must be a JSON object")
+    return data
+
+
 class ParametersHandler(MlcheckHandler):
     @tornado.web.authenticated
     @authorized
     @_replies_errors
     def get(self) -> None:
         self.reply(self.manager.parameters(self.query_path()))
+
+    @tornado.web.authenticated
+    @authorized
+    @_replies_errors
+    def post(self) -> None:
+        """Check values as a job would (``{"path", "parameters"}``) without starting anything."""
+        body = _json_object(self.request.body)
+        notebook = self.manager.notebook(body.get("path"))
+        checked = self.manager.check(notebook, body.get("parameters"))
+        self.reply({"path": self.manager.relative(notebook), "parameters": checked})
 
 
 class JobsHandler(MlcheckHandler):
@@ -122,12 +143,7 @@ class JobsHandler(MlcheckHandler):
     @authorized
     @_replies_errors
     def post(self) -> None:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise RequestError(400, 'the request body must be JSON: {"path": ..., "parameters": {...}}') from None
-        if not isinstance(body, dict):
-            raise RequestError(400, "the request body must be a JSON object")
+        body = _json_object(self.request.body)
         allow_duplicate = body.get("allow_duplicate", False)
         if not isinstance(allow_duplicate, bool):
             raise RequestError(400, "allow_duplicate must be true or false", field="allow_duplicate")

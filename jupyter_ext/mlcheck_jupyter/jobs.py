@@ -301,6 +301,16 @@ class JobManager(LoggingConfigurable):
                 raise RequestError(400, f"parameter {name!r} is not valid YAML: {first}", parameter=name) from None
         return raw
 
+    def check(self, notebook: Path, given: Any) -> dict[str, Any]:
+        """Check ``given`` as :meth:`start` would; the coerced values, as JSON, by name."""
+        from mlcheck.runs import coerce_parameters, read_parameters
+        from mlcheck.runs.parameters import TextValue
+        from mlcheck_jupyter.runview import jsonable
+
+        raw = self._validate(notebook, given)
+        texts = {name: TextValue(value) for name, value in raw.items()}  # read as `-p` reads it
+        return jsonable(coerce_parameters(read_parameters(notebook), texts, notebook=notebook.name))
+
     # -- jobs --------------------------------------------------------------
     def active(self, notebook: Path | None = None) -> list[Job]:
         return [
@@ -349,9 +359,8 @@ class JobManager(LoggingConfigurable):
 
     def _launch(self, job: Job) -> None:
         """Start the queued ``job``'s process; a launch that fails finishes the job as an error."""
-        import yaml
-
         from mlcheck._atomic import atomic_write_text
+        from mlcheck.runs.parameters import parameter_file_text
 
         command = [
             sys.executable, "-m", "mlcheck", "run", str(job.notebook), "--run-id", job.job_id,
@@ -362,8 +371,9 @@ class JobManager(LoggingConfigurable):
                 raise OSError(f"the runs directory {self.runs_path} was replaced by a symbolic link")
             job.log_path.parent.mkdir(parents=True, exist_ok=True)
             if job.parameters:
-                # YAML as mlcheck reads it; every string quoted and escaped, so it reads back unchanged
-                text = yaml.safe_dump(job.parameters, allow_unicode=False, width=float("inf"))
+                # each form value tagged !text: `mlcheck run -f` reads it exactly as `-p NAME VALUE`
+                # (and as _validate checked it)
+                text = parameter_file_text(job.parameters, as_text=True)
                 atomic_write_text(job.parameter_file, text)
                 command += ["--parameter-file", str(job.parameter_file)]
             with open(job.log_path, "wb") as log:

@@ -37,8 +37,12 @@ export interface ICheckResult {
  * `cell_id` finds the cell in output.ipynb.
  */
 export interface IFailedCell {
-  cell: number | null;
-  cell_id: string;
+  /** The user's number of the cell (1-based among the notebook's own code cells). */
+  cell?: number | null;
+  /** The cell's nbformat id, to find it in the executed notebook. */
+  cell_id?: string | null;
+  /** Position in the executed notebook (runs written before cell ids were recorded). */
+  index?: number;
   source: string;
   ename: string;
   evalue: string;
@@ -70,7 +74,7 @@ export interface IProgress {
   elapsed: number | null;
 }
 
-/** A job (while it runs) or a finished run (from its run.json). */
+/** A job (queued, running) or a finished run (from its run.json). */
 export interface IRun {
   id?: string;
   run_id: string;
@@ -78,26 +82,49 @@ export interface IRun {
   run_dir: string | null;
   state: RunStatus;
   progress?: IProgress;
+  /** Place in the queue (1 = next) while the job waits for a slot. */
+  position?: number;
   exit_code?: number | null;
   message?: string;
   parameters?: Record<string, unknown>;
+  /** The values given for this run (the ones that differ from the notebook's defaults). */
+  given_parameters?: Record<string, unknown>;
   results?: ICheckResult[];
   values?: Record<string, unknown>;
   failed_cell?: IFailedCell | null;
   output_path?: string | null;
   report_path?: string | null;
+  /** Seconds since the epoch (a job of this server) or ISO 8601 text (a run.json). */
+  started?: number | string | null;
+  ended?: number | string | null;
+  queued?: number | null;
   duration?: number | null;
+  n_checks?: number;
+  n_failed?: number;
+  started_elsewhere?: boolean;
+}
+
+/** For the executed notebook of a run: the values that run used. */
+export interface IRunValues {
+  run_id: string;
+  /** The notebook the run executed (to run it again), or null when it is gone. */
+  source_path: string | null;
+  /** Every parameter's value as form text. */
+  values: Record<string, string>;
+  /** Names of the parameters the run was given (the rest were defaults). */
+  given: string[];
 }
 
 /** The statuses of a run that has not ended (no exit code yet). */
 export const RUNNING_STATES: RunStatus[] = ['queued', 'starting', 'running', 'cancelling'];
 
-/** An error reply of the server, with the offending parameter when there is one. */
+/** An error reply of the server, with the request field and parameter at fault when known. */
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
-    readonly parameter: string | null = null
+    readonly parameter: string | null = null,
+    readonly field: string | null = null
   ) {
     super(message);
   }
@@ -113,42 +140,58 @@ export async function requestAPI<T>(
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
   } catch (error) {
-    throw new ServerConnection.NetworkError(error as TypeError);
-  }
-  const text = await response.text();
-  let data: any = {};
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = { message: text };
-    }
-  }
-  if (!response.ok) {
     throw new ApiError(
-      data.message || `${response.status} ${response.statusText}`,
-      response.status,
-      data.parameter ?? null
+      'The Jupyter server could not be reached; check that it is still running.',
+      0
     );
   }
-  return data as T;
+  const text = await response.text();
+  let data: any = null;
+  try {
+    data = text ? JSON.parse(text) : {};
+  } catch {
+    data = null; // an HTML error page: a server failure, not a refusal with a reason
+  }
+  if (!response.ok) {
+    const message =
+      data?.message ||
+      (response.status === 404
+        ? 'The mlcheck server extension is not enabled on this Jupyter server (pip install mlcheck-jupyter, then restart it).'
+        : `The server failed (${response.status} ${response.statusText}); the Jupyter server's log says why.`);
+    throw new ApiError(message, response.status, data?.parameter ?? null, data?.field ?? null);
+  }
+  return (data ?? {}) as T;
 }
 
 const q = (path: string) => `?path=${encodeURIComponent(path)}`;
 
 export const api = {
   parameters: (path: string) =>
-    requestAPI<{ path: string; parameters: IParameter[] }>(
+    requestAPI<{ path: string; parameters: IParameter[]; run: IRunValues | null }>(
       `parameters${q(path)}`
     ),
-  latest: (path: string) =>
-    requestAPI<{ path: string; run: IRun | null }>(`runs/latest${q(path)}`),
-  jobs: (path: string) => requestAPI<{ jobs: IRun[] }>(`jobs${q(path)}`),
-  job: (id: string) => requestAPI<IRun>(`jobs/${encodeURIComponent(id)}`),
-  start: (path: string, parameters: Record<string, string>) =>
-    requestAPI<IRun>('jobs', {
+  /** Check values as a job would, starting nothing (400 names the parameter at fault). */
+  check: (path: string, parameters: Record<string, string>) =>
+    requestAPI<{ path: string; parameters: Record<string, unknown> }>('parameters', {
       method: 'POST',
       body: JSON.stringify({ path, parameters })
+    }),
+  latest: (path: string) =>
+    requestAPI<{ path: string; run: IRun | null }>(`runs/latest${q(path)}`),
+  history: (path: string, limit = 20) =>
+    requestAPI<{ path: string; runs: IRun[] }>(`runs${q(path)}&limit=${limit}`),
+  /** Jobs queued or running: of one notebook, or of every notebook. */
+  jobs: (path?: string) =>
+    requestAPI<{ jobs: IRun[] }>(path ? `jobs${q(path)}` : 'jobs'),
+  job: (id: string) => requestAPI<IRun>(`jobs/${encodeURIComponent(id)}`),
+  start: (
+    path: string,
+    parameters: Record<string, string>,
+    allowDuplicate = false
+  ) =>
+    requestAPI<IRun>('jobs', {
+      method: 'POST',
+      body: JSON.stringify({ path, parameters, allow_duplicate: allowDuplicate })
     }),
   cancel: (id: string) =>
     requestAPI<IRun>(`jobs/${encodeURIComponent(id)}`, { method: 'DELETE' })

@@ -1,18 +1,28 @@
 /**
- * mlcheck in JupyterLab: the side panel, the "Run as job" command (toolbar
- * button and palette item) and, in ./mime, the result card renderer.
+ * mlcheck in JupyterLab: the side panel, "Run as job" (notebook toolbar,
+ * Run menu, file browser context menu, command palette, Accel+Alt+J), a
+ * status-bar item for running jobs, a notification when a job ends, and, in
+ * ./mime, the result card renderer.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, ToolbarButton } from '@jupyterlab/apputils';
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, Notification, ToolbarButton } from '@jupyterlab/apputils';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { api, IRun } from './api';
+import { JobMonitor, JobStatusItem } from './monitor';
 import { MlcheckPanel } from './panel';
 
 export const CommandIDs = {
   runAsJob: 'mlcheck:run-as-job',
+  runFileAsJob: 'mlcheck:run-file-as-job',
   openPanel: 'mlcheck:open-panel'
 };
+
+const SHORTCUT = 'Accel Alt J';
 
 const ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
 <path class="jp-icon3" fill="#616161" d="M9 16.2 4.8 12l-1.4 1.4L9 19 21 7l-1.4-1.4z"/>
@@ -22,17 +32,30 @@ export const mlcheckIcon = new LabIcon({ name: 'mlcheck-jupyter:icon', svgstr: I
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'mlcheck-jupyter:plugin',
-  description: 'Parameters, Run as job, live progress and contract results for mlcheck notebooks.',
+  description: 'Parameters, Run as job, live progress, job history and contract results for mlcheck notebooks.',
   autoStart: true,
   requires: [INotebookTracker],
-  optional: [ICommandPalette],
+  optional: [ICommandPalette, IMainMenu, IStatusBar, IDefaultFileBrowser, ILabShell],
   activate: (
     app: JupyterFrontEnd,
     tracker: INotebookTracker,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    mainMenu: IMainMenu | null,
+    statusBar: IStatusBar | null,
+    fileBrowser: IDefaultFileBrowser | null
   ) => {
-    const panel = new MlcheckPanel(app.commands);
+    const showRun = (run: IRun) => {
+      app.shell.activateById(panel.id);
+      if (run.path && run.path !== panel.notebookPath) {
+        void app.commands.execute('docmanager:open', { path: run.path, factory: 'Notebook' });
+      } else {
+        void panel.showById(run);
+      }
+    };
+    const monitor = new JobMonitor(showRun);
+    const panel = new MlcheckPanel(app.commands, monitor, app.serviceManager.contents);
     panel.title.icon = mlcheckIcon;
+    panel.title.caption = `mlcheck: parameters, Run as job, job history and contracts (${SHORTCUT.replace('Accel', 'Ctrl')} runs the notebook)`;
     app.shell.add(panel, 'right', { rank: 600 });
 
     const follow = () => panel.setNotebook(tracker.currentWidget);
@@ -50,17 +73,74 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     app.commands.addCommand(CommandIDs.openPanel, {
       label: 'Show the mlcheck panel',
+      caption: 'Parameters, jobs and contracts of the active notebook',
+      icon: mlcheckIcon,
       execute: () => app.shell.activateById(panel.id)
     });
     app.commands.addCommand(CommandIDs.runAsJob, {
-      label: 'Run as job',
-      caption: 'Run this notebook as an mlcheck job with the parameters in the mlcheck panel',
+      label: 'Run Notebook as mlcheck Job',
+      caption: 'Run this notebook as an mlcheck job with the values in the mlcheck panel',
       icon: mlcheckIcon,
       isEnabled: () => tracker.currentWidget !== null,
       execute: () => runAsJob(tracker.currentWidget)
     });
+    app.commands.addKeyBinding({ command: CommandIDs.runAsJob, keys: [SHORTCUT], selector: '.jp-Notebook' });
+
+    app.commands.addCommand(CommandIDs.runFileAsJob, {
+      label: 'Run as mlcheck Job',
+      caption: "Run the selected notebook as an mlcheck job with its parameters' defaults",
+      icon: mlcheckIcon,
+      isVisible: () => {
+        const item = fileBrowser?.selectedItems().next();
+        return !!item && !item.done && item.value.path.endsWith('.ipynb');
+      },
+      execute: async () => {
+        const item = fileBrowser?.selectedItems().next();
+        if (!item || item.done) {
+          return;
+        }
+        const path = item.value.path;
+        try {
+          const job = await api.start(path, {});
+          monitor.watch(job);
+          Notification.info(`mlcheck job started: ${path}`, {
+            autoClose: 5000,
+            actions: [
+              {
+                label: 'Open',
+                caption: 'Open the notebook; the mlcheck panel follows its job',
+                callback: () => {
+                  void app.commands.execute('docmanager:open', { path, factory: 'Notebook' });
+                  app.shell.activateById(panel.id);
+                }
+              }
+            ]
+          });
+        } catch (error) {
+          Notification.error(`mlcheck job for ${path} did not start: ${(error as Error).message}`, { autoClose: false });
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: CommandIDs.runFileAsJob,
+      selector: '.jp-DirListing-item[data-file-type="notebook"]',
+      rank: 3
+    });
+
+    mainMenu?.runMenu.addGroup([{ command: CommandIDs.runAsJob }, { command: CommandIDs.openPanel }], 1000);
     palette?.addItem({ command: CommandIDs.runAsJob, category: 'mlcheck' });
     palette?.addItem({ command: CommandIDs.openPanel, category: 'mlcheck' });
+
+    if (statusBar) {
+      const item = new JobStatusItem(monitor, () => app.shell.activateById(panel.id));
+      statusBar.registerStatusItem('mlcheck-jupyter:jobs', {
+        item,
+        align: 'left',
+        rank: 50,
+        isActive: () => item.isActive,
+        activeStateChanged: item.activeStateChanged
+      });
+    }
 
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (notebook: NotebookPanel) => {
@@ -68,7 +148,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           className: 'mlcheck-toolbar-run',
           label: 'Run as job',
           icon: mlcheckIcon,
-          tooltip: 'Run this notebook as an mlcheck job',
+          tooltip: `Run this notebook as an mlcheck job (${SHORTCUT.replace('Accel', 'Ctrl')})`,
           onClick: () => void runAsJob(notebook)
         });
         notebook.toolbar.insertAfter('cellType', 'mlcheckRunAsJob', button);

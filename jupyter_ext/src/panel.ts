@@ -1,63 +1,83 @@
 /**
- * The mlcheck side panel for the active notebook: its parameters as a form,
- * "Run as job", live progress, and the check table of the latest run.
+ * The mlcheck side panel for the active notebook: "Run as job" and the job's
+ * status at the top, the parameters as a form, the check table of the run
+ * shown, and the notebook's jobs and past runs.
  */
 import { PageConfig, URLExt } from '@jupyterlab/coreutils';
 import { NotebookPanel } from '@jupyterlab/notebook';
+import { Contents } from '@jupyterlab/services';
 import { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
-import { api, ApiError, ICheckResult, IParameter, IRun, RUNNING_STATES } from './api';
+import { api, ApiError, ICheckResult, IFailedCell, IRun, RUNNING_STATES } from './api';
+import { ParameterForm } from './form';
 import { el, formatValue, statusWord, stripAnsi } from './format';
+import { historyList, when } from './history';
+import { ENDINGS, JobMonitor } from './monitor';
 
-const POLL_MS = 1000;
+export { checkValue } from './form';
 
-/** A value typed into the form, checked like `mlcheck run -p` will check it. */
-export function checkValue(parameter: IParameter, text: string): string | null {
-  const optional = parameter.type_name.endsWith(' | None') || parameter.type_name === 'any';
-  const base = parameter.type_name.replace(/ \| None$/, '');
-  const value = text.trim();
-  if (optional && ['none', 'null'].includes(value.toLowerCase())) {
-    return null;
+/** A value as the text `mlcheck run -p` reads back (what the run recorded, for "Run again"). */
+export function valueText(value: unknown): string {
+  if (typeof value === 'string') {
+    return value;
   }
-  if (base === 'int' && !/^[+-]?\d+$/.test(value.replace(/_/g, ''))) {
-    return `${parameter.name} must be an int, got ${JSON.stringify(text)}`;
+  if (value === null || value === undefined) {
+    return 'None';
   }
-  if (base === 'float' && (value === '' || !Number.isFinite(Number(value)))) {
-    return `${parameter.name} must be a float, got ${JSON.stringify(text)}`;
+  if (typeof value === 'boolean') {
+    return value ? 'True' : 'False';
   }
-  return null;
+  if (typeof value === 'number') {
+    return String(value);
+  }
+  return JSON.stringify(value);
 }
 
-function initialText(parameter: IParameter): string {
-  if (parameter.type_name.replace(/ \| None$/, '') === 'str' && typeof parameter.default === 'string') {
-    return parameter.default;
-  }
-  return parameter.default_source;
+/** Break opportunities after underscores, so `check_feature_shift` wraps between words. */
+function wrappable(name: string): DocumentFragment {
+  const fragment = document.createDocumentFragment();
+  name.split(/(?<=_)/).forEach((part, i) => {
+    if (i) {
+      fragment.appendChild(document.createElement('wbr'));
+    }
+    fragment.appendChild(document.createTextNode(part));
+  });
+  return fragment;
 }
 
-interface IField {
-  parameter: IParameter;
-  input: HTMLInputElement;
-  error: HTMLElement;
-  initial: string;
+function cellSources(cells: any[]): string {
+  return JSON.stringify(
+    cells.map(cell => [cell.cell_type, Array.isArray(cell.source) ? cell.source.join('') : String(cell.source ?? '')])
+  );
 }
 
 export class MlcheckPanel extends Widget {
-  constructor(private readonly commands: CommandRegistry) {
+  constructor(
+    private readonly commands: CommandRegistry,
+    private readonly monitor: JobMonitor,
+    private readonly contents: Contents.IManager
+  ) {
     super();
     this.id = 'mlcheck-panel';
     this.addClass('mlcheck-panel');
     this.title.caption = 'mlcheck: parameters, jobs and contracts';
-    this.node.appendChild(this.header);
-    this.node.appendChild(this.formBox);
-    this.node.appendChild(this.actions);
-    this.node.appendChild(this.statusBox);
-    this.node.appendChild(this.resultsBox);
+    this.statusBox.setAttribute('role', 'status');
+    this.statusBox.setAttribute('aria-live', 'polite');
+    this.runNote.hidden = true;
+    this.node.append(this.header, this.actions, this.statusBox, this.formSection, this.resultsBox, this.historyBox);
+    this.formSection.append(el('h3', 'mlcheck-section', 'Parameters'), this.runNote, this.form.node);
+    this.runButton.type = 'button';
+    this.cancelButton.type = 'button';
+    this.resetButton.type = 'button';
     this.runButton.onclick = () => void this.runJob();
     this.cancelButton.onclick = () => void this.cancelJob();
-    this.actions.append(this.runButton, this.cancelButton);
+    this.resetButton.onclick = () => this.form.reset();
+    this.resetButton.title = "Put every parameter back to the notebook's default";
+    this.actions.append(this.runButton, this.cancelButton, this.resetButton);
     this.cancelButton.hidden = true;
+    monitor.changed.connect(this.onJobs, this);
+    monitor.ended.connect(this.onEnded, this);
     this.showEmpty();
   }
 
@@ -70,18 +90,38 @@ export class MlcheckPanel extends Widget {
     if (notebook === this.notebook) {
       return;
     }
-    this.notebook?.context.pathChanged.disconnect(this.onPathChanged, this);
+    if (this.notebook) {
+      this.notebook.context.pathChanged.disconnect(this.onPathChanged, this);
+      this.notebook.context.fileChanged.disconnect(this.onSaved, this);
+    }
     this.notebook = notebook;
     notebook?.context.pathChanged.connect(this.onPathChanged, this);
+    notebook?.context.fileChanged.connect(this.onSaved, this);
     this.refreshDone = this.refresh();
   }
 
   private onPathChanged(): void {
-    // A rename: jobs are keyed by path, so follow the new one.
-    this.refreshDone = this.refresh();
+    this.refreshDone = this.refresh(); // a rename: jobs are keyed by path, so follow the new one
   }
 
-  /** Reload parameters, the latest run and any job running for this notebook. */
+  /** The notebook was saved: its parameters cell may have changed. */
+  private onSaved(): void {
+    const path = this.notebookPath;
+    if (!path) {
+      return;
+    }
+    void api.parameters(path).then(
+      reply => {
+        if (path === this.notebookPath && !reply.run) {
+          this.form.update(reply.parameters);
+          this.resetButton.disabled = this.form.fieldCount === 0;
+        }
+      },
+      () => undefined // a half-written parameters cell: keep the form as it is
+    );
+  }
+
+  /** Reload parameters, the latest run, the jobs and the history of this notebook. */
   async refresh(): Promise<void> {
     const path = this.notebookPath;
     if (!path) {
@@ -92,237 +132,315 @@ export class MlcheckPanel extends Widget {
     if (path !== this.notebookPath) {
       return;
     }
-    this.header.replaceChildren(el('div', 'mlcheck-title', 'mlcheck'), el('div', 'mlcheck-path', path));
-    this.runButton.disabled = false;
+    this.header.replaceChildren(el('h2', 'mlcheck-title', 'mlcheck'), el('div', 'mlcheck-path', path));
     this.statusBox.replaceChildren();
     this.resultsBox.replaceChildren();
-    const [parameters, latest, jobs] = await Promise.allSettled([api.parameters(path), api.latest(path), api.jobs(path)]);
+    this.followed = null;
+    this.shown = null;
+    const [parameters, latest, history] = await Promise.allSettled([api.parameters(path), api.latest(path), api.history(path)]);
     if (path !== this.notebookPath) {
       return; // the user switched notebooks meanwhile
     }
+    this.runs = history.status === 'fulfilled' ? history.value.runs : [];
     if (parameters.status === 'fulfilled') {
-      this.showForm(parameters.value.parameters);
+      const { run } = parameters.value;
+      this.form.show(path, parameters.value.parameters, run);
+      this.runNote.hidden = !run;
+      if (run) {
+        const given = run.given.length ? `it was given ${run.given.join(', ')}` : 'it used the defaults';
+        this.runNote.textContent = `The values run ${run.run_id} used (${given}).`;
+      }
+      this.runButton.textContent = run ? 'Run again with these' : 'Run as job';
+      this.runButton.title = run
+        ? `Run ${run.source_path ?? 'the notebook'} again with these values`
+        : 'Run this notebook as an mlcheck job with these values';
+      this.runButton.disabled = !!run && !run.source_path;
     } else {
-      this.fields = [];
-      this.formBox.replaceChildren(el('div', 'mlcheck-error', `Could not read parameters: ${parameters.reason.message}`));
+      this.form.clear(`Could not read the parameters: ${parameters.reason.message}`);
+      this.runNote.hidden = true;
+      this.runButton.textContent = 'Run as job';
+      this.runButton.disabled = false;
     }
-    const running = jobs.status === 'fulfilled' ? jobs.value.jobs.filter(job => RUNNING_STATES.includes(job.state)) : [];
-    if (running.length) {
-      this.follow(running[running.length - 1]);
+    this.resetButton.disabled = this.form.fieldCount === 0;
+    const active = this.activeJobs();
+    if (active.length) {
+      this.follow(active[active.length - 1]);
     } else if (latest.status === 'fulfilled' && latest.value.run) {
       const run = latest.value.run;
-      const executed = run.output_path === path; // this notebook is a run's executed copy
-      this.showRun(run, executed ? `executed notebook of run ${run.run_id}` : 'latest run');
+      this.showRun(run, run.output_path === path ? `the run of this executed notebook` : 'latest run');
+    } else if (latest.status === 'rejected') {
+      this.showError(`Could not read the runs of this notebook: ${latest.reason.message}`);
     } else {
       this.resultsBox.replaceChildren(el('div', 'mlcheck-muted', 'No run of this notebook yet.'));
     }
+    this.renderHistory();
   }
 
   private showEmpty(): void {
-    this.fields = [];
-    this.header.replaceChildren(el('div', 'mlcheck-title', 'mlcheck'));
-    this.formBox.replaceChildren(el('div', 'mlcheck-muted', 'Open a notebook to see its parameters and contracts.'));
+    this.header.replaceChildren(el('h2', 'mlcheck-title', 'mlcheck'));
+    this.form.clear('Open a notebook to see its parameters and contracts.');
+    this.runNote.hidden = true;
     this.statusBox.replaceChildren();
     this.resultsBox.replaceChildren();
+    this.historyBox.replaceChildren();
     this.runButton.disabled = true;
+    this.resetButton.disabled = true;
   }
 
-  private showForm(parameters: IParameter[]): void {
-    this.fields = [];
-    const form = el('form', 'mlcheck-form');
-    form.onsubmit = event => {
-      event.preventDefault();
-      void this.runJob();
-    };
-    form.appendChild(el('div', 'mlcheck-section', 'Parameters'));
-    if (!parameters.length) {
-      form.appendChild(el('div', 'mlcheck-muted', 'No cell tagged "parameters": the job runs with the notebook as it is.'));
-    }
-    for (const parameter of parameters) {
-      const row = el('label', 'mlcheck-field');
-      row.dataset.parameter = parameter.name;
-      const top = el('div', 'mlcheck-field-label');
-      top.append(el('span', 'mlcheck-field-name', parameter.name), el('span', 'mlcheck-type', parameter.type_name));
-      const input = el('input', 'jp-mod-styled mlcheck-input');
-      input.name = parameter.name;
-      const initial = initialText(parameter);
-      if (parameter.type_name === 'bool') {
-        input.type = 'checkbox';
-        input.checked = parameter.default === true;
-      } else {
-        input.type = 'text';
-        input.value = initial;
-      }
-      const error = el('div', 'mlcheck-field-error');
-      const field: IField = { parameter, input, error, initial };
-      input.oninput = () => this.validateField(field);
-      row.append(top, input);
-      if (parameter.comment) {
-        row.appendChild(el('div', 'mlcheck-comment', parameter.comment));
-      }
-      row.appendChild(error);
-      form.appendChild(row);
-      this.fields.push(field);
-    }
-    this.formBox.replaceChildren(form);
+  private activeJobs(): IRun[] {
+    const path = this.notebookPath;
+    return this.monitor.active.filter(job => job.path === path);
   }
 
-  private validateField(field: IField): boolean {
-    const problem = field.input.type === 'checkbox' ? null : checkValue(field.parameter, field.input.value);
-    field.error.textContent = problem ?? '';
-    field.input.classList.toggle('mlcheck-invalid', problem !== null);
-    return problem === null;
-  }
-
-  /** The values that differ from the notebook's defaults, as `-p NAME VALUE` strings. */
-  private changedValues(): Record<string, string> {
-    const values: Record<string, string> = {};
-    for (const field of this.fields) {
-      if (field.input.type === 'checkbox') {
-        if (field.input.checked !== (field.parameter.default === true)) {
-          values[field.parameter.name] = field.input.checked ? 'True' : 'False';
-        }
-      } else if (field.input.value !== field.initial) {
-        values[field.parameter.name] = field.input.value;
-      }
-    }
-    return values;
-  }
-
-  /** Validate the form, save the notebook, and start it as a job. */
-  async runJob(): Promise<void> {
+  // -- jobs --------------------------------------------------------------------------
+  /** Validate the form, save the notebook if the user edited it, and start it as a job. */
+  async runJob(allowDuplicate = false): Promise<void> {
     const path = this.notebookPath;
     if (!path || !this.notebook) {
       return;
     }
-    const invalid = this.fields.filter(field => !this.validateField(field));
-    if (invalid.length) {
-      this.showError(`Fix ${invalid.map(f => f.parameter.name).join(', ')} before running: ${invalid[0].error.textContent}`);
+    const run = this.form.run;
+    const target = run ? run.source_path : path;
+    if (!target) {
+      this.showError(`The notebook run ${run?.run_id} executed is gone; there is nothing to run again.`);
       return;
     }
+    const invalid = this.form.invalid();
+    if (invalid.length) {
+      this.showError(`Fix ${invalid.length === 1 ? 'this value' : 'these values'} before running: ${invalid.join('; ')}`);
+      return;
+    }
+    await this.start(target, this.form.values(), allowDuplicate, target === path);
+  }
+
+  /** Start `target` with `values`; follow it here when it is this panel's notebook. */
+  async start(target: string, values: Record<string, string>, allowDuplicate: boolean, here: boolean): Promise<void> {
     this.runButton.disabled = true;
     try {
-      if (this.notebook.context.model.dirty) {
-        await this.notebook.context.save(); // the job runs the file on disk
+      if (here) {
+        await this.saveIfEdited();
       }
-      const job = await api.start(path, this.changedValues());
-      this.follow(job);
+      const job = await api.start(target, values, allowDuplicate);
+      this.monitor.watch(job);
+      if (here) {
+        this.follow(job);
+        this.renderHistory();
+      } else {
+        // "Run again" from an executed notebook: open the notebook the job runs, where its progress shows.
+        await this.commands.execute('docmanager:open', { path: target, factory: 'Notebook' });
+      }
     } catch (error) {
-      const apiError = error instanceof ApiError ? error : null;
-      if (apiError?.parameter) {
-        const field = this.fields.find(f => f.parameter.name === apiError.parameter);
-        if (field) {
-          field.error.textContent = apiError.message.split('\n')[0];
-          field.input.classList.add('mlcheck-invalid');
-        }
-      }
-      this.showError(`The job did not start: ${(error as Error).message}`);
-      this.runButton.disabled = false;
+      this.startFailed(error as Error, target, values, here);
+    } finally {
+      this.runButton.disabled = this.followed !== null || !this.notebookPath;
     }
   }
 
-  async cancelJob(): Promise<void> {
-    if (!this.jobId) {
+  private startFailed(error: Error, target: string, values: Record<string, string>, here: boolean): void {
+    const apiError = error instanceof ApiError ? error : null;
+    this.resultsBox.replaceChildren(); // the previous run's table would read as this attempt's outcome
+    this.shown = null;
+    this.renderHistory();
+    if (apiError?.parameter) {
+      this.form.refuse(apiError.parameter, apiError.message);
+      this.showError(`The job did not start: ${apiError.message.split('\n')[0]}`);
       return;
     }
-    this.cancelButton.disabled = true;
+    const box = el('div', 'mlcheck-error', `The job did not start: ${error.message}`);
+    const status = el('div', 'mlcheck-status mlcheck-state-error');
+    status.appendChild(box);
+    if (apiError?.status === 409 && apiError.field === 'path') {
+      const again = el('button', 'jp-Button mlcheck-small-button mlcheck-start-anyway', 'Start another one anyway');
+      again.type = 'button';
+      again.onclick = () => void this.start(target, values, true, here);
+      status.appendChild(again);
+    }
+    this.statusBox.replaceChildren(status);
+  }
+
+  /**
+   * Save the notebook if its cells differ from the file: the job runs the file on
+   * disk. Opening a notebook can mark it modified for its kernel metadata alone;
+   * that is not the user's edit, and the file is left as it is.
+   */
+  private async saveIfEdited(): Promise<void> {
+    const context = this.notebook?.context;
+    if (!context?.model.dirty) {
+      return;
+    }
     try {
-      this.showProgress(await api.cancel(this.jobId));
+      const disk = await this.contents.get(context.path, { content: true, type: 'notebook' });
+      const here = (context.model.toJSON() as any).cells ?? [];
+      if (cellSources(disk.content?.cells ?? []) === cellSources(here)) {
+        return;
+      }
+    } catch {
+      // cannot compare: save, as before
+    }
+    await context.save();
+  }
+
+  async cancelJob(run?: IRun): Promise<void> {
+    const id = run ? run.id ?? run.run_id : this.followed;
+    if (!id) {
+      return;
+    }
+    if (id === this.followed) {
+      this.cancelButton.disabled = true;
+    }
+    try {
+      const reply = await api.cancel(id);
+      if (id === this.followed) {
+        this.showProgress(reply);
+      }
     } catch (error) {
       this.showError(`Could not cancel: ${(error as Error).message}`);
+      this.cancelButton.disabled = false;
     }
+    this.monitor.pollSoon();
   }
 
   private follow(job: IRun): void {
-    this.jobId = job.id ?? job.run_id;
+    this.followed = job.id ?? job.run_id;
     this.runButton.disabled = true;
     this.cancelButton.hidden = false;
     this.cancelButton.disabled = job.state === 'cancelling';
     this.resultsBox.replaceChildren();
+    this.shown = null;
     this.showProgress(job);
-    window.clearTimeout(this.timer);
-    const poll = async () => {
-      const id = this.jobId;
-      if (!id) {
-        return;
-      }
-      let current: IRun;
-      try {
-        current = await api.job(id);
-      } catch (error) {
-        this.showError(`Lost track of job ${id}: ${(error as Error).message}`);
-        this.stopFollowing();
-        return;
-      }
-      if (id !== this.jobId || current.path !== this.notebookPath) {
-        return; // switched notebooks; refresh() picks the job up again
-      }
-      if (RUNNING_STATES.includes(current.state)) {
-        this.showProgress(current);
-        this.timer = window.setTimeout(poll, POLL_MS);
-      } else {
-        this.stopFollowing();
-        this.showRun(current, 'this run');
-      }
-    };
-    this.timer = window.setTimeout(poll, POLL_MS);
   }
 
   private stopFollowing(): void {
-    window.clearTimeout(this.timer);
-    this.jobId = null;
+    this.followed = null;
     this.cancelButton.hidden = true;
     this.cancelButton.disabled = false;
-    this.runButton.disabled = !this.notebookPath;
+    this.runButton.disabled = !this.notebookPath || (!!this.form.run && !this.form.run.source_path);
+  }
+
+  /** The monitor polled: update the followed job's progress and the job list. */
+  private onJobs(): void {
+    const active = this.activeJobs();
+    const followed = active.find(job => (job.id ?? job.run_id) === this.followed);
+    if (followed) {
+      this.showProgress(followed);
+      this.cancelButton.disabled = followed.state === 'cancelling';
+    } else if (!this.followed && active.length) {
+      this.follow(active[active.length - 1]); // a job started elsewhere (a terminal, another tab)
+    }
+    this.renderHistory();
+  }
+
+  /** A job ended (the monitor has its final state). */
+  private onEnded(_: JobMonitor, run: IRun): void {
+    const id = run.id ?? run.run_id;
+    if (run.path !== this.notebookPath) {
+      return;
+    }
+    this.runs = [run, ...this.runs.filter(r => (r.id ?? r.run_id) !== id)];
+    if (id === this.followed) {
+      this.stopFollowing();
+      this.showRun(run, 'this run');
+      const next = this.activeJobs();
+      if (next.length) {
+        this.follow(next[next.length - 1]);
+      }
+    }
+    this.renderHistory();
+  }
+
+  // -- display ------------------------------------------------------------------------
+  private renderHistory(): void {
+    if (!this.notebookPath) {
+      return;
+    }
+    const list = historyList(this.activeJobs(), this.runs, this.shown, {
+      show: run => void this.showById(run),
+      rerun: run => void this.start(run.path ?? this.notebookPath!, this.givenValues(run), false, run.path === this.notebookPath),
+      cancel: run => void this.cancelJob(run)
+    });
+    this.historyBox.replaceChildren(list);
+  }
+
+  private givenValues(run: IRun): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(run.given_parameters ?? {})) {
+      values[name] = valueText(value);
+    }
+    return values;
+  }
+
+  /** Show a past run's results (the list holds summaries; fetch the full run). */
+  async showById(run: IRun): Promise<void> {
+    try {
+      const full = await api.job(run.id ?? run.run_id);
+      const started = when(full);
+      this.showRun(full, started ? `run of ${started}` : 'a job that never started');
+      this.statusBox.scrollIntoView({ block: 'nearest' });
+    } catch (error) {
+      this.showError(`Could not read that run: ${(error as Error).message}`);
+    }
   }
 
   private showProgress(job: IRun): void {
     const progress = job.progress ?? { cell: null, n_cells: null, elapsed: null };
     const box = el('div', 'mlcheck-status mlcheck-status-running');
-    const cell = progress.cell ?? 0; // cells started so far, counting from 1
+    const cell = progress.cell ?? 0;
     const total = progress.n_cells ?? 0;
-    const verb = job.state === 'cancelling' ? 'Cancelling' : 'Running';
-    const label = total > 0 && cell > 0 ? `${verb}: cell ${cell} of ${total}` : `${verb}: starting the kernel…`;
+    let label: string;
+    if (job.state === 'queued') {
+      label = `Queued: waiting for a free slot${job.position ? ` (${job.position} in line)` : ''}`;
+    } else {
+      const verb = job.state === 'cancelling' ? 'Cancelling' : 'Running';
+      label = total > 0 && cell > 0 ? `${verb}: cell ${cell} of ${total}` : `${verb}: starting the kernel…`;
+    }
     const elapsed = typeof progress.elapsed === 'number' ? ` · ${progress.elapsed.toFixed(1)} s` : '';
     box.appendChild(el('div', 'mlcheck-status-line', label + elapsed));
     const bar = el('progress', 'mlcheck-progress');
     bar.max = Math.max(total, 1);
     bar.value = total ? Math.max(cell - 1, 0) : 0;
+    bar.setAttribute('aria-label', 'Job progress (cells finished)');
+    bar.setAttribute('aria-valuetext', total ? `${Math.max(cell - 1, 0)} of ${total} cells finished` : 'starting');
     box.appendChild(bar);
     box.appendChild(el('div', 'mlcheck-muted', `run ${job.run_id}`));
     this.statusBox.replaceChildren(box);
   }
 
   private showError(message: string): void {
-    this.statusBox.replaceChildren(el('div', 'mlcheck-error', message));
+    const status = el('div', 'mlcheck-status mlcheck-state-error');
+    status.appendChild(el('div', 'mlcheck-error', message));
+    this.statusBox.replaceChildren(status);
   }
 
-  /** A finished run: its status, the failing cell if any, links and the check table. */
+  /** A finished run: its status, the failing cell if any, links, and the check table. */
   private showRun(run: IRun, what: string): void {
+    this.shown = run.id ?? run.run_id;
     const status = el('div', `mlcheck-status mlcheck-state-${run.state}`);
     const results = run.results ?? [];
     const failed = results.filter(r => !r.passed);
+    const cellName = run.failed_cell?.cell ? `Cell ${run.failed_cell.cell}` : 'A cell';
     const summary: Record<string, string> = {
-      succeeded: `All ${results.length} checks held`,
-      failed: `${failed.length} of ${results.length} checks failed`,
-      error: run.failed_cell ? `A cell raised ${run.failed_cell.ename}` : 'The job failed before running its cells',
+      succeeded: results.length ? `All ${results.length} checks held` : 'The job ran; no checks were recorded',
+      failed: results.length ? `${failed.length} of ${results.length} checks failed` : 'The job failed',
+      error: run.failed_cell ? `${cellName} raised ${run.failed_cell.ename}` : 'The job failed before running its cells',
+      usage: 'The job was refused before it ran',
       timeout: 'The job timed out',
       died: 'The kernel died',
       cancelled: 'The job was cancelled'
     };
-    status.appendChild(el('div', 'mlcheck-status-line', `${summary[run.state] ?? run.state} (${what}, exit ${run.exit_code ?? '—'})`));
+    const exit = typeof run.exit_code === 'number' ? `, exit ${run.exit_code}` : '';
+    status.appendChild(el('div', 'mlcheck-status-line', `${summary[run.state] ?? ENDINGS[run.state] ?? run.state} (${what}${exit})`));
     if (run.failed_cell) {
-      status.appendChild(this.failedCell(run));
+      status.appendChild(this.failedCell(run, run.failed_cell));
     } else if (run.message && run.state !== 'succeeded' && run.state !== 'failed') {
-      status.appendChild(el('pre', 'mlcheck-traceback', stripAnsi(run.message)));
+      status.appendChild(el('pre', 'mlcheck-traceback mlcheck-message-text', stripAnsi(run.message)));
     }
     status.appendChild(this.links(run));
     this.statusBox.replaceChildren(status);
     this.resultsBox.replaceChildren(this.checkTable(run, results));
+    this.renderHistory();
   }
 
-  private failedCell(run: IRun): HTMLElement {
-    const cell = run.failed_cell!;
+  private failedCell(run: IRun, cell: IFailedCell): HTMLElement {
     const box = el('div', 'mlcheck-failed-cell');
     box.appendChild(el('div', 'mlcheck-error', `${cell.ename}: ${cell.evalue}`));
     box.appendChild(el('pre', 'mlcheck-source', cell.source));
@@ -331,8 +449,11 @@ export class MlcheckPanel extends Widget {
     details.appendChild(el('pre', 'mlcheck-traceback', stripAnsi((cell.traceback ?? []).join('\n'))));
     box.appendChild(details);
     if (run.output_path) {
-      const open = el('button', 'jp-Button mlcheck-link', run.state === 'cancelled' ? 'Open the cell it stopped in' : 'Open the failing cell');
-      open.onclick = () => void this.openAt(run.output_path!, cell.cell_id ?? null);
+      const where = cell.cell ? ` (cell ${cell.cell})` : '';
+      const text = run.state === 'cancelled' ? `Open the cell it stopped in${where}` : `Open the failing cell${where}`;
+      const open = el('button', 'jp-Button mlcheck-link', text);
+      open.type = 'button';
+      open.onclick = () => void this.openAt(run.output_path!, cell.cell_id ?? null, cell.index ?? null);
       box.appendChild(open);
     }
     return box;
@@ -352,7 +473,7 @@ export class MlcheckPanel extends Widget {
       output.href = '#';
       output.onclick = event => {
         event.preventDefault();
-        void this.openAt(run.output_path!, null);
+        void this.openAt(run.output_path!, null, null);
       };
       box.appendChild(output);
     }
@@ -371,12 +492,13 @@ export class MlcheckPanel extends Widget {
 
   private checkTable(run: IRun, results: ICheckResult[]): HTMLElement {
     const box = el('div', 'mlcheck-results');
-    box.appendChild(el('div', 'mlcheck-section', 'Contracts'));
+    box.appendChild(el('h3', 'mlcheck-section', 'Contracts'));
     if (!results.length) {
-      box.appendChild(el('div', 'mlcheck-muted', 'This run recorded no checks.'));
+      box.appendChild(el('div', 'mlcheck-muted', 'No checks recorded in this run.'));
       return box;
     }
     const table = el('table', 'mlcheck-check-table');
+    table.setAttribute('aria-label', `Checks of run ${run.run_id}`);
     const body = table.createTBody();
     for (const result of results) {
       const word = statusWord(result);
@@ -385,26 +507,42 @@ export class MlcheckPanel extends Widget {
       row.dataset.check = result.name;
       row.insertCell().appendChild(el('span', 'mlcheck-badge', word));
       const what = row.insertCell();
-      what.appendChild(el('div', 'mlcheck-check-name', result.name));
-      what.appendChild(
-        el('div', 'mlcheck-check-values', `observed ${formatValue(result.observed)} · threshold ${formatValue(result.threshold)}`)
+      const cellId = typeof result.details?.cell_id === 'string' && result.details.cell_id ? result.details.cell_id : null;
+      const number = typeof result.details?.cell === 'number' ? result.details.cell : null;
+      const clickable = !!run.output_path && (cellId !== null || number !== null);
+      const name = el(clickable ? 'button' : 'div', 'mlcheck-check-name');
+      name.appendChild(wrappable(result.name));
+      what.appendChild(name);
+      const values = el('div', 'mlcheck-check-values');
+      values.append(
+        el('span', 'mlcheck-observed', `observed ${formatValue(result.observed)}`),
+        el('span', 'mlcheck-threshold', `threshold ${formatValue(result.threshold)}`)
       );
+      what.appendChild(values);
       const broken = (result.outcomes ?? []).filter(o => !o.passed).map(o => o.subject);
       if (broken.length) {
         what.appendChild(el('div', 'mlcheck-check-broken', `failed: ${broken.join(', ')}`));
       }
       row.title = result.message || result.name;
-      const cell = result.details?.cell_id;
-      if (run.output_path && typeof cell === 'string' && cell) {
+      if (clickable) {
+        const open = () => void this.openAt(run.output_path!, cellId, cellId ? null : number);
+        const where = number !== null ? ` (cell ${number})` : '';
         row.classList.add('mlcheck-clickable');
-        row.title += ' (click to open the executed notebook at this check)';
-        row.onclick = () => void this.openAt(run.output_path!, cell);
+        row.title += ` — open the executed notebook at this check${where}`;
+        (name as HTMLButtonElement).type = 'button';
+        name.setAttribute('aria-label', `${result.name}: ${word}; open it in the executed notebook${where}`);
+        row.onclick = event => {
+          if (event.target !== name) {
+            open();
+          }
+        };
+        name.onclick = open;
       }
     }
     box.appendChild(table);
     const values = Object.entries(run.values ?? {});
     if (values.length) {
-      box.appendChild(el('div', 'mlcheck-section', 'Recorded values'));
+      box.appendChild(el('h3', 'mlcheck-section', 'Recorded values'));
       const list = el('table', 'mlcheck-values');
       for (const [key, value] of values.slice(0, 30)) {
         const row = list.insertRow();
@@ -416,16 +554,22 @@ export class MlcheckPanel extends Widget {
     return box;
   }
 
-  /** Open the executed notebook and scroll to the cell whose id is ``cellId``. */
-  async openAt(path: string, cellId: string | null): Promise<void> {
+  /**
+   * Open the executed notebook at a cell: by its nbformat id when the run
+   * recorded one, else by the user's cell number (older runs stored a position).
+   */
+  async openAt(path: string, cellId: string | null, fallback: number | null): Promise<void> {
     const widget = (await this.commands.execute('docmanager:open', { path, factory: 'Notebook' })) as NotebookPanel;
-    if (!widget || cellId === null) {
+    if (!widget || (cellId === null && fallback === null)) {
       return;
     }
     await widget.context.ready;
     await widget.revealed;
     const notebook = widget.content;
-    const index = notebook.widgets.findIndex(cell => cell.model.id === cellId);
+    let index = cellId !== null ? notebook.widgets.findIndex(cell => cell.model.id === cellId) : -1;
+    if (index < 0 && fallback !== null) {
+      index = fallback;
+    }
     if (index >= 0 && index < notebook.widgets.length) {
       notebook.activeCellIndex = index;
       await notebook.scrollToItem(index, 'center');
@@ -436,14 +580,20 @@ export class MlcheckPanel extends Widget {
   /** Settles when the panel shows the current notebook's parameters. */
   refreshDone: Promise<void> = Promise.resolve();
   private notebook: NotebookPanel | null = null;
-  private fields: IField[] = [];
-  private jobId: string | null = null;
-  private timer = 0;
+  private followed: string | null = null;
+  private shown: string | null = null;
+  private runs: IRun[] = [];
+  private readonly form = new ParameterForm(() => void this.runJob());
   private readonly header = el('div', 'mlcheck-header');
-  private readonly formBox = el('div', 'mlcheck-form-box');
   private readonly actions = el('div', 'mlcheck-actions');
   private readonly statusBox = el('div', 'mlcheck-status-box');
+  private readonly formSection = el('section', 'mlcheck-form-box');
+  private readonly runNote = el('div', 'mlcheck-run-note');
   private readonly resultsBox = el('div', 'mlcheck-results-box');
+  private readonly historyBox = el('div', 'mlcheck-history-box');
   private readonly runButton = el('button', 'jp-Button jp-mod-accept mlcheck-run', 'Run as job');
   private readonly cancelButton = el('button', 'jp-Button jp-mod-warn mlcheck-cancel', 'Cancel');
+  private readonly resetButton = el('button', 'jp-Button jp-mod-reject mlcheck-reset', 'Reset to defaults');
 }
+
+export { RUNNING_STATES };

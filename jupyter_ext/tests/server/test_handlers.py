@@ -172,3 +172,14 @@ async def test_parameters_of_an_executed_notebook_are_the_values_its_run_used(cl
     assert sorted(run["given"]) == ["features", "shift"]
     status, plain = await client.call("parameters", path=KINDS)
     assert plain["run"] is None
+
+
+async def test_values_can_be_checked_without_starting_a_job(client, jp_root_dir, notebooks):
+    status, reply = await client.call(
+        "parameters", method="POST", body={"path": KINDS, "parameters": {"features": "[a, b, c]", "shift": "-2"}}
+    )
+    assert status == 200, reply
+    assert reply["parameters"] == {"features": ["a", "b", "c"], "shift": -2.0}
+    status, reply = await client.call("parameters", method="POST", body={"path": KINDS, "parameters": {"options": "{a: 1"}})
+    assert status == 400 and reply["parameter"] == "options"
+    nothing_left(jp_root_dir)
