@@ -122,7 +122,9 @@ def _parse(source: str) -> ast.Module | None:
     try:  # rarer IPython syntax (``x = !ls``, ``df?``): IPython's own transformer, loaded only now
         from IPython.core.inputtransformer2 import TransformerManager
 
-        return ast.parse(TransformerManager().transform_cell(source))
+        manager: Any = TransformerManager  # IPython's transformer is untyped
+        python: str = manager().transform_cell(source)
+        return ast.parse(python)
     except Exception:  # noqa: BLE001 - the run reports a broken cell; the reading just skips it
         return None
 

@@ -43,9 +43,10 @@ class RunStore:
 
     def read(self, key: str) -> dict[str, Any] | None:
         try:
-            return json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            data = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+        return data if isinstance(data, dict) else None
 
     def claim(self, key: str) -> bool:
         self.folder.mkdir(parents=True, exist_ok=True)
