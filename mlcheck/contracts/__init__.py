@@ -47,14 +47,15 @@ def _as_check(name: str, function: Any) -> Callable[..., Any]:
             parameter="name",
             value=name,
         )
-    if constraints_of(function):
-        return function
+    check: Callable[..., Any] = function
+    if constraints_of(check):
+        return check
     try:
-        parameters = inspect.signature(function).parameters
+        parameters = inspect.signature(check).parameters
     except (TypeError, ValueError):  # a builtin or C callable: nothing to bind against
-        return function
+        return check
     declared = {"severity": [SEVERITY]} if "severity" in parameters else {}
-    return validate_options(declared, name=name)(function)
+    return validate_options(declared, name=name)(check)
 
 
 #: Every check, by name: built-in and from the ``mlcheck.checks`` entry points.
