@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["Registry"]
 
 T = TypeVar("T")
-O = TypeVar("O")
+Obj = TypeVar("Obj")
 
 
 def _origin(obj: object) -> str:
@@ -136,10 +136,10 @@ class Registry(Generic[T]):
 
     # -- registering ------------------------------------------------------------
     @overload
-    def register(self, name: str, obj: None = None, *, replace: bool = False) -> Callable[[O], O]: ...
+    def register(self, name: str, obj: None = None, *, replace: bool = False) -> Callable[[Obj], Obj]: ...
 
     @overload
-    def register(self, name: str, obj: O, *, replace: bool = False) -> O: ...
+    def register(self, name: str, obj: Obj, *, replace: bool = False) -> Obj: ...
 
     def register(self, name: str, obj: Any = None, *, replace: bool = False) -> Any:
         """Register ``obj`` under ``name``; without ``obj``, a decorator that does.
@@ -160,7 +160,7 @@ class Registry(Generic[T]):
             )
         if obj is None:
 
-            def decorate(function: O) -> O:
+            def decorate(function: Obj) -> Obj:
                 return self._add(name, function, replace=replace, source=None)  # type: ignore[no-any-return]
 
             return decorate
