@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import tomllib
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from mlcheck.cli import main
 from mlcheck.cli.main import build_parser
@@ -28,6 +30,7 @@ from mlcheck.runs.parameters import (
     inject_parameters,
     load_notebook,
     load_parameter_file,
+    parameter_file_text,
     parse_parameters,
     read_parameters,
     require_python_kernel,
@@ -597,3 +600,87 @@ def test_item_5_mlcheck_param_reads_text_like_the_command_line(pytester: pytest.
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     errors = result.stderr.str()
     assert "parameter 'store_id' (untyped) cannot take '0123'" in errors and "Traceback" not in errors
+
+
+# -- a parameter file written for coerced values reads back as them (the JupyterLab panel's path) ------------
+def _same(left, right) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return (math.isnan(left) and math.isnan(right)) or left == right
+    if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+        return type(left) is type(right) and len(left) == len(right) and all(map(_same, left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(_same(left[k], right[k]) for k in left)
+    return type(left) is type(right) and left == right
+
+
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+_untyped_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=120, deadline=None, derandomize=True)
+@example(
+    untyped={"k" * 1100: [None]},
+    text="\x85\U0001f600",
+    number=-0.0,
+    whole=0,
+    size=(0, 0),
+    names=[],
+    flag=True,
+)
+@given(
+    untyped=_untyped_values,
+    text=st.text(),
+    number=st.floats(allow_nan=True),
+    whole=st.integers(min_value=-(10**40), max_value=10**40),
+    size=st.tuples(st.integers(-1000, 1000), st.integers(-1000, 1000)),
+    names=st.lists(st.text(), max_size=5),
+    flag=st.booleans(),
+)
+def test_parameter_file_text_reads_back_exactly(
+    tmp_path_factory, untyped, text, number, whole, size, names, flag
+):
+    params = parse_parameters(
+        "untyped = None\ntext = 'x'\nnumber = 0.5\nwhole = 1\nsize = (320, 320)\nnames = ['a']\nflag = False\n"
+    )
+    values = {
+        "untyped": untyped,
+        "text": text,
+        "number": number,
+        "whole": whole,
+        "size": size,
+        "names": names,
+    }
+    values["flag"] = flag
+    path = tmp_path_factory.mktemp("file") / "p.yaml"
+    path.write_text(parameter_file_text(values), encoding="utf-8")
+    assert _same(coerce_parameters(params, load_parameter_file(path)), values)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@example(text="0123")
+@example(text="-1e-3")
+@example(text="[a, 'b']")
+@given(text=st.text(max_size=60) | st.from_regex(r"[-+]?[0-9._xeE]{1,8}|\[[a-z0-9, ]{0,8}\]", fullmatch=True))
+def test_text_tagged_in_a_parameter_file_reads_like_the_command_line(tmp_path_factory, text):
+    params = parse_parameters("untyped = None\nnumber = 0.5\nnames = ['a']\nsize = (1, 1)\nlabel = 'x'\n")
+    path = tmp_path_factory.mktemp("file") / "p.yaml"
+    for parameter in params:
+        path.write_text(parameter_file_text({parameter.name: text}, as_text=True), encoding="utf-8")
+        outcomes = []
+        for values in ({parameter.name: TextValue(text)}, load_parameter_file(path)):
+            try:
+                outcomes.append(("value", coerce_parameters(params, values)))
+            except ParameterError as error:
+                outcomes.append(("refused", str(error)))
+        (kind, first), (other_kind, second) = outcomes
+        assert kind == other_kind and (kind == "refused" or _same(first, second)), (parameter.name, text)

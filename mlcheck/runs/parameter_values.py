@@ -61,6 +61,10 @@ MAX_ITEMS = 100_000
 MAX_DIGITS = 100
 
 
+#: a parameter file's tag for text to read as a command line's ``-p`` reads it (the JupyterLab panel writes it)
+TEXT_TAG = "!text"
+
+
 class TextValue(str):
     """A value typed as text (``-p``, a form field, ``--mlcheck-param``): read by the parameter's type."""
 
@@ -388,6 +392,8 @@ def _construct(node: Any, plain_tag: str) -> Any:
             return PlainScalar(node.value)
         if node.tag == "tag:yaml.org,2002:str":
             return str(node.value)
+        if node.tag == TEXT_TAG:  # `name: !text "0123"` reads as `-p name 0123` does
+            return TextValue(node.value)
         raise ValueRefused(
             f"line {node.start_mark.line + 1}: the tag {node.tag} is not supported; write the value plainly or quote it"
         )

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import io
 import json
+import math
 import re
 import tokenize
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from mlcheck.errors import NotebookError, ParameterError, UsageError
 from mlcheck.runs.parameter_values import (
     MAX_TEXT,
+    TEXT_TAG,
     PlainScalar,
     RawText,
     TextValue,
@@ -59,6 +61,7 @@ __all__ = [
     "load_notebook",
     "load_parameter_file",
     "notebook_language",
+    "parameter_file_text",
     "parse_parameters",
     "read_parameters",
     "require_python_kernel",
@@ -557,6 +560,67 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
             f"parameter file {path} must hold a mapping of parameter names to values, like\n  n_rows: 100\n  store_id: '0123'"
         )
     return {str(key): value for key, value in data.items()}
+
+
+def _quoted(text: str) -> str:
+    """A double-quoted YAML scalar: printable ASCII as is, everything else escaped, so any text reads back."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if 0x20 <= code < 0x7F and char not in '"\\':
+            out.append(char)
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def _yaml_literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ".nan"
+        return repr(value) if math.isfinite(value) else (".inf" if value > 0 else "-.inf")
+    if isinstance(value, str):
+        return _quoted(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_yaml_literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        # YAML caps an implicit key at 1024 characters; a longer one takes the explicit "? " form
+        items = [(_yaml_literal(k), _yaml_literal(v)) for k, v in value.items()]
+        return "{" + ", ".join(f"{'? ' if len(k) > 1000 else ''}{k}: {v}" for k, v in items) + "}"
+    raise TypeError(f"a {type(value).__name__} cannot be written to a parameter file")
+
+
+def parameter_file_text(values: Mapping[str, Any], *, as_text: bool = False) -> str:
+    """A ``-f`` file that :func:`load_parameter_file` and :func:`coerce_parameters` read back as ``values``.
+
+    With ``as_text``, each value is a string typed as on a command line (a form
+    field) and is tagged ``!text``, so ``mlcheck run -f`` reads it exactly as
+    ``-p NAME VALUE`` would: this is how the JupyterLab panel hands its form to a
+    job. Without, the values are coerced ones: every string is quoted, so it
+    stays text; numbers, booleans and None are plain, so the parameter's type
+    reads them; tuples are written as lists (a tuple parameter turns them
+    back); ``nan`` and ``inf`` as ``.nan``, ``.inf``.
+
+    Examples
+    --------
+    >>> print(parameter_file_text({"store_id": "0123", "size": (640, 480), "t": float("nan")}), end="")
+    store_id: "0123"
+    size: [640, 480]
+    t: .nan
+    >>> print(parameter_file_text({"shift": "-1e-3"}, as_text=True), end="")
+    shift: !text "-1e-3"
+    """
+    if as_text:
+        return "".join(f"{name}: {TEXT_TAG} {_quoted(str(value))}\n" for name, value in values.items())
+    return "".join(f"{name}: {_yaml_literal(value)}\n" for name, value in values.items())
 
 
 # -- injection --------------------------------------------------------------------
