@@ -3,7 +3,9 @@
 Values reach a notebook from three kinds of source, and each keeps its meaning:
 
 * **text** typed by a person: ``mlcheck run -p NAME VALUE``, the JupyterLab
-  panel's form, ``pytest --mlcheck-param``. Marked :class:`TextValue`.
+  panel's form, ``pytest --mlcheck-param``, a file entry tagged ``!text``
+  (``name: !text "0123"``, how the panel hands its form to a job). Marked
+  :class:`TextValue`.
 * **raw text**: ``mlcheck run -r NAME VALUE`` (papermill's ``-r``), a ``str``
   that is never interpreted. Marked :class:`RawText`.
 * **typed values**: a ``-f`` YAML or JSON file, ``[tool.mlcheck.parameters]``
