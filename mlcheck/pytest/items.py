@@ -169,7 +169,8 @@ class ExecuteItem(NotebookItem):
             f"so it has no item of its own: {EXECUTE} reports it)"
         )
         text = "\n\n".join(
-            _check_report(result.name, result, cell, run, assignment.sources) for result, cell in failed
+            _check_report(result.name, result, cell, run, self.session_state.cell_sources(run))
+            for result, cell in failed
         )
         if any(result.severity == "error" for result, _ in failed):
             raise _ItemFailure(text + note)
@@ -202,7 +203,8 @@ class CheckItem(NotebookItem):
         if not failed:
             return
         text = "\n\n".join(
-            _check_report(self.name, result, cell, run, assignment.sources) for result, cell in failed
+            _check_report(self.name, result, cell, run, self.session_state.cell_sources(run))
+            for result, cell in failed
         )
         if any(result.severity == "error" for result, _ in failed):
             raise _ItemFailure(text)
@@ -332,7 +334,7 @@ def _execution_report(entry: dict[str, Any], run: Run | None) -> str:
         lines.append(f"  parameters: {set_label(run.parameters)}")
     failed = run.failed_cell or {}
     if failed:
-        lines.append(f"  cell {failed.get('number', failed.get('index'))}:")
+        lines.append(f"  cell {failed.get('cell')}:")
         lines.append(_indented(str(failed.get("source", ""))))
         lines.append(f"  {failed.get('ename', '')}: {failed.get('evalue', '')}")
         if failed.get("traceback"):

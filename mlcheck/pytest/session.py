@@ -30,16 +30,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mlcheck.pytest.config import Job, Settings, jobs_api, run_key, set_label
-from mlcheck.pytest.sites import CheckSite, cell_source, user_code_cell
+from mlcheck.pytest.sites import CheckSite, cell_source
 from mlcheck.pytest.store import STORE_FOLDER, RunStore, find_bundle, store_entry
 
 if TYPE_CHECKING:
     from mlcheck.results import CheckResult
     from mlcheck.runs import Run
 
-__all__ = ["Assignment", "MlcheckSession", "assign", "session_key"]
-
-_MIME_TYPE = "application/vnd.mlcheck.result+json"
+__all__ = ["Assignment", "MlcheckSession", "assign", "cell_sources", "session_key"]
 
 #: a result and the user's number of the cell that recorded it (None when unknown)
 Placed = tuple["CheckResult", "int | None"]
@@ -58,43 +56,6 @@ class Assignment:
     unmatched: list[Placed] = field(default_factory=list)
     seconds: dict[CheckSite, float] = field(default_factory=dict)
     execute_seconds: float = 0.0
-    sources: dict[int, str] = field(default_factory=dict)  # cell number -> its source, as it ran
-
-
-def _user_numbers(cells: list[Any]) -> dict[int, int]:
-    """Executed notebook cell index -> the user's cell number (as :mod:`mlcheck.pytest.sites` counts)."""
-    numbers: dict[int, int] = {}
-    for index, cell in enumerate(cells):
-        if isinstance(cell, dict) and user_code_cell(cell):
-            numbers[index] = len(numbers) + 1
-    return numbers
-
-
-def _executed_cells(run: Run) -> list[Any]:
-    try:
-        cells = json.loads(run.output_path.read_text(encoding="utf-8")).get("cells", [])
-    except (OSError, ValueError, AttributeError):
-        return []
-    return cells if isinstance(cells, list) else []
-
-
-def _result_cells(run: Run, cells: list[Any], numbers: dict[int, int]) -> list[int | None]:
-    """The user's cell number of each of ``run.results``.
-
-    The k-th check payload in the executed notebook is the k-th result (that is
-    how the runner reads them); when the names do not line up, the result's own
-    ``details["cell"]`` is taken as the number.
-    """
-    found: list[tuple[str, int | None]] = []
-    for index, cell in enumerate(cells):
-        for output in (cell.get("outputs") or ()) if isinstance(cell, dict) else ():
-            payload = ((output or {}).get("data") or {}).get(_MIME_TYPE)
-            if isinstance(payload, dict) and payload.get("kind") == "check":
-                name = (payload.get("result") or {}).get("name")
-                found.append((str(name), numbers.get(index)))
-    if [name for name, _ in found] == [result.name for result in run.results]:
-        return [number for _, number in found]
-    return [_as_int(result.details.get("cell")) for result in run.results]
 
 
 def _as_int(value: Any) -> int | None:
@@ -102,16 +63,17 @@ def _as_int(value: Any) -> int | None:
 
 
 def assign(run: Run, sites: list[CheckSite]) -> Assignment:
-    """Give each of ``run``'s results to the site that called it.
+    """Give each of ``run``'s results to the site that called it, and share out the run's time.
 
-    A result goes to the site of the same check in the same cell; else to the
-    nearest earlier cell that calls the same check (a helper function defined
-    there and called later); else it is unmatched (the ``execute`` item reports it).
+    A result goes to the site of the same check in the same cell (its
+    ``details["cell"]``, the user's cell number); else to the nearest earlier
+    cell that calls the same check (a helper function defined there and called
+    later); else it is unmatched (the ``execute`` item reports it). Cell times
+    are the ``cells`` of ``run.json``.
     """
-    cells = _executed_cells(run)
-    numbers = _user_numbers(cells)
     assignment = Assignment(results={site: [] for site in sites})
-    for result, cell in zip(run.results, _result_cells(run, cells, numbers)):
+    for result in run.results:
+        cell = _as_int(result.details.get("cell"))
         same = [site for site in sites if site.name == result.name]
         exact = [site for site in same if site.cell == cell]
         earlier = [site for site in same if cell is not None and site.cell < cell]
@@ -123,17 +85,34 @@ def assign(run: Run, sites: list[CheckSite]) -> Assignment:
             assignment.results[same[0]].append((result, cell))
         else:
             assignment.unmatched.append((result, cell))
-    assignment.sources = {number: cell_source(cells[index]) for index, number in numbers.items()}
     durations: dict[int, float] = {}
-    for index, number in numbers.items():
-        papermill = (cells[index].get("metadata") or {}).get("papermill") or {}
-        if isinstance(papermill.get("duration"), (int, float)):
-            durations[number] = float(papermill["duration"])
+    for timing in run.record.cells:
+        number, duration = _as_int(timing.get("cell")), timing.get("duration")
+        if number is not None and isinstance(duration, (int, float)):
+            durations[number] = float(duration)
     for site in sites:
         sharing = sum(1 for other in sites if other.cell == site.cell)
         assignment.seconds[site] = durations.get(site.cell, 0.0) / sharing
     assignment.execute_seconds = max(run.duration - sum(assignment.seconds.values()), 0.0)
     return assignment
+
+
+def cell_sources(run: Run) -> dict[int, str]:
+    """The user's cell number -> that cell's source, as it ran (from ``output.ipynb``; empty if unreadable)."""
+    from mlcheck.runs.outcome import cell_number
+
+    try:
+        cells = json.loads(run.output_path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(cells, list):
+        return {}
+    sources: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        number = cell_number(cells, index) if isinstance(cell, dict) else None
+        if number is not None:
+            sources[number] = cell_source(cell)
+    return sources
 
 
 class MlcheckSession:
@@ -149,6 +128,7 @@ class MlcheckSession:
         self.pending: list[Job] = []  # the selected items' runs, for a waiting worker to take
         self.runs: dict[str, Run] = {}  # by job key: what the mlcheck_run fixture returned
         self.assignments: dict[str, Assignment] = {}  # by run directory
+        self.sources: dict[str, dict[int, str]] = {}  # by run directory: cell number -> source
 
     def start(self) -> None:
         """Read ``[tool.mlcheck]`` and the command line; nothing is written."""
@@ -214,18 +194,27 @@ class MlcheckSession:
             self.assignments[key] = assign(run, sites)
         return self.assignments[key]
 
+    def cell_sources(self, run: Run) -> dict[int, str]:
+        key = str(run.run_dir)
+        if key not in self.sources:
+            self.sources[key] = cell_sources(run)
+        return self.sources[key]
+
     def _existing(self, job: Job) -> dict[str, Any]:
+        """The newest finished run of ``job``'s notebook with its parameters (``--mlcheck-no-run``)."""
         assert self.settings is not None
-        jobs = jobs_api()
-        folder = self.settings.runs_dir / job.notebook.stem
-        found = []
-        for run_dir in folder.iterdir() if folder.is_dir() else ():
-            if (run_dir / "run.json").is_file():
-                run = jobs.read_run(run_dir)
-                same = Path(run.notebook).resolve() == job.notebook
-                if same and all(run.parameters.get(k) == v for k, v in job.parameters.items()):
-                    found.append(run)
+        from mlcheck.runs import rundir
+
+        found = [
+            scanned.run
+            for scanned in rundir.scan(self.settings.runs_dir, job.notebook)
+            if scanned.run is not None
+            and scanned.run.record.kind == "job"
+            and scanned.run.notebook.resolve() == job.notebook
+            and all(scanned.run.parameters.get(k) == v for k, v in job.parameters.items())
+        ]
         if not found:
+            folder = rundir.notebook_folder(self.settings.runs_dir, job.notebook)
             wanted = f" with {set_label(job.parameters)}" if job.parameters else ""
             return {
                 "notebook": str(job.notebook),
@@ -233,7 +222,7 @@ class MlcheckSession:
                 "error": f"--mlcheck-no-run: no finished run of {job.notebook.name}{wanted} under {folder}; "
                 "run it first (pytest without --mlcheck-no-run, or mlcheck run)",
             }
-        return store_entry(job, max(found, key=lambda run: run.started), read=True)
+        return store_entry(job, max(found, key=lambda run: (run.started, run.run_id)), read=True)
 
     def golden(self, job: Job, run: Run) -> dict[str, Any]:
         """Golden parity of the bundle ``run`` exported, by the configured scoring notebook."""

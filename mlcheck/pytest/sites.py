@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlcheck.runs.outcome import user_code_cell
+
 __all__ = [
     "CheckSite",
     "cell_source",
@@ -42,11 +44,8 @@ __all__ = [
     "item_names",
     "read_sites",
     "user_cell_sources",
-    "user_code_cell",
 ]
 
-# Tags of cells that mlcheck and papermill inject: never the user's.
-_INJECTED_TAGS = frozenset({"mlcheck-injected", "injected-parameters"})
 # Cell magics whose body is Python that runs in the user's namespace.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 _LINE_MAGIC = re.compile(r"^(\s*)(%{1,2}|!{1,2})(\w*)(.*)$")
@@ -79,12 +78,6 @@ def user_cell_sources(cells: Sequence[Mapping[str, Any]]) -> list[str]:
     ['import mlcheck as mc\\nmc.check_coverage([1.0])', '']
     """
     return [cell_source(cell) for cell in cells if user_code_cell(cell)]
-
-
-def user_code_cell(cell: Mapping[str, Any]) -> bool:
-    """Whether a cell is one of the user's code cells: a code cell, empty or not, not injected."""
-    tags = (cell.get("metadata") or {}).get("tags") or ()
-    return cell.get("cell_type") == "code" and not _INJECTED_TAGS.intersection(tags)
 
 
 def _python(source: str) -> str:
