@@ -20,6 +20,7 @@ promises:
 
 - the result is a ``CheckResult`` named as registered, immutable, with a bool
   ``passed`` that agrees with its outcomes, and it survives JSON;
+- the check records nothing itself (``mlcheck.<name>`` does);
 - the same call gives the same result (``Example(deterministic=False)`` for a
   check that measures time: then only the shape must agree);
 - the inputs are left as they were, and read-only numpy arrays are accepted;
@@ -158,6 +159,17 @@ def _shape(value: Any) -> Any:
     if isinstance(value, list):
         return [_shape(item) for item in value]
     return type(value).__name__
+
+
+def is_pure(name: str, check: Callable[..., Any], examples: Sequence[Example]) -> None:
+    """The pure check records nothing (``mlcheck.<name>`` records; the check itself never does)."""
+    from mlcheck.kernel import recorded_results, recorded_values
+
+    before = (len(recorded_results()), dict(recorded_values()))
+    for example in examples:
+        _result(name, check, example)
+    after = (len(recorded_results()), dict(recorded_values()))
+    assert before == after, f"{name} recorded a result or value itself; leave that to mlcheck.{name}"
 
 
 def is_deterministic(name: str, check: Callable[..., Any], examples: Sequence[Example]) -> None:
@@ -342,6 +354,7 @@ _CHECKS: tuple[ConformanceCheck, ...] = (
     result_is_immutable,
     passed_agrees_with_outcomes,
     result_survives_json,
+    is_pure,
     is_deterministic,
     leaves_inputs_unchanged,
     accepts_read_only_arrays,
