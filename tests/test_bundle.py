@@ -60,7 +60,7 @@ def bundle(tmp_path_factory, data, model):
 # -- export and load -----------------------------------------------------------------------
 def test_export_writes_every_file_with_its_hash_in_the_manifest(bundle) -> None:
     names = sorted(p.name for p in bundle.path.iterdir())
-    assert names == sorted([*BUNDLE_FILES, "MANIFEST.json"])
+    assert names == sorted([*BUNDLE_FILES, "MANIFEST.json", "MANIFEST.sha256"])
     manifest = json.loads((bundle.path / "MANIFEST.json").read_text())
     for name in BUNDLE_FILES:
         assert (
@@ -175,11 +175,18 @@ def test_an_added_file_is_caught(bundle, tmp_path) -> None:
         mc.load(path)
 
 
+def _rewrite_manifest(path: Path, manifest: dict) -> None:
+    """Rewrite a bundle's manifest and its checksum, as a deliberate edit (not damage) would."""
+    data = json.dumps(manifest).encode()
+    (path / "MANIFEST.json").write_bytes(data)
+    (path / "MANIFEST.sha256").write_bytes(store.manifest_checksum(data))
+
+
 def test_another_sklearn_version_warns(bundle, tmp_path) -> None:
     path = _copy_bundle(bundle, tmp_path)
     manifest = json.loads((path / "MANIFEST.json").read_text())
     manifest["model"]["sklearn_version"] = "1.0.2"
-    (path / "MANIFEST.json").write_text(json.dumps(manifest))
+    _rewrite_manifest(path, manifest)
     with pytest.warns(BundleVersionWarning, match="1.0.2"):
         mc.load(path)
 
@@ -212,7 +219,7 @@ def test_a_manifest_that_hides_a_type_is_refused(tmp_path, data) -> None:
     mc.export(batch_mean_pipeline().fit(X, y), tmp_path / "custom", reference=X)
     manifest = json.loads((tmp_path / "custom" / "MANIFEST.json").read_text())
     manifest["model"]["untrusted_types"] = []
-    (tmp_path / "custom" / "MANIFEST.json").write_text(json.dumps(manifest))
+    _rewrite_manifest(tmp_path / "custom", manifest)
     with pytest.raises(BundleIntegrityError, match="does not record"):
         mc.load(tmp_path / "custom", trusted=["planted.BatchMeanCentering"])
 
@@ -290,7 +297,7 @@ def test_scores_keys_fallback_and_batches(bundle, model) -> None:
     batch = credit_frame(50, seed=6)[0].assign(customer=[f"c{i}" for i in range(50)])
     batch.loc[3, "age"] = np.nan
     batch.loc[7, "city"] = "Paris"
-    result = bundle.score(batch, key="customer", scores=True)
+    result = bundle.score(batch, key="customer", scores=True, unseen="reject")
     assert result.n_rejected == 2 and result.rejects["customer"].tolist() == ["c3", "c7"]
     assert result.rejects["reason"].tolist() == [
         "age: missing value (none in the training data)",
@@ -300,7 +307,7 @@ def test_scores_keys_fallback_and_batches(bundle, model) -> None:
     expected = model_outputs(model, good.drop(columns="customer"))
     pd.testing.assert_frame_equal(result.predictions.drop(columns="customer"), expected)
     assert result.predictions["customer"].tolist() == good["customer"].tolist()
-    with_fallback = bundle.score(batch, key="customer", fallback=-1, batch_size=7)
+    with_fallback = bundle.score(batch, key="customer", fallback=-1, batch_size=7, unseen="reject")
     assert len(with_fallback.predictions) == 50 and with_fallback.n_scored == 48
     assert with_fallback.predictions.loc[[3, 7], "prediction"].tolist() == [-1, -1]
     assert with_fallback.predictions["fallback"].sum() == 2
@@ -489,9 +496,9 @@ def test_a_dask_frame_is_scored_partition_by_partition(bundle) -> None:
 
     batch = credit_frame(600, seed=15)[0]
     batch.loc[[10, 250, 599], "city"] = "Paris"
-    expected = bundle.score(batch, fallback=-1)
+    expected = bundle.score(batch, fallback=-1, unseen="reject")
     with dask.config.set(scheduler="synchronous"):
-        result = bundle.score(dd.from_pandas(batch, npartitions=4), fallback=-1)
+        result = bundle.score(dd.from_pandas(batch, npartitions=4), fallback=-1, unseen="reject")
     assert (result.n_rows, result.n_scored, result.n_rejected) == (600, 597, 3)
     pd.testing.assert_frame_equal(result.predictions, expected.predictions)
     assert result.rejects["row"].tolist() == [10, 250, 599]

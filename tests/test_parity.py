@@ -201,7 +201,7 @@ def test_mlcheck_parity_refuses_a_damaged_bundle(exported, tmp_path) -> None:
     shutil.copytree(exported, damaged)
     (damaged / "schema.json").write_text("{}")
     done = _parity(damaged, "score.ipynb", tmp_path / "runs")
-    assert done.returncode == 2 and "schema.json" in done.stderr
+    assert done.returncode == 7 and "schema.json" in done.stderr  # a malformed file: bundle integrity
 
 
 def test_mlcheck_parity_refuses_a_notebook_without_the_scoring_parameters(exported, tmp_path) -> None:

@@ -33,10 +33,12 @@ from mlcheck.bundle.loading import (
     SCHEMA_FILE,
     Bundle,
     load,
+    with_unknown_handling,
 )
-from mlcheck.contracts.parity import model_input, model_outputs
+from mlcheck.bundle.estimator import as_input, input_form, unloadable_types
+from mlcheck.contracts.parity import model_outputs
+from mlcheck.contracts.schema import Schema, conform, infer_schema
 from mlcheck.results import to_jsonable
-from mlcheck.contracts.schema import conform, infer_schema
 from mlcheck.errors import ContractViolation, UsageError
 
 __all__ = ["export", "provenance"]
@@ -125,7 +127,7 @@ def provenance(*, inputs: Sequence[str | Path] | Mapping[str, str | Path] = ()) 
     return record
 
 
-def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> pd.DataFrame:
+def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> tuple[pd.DataFrame, str]:
     conformed = conform(golden, schema, warn=False)
     if conformed.bad.any():
         warnings.warn(
@@ -139,9 +141,47 @@ def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> pd.DataFrame:
         raise UsageError(
             "export: no golden row fits the schema inferred from reference; pass other golden rows"
         )
-    outputs = model_outputs(model, model_input(model, features))
+    form = input_form(model)
+    try:
+        outputs = model_outputs(model, as_input(features, form))
+    except Exception as error:  # noqa: BLE001 - try the other form once, then report the model's own error
+        other = "array" if form == "frame" else "frame"
+        try:
+            outputs = model_outputs(model, as_input(features, other))
+        except Exception:  # noqa: BLE001
+            raise UsageError(
+                f"export: the model cannot predict the golden rows given as a {form} "
+                f"({type(error).__name__}: {error}); pass golden= rows it can score, in the columns it was fit on"
+            ) from None
+        form = other
     outputs = outputs.set_axis(features.index).rename(columns=lambda c: f"{GOLDEN_PREFIX}{c}")
-    return pd.concat([features, outputs], axis=1)
+    return pd.concat([features, outputs], axis=1), form
+
+
+def _model_bytes(model: Any) -> tuple[bytes, list[str]]:
+    """The model as skops bytes and the types it needs; refused whole when another process cannot load it."""
+    import skops.io as sio
+
+    try:
+        model_bytes = sio.dumps(model)
+    except Exception as error:  # noqa: BLE001 - skops names what it cannot persist
+        raise UsageError(
+            f"export: skops cannot persist this {type(model).__name__} ({type(error).__name__}: {error}); "
+            "nothing was written"
+        ) from None
+    untrusted = sorted(sio.get_untrusted_types(data=model_bytes))
+    unloadable = unloadable_types(untrusted)
+    if unloadable:
+        listed = "; ".join(f"{name}: {why}" for name, why in unloadable.items())
+        raise UsageError(
+            f"export refused: the model is built of {len(unloadable)} type(s) that a scoring process cannot "
+            f"load ({listed}). Nothing was written. Fix: move that code into a module the scoring process "
+            "can import (a .py file next to the notebooks, or a package), import it from there in the "
+            "training notebook, refit, and load the bundle with mc.load(path, trusted=['module.Name']). "
+            "Instead of FunctionTransformer(lambda ...), pass a function defined in that module. "
+            "See templates/features.py for a worked example"
+        )
+    return model_bytes, untrusted
 
 
 def export(
@@ -153,11 +193,15 @@ def export(
     name: str | None = None,
     overwrite: bool = False,
     inputs: Sequence[str | Path] | Mapping[str, str | Path] = (),
+    key: str | Sequence[str] | None = None,
 ) -> Bundle:
     """Export ``model`` as a bundle, the gate: only when every recorded contract holds.
 
     Refuses with :class:`~mlcheck.errors.ContractViolation`, writing nothing,
-    when an error-severity check recorded in this process (kernel) failed.
+    when an error-severity check recorded in this process (kernel) failed;
+    refuses with :class:`~mlcheck.errors.UsageError`, writing nothing, when
+    the model is built of types another process cannot load (a class defined
+    in the notebook, a lambda), naming each type and the fix.
     Otherwise writes ``model.skops`` (skops, no pickle), ``schema.json``
     (inferred from ``reference``), ``profile.json`` (the reference profile),
     ``golden.parquet`` (golden inputs with the model's predictions and scores),
@@ -182,6 +226,10 @@ def export(
         Replace an existing bundle at ``path``.
     inputs : list of paths or mapping of label to path, optional
         Input files (training data) to hash into the provenance.
+    key : str or list of str, optional
+        Columns that identify a row in scoring batches (ids). They are not
+        features: scoring copies them to predictions and rejects, and
+        ``check_schema`` does not count them as extra columns.
 
     Returns
     -------
@@ -224,19 +272,22 @@ def export(
         if not (target / store.MANIFEST).is_file():
             raise UsageError(f"export: {target} exists and is not an mlcheck bundle; refusing to replace it")
 
+    model_bytes, untrusted = _model_bytes(model)
     schema = infer_schema(reference)
+    keys = (key,) if isinstance(key, str) else tuple(key or ())
+    features_named = [name for name in keys if name in schema.names]
+    if features_named:
+        raise UsageError(f"export: key column(s) {features_named} are in reference=, as features; a key is not a feature")
+    schema = with_unknown_handling(Schema(schema.columns, schema.n_reference_rows, {}, keys), model)
     if golden is None:
         golden = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=0)
-    golden_frame = _golden(model, golden, schema)
+    golden_frame, form = _golden(model, golden, schema)
     record = provenance(inputs=inputs)
     record["model"] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
     record["reference"] = {"n_rows": len(reference), "n_columns": reference.shape[1]}
 
     import sklearn
-    import skops.io as sio
 
-    model_bytes = sio.dumps(model)
-    untrusted = sorted(sio.get_untrusted_types(data=model_bytes))
     files: dict[str, bytes] = {
         MODEL_FILE: model_bytes,
         SCHEMA_FILE: _json(schema.to_dict()),
@@ -263,9 +314,12 @@ def export(
                 "untrusted_types": untrusted,
                 "sklearn_version": sklearn.__version__,
                 "skops_version": record["packages"].get("skops"),
+                "input": form,
             },
         }
-        store.write_file(staging, store.MANIFEST, _json(manifest))
+        manifest_bytes = _json(manifest)
+        store.write_file(staging, store.MANIFEST, manifest_bytes)
+        store.write_file(staging, store.MANIFEST_CHECKSUM, store.manifest_checksum(manifest_bytes))
         store.move_into_place(staging, target)
     finally:
         if staging.exists():

@@ -27,55 +27,94 @@ and from the caller, never from the bundle.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
 from mlcheck.bundle import store
+from mlcheck.bundle.estimator import SAFE_TYPE_ROOTS, input_form, is_safe_type, unknown_level_handling
 from mlcheck.bundle.scoring import ScoreResult, score_frame
-from mlcheck.results import CheckResult
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import BundleIntegrityError, UsageError
+from mlcheck.results import CheckResult
 
-__all__ = ["GOLDEN_PREFIX", "SAFE_TYPE_ROOTS", "Bundle", "BundleVersionWarning", "load"]
+__all__ = ["GOLDEN_PREFIX", "SAFE_TYPE_ROOTS", "Bundle", "BundleVersionWarning", "is_safe_type", "load"]
 
 MODEL_FILE, SCHEMA_FILE, PROFILE_FILE = "model.skops", "schema.json", "profile.json"
 GOLDEN_FILE, CONTRACTS_FILE, PROVENANCE_FILE = "golden.parquet", "contracts.json", "provenance.json"
 REQUIRED_FILES = (MODEL_FILE, SCHEMA_FILE, GOLDEN_FILE, CONTRACTS_FILE, PROVENANCE_FILE)
 #: Expected outputs in golden.parquet carry this prefix: ``golden:prediction``, ``golden:score_1``.
 GOLDEN_PREFIX = "golden:"
-#: Classes from these packages are trusted without being named (see the module docstring).
-SAFE_TYPE_ROOTS = ("sklearn", "numpy", "scipy")
+T = TypeVar("T")
 
 
 class BundleVersionWarning(UserWarning):
     """The bundle was exported with another scikit-learn than the one installed."""
 
 
-def is_safe_type(type_name: str) -> bool:
-    """True when ``type_name`` is a class defined in scikit-learn, NumPy or SciPy."""
-    module_name, _, attribute = type_name.rpartition(".")
-    if not module_name or module_name.split(".")[0] not in SAFE_TYPE_ROOTS:
-        return False
+def _parsed(folder: Path, name: str, data: bytes, build: Callable[[Any], T], *, raw: bool = False) -> T:
+    """``build`` applied to a bundle file's content; any failure names the file."""
     try:
-        value = getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError):
-        return False
-    return isinstance(value, type)
+        return build(data if raw else json.loads(data))
+    except Exception as error:  # noqa: BLE001 - whatever a malformed file raises, the user needs its name
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise BundleIntegrityError(
+            f"{name} in the bundle at {folder} is malformed ({type(error).__name__}: {detail}); "
+            "its checksum matches the manifest, so it was written this way: export the bundle again"
+        ) from None
+
+
+def _contracts(data: Any) -> list[CheckResult]:
+    if not isinstance(data, Mapping) or not isinstance(data.get("results", []), list):
+        raise TypeError(f"expected an object with a list of results, got {type(data).__name__}")
+    return [CheckResult.from_dict(result) for result in data.get("results", [])]
+
+
+def _provenance(data: Any) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"expected an object, got {type(data).__name__}")
+    return dict(data)
+
+
+def _profile(data: Any) -> Any:
+    from mlcheck.profiling.model import Profile
+
+    return Profile.from_dict(data)
+
+
+def _golden(schema: Schema) -> Callable[[bytes], pd.DataFrame]:
+    def read(data: bytes) -> pd.DataFrame:
+        frame = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+        missing = [name for name in schema.names if name not in frame.columns]
+        if missing:
+            raise ValueError(f"it lacks the schema's columns {missing[:10]}")
+        return frame
+
+    return read
 
 
 def _needed_types(
     model_bytes: bytes, recorded: Sequence[str], trusted: Sequence[str] | None, path: Path
 ) -> list[str]:
+    """The types the model file needs beyond skops' own, each allowed by rule or by the caller.
+
+    Decided from the file's names alone: nothing it names is imported here.
+    """
     import skops.io as sio
 
-    needed = sorted(sio.get_untrusted_types(data=model_bytes))
+    try:
+        needed = sorted(sio.get_untrusted_types(data=model_bytes))
+    except Exception as error:  # noqa: BLE001 - a pickle, a foreign zip, a damaged skops file
+        raise BundleIntegrityError(
+            f"{MODEL_FILE} in the bundle at {path} is not a skops model file ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}); export the bundle again"
+        ) from None
     unrecorded = sorted(set(needed) - set(recorded))
     if unrecorded:
         raise BundleIntegrityError(
@@ -84,6 +123,13 @@ def _needed_types(
         )
     allowed = set(trusted or ())
     refused = [name for name in needed if name not in allowed and not is_safe_type(name)]
+    homeless = [name for name in needed if name.startswith("__main__.") or "<lambda>" in name or "<locals>" in name]
+    if homeless:  # no trusted= can help: the code is not in any module this process can import
+        raise BundleIntegrityError(
+            f"the model in {path} is built of {homeless}, defined in the exporting notebook or as lambdas; "
+            "no other process can import them. Move that code into an importable module (see "
+            "templates/features.py), refit and export again"
+        )
     if refused:
         raise UsageError(
             f"the model in {path} needs {len(refused)} type(s) that are not trusted: {refused}. "
@@ -103,7 +149,8 @@ class Bundle:
     model : estimator
         The model, loaded with skops.
     schema : Schema
-        The columns, dtypes, ranges and levels of the reference frame.
+        The columns, kinds, dtypes, ranges and levels of the reference frame,
+        its key columns, and which columns' unseen levels the model handles.
     profile : mlcheck.Profile or None
         The reference profile for drift checks (``mc.check_shift(bundle.profile, batch)``).
     golden : pandas.DataFrame
@@ -113,6 +160,8 @@ class Bundle:
     provenance : dict
         Run, parameters, input hashes, git commit, package versions.
     manifest : dict
+    input_form : {"frame", "array"}
+        The form the model is fed: the one it was fit on.
     """
 
     def __init__(
@@ -123,7 +172,7 @@ class Bundle:
         model: Any,
         schema: Schema,
         profile: Any,
-        golden_bytes: bytes,
+        golden: pd.DataFrame,
         contracts: list[CheckResult],
         provenance: dict[str, Any],
     ) -> None:
@@ -135,20 +184,15 @@ class Bundle:
         self.profile = profile
         self.contracts = contracts
         self.provenance = provenance
-        self._golden_bytes = golden_bytes
-        self._golden: pd.DataFrame | None = None
+        self.golden = golden
+        form = (manifest.get("model") or {}).get("input")
+        self.input_form: str = form if form in ("frame", "array") else input_form(model)
 
     def __repr__(self) -> str:
         return (
             f"Bundle(name={self.name!r}, path={str(self.path)!r}, model={type(self.model).__name__}, "
             f"columns={len(self.schema.columns)}, golden_rows={len(self.golden)})"
         )
-
-    @property
-    def golden(self) -> pd.DataFrame:
-        if self._golden is None:
-            self._golden = pd.read_parquet(io.BytesIO(self._golden_bytes), engine="pyarrow")
-        return self._golden
 
     @property
     def golden_inputs(self) -> pd.DataFrame:
@@ -169,25 +213,30 @@ class Bundle:
         batch_size: int | None = None,
         key: str | Sequence[str] | None = None,
         scores: bool = False,
+        unseen: Literal["model", "reject", "accept"] = "model",
     ) -> ScoreResult:
-        """Score a batch; rows that cannot be scored go to ``rejects`` with a reason.
+        """Score a batch; rows that cannot be scored go to ``rejects`` with a reason and a reason code.
 
-        The frame is checked against the schema first: a missing column raises
+        The frame goes through the same conform step as :func:`mlcheck.check_schema`
+        (so the two never disagree on a row): a missing column raises
         :class:`~mlcheck.errors.UsageError`; extra columns are dropped with an
-        ``ExtraColumnsWarning`` (key columns are kept); dtypes are coerced when
-        that loses nothing; a value that does not parse, is missing where the
-        training data never was, is infinite or is an unseen category makes
-        its row a reject. Rows the model itself raises on are found by
-        bisection and rejected with the model's error. ``n_rows == n_scored +
-        n_rejected`` always.
+        ``ExtraColumnsWarning`` (key columns are kept); casts that lose nothing
+        are made (whole-valued floats into integer columns, ``"True"``/``"False"``
+        into boolean ones, nullable dtypes), and ``result.notes`` says which; a
+        value that does not parse, is missing where the training data never
+        was, is infinite or is an unseen level the model cannot take makes its
+        row a reject. Rows the model itself raises on are found by bisection
+        and rejected with the model's error. ``n_rows == n_scored +
+        n_rejected`` always. The model receives a frame with the training
+        column names, or an array, as it was fit (``bundle.input_form``).
 
         Parameters
         ----------
         frame : pandas.DataFrame or dask.dataframe.DataFrame
-            The batch; its index is kept on predictions and rejects. A Dask
-            frame is scored partition by partition (only the predictions and
-            rejects are gathered), and ``row`` in rejects counts positions in
-            the whole frame.
+            The batch; its index is kept on predictions and rejects (also when
+            every row is rejected). A Dask frame is scored partition by
+            partition (only the predictions and rejects are gathered), and
+            ``row`` in rejects counts positions in the whole frame.
         fallback : scalar, optional
             A prediction for the rows that cannot be scored; they then also
             appear in ``predictions`` with ``fallback=True`` (and still in ``rejects``).
@@ -195,8 +244,16 @@ class Bundle:
             Score this many rows at a time (bounds memory); default all at once.
         key : str or list of str, optional
             Columns that identify a row; copied to predictions and rejects.
+            Default: the key columns recorded at export (``export(key=...)``).
         scores : bool, default False
             Also return ``score_<class>`` columns from ``predict_proba``.
+        unseen : {"model", "reject", "accept"}, default "model"
+            Rows with a level training never saw: ``"model"`` follows the
+            model's own encoder (read at export, listed in
+            ``bundle.schema.metadata["unknown_levels"]``): passed to it where it
+            handles unknown levels (``OneHotEncoder(handle_unknown="ignore")``),
+            rejected elsewhere; ``"reject"`` rejects them all; ``"accept"``
+            passes them all to the model.
 
         Examples
         --------
@@ -208,21 +265,55 @@ class Bundle:
         >>> result = bundle.score(pd.DataFrame({"x": [0.5, None, 2.5]}))
         >>> result.n_scored, result.n_rejected, result.rejects["reason"].tolist()
         (2, 1, ['x: missing value (none in the training data)'])
+        >>> result.rejects["reason_code"].tolist()
+        ['missing_value']
         """
+        if unseen not in ("model", "reject", "accept"):
+            raise UsageError(f"Bundle.score: unseen must be 'model', 'reject' or 'accept', got {unseen!r}")
+        schema = self.schema
+        if unseen != "model":
+            policy = "reject" if unseen == "reject" else "model"
+            schema = schema.replace_columns(
+                [replace(column, unknown=policy) for column in schema.columns]  # type: ignore[arg-type]
+            )
         return score_frame(
-            self.model, self.schema, frame, fallback=fallback, batch_size=batch_size, key=key, scores=scores
+            self.model,
+            schema,
+            frame,
+            fallback=fallback,
+            batch_size=batch_size,
+            key=tuple(schema.keys) if key is None else key,
+            scores=scores,
+            form=self.input_form,
+            unseen_how=dict((schema.metadata or {}).get("unknown_levels") or {})
+            if unseen == "model"
+            else {name: "unseen=" + repr(unseen) for name in schema.names},
         )
+
+
+def with_unknown_handling(schema: Schema, model: Any) -> Schema:
+    """``schema`` with each column's unseen-level handling read from ``model``'s encoders."""
+    handled = unknown_level_handling(model, schema.names)
+    columns = [
+        replace(column, unknown="model" if column.name in handled else "reject") for column in schema.columns
+    ]
+    metadata = {**dict(schema.metadata), "unknown_levels": handled}
+    return Schema(tuple(columns), schema.n_reference_rows, metadata, schema.keys)
 
 
 def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     """Load a bundle written by :func:`export`, verifying every file first.
 
-    Every file is checked against ``MANIFEST.json`` (a missing, changed or
-    unlisted file raises :class:`~mlcheck.errors.BundleIntegrityError` naming
-    it); the model is loaded with skops, allowing only the types described in
-    this module's trust policy plus those named in ``trusted``; a bundle
-    exported with another scikit-learn version loads with a
-    :class:`BundleVersionWarning`.
+    The manifest is checked against its own checksum (``MANIFEST.sha256``),
+    and every file against the manifest (sha256 and size): a missing, changed,
+    malformed or unlisted file raises
+    :class:`~mlcheck.errors.BundleIntegrityError` naming it. Whether the
+    model's types may be built is decided from their names before anything
+    is imported (see this module's trust policy); only then is the model
+    loaded with skops, allowing those types plus the ones named in
+    ``trusted``. A bundle exported with another scikit-learn version loads
+    with a :class:`BundleVersionWarning`. Bundles written by earlier mlcheck
+    versions (no ``MANIFEST.sha256``, schema version 1) still load.
 
     Parameters
     ----------
@@ -236,6 +327,14 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     Returns
     -------
     Bundle
+
+    Raises
+    ------
+    BundleIntegrityError
+        A file is missing, changed, malformed or unlisted, or the model needs
+        types no process but the exporting one can import.
+    UsageError
+        No bundle at ``path``, or the model needs types that are not trusted.
 
     Examples
     --------
@@ -260,30 +359,33 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
         raise BundleIntegrityError(
             f"the manifest of {folder} does not list {missing}; it is not a complete bundle, export it again"
         )
-    model_info = manifest.get("model") or {}
+    schema = _parsed(folder, SCHEMA_FILE, files[SCHEMA_FILE], Schema.from_dict)
+    contracts = _parsed(folder, CONTRACTS_FILE, files[CONTRACTS_FILE], _contracts)
+    provenance = _parsed(folder, PROVENANCE_FILE, files[PROVENANCE_FILE], _provenance)
+    profile = _parsed(folder, PROFILE_FILE, files[PROFILE_FILE], _profile) if PROFILE_FILE in files else None
+    golden = _parsed(folder, GOLDEN_FILE, files[GOLDEN_FILE], _golden(schema), raw=True)
+    model_info = manifest["model"]
     _warn_on_version_change(model_info, folder)
-    needed = _needed_types(files[MODEL_FILE], model_info.get("untrusted_types") or (), trusted, folder)
+    needed = _needed_types(files[MODEL_FILE], model_info["untrusted_types"], trusted, folder)
     import skops.io as sio
 
-    model = sio.loads(files[MODEL_FILE], trusted=needed)
     try:
-        schema = Schema.from_dict(json.loads(files[SCHEMA_FILE]))
-        contracts = [CheckResult.from_dict(r) for r in json.loads(files[CONTRACTS_FILE]).get("results", [])]
-        provenance = json.loads(files[PROVENANCE_FILE])
-        profile = None
-        if PROFILE_FILE in files:
-            from mlcheck.profiling.model import Profile
-
-            profile = Profile.from_dict(json.loads(files[PROFILE_FILE]))
-    except (ValueError, KeyError, TypeError) as error:
-        raise BundleIntegrityError(f"a file in the bundle at {folder} is malformed: {error!r}") from None
+        model = sio.loads(files[MODEL_FILE], trusted=needed)
+    except Exception as error:  # noqa: BLE001 - the types were allowed; what fails now is the file
+        raise BundleIntegrityError(
+            f"{MODEL_FILE} in the bundle at {folder} cannot be loaded ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}); export the bundle again with the "
+            "scikit-learn and skops installed here"
+        ) from None
+    if "unknown_levels" not in (schema.metadata or {}):  # written before the model's handling was recorded
+        schema = with_unknown_handling(schema, model)
     return Bundle(
         path=folder,
         manifest=manifest,
         model=model,
         schema=schema,
         profile=profile,
-        golden_bytes=files[GOLDEN_FILE],
+        golden=golden,
         contracts=contracts,
         provenance=provenance,
     )

@@ -18,13 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcheck.contracts.parity import PREDICTION, model_input, model_outputs
-from mlcheck.contracts.schema import Schema, conform
+from mlcheck.contracts.conform import RejectReason, conform
+from mlcheck.contracts.parity import PREDICTION, model_outputs
+from mlcheck.contracts.schema import Schema
 from mlcheck.errors import UsageError
 
 __all__ = ["ScoreResult", "score_frame"]
 
 REASON = "reason"
+REASON_CODE = "reason_code"
 ROW = "row"
 FALLBACK = "fallback"
 #: Bisection stops after this many model calls per failing batch and rejects what is left whole.
@@ -60,9 +62,14 @@ class ScoreResult:
         the key columns, ``prediction`` and, when asked, ``score_<class>``.
     rejects : pandas.DataFrame
         The rows that could not be scored: key columns, ``row`` (position in
-        the input), the input's values and a ``reason``.
+        the input), the input's values, a ``reason`` (text) and a
+        ``reason_code`` (the :class:`~mlcheck.contracts.conform.RejectReason` codes,
+        joined by ``;`` when a row has several).
     n_rows, n_scored, n_rejected : int
         Always ``n_rows == n_scored + n_rejected``.
+    notes : tuple of str
+        What scoring did beyond the plain path: lossless casts, unseen levels
+        passed to a model that handles them.
 
     Examples
     --------
@@ -79,6 +86,7 @@ class ScoreResult:
     n_scored: int
     n_rejected: int
     fallback: Any = None
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.n_rows != self.n_scored + self.n_rejected:
@@ -133,7 +141,7 @@ class ScoreResult:
 
 
 def _predict_guarded(
-    model: Any, features: pd.DataFrame, *, scores: bool, budget: list[int]
+    model: Any, features: pd.DataFrame, *, scores: bool, budget: list[int], form: str
 ) -> tuple[list[tuple[np.ndarray, pd.DataFrame]], dict[int, str]]:
     """Score ``features``; on an exception, bisect to reject only the rows the model cannot take."""
     scored: list[tuple[np.ndarray, pd.DataFrame]] = []
@@ -143,7 +151,7 @@ def _predict_guarded(
         chunk = features.iloc[start:stop] if (start, stop) != (0, len(features)) else features
         budget[0] -= 1
         try:
-            outputs = model_outputs(model, model_input(model, chunk), scores=scores)
+            outputs = model_outputs(model, chunk if form == "frame" else chunk.to_numpy(), scores=scores)
             if outputs.index is not chunk.index:  # a model fed an array returns a fresh index
                 outputs = outputs.set_axis(chunk.index)
         except Exception as error:  # noqa: BLE001 - the model's own error becomes the rows' reason
@@ -186,11 +194,25 @@ def score_frame(
     batch_size: int | None = None,
     key: str | Sequence[str] | None = None,
     scores: bool = False,
+    form: str | None = None,
+    unseen_how: dict[str, str] | None = None,
 ) -> ScoreResult:
     """Score ``frame`` with ``model`` behind ``schema``; see :meth:`Bundle.score`."""
+    if form is None:
+        from mlcheck.bundle.estimator import input_form
+
+        form = input_form(model)
     if _is_dask(frame):
         return _score_partitions(
-            model, schema, frame, fallback=fallback, batch_size=batch_size, key=key, scores=scores
+            model,
+            schema,
+            frame,
+            fallback=fallback,
+            batch_size=batch_size,
+            key=key,
+            scores=scores,
+            form=form,
+            unseen_how=unseen_how,
         )
     if not isinstance(frame, pd.DataFrame):
         raise UsageError(f"Bundle.score expects a pandas DataFrame, got {type(frame).__name__}")
@@ -201,23 +223,39 @@ def score_frame(
     step = batch_size or max(n_rows, 1)
     pieces: list[tuple[np.ndarray, pd.DataFrame]] = []
     reasons: list[pd.Series] = []  # row position -> why it was rejected
-    for start in range(0, n_rows, step):
+    codes: list[pd.Series] = []  # row position -> reason codes
+    casts: dict[str, str] = {}
+    passed: dict[str, int] = {}
+    # an empty frame is conformed too: a missing column is an error whatever the number of rows
+    for start in range(0, max(n_rows, 1), step):
         chunk = frame if step >= n_rows else frame.iloc[start : start + step]
         conformed = conform(chunk, schema, keep=keys, warn=start == 0)
+        casts.update(conformed.casts)
+        for column, count in conformed.unseen_passed.items():
+            passed[column] = passed.get(column, 0) + count
         if conformed.parts:
             found = conformed.reason_text()
             reasons.append(found.set_axis(found.index + start))
+            found_codes = conformed.reason_codes()
+            codes.append(found_codes.set_axis(found_codes.index + start))
         good = np.flatnonzero(~conformed.bad)
         features = conformed.features if len(good) == len(chunk) else conformed.features.iloc[good]
         budget = [_MAX_BISECT_CALLS]
-        scored, failed = _predict_guarded(model, features, scores=scores, budget=budget)
+        scored, failed = _predict_guarded(model, features, scores=scores, budget=budget, form=form)
         for positions, outputs in scored:
             pieces.append((start + good[positions], outputs))
         if failed:
             positions = start + good[np.array(list(failed), dtype=np.int64)]
             reasons.append(pd.Series(list(failed.values()), index=positions, dtype=object))
+            codes.append(pd.Series(RejectReason.MODEL_ERROR.value, index=positions, dtype=object))
     why = pd.concat(reasons).sort_index() if reasons else pd.Series([], dtype=object)
-    return _assemble(frame, keys, pieces, why, fallback, n_rows)
+    code = pd.concat(codes).sort_index() if codes else pd.Series([], dtype=object)
+    notes = tuple(f"{column}: {note}" for column, note in casts.items()) + tuple(
+        f"{column}: {count} row(s) with a level unseen in training passed to the model, which handles it "
+        f"({(unseen_how or {}).get(column, 'as configured')})"
+        for column, count in passed.items()
+    )
+    return _assemble(frame, keys, pieces, why, code, fallback, n_rows, notes)
 
 
 def _assemble(
@@ -225,8 +263,10 @@ def _assemble(
     keys: tuple[str, ...],
     pieces: list[tuple[np.ndarray, pd.DataFrame]],
     reasons: pd.Series,
+    codes: pd.Series,
     fallback: Any,
     n_rows: int,
+    notes: tuple[str, ...] = (),
 ) -> ScoreResult:
     rejected = reasons.index.to_numpy(dtype=np.int64)
     if len(pieces) == 1 and len(pieces[0][0]) == n_rows:
@@ -235,7 +275,8 @@ def _assemble(
         positions = np.concatenate([p for p, _ in pieces])
         predictions = pd.concat([outputs for _, outputs in pieces])
     else:
-        positions, predictions = np.array([], dtype=np.int64), pd.DataFrame({PREDICTION: []})
+        # keep the input's index type (a MultiIndex stays one) even when no row was scored
+        positions, predictions = np.array([], dtype=np.int64), pd.DataFrame({PREDICTION: []}, index=frame.index[:0])
     n_scored = len(positions)
     if keys:
         key_values = frame[list(keys)].iloc[positions]
@@ -260,8 +301,9 @@ def _assemble(
         predictions = predictions.iloc[np.argsort(positions, kind="stable")]
     raw = frame.iloc[rejected]
     why = pd.Series(reasons.to_numpy(), index=raw.index, dtype="str")
-    rejects = raw.assign(**{ROW: rejected, REASON: why})
-    rejects = rejects[[*keys, ROW, *[c for c in raw.columns if c not in keys], REASON]]
+    code = pd.Series(codes.to_numpy(), index=raw.index, dtype="str")
+    rejects = raw.assign(**{ROW: rejected, REASON: why, REASON_CODE: code})
+    rejects = rejects[[*keys, ROW, *[c for c in raw.columns if c not in keys], REASON, REASON_CODE]]
     return ScoreResult(
         predictions=predictions,
         rejects=rejects,
@@ -269,6 +311,7 @@ def _assemble(
         n_scored=n_scored,
         n_rejected=len(rejected),
         fallback=fallback,
+        notes=notes,
     )
 
 
@@ -294,4 +337,5 @@ def _score_partitions(model: Any, schema: Schema, frame: Any, **options: Any) ->
         n_scored=sum(part.n_scored for part in parts),
         n_rejected=sum(part.n_rejected for part in parts),
         fallback=options.get("fallback"),
+        notes=tuple(dict.fromkeys(note for part in parts for note in part.notes)),
     )

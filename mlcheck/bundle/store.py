@@ -30,6 +30,8 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "MANIFEST",
+    "MANIFEST_CHECKSUM",
+    "manifest_checksum",
     "move_into_place",
     "new_staging_dir",
     "read_verified",
@@ -39,8 +41,12 @@ __all__ = [
 ]
 
 MANIFEST = "MANIFEST.json"
+#: sha256 of MANIFEST.json, in ``sha256sum`` format: the manifest's own checksum
+MANIFEST_CHECKSUM = "MANIFEST.sha256"
 FORMAT = "mlcheck-bundle"
-FORMAT_VERSION = 1
+#: 2: MANIFEST.sha256 is written and required; 1 (read still): no manifest checksum
+FORMAT_VERSION = 2
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _STAGING = ".{name}.mlcheck-tmp-{pid}-{token}"
 _ASIDE = ".{name}.mlcheck-old-{pid}-{token}"
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.mlcheck-(?P<what>tmp|old)-(?P<pid>\d+)-[0-9a-f]+$")
@@ -50,6 +56,11 @@ _AT_FDCWD = -100
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def manifest_checksum(manifest_bytes: bytes) -> bytes:
+    """The content of ``MANIFEST.sha256`` for these manifest bytes (``sha256sum -c`` reads it)."""
+    return f"{sha256_bytes(manifest_bytes)}  {MANIFEST}\n".encode()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -139,11 +150,54 @@ def move_into_place(staging: Path, path: Path) -> None:
     _fsync_dir(path.parent)
 
 
+def _integrity(path: Path, what: str) -> BundleIntegrityError:
+    return BundleIntegrityError(f"{what} (bundle at {path}); export the bundle again")
+
+
+def _check_manifest(manifest: Any, path: Path) -> None:
+    """Every field load relies on, of the right type; else an error naming MANIFEST.json."""
+    if not isinstance(manifest, Mapping) or manifest.get("format") != FORMAT:
+        raise BundleIntegrityError(f"{MANIFEST} in {path} is not an mlcheck bundle manifest")
+    version = manifest.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _integrity(path, f"{MANIFEST}: version must be a positive integer, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise UsageError(
+            f"bundle format {version} at {path} is newer than this mlcheck reads ({FORMAT_VERSION}); "
+            "upgrade mlcheck"
+        )
+    for field, kinds in (("name", (str, type(None))), ("created", (str, type(None)))):
+        if not isinstance(manifest.get(field), kinds):
+            raise _integrity(path, f"{MANIFEST}: {field} must be text, got {manifest.get(field)!r}")
+    files = manifest.get("files")
+    if not isinstance(files, Mapping) or not files:
+        raise _integrity(path, f"{MANIFEST}: files must be a non-empty mapping of file name to checksum")
+    for name, entry in files.items():
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", "..", MANIFEST, MANIFEST_CHECKSUM):
+            raise _integrity(path, f"{MANIFEST} lists an unsafe file name {name!r}")
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("sha256"), str) or not _SHA256.match(entry["sha256"]):
+            raise _integrity(path, f"{MANIFEST}: the entry of {name} needs a sha256 of 64 hex digits")
+        size = entry.get("size")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise _integrity(path, f"{MANIFEST}: the entry of {name} needs a size in bytes, got {size!r}")
+    model = manifest.get("model")
+    if not isinstance(model, Mapping):
+        raise _integrity(path, f"{MANIFEST}: model must be a mapping")
+    untrusted = model.get("untrusted_types")
+    if not isinstance(untrusted, list) or not all(isinstance(t, str) for t in untrusted):
+        raise _integrity(path, f"{MANIFEST}: model.untrusted_types must be a list of type names")
+    for field in ("file", "class", "sklearn_version", "skops_version", "input"):
+        if not isinstance(model.get(field), (str, type(None))):
+            raise _integrity(path, f"{MANIFEST}: model.{field} must be text, got {model.get(field)!r}")
+
+
 def read_verified(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     """The manifest and every file's bytes, each checked against the manifest.
 
-    Raises :class:`~mlcheck.errors.BundleIntegrityError` naming the first file
-    that is missing, differs, or is not listed.
+    The manifest is checked first against ``MANIFEST.sha256`` (required from
+    format 2 on) and for the type of every field; then each file's size and
+    sha256. Raises :class:`~mlcheck.errors.BundleIntegrityError` naming the
+    first file that is missing, differs, is malformed or is not listed.
     """
     if not path.exists():
         recover(path)
@@ -151,42 +205,53 @@ def read_verified(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
         raise UsageError(f"no bundle at {path}: expected a directory written by mlcheck.export")
     manifest_path = path / MANIFEST
     try:
-        manifest = json.loads(manifest_path.read_bytes())
+        manifest_bytes = manifest_path.read_bytes()
     except FileNotFoundError:
         raise BundleIntegrityError(
             f"{path} has no {MANIFEST}: it is not a complete mlcheck bundle; export it again"
         ) from None
-    except (OSError, ValueError) as error:
-        raise BundleIntegrityError(
-            f"{MANIFEST} in {path} cannot be read ({error}); export the bundle again"
-        ) from None
-    if not isinstance(manifest, Mapping) or manifest.get("format") != FORMAT:
-        raise BundleIntegrityError(f"{MANIFEST} in {path} is not an mlcheck bundle manifest")
-    if int(manifest.get("version", 0)) > FORMAT_VERSION:
-        raise UsageError(
-            f"bundle format {manifest.get('version')} at {path} is newer than this mlcheck reads "
-            f"({FORMAT_VERSION}); upgrade mlcheck"
+    except OSError as error:
+        raise _integrity(path, f"{MANIFEST} cannot be read ({error})") from None
+    checksum_path = path / MANIFEST_CHECKSUM
+    has_checksum = checksum_path.is_file()
+    if has_checksum and checksum_path.read_bytes() != manifest_checksum(manifest_bytes):
+        raise _integrity(
+            path,
+            f"{MANIFEST} differs from its checksum in {MANIFEST_CHECKSUM}: the manifest was changed or "
+            "damaged after export",
         )
-    files: Mapping[str, Mapping[str, Any]] = manifest.get("files") or {}
+    try:
+        manifest = json.loads(manifest_bytes)
+    except ValueError as error:
+        raise _integrity(path, f"{MANIFEST} is not valid JSON ({error})") from None
+    _check_manifest(manifest, path)
+    if not has_checksum and manifest["version"] >= 2:
+        raise _integrity(path, f"{MANIFEST_CHECKSUM} is missing (the manifest's own checksum)")
+    files: Mapping[str, Mapping[str, Any]] = manifest["files"]
     contents: dict[str, bytes] = {}
     for name, entry in files.items():
-        if Path(name).name != name or name in ("", ".", ".."):
-            raise BundleIntegrityError(f"{MANIFEST} in {path} lists an unsafe file name {name!r}")
         try:
             data = (path / name).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):
             raise BundleIntegrityError(
                 f"{name} is missing from the bundle at {path} (the manifest lists it); export the bundle again"
             ) from None
+        if len(data) != entry["size"]:
+            raise BundleIntegrityError(
+                f"{name} in the bundle at {path} has {len(data)} bytes, its manifest says {entry['size']}; "
+                "the file was changed or damaged after export"
+            )
         seen = sha256_bytes(data)
-        if seen != entry.get("sha256"):
+        if seen != entry["sha256"]:
             raise BundleIntegrityError(
                 f"{name} in the bundle at {path} differs from its manifest: sha256 {seen[:16]}…, "
                 f"expected {str(entry.get('sha256'))[:16]}…; the file was changed or damaged after export"
             )
         contents[name] = data
     unlisted = sorted(
-        entry.name for entry in path.iterdir() if entry.name != MANIFEST and entry.name not in files
+        entry.name
+        for entry in path.iterdir()
+        if entry.name not in (MANIFEST, MANIFEST_CHECKSUM) and entry.name not in files
     )
     if unlisted:
         raise BundleIntegrityError(

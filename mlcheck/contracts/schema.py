@@ -29,42 +29,56 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from mlcheck.display.cards import register_card
 from mlcheck.contracts import register_check
-from mlcheck.results import CheckResult, Outcome
+from mlcheck.contracts.conform import (
+    TYPE_REASONS,
+    Conformed,
+    ExtraColumnsWarning,
+    RejectReason,
+    column_labels,
+    conform,
+)
+from mlcheck.display.cards import register_card
 from mlcheck.errors import UsageError
+from mlcheck.kinds import Kind, kind_of, label_of, labels_of
+from mlcheck.results import CheckResult, Outcome
 
 __all__ = [
     "ColumnSchema",
     "Conformed",
     "ExtraColumnsWarning",
+    "RejectReason",
     "Schema",
     "check_schema",
     "conform",
     "infer_schema",
 ]
 
-Kind = Literal["float", "integer", "boolean", "categorical", "datetime", "other"]
-SCHEMA_VERSION = 1
-#: A string column with more distinct values than this is free text: no level check.
-MAX_LEVELS = 1000
-
-
-class ExtraColumnsWarning(UserWarning):
-    """A scored frame had columns the model was not trained on; they were dropped."""
+#: Version 2 spells levels with :func:`mlcheck.kinds.label_of` and keeps every level;
+#: version 1 spelled them with ``str()`` and dropped them above 1,000 (still read).
+SCHEMA_VERSION = 2
+#: How scoring treats a level training never saw: refuse the row, or pass it to a model that handles it.
+Unknown = Literal["reject", "model"]
 
 
 @dataclass(frozen=True)
 class ColumnSchema:
-    """What one column looked like in the reference frame."""
+    """What one column looked like in the reference frame.
+
+    ``kind`` is the column's kind in :mod:`mlcheck.kinds`' vocabulary (the same
+    word the profile writes); ``levels`` are every training level of a
+    categorical column, spelled by :func:`mlcheck.kinds.label_of`; ``unknown``
+    says whether scoring refuses a row with an unseen level (``"reject"``) or
+    passes it to the model, which handles unknown levels itself (``"model"``,
+    read from its encoder at export).
+    """
 
     name: str
     dtype: str
@@ -74,6 +88,9 @@ class ColumnSchema:
     min: float | None = None
     max: float | None = None
     levels: tuple[str, ...] | None = None
+    unknown: Unknown = "reject"
+    #: read from a version 1 schema: levels spelled with str() ("2.0"), compared both ways
+    legacy_levels: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,26 +102,43 @@ class ColumnSchema:
             "min": self.min,
             "max": self.max,
             "levels": list(self.levels) if self.levels is not None else None,
+            "unknown": self.unknown,
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ColumnSchema:
+    def from_dict(cls, data: Mapping[str, Any], *, version: int = SCHEMA_VERSION) -> ColumnSchema:
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a schema column must be a mapping, got {type(data).__name__}")
         levels = data.get("levels")
+        kind = data["kind"]
+        if kind not in ("float", "integer", "boolean", "categorical", "datetime", "other"):
+            raise ValueError(f"column {data.get('name')!r}: unknown kind {kind!r}")
+        unknown = data.get("unknown", "reject")
+        if unknown not in ("reject", "model"):
+            raise ValueError(f"column {data.get('name')!r}: unknown must be 'reject' or 'model', got {unknown!r}")
+        if levels is not None and (isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence)):
+            raise TypeError(f"column {data.get('name')!r}: levels must be a list")
         return cls(
             name=str(data["name"]),
             dtype=str(data["dtype"]),
-            kind=data["kind"],
+            kind=kind,
             nullable=bool(data["nullable"]),
             null_fraction=float(data.get("null_fraction", 0.0)),
             min=None if data.get("min") is None else float(data["min"]),
             max=None if data.get("max") is None else float(data["max"]),
             levels=None if levels is None else tuple(str(level) for level in levels),
+            unknown=unknown,
+            legacy_levels=version < 2,
         )
 
 
 @dataclass(frozen=True)
 class Schema:
     """The columns a model was trained on, in order, with their reference statistics.
+
+    ``keys`` names the columns that identify a row (an id): they are not
+    features, but a batch may carry them without a warning, and scoring
+    copies them to its predictions and rejects.
 
     Examples
     --------
@@ -120,6 +154,7 @@ class Schema:
     columns: tuple[ColumnSchema, ...]
     n_reference_rows: int = 0
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    keys: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -131,48 +166,51 @@ class Schema:
                 return column
         raise KeyError(name)
 
+    def replace_columns(self, columns: Sequence[ColumnSchema]) -> Schema:
+        """The same schema with ``columns`` instead of its own."""
+        return Schema(tuple(columns), self.n_reference_rows, dict(self.metadata), self.keys)
+
     def to_dict(self) -> dict[str, Any]:
+        legacy = any(column.legacy_levels for column in self.columns)
         return {
             "format": "mlcheck-schema",
-            "version": SCHEMA_VERSION,
+            "version": 1 if legacy else SCHEMA_VERSION,
             "n_reference_rows": self.n_reference_rows,
             "columns": [column.to_dict() for column in self.columns],
+            "keys": list(self.keys),
             "metadata": dict(self.metadata),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Schema:
-        if data.get("format") != "mlcheck-schema":
+        if not isinstance(data, Mapping) or data.get("format") != "mlcheck-schema":
             raise UsageError("not an mlcheck schema: expected a mapping with format 'mlcheck-schema'")
-        if int(data.get("version", 0)) > SCHEMA_VERSION:
+        version = data.get("version", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise UsageError(f"not an mlcheck schema: version must be a positive integer, got {version!r}")
+        if version > SCHEMA_VERSION:
             raise UsageError(
                 f"schema version {data.get('version')} is newer than this mlcheck understands "
                 f"({SCHEMA_VERSION}); upgrade mlcheck"
             )
+        columns = data["columns"]
+        if not isinstance(columns, list):
+            raise TypeError(f"schema columns must be a list, got {type(columns).__name__}")
+        keys = data.get("keys") or []
+        if not isinstance(keys, list):
+            raise TypeError(f"schema keys must be a list, got {type(keys).__name__}")
+        metadata = data.get("metadata") or {}
+        if not isinstance(metadata, Mapping):
+            raise TypeError(f"schema metadata must be a mapping, got {type(metadata).__name__}")
         return cls(
-            columns=tuple(ColumnSchema.from_dict(column) for column in data["columns"]),
+            columns=tuple(ColumnSchema.from_dict(column, version=version) for column in columns),
             n_reference_rows=int(data.get("n_reference_rows", 0)),
-            metadata=dict(data.get("metadata") or {}),
+            metadata=dict(metadata),
+            keys=tuple(str(key) for key in keys),
         )
 
 
 # -- inference ----------------------------------------------------------------
-def _kind(dtype: Any) -> Kind:
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "integer"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_string_dtype(dtype) or dtype == object:
-        return "categorical"
-    return "other"
-
-
 def _finite_bound(value: Any) -> float | None:
     try:
         number = float(value)
@@ -181,54 +219,84 @@ def _finite_bound(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def infer_schema(reference: pd.DataFrame, *, max_levels: int = MAX_LEVELS) -> Schema:
-    """Infer the schema of ``reference``: dtypes, nullability, ranges and levels.
+def _names(option: str | Sequence[str] | None, label: str) -> tuple[str, ...]:
+    if option is None:
+        return ()
+    if isinstance(option, str):
+        return (option,)
+    if not isinstance(option, Sequence) or not all(isinstance(name, str) for name in option):
+        raise UsageError(f"{label} must be a column name or a list of column names, got {option!r}")
+    return tuple(option)
+
+
+def infer_schema(
+    reference: pd.DataFrame,
+    *,
+    keys: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
+) -> Schema:
+    """Infer the schema of ``reference``: kinds, dtypes, nullability, ranges and levels.
+
+    Every level of a categorical column is kept, at any cardinality, so the
+    level check of :func:`check_schema` and of scoring stays exact (a column
+    of free text or ids belongs in ``keys`` or ``exclude``, not in the schema).
 
     Parameters
     ----------
     reference : pandas.DataFrame
-        The frame the model was trained on (features only).
-    max_levels : int, default 1000
-        A string or categorical column with more distinct values than this is
-        treated as free text and gets no level check.
+        The frame the model was trained on.
+    keys : str or list of str, optional
+        Columns that identify a row (ids): recorded as keys, not as features.
+    exclude : str or list of str, optional
+        Columns that are neither features nor keys (the label, say): left out.
 
     Returns
     -------
     Schema
 
+    Raises
+    ------
+    UsageError
+        ``reference`` is not a DataFrame, has duplicated column names, or
+        ``keys``/``exclude`` name columns it lacks.
+
     Examples
     --------
     >>> import pandas as pd
     >>> from mlcheck.contracts.schema import infer_schema
-    >>> schema = infer_schema(pd.DataFrame({"x": [1.0, None, 3.0]}))
-    >>> schema["x"].nullable, schema["x"].min, schema["x"].max
-    (True, 1.0, 3.0)
+    >>> schema = infer_schema(pd.DataFrame({"x": [1.0, None, 3.0], "c": [2.0, 1, "a"]}))
+    >>> schema["x"].nullable, schema["x"].min, schema["x"].max, schema["c"].levels
+    (True, 1.0, 3.0, ('1', '2', 'a'))
     """
-    if not isinstance(reference, pd.DataFrame):
-        raise UsageError(f"infer_schema expects a pandas DataFrame, got {type(reference).__name__}")
-    if reference.columns.duplicated().any():
-        duplicated = sorted(set(map(str, reference.columns[reference.columns.duplicated()])))
-        raise UsageError(f"reference has duplicated column names {duplicated}; give every column one name")
+    labels = column_labels(reference, where="infer_schema")
+    key_names, excluded = _names(keys, "keys"), _names(exclude, "exclude")
+    unknown = [name for name in (*key_names, *excluded) if name not in labels]
+    if unknown:
+        raise UsageError(
+            f"infer_schema: keys/exclude name columns the reference lacks: {unknown}; "
+            f"its columns are {list(labels)[:20]}"
+        )
     n_rows = len(reference)
     columns = []
-    for name in reference.columns:
-        series = reference[name]
-        kind = _kind(series.dtype)
+    for name, label in labels.items():
+        if name in key_names or name in excluded:
+            continue
+        series = reference[label]
+        kind = kind_of(series.dtype)
         n_null = int(series.isna().sum())
         low = high = None
         levels = None
         if kind in ("float", "integer") and n_rows > n_null:
-            low, high = _finite_bound(series.min()), _finite_bound(series.max())
+            numbers = pd.to_numeric(series, errors="coerce") if series.dtype == object else series
+            low, high = _finite_bound(numbers.min()), _finite_bound(numbers.max())
         elif kind == "categorical":
-            present = series.dropna()
             if isinstance(series.dtype, pd.CategoricalDtype):
-                observed = [str(level) for level in series.cat.categories]
+                levels = tuple(label_of(level) for level in series.cat.categories)
             else:
-                observed = sorted({str(value) for value in present.unique()[: max_levels + 1]})
-            levels = tuple(observed) if len(observed) <= max_levels else None
+                levels = tuple(sorted(set(labels_of(series.dropna()).unique().tolist())))
         columns.append(
             ColumnSchema(
-                name=str(name),
+                name=name,
                 dtype=str(series.dtype),
                 kind=kind,
                 nullable=n_null > 0,
@@ -238,7 +306,7 @@ def infer_schema(reference: pd.DataFrame, *, max_levels: int = MAX_LEVELS) -> Sc
                 levels=levels,
             )
         )
-    return Schema(columns=tuple(columns), n_reference_rows=n_rows)
+    return Schema(columns=tuple(columns), n_reference_rows=n_rows, keys=key_names)
 
 
 def as_schema(schema: Any) -> Schema:
@@ -255,220 +323,20 @@ def as_schema(schema: Any) -> Schema:
     )
 
 
-# -- conforming a batch row by row -------------------------------------------
-@dataclass(frozen=True)
-class Conformed:
-    """A batch turned into model input: ``features`` plus the rows that cannot be scored."""
-
-    features: pd.DataFrame
-    bad: np.ndarray  # bool per row: True when the row cannot be scored
-    parts: tuple[pd.Series, ...]  # one per problem found: row position -> reason text
-    extra_columns: tuple[str, ...]
-    coerced: dict[str, str]  # column -> "from -> to"
-
-    @property
-    def reasons(self) -> dict[int, list[str]]:
-        """Row position -> every reason it cannot be scored."""
-        found: dict[int, list[str]] = {}
-        for part in self.parts:
-            for position, text in zip(part.index.tolist(), part.tolist()):
-                found.setdefault(position, []).append(text)
-        return dict(sorted(found.items()))
-
-    def reason_text(self) -> pd.Series:
-        """Row position -> its reasons joined by ``"; "``, sorted by position (vectorized)."""
-        if not self.parts:
-            return pd.Series([], index=pd.Index([], dtype=np.int64), dtype=object)
-        joined = pd.concat(self.parts)
-        if joined.index.has_duplicates:
-            joined = joined.groupby(level=0, sort=True).agg("; ".join)
-        return joined.sort_index()
-
-
-class _Reasons:
-    """Collects per-row reasons, touching only the rows that have a problem."""
-
-    def __init__(self, n_rows: int) -> None:
-        self.bad = np.zeros(n_rows, dtype=bool)
-        self.parts: list[pd.Series] = []
-
-    def add(self, mask: np.ndarray, column: str, what: str, values: pd.Series | None = None) -> None:
-        if not mask.any():
-            return
-        self.bad |= mask
-        positions = np.flatnonzero(mask)
-        if values is None:
-            texts: Any = f"{column}: {what}"
-        else:
-            texts = [f"{column}: {what} {value!r}" for value in values.iloc[positions].tolist()]
-        self.parts.append(pd.Series(texts, index=positions, dtype=object))
-
-
-def _conform_numeric(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
-    target = pd.api.types.pandas_dtype(spec.dtype)
-    unparsed = None
-    if pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype):
-        values = series
-    else:  # strings, objects, categories holding numbers: parse, and say which did not parse
-        values = pd.to_numeric(series.astype(object), errors="coerce")
-        unparsed = (values.isna() & series.notna()).to_numpy()
-        collect.add(unparsed, spec.name, "not a number:", series)
-    array = values.to_numpy(dtype="float64", na_value=np.nan)
-    null = np.isnan(array)
-    if unparsed is not None:
-        null &= ~unparsed  # already rejected with a better reason
-    if not spec.nullable:
-        collect.add(null, spec.name, "missing value (none in the training data)")
-    collect.add(np.isinf(array), spec.name, "infinite value")
-    fractional = np.zeros(len(array), dtype=bool)
-    if spec.kind == "integer":
-        fractional = np.isfinite(array) & (np.floor(array) != array)
-        collect.add(fractional, spec.name, "not an integer:", series)
-        too_large = np.isfinite(array) & (np.abs(array) >= 2.0**63)
-        collect.add(too_large, spec.name, "too large for a 64-bit integer:", series)
-        fractional |= too_large
-    if values.dtype == target:
-        return values
-    if spec.kind == "integer":
-        # rows that cannot be cast are rejected above; a stand-in keeps the cast valid
-        if isinstance(target, np.dtype):  # numpy integers hold no missing values
-            safe = np.where(np.isfinite(array) & ~fractional, array, 0.0)
-            return pd.Series(safe.astype(target), index=series.index, name=series.name)
-        safe = np.where(np.isinf(array) | fractional, np.nan, array)
-        return pd.Series(safe, index=series.index, name=series.name).astype(target)
-    return pd.Series(array, index=series.index, name=series.name).astype(target)
-
-
-def _conform_categorical(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
-    null = series.isna().to_numpy()
-    if not spec.nullable:
-        collect.add(null, spec.name, "missing value (none in the training data)")
-    unseen = np.zeros(len(series), dtype=bool)
-    if spec.levels is not None:
-        unseen = ~series.isin(spec.levels).to_numpy() & ~null
-        if unseen.any() and not pd.api.types.is_string_dtype(series.dtype):
-            unseen &= ~series.astype(str).isin(spec.levels).to_numpy()  # 3 for "3" is not unseen
-        collect.add(unseen, spec.name, "unseen category", series)
-    if spec.dtype == "category":
-        values = series if isinstance(series.dtype, pd.CategoricalDtype) else series.astype("category")
-        if spec.levels is not None and list(map(str, values.cat.categories)) != list(spec.levels):
-            known = pd.Series(~null & ~unseen, index=series.index)  # the rest is rejected
-            values = series.astype(str).where(known).astype(pd.CategoricalDtype(list(spec.levels)))
-        return values
-    target = pd.api.types.pandas_dtype(spec.dtype)
-    if series.dtype == target:
-        return series
-    if pd.api.types.is_string_dtype(series.dtype) or isinstance(series.dtype, pd.CategoricalDtype):
-        return series.astype(target)
-    return series.astype(str).where(~null).astype(target)
-
-
-def _conform_boolean(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
-    null = series.isna().to_numpy()
-    if not spec.nullable:
-        collect.add(null, spec.name, "missing value (none in the training data)")
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return series
-    numeric = pd.to_numeric(series.astype(object), errors="coerce")
-    ok = numeric.isin([0, 1]).to_numpy()
-    collect.add(~ok & ~null, spec.name, "not a boolean:", series)
-    return pd.Series(
-        numeric.to_numpy(dtype="float64", na_value=0.0) == 1.0, index=series.index, name=series.name
-    )
-
-
-def _conform_datetime(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -> pd.Series:
-    null = series.isna().to_numpy()
-    if not spec.nullable:
-        collect.add(null, spec.name, "missing value (none in the training data)")
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return series
-    values = pd.to_datetime(series, errors="coerce")
-    collect.add(values.isna().to_numpy() & ~null, spec.name, "not a date:", series)
-    return values
-
-
-_CONFORMERS = {
-    "float": _conform_numeric,
-    "integer": _conform_numeric,
-    "categorical": _conform_categorical,
-    "boolean": _conform_boolean,
-    "datetime": _conform_datetime,
-}
-
-
-def conform(
-    frame: pd.DataFrame, schema: Schema, *, keep: tuple[str, ...] = (), warn: bool = True
-) -> Conformed:
-    """Turn ``frame`` into the model's input and find the rows that cannot be scored.
-
-    Columns come back in the schema's order; columns the schema does not know
-    are dropped (with an :class:`ExtraColumnsWarning` unless listed in ``keep``);
-    dtypes are coerced when that loses nothing. A row cannot be scored when a
-    value does not parse as its column's type, is missing where the reference
-    never was, is infinite, or is a category the model never saw. A missing
-    column raises :class:`~mlcheck.errors.UsageError`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from mlcheck.contracts.schema import conform, infer_schema
-    >>> schema = infer_schema(pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]}))
-    >>> out = conform(pd.DataFrame({"c": ["a", "z"], "x": [1, 2]}), schema)
-    >>> list(out.features.columns), out.bad.tolist(), out.reasons[1]
-    (['x', 'c'], [False, True], ["c: unseen category 'z'"])
-    """
-    if not isinstance(frame, pd.DataFrame):
-        raise UsageError(f"expected a pandas DataFrame to score, got {type(frame).__name__}")
-    labels = {str(label): label for label in frame.columns}  # schema names are text; frames may use ints
-    missing = [name for name in schema.names if name not in labels]
-    if missing:
-        raise UsageError(
-            f"the frame lacks {len(missing)} column(s) the model was trained on: {missing}; "
-            f"expected the columns {list(schema.names)}, got {list(map(str, frame.columns))}. "
-            "Add the missing columns (a column may hold missing values if the schema allows them)."
-        )
-    extra = tuple(str(name) for name in frame.columns if str(name) not in set(schema.names) | set(keep))
-    if extra and warn:
-        warnings.warn(
-            f"dropped {len(extra)} column(s) the model was not trained on: {list(extra)[:10]}",
-            ExtraColumnsWarning,
-            stacklevel=3,
-        )
-    collect = _Reasons(len(frame))
-    columns: dict[str, pd.Series] = {}
-    coerced: dict[str, str] = {}
-    for spec in schema.columns:
-        series = frame[labels[spec.name]]
-        conformer = _CONFORMERS.get(spec.kind)
-        values = conformer(series, spec, collect) if conformer else series
-        if str(values.dtype) != str(series.dtype):
-            coerced[spec.name] = f"{series.dtype} -> {values.dtype}"
-        columns[spec.name] = values
-    if not coerced and list(frame.columns) == list(schema.names):
-        features = frame
-    else:
-        features = pd.DataFrame(columns, index=frame.index, copy=False)
-    return Conformed(features, collect.bad, tuple(collect.parts), extra, coerced)
-
-
 # -- the check ------------------------------------------------------------------
-def _dtype_verdict(series: pd.Series, spec: ColumnSchema) -> tuple[bool, str]:
-    seen = str(series.dtype)
-    if seen == spec.dtype:
-        return True, ""
-    kind = _kind(series.dtype)
-    if spec.kind == "float" and kind == "float":
-        seen_bits = np.dtype(series.dtype).itemsize if isinstance(series.dtype, np.dtype) else 8
-        expected_bits = (
-            np.dtype(spec.dtype).itemsize if spec.dtype in ("float16", "float32", "float64") else 8
-        )
-        if seen_bits < expected_bits:
-            return False, f"{seen} carries fewer digits than the {spec.dtype} the model was trained on"
-        return True, ""
-    if spec.kind == kind or (spec.kind == "float" and kind in ("integer", "boolean")):
-        return True, ""
-    return False, f"expected {spec.dtype} ({spec.kind}), got {seen} ({kind})"
+def _precision_loss(series: pd.Series, spec: ColumnSchema) -> str:
+    """A float column narrower than training's (float32 for float64): digits were lost upstream."""
+    if spec.kind != "float" or kind_of(series.dtype) != "float" or str(series.dtype) == spec.dtype:
+        return ""
+    seen_bits = np.dtype(series.dtype).itemsize if isinstance(series.dtype, np.dtype) else 8
+    expected_bits = np.dtype(spec.dtype).itemsize if spec.dtype in ("float16", "float32", "float64") else 8
+    if seen_bits < expected_bits:
+        return f"dtype {series.dtype}, expected {spec.dtype}"  # fewer digits than training had
+    return ""
+
+
+#: a result lists at most this many unscorable row positions (``n_unscorable`` counts them all)
+MAX_ROWS_LISTED = 1000
 
 
 @register_check("check_schema")
@@ -478,22 +346,39 @@ def check_schema(
     *,
     max_null_increase: float = 0.01,
     max_out_of_range: float = 0.01,
+    exclude: str | Sequence[str] | None = None,
     severity: str = "error",
 ) -> CheckResult:
     """Check a batch against the schema of the data the model was trained on.
 
+    The batch goes through the same conform step as ``Bundle.score``
+    (:func:`mlcheck.contracts.conform.conform`), so the rows this check counts
+    as unscorable are exactly the rows scoring rejects, with the same reason
+    codes; lossless casts (whole-valued floats into an integer column,
+    ``"True"``/``"False"`` into a boolean one, nullable dtypes) pass with a note
+    in ``details["casts"]``.
+
     One outcome per column, named by the column, that holds when every aspect
-    holds: the column is present; its dtype loses nothing against the
-    reference's (so float32 for a float64 column fails); its fraction of
+    holds: the column is present; its dtype loses no digits against the
+    reference's (float32 for a float64 column fails); at most
+    ``max_out_of_range`` of its values are not of its type (a fraction in an
+    integer column, text in a numeric one: refused per row); its fraction of
     missing values exceeds the reference's by at most ``max_null_increase``;
     and at most ``max_out_of_range`` of its values fall outside the reference
-    range or are categories the reference never had. A failed outcome's
+    range or are levels the reference never had (every training level is
+    kept, so this is exact at any cardinality). A failed outcome's
     ``observed`` and ``threshold`` hold only the aspects that failed and its
     message names each of them; a passed one holds the missing fraction.
     Columns the schema does not know make one passing ``extra_columns``
-    outcome. ``details["failing"]`` maps each failing column to what broke,
-    and nothing is kept for the columns that held, so the result stays small
-    over many columns.
+    outcome (key columns of the schema are not extra).
+
+    ``details``: ``columns`` (column -> the figure of every aspect,
+    failed or not: ``dtype``, ``nulls``, ``null_limit``, ``invalid``, ``outside``,
+    ``passed``), ``failing`` (column -> what broke), ``extra_columns``, ``n_unscorable`` and
+    ``unscorable_rows`` (positions, at most 1,000) of the rows scoring would
+    reject, ``reason_counts`` (reason code -> rows), ``casts`` (column ->
+    lossless cast), ``unseen_passed`` (column -> rows whose unseen level the
+    model handles itself).
 
     Parameters
     ----------
@@ -504,8 +389,16 @@ def check_schema(
     max_null_increase : float, default 0.01
         Allowed rise of a column's missing fraction over the reference's.
     max_out_of_range : float, default 0.01
-        Allowed fraction of values outside the reference range or levels.
+        Allowed fraction of values outside the reference range or levels, and
+        of values not of the column's type.
+    exclude : str or list of str, optional
+        Schema columns not to check (they are not reported as missing).
     severity : {"error", "warning"}
+
+    Raises
+    ------
+    UsageError
+        ``frame`` is not a DataFrame or has duplicated column names; an option is out of range.
 
     Examples
     --------
@@ -515,15 +408,26 @@ def check_schema(
     >>> result = check_schema(pd.DataFrame({"x": [0.5, 1.5], "c": ["a", "z"]}), reference)
     >>> result.passed, [(o.subject, o.message) for o in result.outcomes if not o.passed]
     (False, [('c', "50% of values unseen in training: 'z'")])
+    >>> result.details["unscorable_rows"], result.details["reason_counts"]
+    ([1], {'unseen_category': 1})
     """
     for label, value in (("max_null_increase", max_null_increase), ("max_out_of_range", max_out_of_range)):
-        if not 0.0 <= float(value) <= 1.0:
+        try:
+            fraction = float(value)
+        except (TypeError, ValueError):
+            fraction = float("nan")
+        if isinstance(value, bool) or not 0.0 <= fraction <= 1.0:
             raise UsageError(f"check_schema: {label} must be a fraction in [0, 1], got {value!r}")
-    if not isinstance(frame, pd.DataFrame):
-        raise UsageError(f"check_schema expects a pandas DataFrame, got {type(frame).__name__}")
+    if severity not in ("error", "warning"):
+        raise UsageError(f"check_schema: severity must be 'error' or 'warning', got {severity!r}")
+    labels = column_labels(frame, where="check_schema")
     spec_schema = as_schema(schema)
+    excluded = set(_names(exclude, "check_schema: exclude"))
+    if excluded:
+        spec_schema = spec_schema.replace_columns([c for c in spec_schema.columns if c.name not in excluded])
     n_rows = len(frame)
-    labels = {str(label): label for label in frame.columns}
+    present = tuple(name for name in spec_schema.names if name in labels)
+    conformed = conform(frame, spec_schema, warn=False, columns=present)
     outcomes: list[Outcome] = []
     failing: dict[str, str] = {}  # column -> what broke, one short line each
     for spec in spec_schema.columns:
@@ -534,12 +438,13 @@ def check_schema(
             failing[spec.name] = "column is missing"
             continue
         outcome = _column_outcome(
-            frame[labels[spec.name]], spec, float(max_null_increase), float(max_out_of_range)
+            frame[labels[spec.name]], spec, conformed, float(max_null_increase), float(max_out_of_range)
         )
         outcomes.append(outcome)
         if not outcome.passed:
             failing[spec.name] = outcome.message
-    extra = [str(name) for name in frame.columns if str(name) not in set(spec_schema.names)]
+    known = set(spec_schema.names) | set(spec_schema.keys) | excluded
+    extra = [name for name in labels if name not in known]
     if extra:
         shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
         outcomes.append(Outcome("extra_columns", True, len(extra), None, f"ignored: {shown}"))
@@ -547,6 +452,8 @@ def check_schema(
     n_columns = len(spec_schema.columns)
     if not failed:
         message = f"{n_rows} rows match the schema of {n_columns} columns"
+        if conformed.casts:
+            message += f" ({len(conformed.casts)} column(s) cast without loss: {', '.join(conformed.casts)})"
     else:
         # one failing column is named with what broke; several are named only (each outcome
         # says what broke), so the headline stays one line in the card, the text and the JSON
@@ -556,6 +463,13 @@ def check_schema(
             else ", ".join(o.subject for o in failed[:8]) + (", …" if len(failed) > 8 else "")
         )
         message = f"{len(failed)} of {n_columns} columns break the schema: {named}"
+    missing_columns = len(present) < n_columns
+    unscorable = np.arange(n_rows) if missing_columns else np.flatnonzero(conformed.bad)
+    reason_counts: dict[str, int] = {}
+    for code, positions in conformed.codes:
+        reason_counts[code.value] = reason_counts.get(code.value, 0) + len(positions)
+    if missing_columns and n_rows:
+        reason_counts["missing_column"] = n_rows
     return CheckResult(
         "check_schema",
         passed=not failed,
@@ -568,6 +482,11 @@ def check_schema(
             "failing": failing,
             "extra_columns": extra[:MAX_EXTRA_LISTED],
             "n_extra_columns": len(extra),
+            "n_unscorable": len(unscorable),
+            "unscorable_rows": unscorable[:MAX_ROWS_LISTED].tolist(),
+            "reason_counts": reason_counts,
+            "casts": dict(conformed.casts),
+            "unseen_passed": dict(conformed.unseen_passed),
         },
         message=message,
         outcomes=tuple(outcomes),
@@ -583,18 +502,38 @@ def _share(fraction: float) -> str:
     return f"{float(f'{fraction * 100.0:.2g}'):g}%"
 
 
+_TYPE_WORDS = {
+    RejectReason.NOT_A_NUMBER: "not numbers",
+    RejectReason.NOT_AN_INTEGER: "not integers",
+    RejectReason.TOO_LARGE: "too large for a 64-bit integer",
+    RejectReason.NOT_A_BOOLEAN: "not booleans",
+    RejectReason.NOT_A_DATE: "not dates",
+}
+
+
 def _column_outcome(
-    series: pd.Series, spec: ColumnSchema, max_null_increase: float, max_out_of_range: float
+    series: pd.Series,
+    spec: ColumnSchema,
+    conformed: Conformed,
+    max_null_increase: float,
+    max_out_of_range: float,
 ) -> Outcome:
     """One verdict over every aspect of a present column; only failed aspects are reported."""
     observed: dict[str, Any] = {}
     threshold: dict[str, Any] = {}
     problems: list[str] = []
-    dtype_ok, _ = _dtype_verdict(series, spec)
-    if not dtype_ok:
+    narrower = _precision_loss(series, spec)
+    if narrower:
         observed["dtype"], threshold["dtype"] = str(series.dtype), spec.dtype
-        problems.append(f"dtype {series.dtype}, expected {spec.dtype}")
-    null_fraction = float(series.isna().mean()) if len(series) else 0.0
+        problems.append(narrower)
+    n_rows = len(series)
+    invalid = {code: conformed.counts.get((spec.name, code), 0) for code in TYPE_REASONS}
+    n_invalid = sum(invalid.values())
+    if n_rows and n_invalid / n_rows > max_out_of_range:
+        observed["invalid"], threshold["invalid"] = _round(n_invalid / n_rows), max_out_of_range
+        what = ", ".join(f"{_share(n / n_rows)} {_TYPE_WORDS[code]}" for code, n in invalid.items() if n)
+        problems.append(f"values of another type than {spec.dtype}: {what}")
+    null_fraction = float(series.isna().mean()) if n_rows else 0.0
     null_limit = min(1.0, spec.null_fraction + max_null_increase)
     if null_fraction > null_limit:
         observed["nulls"], threshold["nulls"] = _round(null_fraction), _round(null_limit)
@@ -623,8 +562,9 @@ UNSEEN_EXAMPLES = 3
 def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | None, str, list[Any]]:
     """Fraction of present values outside the reference range (numeric) or levels (categorical).
 
-    Also says what "outside" means for the column and, for a categorical one,
-    gives the most frequent unseen values.
+    Values that are not numbers at all are counted by the type aspect, not
+    here. Also says what "outside" means for the column and, for a
+    categorical one, gives the most frequent unseen values.
     """
     present = series.dropna()
     if not len(present):
@@ -632,15 +572,17 @@ def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | No
     if spec.kind in ("float", "integer") and spec.min is not None and spec.max is not None:
         numbers = (
             pd.to_numeric(present.astype(object), errors="coerce")
-            if not pd.api.types.is_numeric_dtype(present.dtype)
+            if not pd.api.types.is_numeric_dtype(present.dtype) or pd.api.types.is_bool_dtype(present.dtype)
             else present
         )
         array = numbers.to_numpy(dtype="float64", na_value=np.nan)
-        outside = ~((array >= spec.min) & (array <= spec.max))  # NaN (unparsable) counts as outside
+        outside = ~((array >= spec.min) & (array <= spec.max)) & ~np.isnan(array)
         return float(outside.mean()), f"outside the training range [{spec.min:.6g}, {spec.max:.6g}]", []
     if spec.kind == "categorical" and spec.levels is not None:
-        text = present.astype(str)
-        unseen = ~text.isin(spec.levels).to_numpy()
+        text = labels_of(present)
+        unseen = ~text.isin(set(spec.levels)).to_numpy()
+        if unseen.any() and spec.legacy_levels:
+            unseen &= ~present.astype(str).isin(set(spec.levels)).to_numpy()
         examples = text[unseen].value_counts().index[:UNSEEN_EXAMPLES].tolist() if unseen.any() else []
         return float(unseen.mean()), "unseen in training", examples
     return None, "", []

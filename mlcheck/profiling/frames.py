@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from mlcheck.errors import UsageError
+from mlcheck.kinds import counted_by_levels, kind_of, label_of
 from mlcheck.profiling.model import (
-    MAX_INTEGER_LEVELS,
     CategoricalColumn,
     ColumnSummary,
     NumericColumn,
@@ -27,20 +27,6 @@ from mlcheck.profiling.model import (
 )
 
 __all__ = ["is_dask", "label_of", "profile_dask", "profile_frame"]
-
-
-def label_of(value: Any) -> str:
-    """The text a categorical value is compared by (3 and 3.0 both read ``"3"``)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        number = float(value)
-        return str(int(number)) if number.is_integer() else repr(number)
-    return str(value)
 
 
 def _split_sorted(values: np.ndarray) -> tuple[np.ndarray, int, int, int]:
@@ -162,21 +148,19 @@ def _object_level_counts(series: Any) -> tuple[dict[str, int], int, tuple[str, .
 
 
 def _kind_of(series: Any) -> str:
-    """'numeric', 'integer' (numeric that may be categorical) or 'categorical'."""
+    """How to count a column: 'numeric' (bins), 'integer' (levels when few, else bins) or 'categorical'.
+
+    The column's kind is :func:`mlcheck.kinds.kind_of` (what schema.json says);
+    this only chooses the summary. An object column holding numbers is binned.
+    """
     import pandas as pd
 
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_complex_dtype(dtype):  # no order to bin on: compare the values themselves
-        return "categorical"
-    if pd.api.types.is_integer_dtype(dtype):
+    kind = kind_of(series.dtype)
+    if kind == "integer":
         return "integer"
-    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+    if kind in ("float", "datetime") or pd.api.types.is_timedelta64_dtype(series.dtype):
         return "numeric"
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        return "numeric"
-    if dtype == object:
+    if series.dtype == object:
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
             return "numeric"
@@ -224,7 +208,7 @@ def _profile_series(
     if kind == "integer":
         split = _split_sorted(values)
         finite, n_missing = split[0], split[1]
-        if finite.size and np.count_nonzero(np.diff(finite)) + 1 <= MAX_INTEGER_LEVELS:
+        if finite.size and counted_by_levels("integer", int(np.count_nonzero(np.diff(finite))) + 1):
             return _categorical_column(dtype, _sorted_level_counts(finite), n_missing, None, max_levels)
         return _numeric_column(dtype, values, None, bins, split)  # sorted once for both questions
     return _numeric_column(dtype, values, None, bins)

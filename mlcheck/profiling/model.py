@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from mlcheck.errors import UsageError
+from mlcheck.kinds import MAX_INTEGER_LEVELS, kind_of
 
 __all__ = [
     "MAX_LEVELS",
@@ -36,8 +37,6 @@ __all__ = [
 OTHER = "__other__"
 #: A categorical column keeps at most this many levels; the rest fold into ``__other__``.
 MAX_LEVELS = 1000
-#: An integer column with at most this many distinct values is profiled as categorical.
-MAX_INTEGER_LEVELS = 20
 #: Rows a Dask frame's edges are drawn from (a seeded uniform sample).
 SAMPLE_ROWS = 1_000_000
 FORMAT = "mlcheck-profile"
@@ -100,7 +99,8 @@ class NumericColumn:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": "numeric",
+            "kind": kind_of(self.dtype),  # the column's kind, as schema.json writes it
+            "summary": "bins",
             "dtype": self.dtype,
             "edges": list(self.edges),
             "counts": list(self.counts),
@@ -149,7 +149,8 @@ class CategoricalColumn:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": "categorical",
+            "kind": kind_of(self.dtype),  # the column's kind, as schema.json writes it
+            "summary": "levels",
             "dtype": self.dtype,
             "levels": list(self.levels),
             "counts": list(self.counts),
@@ -163,9 +164,10 @@ ColumnSummary = NumericColumn | CategoricalColumn
 
 
 def _column_from_dict(name: str, data: Mapping[str, Any]) -> ColumnSummary:
-    kind = data.get("kind")
-    if kind == "numeric":
-        return NumericColumn(
+    # "summary" says how the column is counted; files before it said so in "kind"
+    summary = data.get("summary") or {"numeric": "bins", "categorical": "levels"}.get(data.get("kind"))
+    if summary == "bins":
+        column: ColumnSummary = NumericColumn(
             dtype=str(data["dtype"]),
             edges=tuple(float(e) for e in data["edges"]),
             counts=tuple(int(c) for c in data["counts"]),
@@ -176,8 +178,8 @@ def _column_from_dict(name: str, data: Mapping[str, Any]) -> ColumnSummary:
             maximum=None if data["max"] is None else float(data["max"]),
             total=None if data["sum"] is None else float(data["sum"]),
         )
-    if kind == "categorical":
-        return CategoricalColumn(
+    elif summary == "levels":
+        column = CategoricalColumn(
             dtype=str(data["dtype"]),
             levels=tuple(str(level) for level in data["levels"]),
             counts=tuple(int(c) for c in data["counts"]),
@@ -185,7 +187,43 @@ def _column_from_dict(name: str, data: Mapping[str, Any]) -> ColumnSummary:
             missing=int(data["missing"]),
             notes=tuple(str(n) for n in data.get("notes", ())),
         )
-    raise UsageError(f"profile column {name!r}: kind must be 'numeric' or 'categorical', got {kind!r}")
+    else:
+        raise UsageError(
+            f"profile column {name!r}: summary must be 'bins' or 'levels', got {data.get('summary')!r}"
+        )
+    problem = _invariant_broken(column)
+    if problem:
+        raise UsageError(f"profile column {name!r} is inconsistent: {problem}; re-profile the data")
+    return column
+
+
+def _invariant_broken(column: ColumnSummary) -> str:
+    """What a saved column summary says that no profile of real data can; '' when it holds."""
+    counts = [*column.counts, column.missing]
+    if isinstance(column, NumericColumn):
+        counts += [column.neg_inf, column.pos_inf]
+        if len(column.counts) != len(column.edges) + 1:
+            return f"{len(column.edges)} inner edges need {len(column.edges) + 1} counts, got {len(column.counts)}"
+        if not all(math.isfinite(edge) for edge in column.edges):
+            return "an edge is not a finite number"
+        if any(b <= a for a, b in zip(column.edges, column.edges[1:])):
+            return "edges are not strictly increasing"
+        bounds = (column.minimum, column.maximum)
+        if (bounds[0] is None) != (bounds[1] is None) or (
+            bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]
+        ):
+            return f"min {bounds[0]} and max {bounds[1]} do not bound the values"
+        if (column.n_finite > 0) != (bounds[0] is not None):
+            return "min and max must be given exactly when there are finite values"
+    else:
+        if len(column.counts) != len(column.levels):
+            return f"{len(column.levels)} levels need as many counts, got {len(column.counts)}"
+        if len(set(column.levels)) != len(column.levels):
+            return "a level is listed twice"
+        counts.append(column.other)
+    if any(count < 0 for count in counts):
+        return "a count is negative"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -297,9 +335,18 @@ class Profile:
             )
         try:
             columns = {str(c["name"]): _column_from_dict(str(c["name"]), c) for c in data["columns"]}
-            return cls(n_rows=int(data["n_rows"]), columns=columns, bins=int(data.get("bins", 20)))
-        except (KeyError, TypeError, ValueError) as error:
+            made = cls(n_rows=int(data["n_rows"]), columns=columns, bins=int(data.get("bins", 20)))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise UsageError(f"malformed mlcheck profile: missing or invalid field ({error!r})") from None
+        if len(columns) != len(data["columns"]):
+            raise UsageError("malformed mlcheck profile: a column name is listed twice")
+        uneven = [name for name, column in columns.items() if column.n_rows != made.n_rows]
+        if uneven:
+            raise UsageError(
+                f"malformed mlcheck profile: column(s) {uneven[:5]} count other than its {made.n_rows} "
+                "rows; re-profile the data"
+            )
+        return made
 
 
 # -- building a profile ------------------------------------------------------------
