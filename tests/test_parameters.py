@@ -684,3 +684,23 @@ def test_text_tagged_in_a_parameter_file_reads_like_the_command_line(tmp_path_fa
                 outcomes.append(("refused", str(error)))
         (kind, first), (other_kind, second) = outcomes
         assert kind == other_kind and (kind == "refused" or _same(first, second)), (parameter.name, text)
+
+
+def test_none_spellings_for_str_parameters_are_papermills_none_or_a_files_null(tmp_path):
+    end_date = by_name("end_date = '2024-12-31'")["end_date"]
+    assert coerce_parameter(end_date, TextValue("None")) is None
+    assert coerce_parameter(end_date, TextValue("null")) == "null"  # a word someone may mean
+    assert coerce_parameter(end_date, TextValue("")) == ""
+    path = tmp_path / "p.yaml"
+    path.write_text("end_date: null\n")
+    assert coerce_parameters([end_date], load_parameter_file(path)) == {"end_date": None}
+    path.write_text("end_date:\n")
+    assert coerce_parameters([end_date], load_parameter_file(path)) == {"end_date": None}
+
+
+def test_a_float_for_a_str_parameter_is_refused_because_its_text_is_gone():
+    version = by_name("model_version = '1.0'")["model_version"]
+    table = tomllib.loads("model_version = 1.10\nstore = 2142\n")  # TOML has already made 1.10 into 1.1
+    with pytest.raises(ParameterError, match="quote it"):
+        coerce_parameter(version, table["model_version"])
+    assert coerce_parameter(version, table["store"]) == "2142"

@@ -297,8 +297,10 @@ def from_value(value: Any, base: str, item_type: str | None) -> Any:
     if isinstance(value, str):
         return from_text(str(value), base, item_type)
     if base == "str":
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             return str(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):  # 1.10 was already 1.1
+            raise ValueRefused(f"{value!r} is a number, and its text may not be what was written; quote it")
         raise ValueRefused(f"{value!r} is not text")
     if base == "bool":
         if isinstance(value, bool):

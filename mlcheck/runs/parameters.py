@@ -450,7 +450,12 @@ def coerce_parameter(parameter: Parameter, value: Any) -> Any:
         if isinstance(value, (TextValue, PlainScalar)):
             text = str(value)
             from_file = isinstance(value, PlainScalar)
-            spells_none = is_null_text(text, lenient=base not in ("str", "any")) or (from_file and text == "")
+            if base == "str":  # text that could be meant: only papermill's None, or a file's null
+                spells_none = text == "None" or (
+                    from_file and (is_null_text(text, lenient=False) or text == "")
+                )
+            else:
+                spells_none = is_null_text(text, lenient=base != "any") or (from_file and text == "")
             if spells_none and (parameter.optional or base != "str"):
                 value = None
             elif base == "any":
