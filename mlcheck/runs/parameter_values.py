@@ -16,7 +16,9 @@ Values reach a notebook from three kinds of source, and each keeps its meaning:
   exactly as ``-p store_id 02142`` does.
 
 A parameter with a declared or default type (``n: int = 5``, ``alpha = 0.1``)
-reads text by that type. A parameter without one (default ``None``, papermill's
+reads text by that type (``-p size 640,480`` is a tuple when the default is
+one; ``-p cols id`` a list of one); ``None`` (papermill's spelling, or a file's
+``null``) gives None unless an annotation without ``| None`` excludes it. A parameter without one (default ``None``, papermill's
 most common style) reads text by :func:`resolve_untyped`, papermill's rule made
 safe:
 
