@@ -220,3 +220,19 @@ def test_public_functions_name_the_offending_option(name, args, kwargs, paramete
         getattr(mc, name)(*args, **kwargs)
     assert caught.value.parameter == parameter
     assert str(caught.value).startswith(f"{name}: {parameter}")
+
+
+def test_hypothesis_strategies_refuse_a_bad_mode_with_an_option_error() -> None:
+    # was a bare ValueError
+    import pandas as pd
+
+    from mlcheck.contracts.schema import infer_schema
+    from mlcheck.contracts.strategies import column_values, frames
+
+    schema = infer_schema(pd.DataFrame({"x": [0.0, 1.0]}))
+    with pytest.raises(OptionError) as caught:
+        column_values(schema.columns[0], mode="crazy")
+    assert (caught.value.reason, caught.value.parameter) == (Reason.NOT_AN_OPTION, "mode")
+    with pytest.raises(OptionError) as caught:
+        frames(schema, min_rows=5, max_rows=2)
+    assert (caught.value.reason, caught.value.parameter) == (Reason.CONFLICTING_OPTIONS, "min_rows")

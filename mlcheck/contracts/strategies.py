@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from numbers import Integral
+from typing import Any, Literal
 
 import pandas as pd
 from hypothesis import strategies as st
 
+from mlcheck._validation import Interval, Options, validate_options
 from mlcheck.contracts.schema import ColumnSchema, Schema
+from mlcheck.errors import OptionError, Reason
 
 __all__ = ["column_values", "frames"]
 
@@ -29,7 +32,10 @@ def _float_range(spec: ColumnSchema) -> tuple[float, float]:
     return (low, high) if low <= high else (high, low)
 
 
-def column_values(spec: ColumnSchema, *, mode: str = "wild") -> st.SearchStrategy[Any]:
+@validate_options({"spec": [ColumnSchema], "mode": [Options("valid", "edge", "wild")]})
+def column_values(
+    spec: ColumnSchema, *, mode: Literal["valid", "edge", "wild"] = "wild"
+) -> st.SearchStrategy[Any]:
     """Values for one column.
 
     ``mode="valid"`` draws values the reference could have held; ``"edge"``
@@ -47,8 +53,6 @@ def column_values(spec: ColumnSchema, *, mode: str = "wild") -> st.SearchStrateg
     >>> find(column_values(spec, mode="valid"), lambda value: value > 0.5) <= 1.0
     True
     """
-    if mode not in ("valid", "edge", "wild"):
-        raise ValueError(f"mode must be 'valid', 'edge' or 'wild', not {mode!r}")
     missing = st.sampled_from([None, float("nan")])
     edge: list[st.SearchStrategy[Any]] = []
     wild: list[st.SearchStrategy[Any]] = [missing]
@@ -108,6 +112,14 @@ def _to_frame(rows: list[tuple[Any, ...]], schema: Schema) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+@validate_options(
+    {
+        "schema": [Schema],
+        "min_rows": [Interval(Integral, 0, None)],
+        "max_rows": [Interval(Integral, 1, None)],
+        "garbage": ["boolean"],
+    }
+)
 def frames(
     schema: Schema, *, min_rows: int = 1, max_rows: int = 20, garbage: bool = True
 ) -> st.SearchStrategy[pd.DataFrame]:
@@ -136,4 +148,11 @@ def frames(
     row = st.one_of(
         *(st.tuples(*(column_values(spec, mode=mode) for spec in schema.columns)) for mode in modes)
     )
+    if min_rows > max_rows:
+        raise OptionError(
+            f"frames: min_rows ({min_rows}) is above max_rows ({max_rows}); swap them",
+            reason=Reason.CONFLICTING_OPTIONS,
+            parameter="min_rows",
+            value=min_rows,
+        )
     return st.lists(row, min_size=min_rows, max_size=max_rows).map(lambda rows: _to_frame(rows, schema))
