@@ -57,6 +57,7 @@ import datetime
 import math
 import numbers
 import re
+from collections.abc import Callable
 from typing import Any
 
 MAX_TEXT = 1_000_000
@@ -64,6 +65,8 @@ MAX_DEPTH = 32
 MAX_ITEMS = 100_000
 MAX_DIGITS = 100
 
+
+_PLAIN_TAG = "tag:mlcheck,plain"  # an unquoted scalar, before its parameter types it
 
 #: a parameter file's tag for text to read as a command line's ``-p`` reads it (the JupyterLab panel writes it)
 TEXT_TAG = "!text"
@@ -229,7 +232,13 @@ def _coerce_scalar(value: Any, base: str) -> Any:
     """A scalar for an item of a typed list or tuple."""
     if isinstance(value, str):
         text = str(value)
-        return {"str": str, "int": parse_int, "float": parse_float, "bool": parse_bool}[base](text)
+        parsers: dict[str, Callable[[str], Any]] = {
+            "str": str,
+            "int": parse_int,
+            "float": parse_float,
+            "bool": parse_bool,
+        }
+        return parsers[base](text)
     return from_value(value, base, None)
 
 
@@ -267,7 +276,7 @@ def _mappingfrom_text(text: str) -> dict[Any, Any]:
     parsed = load_yaml(text)
     if not isinstance(parsed, dict):
         raise ValueRefused(f"{text!r} is not a mapping")
-    return resolve_tree(parsed)
+    return dict(resolve_tree(parsed))
 
 
 def from_text(text: str, base: str, item_type: str | None) -> Any:
@@ -314,7 +323,7 @@ def from_value(value: Any, base: str, item_type: str | None) -> Any:
         if isinstance(value, numbers.Integral):
             return int(value)
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            return int(value)
+            return int(float(value))
         raise ValueRefused(f"{value!r} is not a whole number")
     if base == "float":
         if isinstance(value, bool):
@@ -355,8 +364,6 @@ def check_plain_types(value: Any) -> None:
 def _loader_class() -> type:
     import yaml
 
-    plain_tag = "tag:mlcheck,plain"
-
     class Loader(yaml.SafeLoader):  # the pure-Python composer: compose_node can be watched
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
@@ -364,10 +371,11 @@ def _loader_class() -> type:
             self.nodes = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            line = event.start_mark.line + 1 if event.start_mark is not None else "?"
             if isinstance(event, yaml.AliasEvent):
                 raise ValueRefused(
-                    f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not expanded "
+                    f"line {line}: YAML aliases (*{event.anchor}) are not expanded "
                     "in parameters; write the value out"
                 )
             self.nodes += 1
@@ -375,7 +383,7 @@ def _loader_class() -> type:
                 raise ValueRefused(f"more than {MAX_ITEMS:,} values; parameters are settings, not data")
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise ValueRefused(f"line {event.start_mark.line + 1}: nested deeper than {MAX_DEPTH} levels")
+                raise ValueRefused(f"line {line}: nested deeper than {MAX_DEPTH} levels")
             try:
                 return super().compose_node(parent, index)
             finally:
@@ -383,18 +391,17 @@ def _loader_class() -> type:
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             if kind is yaml.ScalarNode and implicit[0]:
-                return plain_tag  # typed later, by the parameter that receives it
-            return super().resolve(kind, value, implicit)
+                return _PLAIN_TAG  # typed later, by the parameter that receives it
+            return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
 
-    Loader.plain_tag = plain_tag  # type: ignore[attr-defined]
     return Loader
 
 
-def _construct(node: Any, plain_tag: str) -> Any:
+def _construct(node: Any) -> Any:
     import yaml
 
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == plain_tag:
+        if node.tag == _PLAIN_TAG:
             return PlainScalar(node.value)
         if node.tag == "tag:yaml.org,2002:str":
             return str(node.value)
@@ -404,11 +411,11 @@ def _construct(node: Any, plain_tag: str) -> Any:
             f"line {node.start_mark.line + 1}: the tag {node.tag} is not supported; write the value plainly or quote it"
         )
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, plain_tag) for item in node.value]
+        return [_construct(item) for item in node.value]
     if isinstance(node, yaml.MappingNode):
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _construct(key_node, plain_tag)
+            key = _construct(key_node)
             if isinstance(key, (list, dict)):
                 raise ValueRefused(f"line {key_node.start_mark.line + 1}: a mapping key must be a scalar")
             if key == "<<" and isinstance(key, PlainScalar):
@@ -417,7 +424,7 @@ def _construct(node: Any, plain_tag: str) -> Any:
                 )
             if key in mapping:
                 raise ValueRefused(f"line {key_node.start_mark.line + 1}: the key {str(key)!r} appears twice")
-            mapping[key] = _construct(value_node, plain_tag)
+            mapping[key] = _construct(value_node)
         return mapping
     raise ValueRefused(f"unexpected YAML node {node!r}")  # pragma: no cover - the composer makes only these
 
@@ -451,7 +458,7 @@ def load_yaml(text: str) -> Any:
         raise ValueRefused(f"nested deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
-    return None if node is None else _construct(node, loader_class.plain_tag)
+    return None if node is None else _construct(node)
 
 
 def parse_flow(text: str) -> Any:

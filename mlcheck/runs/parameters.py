@@ -138,7 +138,7 @@ def load_notebook(path: str | Path) -> nbformat.NotebookNode:
         raise NotebookError(f"{path} is a directory, not a notebook; give the path of an .ipynb file")
     try:
         with open(path, encoding="utf-8") as handle:
-            notebook = nbformat.read(handle, as_version=4)
+            notebook: nbformat.NotebookNode = nbformat.read(handle, as_version=4)  # type: ignore[no-untyped-call]
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise NotebookError(f"{path} is not a valid notebook: it is not JSON ({error})") from None
     except Exception as error:  # noqa: BLE001 - nbformat raises several unrelated types for bad documents
@@ -216,8 +216,7 @@ def _python_source(source: str) -> str:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython comes with ipykernel and papermill
         return "\n".join(lines)
-    transformed = TransformerManager().transform_cell("\n".join(lines))
-    return transformed
+    return str(TransformerManager().transform_cell("\n".join(lines)))  # type: ignore[no-untyped-call]
 
 
 def _type_of_node(node: ast.expr | None) -> tuple[str, bool] | None:
@@ -633,13 +632,13 @@ def _translator() -> Any:
     """papermill's Python translator, taught tuples and non-text mapping keys (it writes both as text)."""
     from papermill.translators import PythonTranslator
 
-    class Translator(PythonTranslator):
+    class Translator(PythonTranslator):  # type: ignore[misc]
         @classmethod
         def translate(cls, val: Any) -> str:
             if isinstance(val, tuple):
                 items = ", ".join(cls.translate(item) for item in val)
                 return f"({items}{',' if len(val) == 1 else ''})"
-            return super().translate(val)
+            return str(super().translate(val))
 
         @classmethod
         def translate_dict(cls, val: dict[Any, Any]) -> str:
@@ -666,7 +665,7 @@ def inject_parameters(notebook: nbformat.NotebookNode, values: Mapping[str, Any]
     papermill_metadata["parameters"] = to_jsonable(dict(values))
     if not values:
         return notebook
-    cell = nbformat.v4.new_code_cell(
+    cell = nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]
         _translator().codify(dict(values), "Parameters"), metadata={"tags": ["injected-parameters"]}
     )
     notebook.cells = [
