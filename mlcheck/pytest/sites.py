@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlcheck.runs.outcome import user_code_cell
-
 __all__ = [
     "CheckSite",
     "cell_source",
@@ -77,6 +75,13 @@ def user_cell_sources(cells: Sequence[Mapping[str, Any]]) -> list[str]:
     >>> user_cell_sources(cells)
     ['import mlcheck as mc\\nmc.check_coverage([1.0])', '']
     """
+    # the one rule of what a user's cell is, imported when first needed (not when pytest loads the
+    # plugin), and after jobs_api() has imported nbformat the cheap way
+    from mlcheck.pytest.config import jobs_api
+
+    jobs_api()
+    from mlcheck.runs.outcome import user_code_cell
+
     return [cell_source(cell) for cell in cells if user_code_cell(cell)]
 
 
