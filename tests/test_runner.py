@@ -40,6 +40,8 @@ def runs(tmp_path_factory):
             # a run timeout counts kernel start-up too: where it expires depends on the machine's speed
             "run_timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", {"seconds": "3600"}, runs_dir=runs_dir, timeout=6),
             "dies": run_notebook(NOTEBOOKS / "dies.ipynb", runs_dir=runs_dir),
+            "magic_cd": run_notebook(NOTEBOOKS / "magic_cd.ipynb", runs_dir=runs_dir, report=False),
+            "magic_run": run_notebook(NOTEBOOKS / "magic_run.ipynb", runs_dir=runs_dir, report=False),
             "relative": run_notebook(NOTEBOOKS / "relative_path.ipynb", runs_dir=runs_dir),
             "no_params": run_notebook(NOTEBOOKS / "no_params.ipynb", runs_dir=runs_dir),
             "typed": run_notebook(NOTEBOOKS / "typed.ipynb", {"threshold": "1", "n_rows": "3"}, runs_dir=runs_dir),
@@ -138,6 +140,19 @@ def test_run_timeout_bounds_the_whole_run_and_is_recorded_truthfully(runs):
     else:
         assert f"cell {run.failed_cell['cell']} was still running" in run.message
     assert output_of(run).metadata["papermill"]["exception"] is True
+
+
+@pytest.mark.parametrize(("name", "magic"), [("magic_cd", "%cd /no/such/dir"), ("magic_run", "%run missing_script.py")])
+def test_a_failed_line_magic_is_a_failed_cell(runs, name, magic):
+    """IPython only prints a failed %cd and carries on in the old folder; a job stops there (papermill's rule)."""
+    run = runs[1][name]
+    assert (run.exit_code, run.status) == (3, "error")
+    assert run.failed_cell["cell"] == 2 and run.failed_cell["source"] == magic
+    assert run.message.startswith("cell 2 ")
+    notebook = output_of(run)
+    assert notebook.metadata["papermill"]["exception"] is True and notebook.metadata["mlcheck"]["failed_cell"] == 2
+    codes = [c for c in notebook.cells if c.cell_type == "code"]
+    assert codes[-1].metadata["papermill"]["status"] == "pending" and codes[-1].outputs == []  # never ran
 
 
 def test_dead_kernel_exits_5(runs):

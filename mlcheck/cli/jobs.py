@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from typing import Any, TextIO
 
@@ -151,10 +152,38 @@ class _ProgressPrinter:
             self._draw()
 
 
-def _cancel_on_sigterm(signum: int, frame: Any) -> None:
-    # SIGTERM (a scheduler or the JupyterLab panel cancelling) ends the job like Ctrl-C:
-    # the kernel is interrupted and killed, output.ipynb is saved, the run is "cancelled".
-    raise KeyboardInterrupt(f"signal {signum}")
+def _log_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    print(f"mlcheck run: warning: {message}", file=sys.stderr, flush=True)
+
+
+class _Cancel:
+    """SIGINT and SIGTERM around ``mlcheck run`` (a scheduler, Ctrl-C or the JupyterLab panel cancelling).
+
+    Before the run has its final record a signal ends the command like Ctrl-C
+    (exit 130; while the job runs, the runner holds its own handler and records
+    the run as cancelled). Once the final record is written, the run's own exit
+    code stands: printing the log must not turn a recorded success into 130.
+    """
+
+    def __init__(self) -> None:
+        self.recorded = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if not self.recorded:
+            from mlcheck.runs.runner import Cancelled
+
+            raise Cancelled(f"signal {signum}")
+
+    def watch(self, progress: Any) -> Any:
+        """Wrap the progress callback: a final status means the record is written."""
+        from mlcheck.runs.rundir import Status
+
+        def seen(status: Mapping[str, Any]) -> None:
+            if Status.parse(status["state"]).final:
+                self.recorded = True
+            progress(status)
+
+        return seen
 
 
 def check_table(results: list[Any]) -> str:
@@ -231,9 +260,10 @@ def run_run(args: argparse.Namespace) -> int:
     parameters: dict[str, str] = {name: TextValue(value) for name, value in args.parameter}
     parameters.update((name, RawText(value)) for name, value in args.raw_parameter)
     in_main_thread = threading.current_thread() is threading.main_thread()
-    # until the runner installs its own handler (and after it restores this one), SIGTERM ends
-    # the command like Ctrl-C: exit 130, nothing half-written
-    previous = signal.signal(signal.SIGTERM, _cancel_on_sigterm) if in_main_thread else None
+    cancel = _Cancel()
+    warnings.showwarning = _log_warning  # one plain line per warning in the job's log
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, cancel) for signum in signals} if in_main_thread else {}
     try:
         run = run_notebook(
             args.notebook,
@@ -243,16 +273,17 @@ def run_run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             cell_timeout=args.cell_timeout,
             kernel=args.kernel,
-            progress=_ProgressPrinter(args.progress, sys.stderr),
+            progress=cancel.watch(_ProgressPrinter(args.progress, sys.stderr)),
             run_id=args.run_id,
             report=not args.no_report,
             cwd=args.cwd,
             log_output=args.log_output,
         )
+        cancel.recorded = True  # the run is over; what it recorded is the answer
         print_run(run)
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return run.exit_code
 
 

@@ -97,6 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlcheckError as error:  # a broken plugin's command: say which, no traceback
         print(f"mlcheck: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the commands load
+        print("mlcheck: interrupted", file=sys.stderr)
+        return 130
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

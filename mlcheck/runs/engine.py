@@ -10,7 +10,8 @@ the client remembers why execution stopped, which papermill does not record.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,7 +106,34 @@ class MlcheckEngine(NBClientEngine):
             **kwargs,
         )
         # The runner starts the kernel itself; the client still shuts it down and closes its channels.
-        return client.execute(cleanup_kc=True)
+        with _signals_left_to_the_runner():
+            return client.execute(cleanup_kc=True)
+
+
+def _refuse_signal_handler(*args: Any) -> None:
+    raise RuntimeError("the mlcheck runner handles SIGINT and SIGTERM itself")
+
+
+@contextmanager
+def _signals_left_to_the_runner() -> Iterator[None]:
+    """Keep nbclient from taking SIGINT and SIGTERM over while cells run.
+
+    nbclient installs event-loop handlers for both that shut the kernel down
+    quietly (the run would read as a dead kernel, not a cancel), and on removal
+    resets SIGTERM to the default action, which kills the job outright while it
+    writes its records. It skips that step when the loop refuses with
+    RuntimeError (as outside the main thread), so the loop refuses here and the
+    runner's own handlers stay in place.
+    """
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    loop.add_signal_handler = _refuse_signal_handler  # type: ignore[method-assign]
+    loop.remove_signal_handler = _refuse_signal_handler  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        del loop.add_signal_handler, loop.remove_signal_handler
 
 
 papermill_engines.register(ENGINE_NAME, MlcheckEngine)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcheck.errors import UsageError
-from mlcheck.runs.rundir import Run, notebook_folder, scan
+from mlcheck.runs.rundir import RUN_FILE, Run, notebook_folder, scan
 
 #: a value whose robust z-score against the other runs passes this is flagged
 ANOMALY_Z = 3.5
@@ -89,7 +89,9 @@ def history(
     """The runs under ``runs_dir`` (of one notebook, or of all), newest first.
 
     A run whose ``run.json`` is damaged is listed with ``status="damaged"`` and
-    the reason in ``damaged``; it never hides the other runs. ``kind`` keeps
+    the reason in ``damaged``; it never hides the other runs. A run without
+    ``run.json`` is ``"running"`` while a process holds its lock, else ``"killed"``
+    (these two labels are history's own: such a run has recorded no status). ``kind`` keeps
     golden-parity runs (started by the pytest plugin) apart: ``"job"`` (the
     default) lists scheduled and interactive runs only, None lists all.
     """
@@ -101,14 +103,21 @@ def history(
         raise UsageError(
             f"no runs of {Path(notebook).name} under {runs_dir}; notebooks with runs: {', '.join(known) or '(none)'}"
         )
+    from mlcheck.runs.runlock import holder
+
     rows = []
-    for scanned in scan(runs_dir, notebook):
+    for scanned in scan(runs_dir, notebook, unfinished=True):
         if scanned.run is None:
+            label, problem = "damaged", scanned.problem
+            if not (scanned.run_dir / RUN_FILE).exists():  # no record yet: still going, or killed outright
+                pid = holder(scanned.run_dir)
+                label = "running" if pid is not None else "killed"
+                problem = f"running in process {pid}" if pid is not None else "no run.json and no process runs it: killed (e.g. SIGKILL)"
             rows.append(
                 HistoryRow(
-                    run_id=scanned.run_id, notebook=scanned.run_dir.parent.name + ".ipynb", status="damaged",
+                    run_id=scanned.run_id, notebook=scanned.run_dir.parent.name + ".ipynb", status=label,
                     exit_code=-1, duration=0.0, parameters={}, values={}, failed_checks=[],
-                    run_dir=scanned.run_dir, damaged=scanned.problem,
+                    run_dir=scanned.run_dir, damaged=problem,
                 )
             )  # fmt: skip
         elif kind is None or scanned.run.record.kind == kind:

@@ -119,8 +119,31 @@ def start_kernel(name: str, *, cwd: str, env: dict[str, str], folder: Path) -> A
     return manager
 
 
+def _cancel_leftover_tasks() -> None:
+    """Cancel what an interrupted nbclient left on the loop, so it neither runs on nor warns at exit."""
+    import asyncio
+
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if loop.is_running():
+        return
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:  # bounded: a task that ignores its cancellation is left behind, never waited for
+        loop.run_until_complete(asyncio.wait(pending, timeout=10))
+    for task in pending:  # nbclient answers a cancel with DeadKernelError; it is expected, not news
+        if task.done() and not task.cancelled():
+            task.exception()
+
+
 def stop_kernel(manager: Any) -> None:
     """Kill the kernel at once and remove its connection files (a finished job keeps nothing)."""
+    try:
+        _cancel_leftover_tasks()
+    except Exception:  # noqa: BLE001, S110 - best effort; the kernel is killed below all the same
+        pass
     try:
         if manager.has_kernel:
             _wait(manager.shutdown_kernel(now=True))

@@ -472,8 +472,8 @@ def scan(runs_dir: str | Path, notebook: str | Path | None = None, *, unfinished
     """Every run directory under ``runs_dir`` (of ``notebook``, or of all), newest run id first.
 
     A damaged ``run.json`` is yielded with ``run=None`` and the problem, never
-    raised; a run without ``run.json`` (still going, or killed) is yielded only
-    with ``unfinished=True``. Hidden folders (``.jobs``, ``.pytest``) are skipped.
+    raised; a run directory without ``run.json`` (still going, or killed) is
+    yielded only with ``unfinished=True``. Hidden folders (``.jobs``, ``.pytest``) are skipped.
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
@@ -483,7 +483,7 @@ def scan(runs_dir: str | Path, notebook: str | Path | None = None, *, unfinished
         found += [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
     for run_dir in sorted(found, key=lambda p: p.name, reverse=True):
         if not (run_dir / RUN_FILE).is_file():
-            if unfinished and (run_dir / STATUS_FILE).is_file():
+            if unfinished:
                 yield ScannedRun(run_dir, None, "no run.json: the run is still going or was killed")
             continue
         try:

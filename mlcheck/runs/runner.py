@@ -92,11 +92,46 @@ def _mlcheck_environment():
         "platform": platform.platform(), "packages": dict(sorted(packages.items()))},
         "text/plain": ""})
 _mlcheck_environment(); del _mlcheck_environment
+
+def _mlcheck_strict_cd():
+    # IPython's %cd prints a failure ("[Errno 2] No such file or directory") and carries on in
+    # the old folder, so every later cell would read and write in the wrong place. A job stops
+    # there instead: a %cd that does not reach its folder is a failed cell.
+    import os
+    from IPython import get_ipython
+    from IPython.core.error import UsageError
+    shell = get_ipython()
+    original = shell.find_line_magic("cd") if shell is not None else None
+    if original is None:
+        return
+    def cd(line=""):
+        before = os.getcwd()
+        result = original(line)
+        target = line.strip()
+        if target and not target.startswith("-") and os.getcwd() == before:
+            path = os.path.expanduser(target.strip(chr(39) + chr(34)))  # quotes around the folder
+            if not (os.path.isdir(path) and os.path.samefile(path, before)):
+                raise UsageError(f"%cd {target}: no such folder; the job stops here")
+        return result
+    cd.__doc__ = original.__doc__
+    shell.register_magic_function(cd, "line", "cd")
+_mlcheck_strict_cd(); del _mlcheck_strict_cd
 """
 
 
 class RunWarning(UserWarning):
     """Something around a run went wrong without changing how the run itself ended."""
+
+
+class Cancelled(KeyboardInterrupt):
+    """A job cancelled by SIGINT or SIGTERM.
+
+    A subclass, so every ``except KeyboardInterrupt`` treats it as Ctrl-C; not
+    KeyboardInterrupt itself, because CPython remembers a KeyboardInterrupt that
+    passed through code run by ``exec`` of a string (dataclasses, namedtuples)
+    and, even when it was caught, makes the process die of SIGINT at exit
+    instead of exiting with the run's code.
+    """
 
 
 class _Signals:
@@ -130,12 +165,12 @@ class _Signals:
         self.pending = self.pending or signum
         if first and self._interruptible:
             self._interruptible = False
-            raise KeyboardInterrupt(f"signal {signum}")
+            raise Cancelled(f"signal {signum}")
 
     @contextmanager
     def interruptible(self) -> Iterator[None]:
         if self.pending is not None:
-            raise KeyboardInterrupt(f"signal {self.pending}")
+            raise Cancelled(f"signal {self.pending}")
         self._interruptible = True
         try:
             yield
@@ -284,10 +319,18 @@ def run_notebook(
 
     kernel_name = resolve_kernel(kernel)
     require_python_kernel(kernel_name, kernel_language(kernel_name))
-    run_id, run_dir = create_run_dir(runs_path, notebook_path, run_id)
-    job = _Job(notebook_path, source, declared, coerced, run_id, run_dir, kernel_name, progress)
-    job.kind, job.workdir, job.log_output = kind, workdir, log_output
-    return job.execute(timeout=timeout, cell_timeout=cell_timeout, report=report, language=kernel_language(kernel_name))
+    language = kernel_language(kernel_name)
+    # From here on a cancel is held, not raised, except while the kernel works: the run
+    # directory, once made, always gets its record
+    signals = _Signals()
+    signals.install()
+    try:
+        run_id, run_dir = create_run_dir(runs_path, notebook_path, run_id)
+        job = _Job(notebook_path, source, declared, coerced, run_id, run_dir, kernel_name, progress)
+        job.kind, job.workdir, job.log_output, job.signals = kind, workdir, log_output, signals
+        return job.execute(timeout=timeout, cell_timeout=cell_timeout, report=report, language=language)
+    finally:
+        signals.restore()
 
 
 class _Job:
@@ -338,12 +381,10 @@ class _Job:
             warnings.warn(str(error), RunWarning, stacklevel=2)
 
     def execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None) -> Run:
-        self.signals.install()
         try:
             return self._execute(timeout=timeout, cell_timeout=cell_timeout, report=report, language=language)
         finally:
             runlock.release(self.run_dir, self.lock)  # the run is over, report included
-            self.signals.restore()
 
     def _execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None) -> Run:
         from mlcheck.runs.engine import ExecutionWatch
@@ -400,7 +441,7 @@ class _Job:
             self._render_report()
         elif report:
             warnings.warn(
-                f"cancelled after the run ended: report.html was not rendered (`mlcheck report {self.run_dir}` renders it)",
+                f"the job was cancelled, so report.html was not rendered (`mlcheck report {self.run_dir}` renders it)",
                 RunWarning,
                 stacklevel=3,
             )
