@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shlex
 import shutil
@@ -16,6 +17,7 @@ import pytest
 
 from mlcheck.cli import build_parser, main
 from mlcheck.runs import read_parameters, run_notebook
+from mlcheck.runs.rundir import Status
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -160,7 +162,7 @@ def test_cron_line_is_a_valid_mlcheck_run() -> None:
     fields = lines[0].split(maxsplit=5)
     assert fields[:5] == ["15", "2", "*", "*", "*"]
     command = fields[5].replace(r"\%", "%").replace("$(date -d yesterday +%F)", DAY)
-    job = re.search(r"&& (mlcheck run .*?) >>", command)
+    job = re.search(r"&& \./mlcheck-job\.sh (mlcheck run .*?) >>", command)  # through the retrying wrapper
     assert job is not None
     _assert_scores_a_batch(_parse_mlcheck(job.group(1)))
 
@@ -173,7 +175,11 @@ def test_systemd_units_are_valid_and_run_mlcheck() -> None:
     job = shell.split("&& exec ", 1)[1].replace("$day", DAY)
     _assert_scores_a_batch(_parse_mlcheck(job))
     assert "$" not in exec_start.group(1).replace("$$", "")  # a bare $NAME would be expanded by systemd
-    assert "RestartPreventExitStatus=1 2" in service  # a broken contract or bad parameters: no retry
+    prevented = re.search(r"^RestartPreventExitStatus=(.*)$", service, re.MULTILINE)
+    assert prevented is not None  # a broken contract, bad parameters, a tampered bundle, a cancel: no retry
+    assert {int(code) for code in prevented.group(1).split()} == {
+        status.exit_code for status in Status if status.final and not status.retry and status.exit_code != 0
+    }
     assert "OnCalendar=*-*-* 02:15:00" in (SCHEDULER / "mlcheck-score.timer").read_text()
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed: the units' syntax is not verified")
@@ -247,16 +253,39 @@ def test_airflow_dag_treats_each_exit_code_right(airflow_dag: types.ModuleType) 
     (declared,) = airflow_dag.declared
     assert declared["dag_id"] == "mlcheck_score" and declared["schedule"] == "15 2 * * *"
     assert len(declared["tasks"]) == 1
-    assert sorted(airflow_dag.EXIT_CODES) == [0, 1, 2, 3, 4, 5]
+    assert {code: retry for code, (_, retry) in airflow_dag.EXIT_CODES.items()} == {
+        status.exit_code: status.retry for status in Status if status.final
+    }  # the table of mlcheck.runs.rundir.Status, which `mlcheck run --help` prints
     fail = sys.modules["airflow.exceptions"].AirflowFailException
     retried = sys.modules["airflow.exceptions"].AirflowException
     assert "every contract held" in airflow_dag.raise_for_exit_code(0)
-    for code in (1, 2, 99):  # retrying cannot fix a broken contract, bad parameters or the unknown
+    for code in (1, 2, 7, 130, 99):  # retrying cannot fix a broken contract, bad parameters, a tampered bundle
         with pytest.raises(fail, match=f"exited with {code}"):
             airflow_dag.raise_for_exit_code(code)
-    for code in (3, 4, 5):  # a raised cell, a timeout, a dead kernel: retried
+    for code in (3, 4, 5, 6):  # a raised cell, a timeout, a dead kernel, a machine fault: retried
         with pytest.raises(retried) as raised:
             airflow_dag.raise_for_exit_code(code)
         assert not isinstance(raised.value, fail)
     command = airflow_dag.mlcheck_command(DAY)
     _assert_scores_a_batch(build_parser().parse_args(command[1:]))
+
+
+@pytest.mark.parametrize("status", [status for status in Status if status.final], ids=lambda status: status.value)
+def test_the_cron_wrapper_retries_exactly_what_the_table_says(status: Status, tmp_path: Path) -> None:
+    """mlcheck-job.sh runs a stand-in that exits with each code and retries only where retry says yes."""
+    script = (SCHEDULER / "mlcheck-job.sh").read_text()
+    arm = re.search(rf"^\s*{status.exit_code}\) (retry=(yes|no))?", script, re.MULTILINE)
+    assert arm is not None, f"mlcheck-job.sh has no branch for exit code {status.exit_code}"
+    counter = tmp_path / "attempts"
+    stand_in = tmp_path / "fake-mlcheck"
+    stand_in.write_text(f"#!/bin/sh\necho x >> {counter}\nexit {status.exit_code}\n")
+    stand_in.chmod(0o755)
+    done = subprocess.run(
+        ["sh", str(SCHEDULER / "mlcheck-job.sh"), str(stand_in), "run", "score.ipynb"],
+        env={**os.environ, "MLCHECK_RETRIES": "2", "MLCHECK_RETRY_DELAY": "0"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == status.exit_code, done.stderr
+    attempts = len(counter.read_text().splitlines())
+    assert attempts == (3 if status.retry else 1), done.stderr
+    assert f"exit {status.exit_code} ({status.value}" in done.stderr

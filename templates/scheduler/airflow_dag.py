@@ -14,7 +14,14 @@ exit  meaning                                      the task
 3     a cell raised (e.g. the batch is missing)    fails, retried
 4     timed out                                    fails, retried
 5     the kernel died (e.g. out of memory)         fails, retried
+6     the machine failed the job (disk full,       fails, retried
+      runs folder not writable, no kernel start)
+7     the bundle does not match its manifest       fails, no retry: investigate
+      (tampered or damaged)
+130   cancelled (SIGINT or SIGTERM)                fails, no retry
 ====  ==========================================  ==============================
+
+The table is the one ``mlcheck run --help`` prints.
 
 Works with Airflow 2.4+ and 3.x (TaskFlow API).
 """
@@ -46,6 +53,9 @@ EXIT_CODES: dict[int, tuple[str, bool]] = {
     3: ("a cell raised", True),
     4: ("the run timed out", True),
     5: ("the kernel died", True),
+    6: ("the machine failed the job (disk full, runs folder not writable, kernel did not start)", True),
+    7: ("the bundle does not match its manifest (tampered or damaged); investigate", False),
+    130: ("cancelled by a signal", False),
 }
 
 
@@ -65,9 +75,9 @@ def raise_for_exit_code(code: int, output: str = "") -> str:
     """Return what exit code 0 means; raise the Airflow exception that fits any other code.
 
     ``AirflowFailException`` fails the task without its retries (a broken
-    contract or a bad parameter does not heal by itself); ``AirflowException``
-    fails it with retries (a raised cell, a timeout or a dead kernel may be
-    transient).
+    contract, a bad parameter or a tampered bundle does not heal by itself);
+    ``AirflowException`` fails it with retries (a raised cell, a timeout, a
+    dead kernel or a machine fault may be transient).
     """
     meaning, retry = EXIT_CODES.get(code, (f"unexpected exit code {code}", False))
     if code == 0:
