@@ -4,6 +4,8 @@ The plugin runs each notebook through the same job runner as `mlcheck run`,
 inside one pytest process; the baseline is what CI would do without it: four
 `mlcheck run` processes in a row. Also timed: `pytest -n 2` (pytest-xdist), where
 the two workers share the runs, so each notebook still runs once, two at a time.
+And `pytest --collect-only`, which IDEs run on save: it must run no notebook
+(checked: no run directory appears) and cost a fraction of a run.
 
 pytest runs with plugin autoloading off and only mlcheck's plugin (and xdist's
 for -n 2) named with -p, so the figure is the plugin's own; the last row is
@@ -82,25 +84,27 @@ def main() -> None:
         raise SystemExit("needs the `mlcheck` command on PATH (pip install -e .)")
     pytest_command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     only_ours = [*pytest_command, "-p", "mlcheck.pytest.plugin"]  # with PYTEST_DISABLE_PLUGIN_AUTOLOAD
-    # label -> (commands, plugin autoload)
-    variants: dict[str, tuple[list[list[str]], bool]] = {
-        "pytest (4 notebooks)": ([only_ours], False),
+    # label -> (commands, plugin autoload, run directories expected)
+    variants: dict[str, tuple[list[list[str]], bool, int]] = {
+        "pytest (4 notebooks)": ([only_ours], False, len(NOTEBOOKS)),
         "mlcheck run x4, in a row": (
             [[mlcheck, "run", name, "--runs-dir", "runs", "--progress", "none"] for name in NOTEBOOKS],
             True,
+            len(NOTEBOOKS),
         ),
-        "pytest -n 2": ([[*only_ours, "-p", "xdist.plugin", "-n", "2"]], False),
-        "pytest, every plugin here": ([pytest_command], True),
+        "pytest -n 2": ([[*only_ours, "-p", "xdist.plugin", "-n", "2"]], False, len(NOTEBOOKS)),
+        "pytest, every plugin here": ([pytest_command], True, len(NOTEBOOKS)),
+        "pytest --collect-only": ([[*only_ours, "--collect-only"]], False, 0),
     }
     times: dict[str, list[float]] = {label: [] for label in variants}
     work = Path(tempfile.mkdtemp(prefix="mlcheck-bench-plugin-"))
     try:
         for round_index in range(-1, args.rounds):  # round -1 warms caches and is not counted
-            for index, (label, (commands, autoload)) in enumerate(variants.items()):
+            for index, (label, (commands, autoload, expected)) in enumerate(variants.items()):
                 folder = project(work, f"r{round_index + 1}-{index}")
                 elapsed = timed(commands, folder, autoload=autoload)
-                if run_dirs(folder) != len(NOTEBOOKS):
-                    raise SystemExit(f"{label}: expected {len(NOTEBOOKS)} runs, found {run_dirs(folder)}")
+                if run_dirs(folder) != expected:
+                    raise SystemExit(f"{label}: expected {expected} runs, found {run_dirs(folder)}")
                 if round_index >= 0:
                     times[label].append(elapsed)
     finally:
