@@ -360,105 +360,115 @@ def check_plain_types(value: Any) -> None:
             )
 
 
-# -- bounded YAML: composed node by node, aliases refused, scalars kept as text --
-def _loader_class() -> type:
-    import yaml
-
-    class Loader(yaml.SafeLoader):  # the pure-Python composer: compose_node can be watched
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            self.depth = 0
-            self.nodes = 0
-
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            event = self.peek_event()  # type: ignore[no-untyped-call]
-            line = event.start_mark.line + 1 if event.start_mark is not None else "?"
-            if isinstance(event, yaml.AliasEvent):
-                raise ValueRefused(
-                    f"line {line}: YAML aliases (*{event.anchor}) are not expanded "
-                    "in parameters; write the value out"
-                )
-            self.nodes += 1
-            if self.nodes > MAX_ITEMS:
-                raise ValueRefused(f"more than {MAX_ITEMS:,} values; parameters are settings, not data")
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise ValueRefused(f"line {line}: nested deeper than {MAX_DEPTH} levels")
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self.depth -= 1
-
-        def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-            if kind is yaml.ScalarNode and implicit[0]:
-                return _PLAIN_TAG  # typed later, by the parameter that receives it
-            return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
-
-    return Loader
+# -- bounded YAML: built from the parser's events, aliases refused, scalars kept as text --
+_STR_TAGS = frozenset({"tag:yaml.org,2002:str", "!"})
+_COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
 
 
-def _construct(node: Any) -> Any:
-    import yaml
+class _Frame:
+    """A sequence or mapping being built from events (an explicit stack: no recursion, no depth limit to hit)."""
 
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == _PLAIN_TAG:
-            return PlainScalar(node.value)
-        if node.tag == "tag:yaml.org,2002:str":
-            return str(node.value)
-        if node.tag == TEXT_TAG:  # `name: !text "0123"` reads as `-p name 0123` does
-            return TextValue(node.value)
-        raise ValueRefused(
-            f"line {node.start_mark.line + 1}: the tag {node.tag} is not supported; write the value plainly or quote it"
-        )
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(item) for item in node.value]
-    if isinstance(node, yaml.MappingNode):
-        mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _construct(key_node)
-            if isinstance(key, (list, dict)):
-                raise ValueRefused(f"line {key_node.start_mark.line + 1}: a mapping key must be a scalar")
-            if key == "<<" and isinstance(key, PlainScalar):
-                raise ValueRefused(
-                    f"line {key_node.start_mark.line + 1}: YAML merge keys (<<) are not supported"
-                )
-            if key in mapping:
-                raise ValueRefused(f"line {key_node.start_mark.line + 1}: the key {str(key)!r} appears twice")
-            mapping[key] = _construct(value_node)
-        return mapping
-    raise ValueRefused(f"unexpected YAML node {node!r}")  # pragma: no cover - the composer makes only these
+    __slots__ = ("items", "key", "has_key", "line")
+
+    def __init__(self, items: list[Any] | dict[Any, Any], line: int) -> None:
+        self.items = items
+        self.key: Any = None
+        self.has_key = False
+        self.line = line
+
+    def add(self, value: Any, line: int) -> None:
+        if isinstance(self.items, list):
+            self.items.append(value)
+        elif not self.has_key:
+            if isinstance(value, (list, dict)):
+                raise ValueRefused(f"line {line}: a mapping key must be a scalar")
+            if isinstance(value, PlainScalar) and value == "<<":
+                raise ValueRefused(f"line {line}: YAML merge keys (<<) are not supported")
+            if value in self.items:
+                raise ValueRefused(f"line {line}: the key {str(value)!r} appears twice")
+            self.key, self.has_key = value, True
+        else:
+            self.items[self.key] = value
+            self.has_key = False
+
+
+def _scalar(event: Any, line: int) -> Any:
+    if event.tag is None and event.implicit[0]:  # unquoted: typed later, by the parameter that receives it
+        return PlainScalar(event.value)
+    if event.tag is None or event.tag in _STR_TAGS:  # quoted or a block scalar: text
+        return str(event.value)
+    if event.tag == TEXT_TAG:  # `name: !text "0123"` reads as `-p name 0123` does
+        return TextValue(event.value)
+    raise ValueRefused(
+        f"line {line}: the tag {event.tag} is not supported; write the value plainly or quote it"
+    )
 
 
 def load_yaml(text: str) -> Any:
     """One YAML 1.2 document (JSON included) with unquoted scalars as :class:`PlainScalar`.
 
-    Quoted scalars are ``str``; sequences and mappings are lists and dicts.
-    ``None`` for an empty document.
+    Quoted scalars are ``str``; sequences and mappings are lists and dicts;
+    ``None`` for an empty document. Built from the events of PyYAML's parser (its
+    C parser when installed), so no YAML 1.1 resolution happens, an alias is
+    refused when it is met (before anything expands) and depth and size are
+    counted as the document is read.
 
     Raises
     ------
     ValueRefused
-        For invalid YAML, aliases, unsupported tags, duplicate keys and text over
-        the size bounds, with the line where it happened.
+        For invalid YAML, aliases, unsupported tags, duplicate keys, more than
+        one document and text over the size bounds, with the line where it happened.
     """
     import yaml
 
     if len(text) > MAX_TEXT:
         raise ValueRefused(f"{len(text):,} characters; parameters take up to {MAX_TEXT:,}")
-    loader_class = _loader_class()
-    loader = loader_class(text)
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    stack: list[_Frame] = []
+    root: Any = None
+    documents = values = 0
     try:
-        node = loader.get_single_node()
+        for event in yaml.parse(text, Loader=loader_class):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise ValueRefused(f"line {line}: a second YAML document; parameters are one mapping")
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                raise ValueRefused(
+                    f"line {line}: YAML aliases (*{event.anchor}) are not expanded in parameters; write the value out"
+                )
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                done = stack.pop()
+                value = done.items
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if event.tag not in _COLLECTION_TAGS:
+                    raise ValueRefused(f"line {line}: the tag {event.tag} is not supported")
+                if len(stack) >= MAX_DEPTH:
+                    raise ValueRefused(f"line {line}: nested deeper than {MAX_DEPTH} levels")
+                stack.append(_Frame([] if isinstance(event, yaml.SequenceStartEvent) else {}, line))
+                values += 1
+                continue
+            elif isinstance(event, yaml.ScalarEvent):
+                value = _scalar(event, line)
+                values += 1
+            else:  # stream and document boundaries
+                continue
+            if values > MAX_ITEMS:
+                raise ValueRefused(f"more than {MAX_ITEMS:,} values; parameters are settings, not data")
+            if stack:
+                stack[-1].add(value, line)
+            else:
+                root = value
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
+        if "nesting depth" in problem:  # libyaml's own bound (1,000 levels) met while it reads ahead
+            problem = f"nested deeper than {MAX_DEPTH} levels"
         raise ValueRefused(f"{where}{problem}") from None
-    except RecursionError:  # pragma: no cover - the depth bound stops well before Python's limit
-        raise ValueRefused(f"nested deeper than {MAX_DEPTH} levels") from None
-    finally:
-        loader.dispose()
-    return None if node is None else _construct(node)
+    return root
 
 
 def parse_flow(text: str) -> Any:
