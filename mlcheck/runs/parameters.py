@@ -138,7 +138,7 @@ def load_notebook(path: str | Path) -> nbformat.NotebookNode:
         raise NotebookError(f"{path} is a directory, not a notebook; give the path of an .ipynb file")
     try:
         with open(path, encoding="utf-8") as handle:
-            notebook: nbformat.NotebookNode = nbformat.read(handle, as_version=4)  # type: ignore[no-untyped-call]
+            notebook: nbformat.NotebookNode = nbformat.read(handle, as_version=4)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise NotebookError(f"{path} is not a valid notebook: it is not JSON ({error})") from None
     except Exception as error:  # noqa: BLE001 - nbformat raises several unrelated types for bad documents
@@ -216,7 +216,7 @@ def _python_source(source: str) -> str:
         from IPython.core.inputtransformer2 import TransformerManager
     except ImportError:  # pragma: no cover - IPython comes with ipykernel and papermill
         return "\n".join(lines)
-    return str(TransformerManager().transform_cell("\n".join(lines)))  # type: ignore[no-untyped-call]
+    return str(TransformerManager().transform_cell("\n".join(lines)))
 
 
 def _type_of_node(node: ast.expr | None) -> tuple[str, bool] | None:
@@ -665,7 +665,7 @@ def inject_parameters(notebook: nbformat.NotebookNode, values: Mapping[str, Any]
     papermill_metadata["parameters"] = to_jsonable(dict(values))
     if not values:
         return notebook
-    cell = nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]
+    cell = nbformat.v4.new_code_cell(
         _translator().codify(dict(values), "Parameters"), metadata={"tags": ["injected-parameters"]}
     )
     notebook.cells = [
