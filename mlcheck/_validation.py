@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -47,11 +48,13 @@ from mlcheck.errors import OptionError, Reason
 __all__ = [
     "RANDOM_STATE",
     "SEVERITY",
+    "SequenceOf",
     "Constraint",
     "HasMethods",
     "InstanceOf",
     "Interval",
     "MappingOf",
+    "PATH",
     "Options",
     "constraints_of",
     "option_error",
@@ -281,6 +284,25 @@ class MappingOf(Constraint):
         return [[("x", 1)]]
 
 
+class SequenceOf(Constraint):
+    """A list or tuple whose items satisfy ``items`` (a lone string is not a sequence of names)."""
+
+    def __init__(self, items: Constraint, *, description: str | None = None) -> None:
+        self.items = items
+        self.description = description
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, (list, tuple)) and all(self.items.is_satisfied_by(item) for item in value)
+
+    def __str__(self) -> str:
+        return self.description or f"a list of {self.items}"
+
+    def invalid_examples(self) -> list[Any]:
+        return ["a lone string", [object()]]
+
+
+#: a file or folder path
+PATH = InstanceOf(str, os.PathLike, description="a path (a str or a pathlib.Path)")
 #: the severity every check takes
 SEVERITY = Options("error", "warning")
 ConstraintSpec = Constraint | type | str | None

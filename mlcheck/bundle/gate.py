@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from mlcheck._validation import PATH, HasMethods, InstanceOf, SequenceOf, validate_options
 from mlcheck.bundle import store
 from mlcheck.bundle.loading import (
     CONTRACTS_FILE,
@@ -39,7 +40,7 @@ from mlcheck.bundle.estimator import as_input, input_form, unloadable_types
 from mlcheck.contracts.parity import model_outputs
 from mlcheck.contracts.schema import Schema, conform, infer_schema
 from mlcheck.results import to_jsonable
-from mlcheck.errors import ContractViolation, UsageError
+from mlcheck.errors import ContractViolation, Reason, UsageError
 
 __all__ = ["export", "provenance"]
 
@@ -184,6 +185,17 @@ def _model_bytes(model: Any) -> tuple[bytes, list[str]]:
     return model_bytes, untrusted
 
 
+@validate_options(
+    {
+        "model": [HasMethods("predict", description="a fitted model with .predict()")],
+        "path": [PATH],
+        "reference": [InstanceOf(pd.DataFrame, description="a pandas DataFrame of the training features")],
+        "golden": [None, InstanceOf(pd.DataFrame, description="a pandas DataFrame")],
+        "name": [None, str],
+        "overwrite": ["boolean"],
+        "key": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+    }
+)
 def export(
     model: Any,
     path: str | Path,
@@ -248,10 +260,12 @@ def export(
     """
     from mlcheck.kernel import recorded_results
 
-    if not hasattr(model, "predict"):
-        raise UsageError(f"export expects a fitted model with .predict, got {type(model).__name__}")
-    if not isinstance(reference, pd.DataFrame) or reference.empty:
-        raise UsageError("export needs reference=, a non-empty DataFrame of the training features")
+    if reference.empty:
+        raise UsageError(
+            "export needs reference=, a non-empty DataFrame of the training features",
+            reason=Reason.INVALID_DATA,
+            parameter="reference",
+        )
     recorded = recorded_results()
     blocking = [result for result in recorded if result.blocking]
     if blocking:

@@ -32,11 +32,13 @@ import json
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from numbers import Integral
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
+from mlcheck._validation import PATH, InstanceOf, Interval, Options, SequenceOf, validate_options
 from mlcheck.bundle import store
 from mlcheck.bundle.estimator import SAFE_TYPE_ROOTS, input_form, is_safe_type, unknown_level_handling
 from mlcheck.bundle.scoring import ScoreResult, score_frame
@@ -205,6 +207,15 @@ class Bundle:
         columns = [c for c in self.golden.columns if str(c).startswith(GOLDEN_PREFIX)]
         return self.golden[columns].rename(columns=lambda c: str(c)[len(GOLDEN_PREFIX) :])
 
+    @validate_options(
+        {
+            "batch_size": [None, Interval(Integral, 1, None)],
+            "key": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+            "scores": ["boolean"],
+            "unseen": [Options("model", "reject", "accept")],
+        },
+        name="Bundle.score",
+    )
     def score(
         self,
         frame: pd.DataFrame,
@@ -268,8 +279,6 @@ class Bundle:
         >>> result.rejects["reason_code"].tolist()
         ['missing_value']
         """
-        if unseen not in ("model", "reject", "accept"):
-            raise UsageError(f"Bundle.score: unseen must be 'model', 'reject' or 'accept', got {unseen!r}")
         schema = self.schema
         if unseen != "model":
             policy = "reject" if unseen == "reject" else "model"
@@ -301,6 +310,18 @@ def with_unknown_handling(schema: Schema, model: Any) -> Schema:
     return Schema(tuple(columns), schema.n_reference_rows, metadata, schema.keys)
 
 
+@validate_options(
+    {
+        "path": [PATH],
+        "trusted": [
+            None,
+            SequenceOf(
+                InstanceOf(str),
+                description="a list of type names like ['mypackage.module.MyTransformer']",
+            ),
+        ],
+    }
+)
 def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     """Load a bundle written by :func:`export`, verifying every file first.
 
@@ -346,12 +367,6 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     >>> mc.load(path).model.predict(X).tolist()
     [0, 0, 1, 1]
     """
-    if trusted is not None and (
-        isinstance(trusted, (str, bytes)) or not all(isinstance(t, str) for t in trusted)
-    ):
-        raise UsageError(
-            f"trusted must be a list of type names like ['mypackage.module.MyTransformer'], got {trusted!r}"
-        )
     folder = Path(path)
     manifest, files = store.read_verified(folder)
     missing = [name for name in REQUIRED_FILES if name not in files]
