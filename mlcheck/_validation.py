@@ -53,6 +53,7 @@ __all__ = [
     "HasMethods",
     "InstanceOf",
     "Interval",
+    "NAME",
     "MappingOf",
     "PATH",
     "Options",
@@ -301,6 +302,19 @@ class SequenceOf(Constraint):
         return ["a lone string", [object()]]
 
 
+class _NonEmptyString(Constraint):
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, str) and bool(value)
+
+    def __str__(self) -> str:
+        return "a non-empty string"
+
+    def invalid_examples(self) -> list[Any]:
+        return ["", 3]
+
+
+#: a name: a str with at least one character
+NAME = _NonEmptyString()
 #: a file or folder path
 PATH = InstanceOf(str, os.PathLike, description="a path (a str or a pathlib.Path)")
 #: the severity every check takes

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, ParamSpec
 
+from mlcheck._validation import NAME, validate_options
 from mlcheck.display.cards import record_bundle, result_bundle
 from mlcheck.results import CheckResult, to_jsonable
 
@@ -73,6 +74,7 @@ def record_result(result: CheckResult, *, display: bool = True) -> CheckResult:
     return result
 
 
+@validate_options({"name": [NAME], "display": ["boolean"]})
 def record(name: str, value: Any, *, display: bool = True) -> Any:
     """Record a scalar or a small table for CI and the run's ``run.json``.
 
