@@ -480,3 +480,50 @@ def test_an_unreadable_notebook_is_a_collection_error_without_traceback(pytester
         ["*ERROR collecting corrupt.ipynb*", "*mlcheck: *corrupt.ipynb is not a valid notebook*"]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+def test_results_go_to_the_call_that_made_them_and_the_run_time_is_shared_out(tmp_path: Path) -> None:
+    from mlcheck.pytest.session import assign
+    from mlcheck.pytest.sites import CheckSite
+    from mlcheck.results import CheckResult
+    from mlcheck.runs.rundir import Run, RunRecord, Status
+
+    def result(name: str, cell: int | None) -> dict[str, object]:
+        return CheckResult(name, passed=True, details={} if cell is None else {"cell": cell}).to_dict()
+
+    sites = [
+        CheckSite("check_coverage", 1),  # a helper defined in cell 1 ...
+        CheckSite("check_shift", 2),
+        CheckSite("check_schema", 2),  # two checks called in one cell share its time
+        CheckSite("check_latency", 4),  # a branch that did not run
+    ]
+    record = RunRecord(
+        run_id="r",
+        notebook=str(tmp_path / "nb.ipynb"),
+        status=Status.SUCCEEDED,
+        exit_code=0,
+        duration=10.0,
+        cells=[
+            {"cell": None, "duration": 0.5},  # injected: part of execute's time
+            {"cell": 1, "duration": 1.0},
+            {"cell": 2, "duration": 4.0},
+            {"cell": 3, "duration": 2.0},
+            {"cell": 4, "duration": None},
+        ],
+        results=[
+            result("check_shift", 2),
+            result("check_schema", 2),
+            result("check_coverage", 3),  # ... and called in cell 3
+            result("check_parity", 3),  # called where the source shows no call of it
+        ],
+    )
+    assignment = assign(Run(record, tmp_path), sites)
+    assert {site.name: [r.name for r, _ in placed] for site, placed in assignment.results.items()} == {
+        "check_coverage": ["check_coverage"],
+        "check_shift": ["check_shift"],
+        "check_schema": ["check_schema"],
+        "check_latency": [],
+    }
+    assert [(r.name, cell) for r, cell in assignment.unmatched] == [("check_parity", 3)]
+    assert [assignment.seconds[site] for site in sites] == [1.0, 2.0, 2.0, 0.0]
+    assert assignment.execute_seconds == 5.0  # kernel start, cell 3, the rest of the run
