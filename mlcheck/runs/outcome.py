@@ -197,7 +197,7 @@ def settle(
         return Verdict("raised", _cell_info(notebook, running, ename=type(error).__name__, evalue=str(error), traceback=[]), message, running)
     if ending == "infrastructure":
         detail = str(error) if error is not None else "the kernel did not start"
-        message = f"the kernel did not start ({detail})"
+        message = f"the machine failed the job during {where}: {detail}"
         return Verdict("infrastructure", None, message, None)
     message = f"cancelled while running {where}"
     return Verdict("cancelled", _cell_info(notebook, running, ename="Cancelled", evalue=message, traceback=[]), message, running)

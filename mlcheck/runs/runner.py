@@ -477,6 +477,8 @@ class _Job:
             ending, error = "timeout", exc
         except DeadKernelError as exc:
             ending, error = "died", exc
+        except OSError as exc:  # papermill saving the notebook: a full disk, a read-only folder
+            ending, error = "infrastructure", exc
         except RuntimeError as exc:  # nbclient: "Kernel died before replying to kernel_info"
             if "kernel" not in str(exc).lower():
                 raise
