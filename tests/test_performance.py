@@ -232,11 +232,11 @@ def test_high_accuracy_zero_recall_model_fails_beat_baseline() -> None:
 def _interval(y, predictions, subject: str, seed: int) -> tuple[float, float]:
     """The interval check_performance(confidence=0.9, n_resamples=500) reports, without the card around it."""
     prepared = prepare("t", y, **predictions)
-    points = {"roc_auc": skm.roc_auc_score(y, predictions["y_score"])} if "y_score" in predictions else {}
+    points = evaluate(y, **predictions)["metrics"]
     draws = rs.bootstrap(
         prepared, points, [subject], n_resamples=500, rng=np.random.default_rng(seed), n_features=None
     )
-    return rs.interval(draws[subject], 0.9)
+    return rs.intervals(prepared, points, draws, 0.9, None)[subject]
 
 
 def test_recall_interval_covers_the_true_recall_at_about_the_nominal_rate() -> None:

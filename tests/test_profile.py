@@ -87,12 +87,19 @@ def test_missing_and_infinite_values_are_counted_apart():
     assert column.mean == 3.0 and column.n_rows == 10
 
 
-def test_levels_beyond_the_top_thousand_fold_into_other():
+def test_levels_beyond_max_levels_fold_into_other_with_their_singletons_counted():
     labels = [f"id{i}" for i in range(1500)]
     values = labels + labels[:1000]  # the first 1000 appear twice
-    column = profile(pd.DataFrame({"id": values}))["id"]
+    every = profile(pd.DataFrame({"id": values}))["id"]
+    assert len(every.levels) == 1500 and every.other == 0  # the default keeps 100,000 levels
+    assert every.singletons == 500 and every.unseen_mass == pytest.approx(500 / 2500)
+    column = profile(pd.DataFrame({"id": values}), max_levels=1000)["id"]
     assert len(column.levels) == 1000 and set(column.levels) == set(labels[:1000])
     assert column.other == 500 and sum(column.counts) == 2000
+    assert (column.other_levels, column.other_singletons, column.singletons) == (500, 500, 500)
+    saved = profile(pd.DataFrame({"id": values}), max_levels=1000).to_dict()
+    assert saved["columns"][0]["singletons"] == 500  # written for readers of the JSON
+    assert Profile.from_dict(json.loads(json.dumps(saved)))["id"] == column
 
 
 def test_edges_from_bins_a_current_frame_on_the_reference_and_folds_unseen_levels():
@@ -104,8 +111,10 @@ def test_edges_from_bins_a_current_frame_on_the_reference_and_folds_unseen_level
     assert list(current["normal"].counts) == _oracle_counts(
         current_frame["normal"].to_numpy(), reference["normal"].edges
     )
-    assert current["city"].levels == reference["city"].levels
-    assert current["city"].other == 10
+    # the reference's levels first, then the level it never saw, with its own count (a shift check
+    # tests the share on unseen levels, and chunks keep merging exactly)
+    assert current["city"].levels == (*reference["city"].levels, "marseille")
+    assert current["city"].counts[-1] == 10 and current["city"].other == 0
     assert OTHER == "__other__"
 
 
@@ -272,6 +281,21 @@ def test_merging_chunk_profiles_equals_profiling_the_concatenation(data, cut, bi
     head = profile(frame.iloc[:cut], edges_from=whole, bins=bins)
     tail = profile(frame.iloc[cut:], edges_from=whole, bins=bins)
     _same_up_to_float_sums(head.merge(tail), whole)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows, rows, st.integers(1, 119))
+def test_chunks_with_levels_the_reference_never_saw_merge_exactly_singletons_included(reference, data, cut):
+    """Singletons do not add up (once in each chunk is twice in all): per-level counts make merges exact."""
+    anchor = profile(_table(reference))
+    frame = _table(data)
+    whole = profile(frame, edges_from=anchor)
+    merged = profile(frame.iloc[:cut], edges_from=anchor).merge(profile(frame.iloc[cut:], edges_from=anchor))
+    for name in ("c",):
+        left, right = merged[name], whole[name]
+        assert dict(zip(left.levels, left.counts)) == dict(zip(right.levels, right.counts))
+        assert left.levels[: len(anchor[name].levels)] == anchor[name].levels
+        assert (left.missing, left.other, left.singletons) == (right.missing, right.other, right.singletons)
 
 
 @settings(max_examples=40, deadline=None)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import html
 import math
 import warnings
 from numbers import Real
@@ -22,13 +21,11 @@ from typing import Any, Iterator, Literal, Mapping
 
 import numpy as np
 
-from mlcheck.display.cards import format_value, html_table, register_card
 from mlcheck._validation import RANDOM_STATE, SEVERITY, Interval, MappingOf, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.predictions import (
     LABEL_METRICS,
-    MAX_CLASSES_SHOWN,
     PER_CLASS_METRICS,
     REGRESSION_METRICS,
     SCORE_METRICS,
@@ -47,7 +44,7 @@ from mlcheck.contracts.predictions import (
     split_predictions,
     threshold_curve,
 )
-from mlcheck.results import CheckResult, Outcome
+from mlcheck.results import CheckResult, Outcome, format_value
 from mlcheck.errors import UsageError
 
 __all__ = ["evaluate", "check_performance", "LABEL_METRICS", "SCORE_METRICS", "REGRESSION_METRICS"]
@@ -289,7 +286,14 @@ def point_metric(prepared: Prepared, metric: str) -> float | None:
 
 
 @validate_options(
-    {"task": [TASK], "n_features": [None, N_FEATURES], "threshold": [THRESHOLD]}
+    {
+        "task": [TASK],
+        "n_features": [None, N_FEATURES],
+        "threshold": [THRESHOLD],
+        "confidence": [None, CONFIDENCE],
+        "n_resamples": [N_RESAMPLES],
+        "random_state": RANDOM_STATE,
+    }
 )
 def evaluate(
     y_true: Any,
@@ -302,6 +306,9 @@ def evaluate(
     n_features: int | None = None,
     threshold: float = 0.5,
     pos_label: Any = None,
+    confidence: float | None = None,
+    n_resamples: int = 2000,
+    random_state: int | np.random.Generator | None = 0,
 ) -> dict[str, Any]:
     """The imbalance-aware metric set, with the baselines' values beside the model's.
 
@@ -328,6 +335,16 @@ def evaluate(
         Binary scores at or above it are predicted positive.
     pos_label : optional
         The positive class (default: the last of the sorted classes, e.g. 1 or True).
+    confidence : float, optional
+        Also report each metric's two-sided bootstrap interval at this level
+        (e.g. 0.95: the interval covers the population value 95% of the
+        time; BCa where a jackknife is available, percentile elsewhere; see
+        ``docs/statistics.md`` for the measured coverage). The same word
+        means the same in :func:`check_performance` and ``check_improvement``.
+    n_resamples : int, default 2000
+        Bootstrap resamples (with ``confidence``).
+    random_state : int or numpy Generator, default 0
+        Seed of the bootstrap.
 
     Returns
     -------
@@ -335,7 +352,14 @@ def evaluate(
         ``task``, ``n_rows``, ``metrics`` (model), ``baselines`` (``majority``
         and ``prior``, or ``mean`` and ``median``, each the same metric names),
         and for classification ``labels``, ``per_class``,
-        ``confusion_matrix`` (rows: truth), ``class_counts``, ``majority_rate``.
+        ``confusion_matrix`` (rows: truth), ``class_counts``, ``majority_rate``;
+        with ``confidence``, ``intervals`` (metric name to ``[low, high]``),
+        ``confidence`` and ``n_resamples``.
+
+    Raises
+    ------
+    UsageError
+        Bad options or predictions; ``confidence`` with ``sample_weight``.
 
     Examples
     --------
@@ -357,7 +381,28 @@ def evaluate(
         sample_weight=sample_weight,
         threshold=float(threshold),
     )
-    return _evaluate_prepared(prepared, n_features)
+    report = _evaluate_prepared(prepared, n_features)
+    if confidence is None:
+        return report
+    if prepared.sample_weight is not None:
+        raise UsageError("evaluate: confidence intervals do not support sample_weight; drop one of them")
+    subjects = [
+        name
+        for name, value in report["metrics"].items()
+        if value is not None and not (isinstance(value, float) and math.isnan(value))
+    ]
+    draws = rs.bootstrap(
+        prepared,
+        report["metrics"],
+        subjects,
+        n_resamples=n_resamples,
+        rng=make_rng("evaluate", random_state),
+        n_features=n_features,
+    )
+    found = rs.intervals(prepared, report["metrics"], draws, confidence, n_features)
+    report["intervals"] = {name: list(found[name]) for name in subjects if name in found}
+    report.update(confidence=confidence, n_resamples=n_resamples)
+    return report
 
 
 # -- thresholds -----------------------------------------------------------------------
@@ -415,25 +460,6 @@ def _subjects(
 
 
 # -- the check ----------------------------------------------------------------------------
-def _trim(report: dict[str, Any], keep: set[str]) -> dict[str, Any]:
-    """Drop per-class entries of many-class problems so the result stays small."""
-    if report["task"] == "regression" or len(report["labels"]) <= MAX_CLASSES_SHOWN:
-        return report
-
-    def small(values: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in values.items() if "[class=" not in k or k in keep}
-
-    trimmed = {k: v for k, v in report.items() if k not in ("per_class", "confusion_matrix")}
-    trimmed["metrics"] = small(report["metrics"])
-    trimmed["baselines"] = {name: small(values) for name, values in report["baselines"].items()}
-    trimmed["notes"] = [
-        *report["notes"],
-        f"per-class values and the confusion matrix are left out above "
-        f"{MAX_CLASSES_SHOWN} classes; use mc.evaluate for all of them",
-    ]
-    return trimmed
-
-
 _BOUNDS = [None, MappingOf(Interval(Real, None, None), example="{'recall': 0.6}")]
 
 
@@ -495,9 +521,12 @@ def check_performance(
     margin : float, default 0.0
         The lead over the best baseline, in the metric's units.
     confidence : float, optional
-        Hold each bound (and the baseline lead) by the lower bound of a
-        stratified bootstrap interval at this level (the upper bound for
-        ``max``), not by the point value.
+        Hold each bound (and the baseline lead) by the lower end of the
+        two-sided bootstrap interval at this level (the upper end for
+        ``max``), not by the point value: the interval of
+        :func:`evaluate` with the same ``confidence`` (BCa where a jackknife
+        exists, rows resampled as drawn), so a bound is held at one-sided
+        level ``(1 - confidence) / 2``, as in ``check_improvement``.
     threshold : float, default 0.5
         Binary scores at or above it are predicted positive.
     task, labels, pos_label, sample_weight, n_features
@@ -561,7 +590,9 @@ def check_performance(
             rng=make_rng(check, random_state),
             n_features=n_features,
         )
-    intervals = {subject: rs.interval(values, confidence) for subject, values in draws.items()}  # type: ignore[arg-type]
+    intervals = (
+        rs.intervals(prepared, report["metrics"], draws, confidence, n_features) if confidence is not None else {}
+    )
     level = f"{confidence:.0%}" if confidence is not None else ""
 
     def held_value(subject: str, side: str) -> float:
@@ -611,7 +642,7 @@ def check_performance(
         if failed
         else f"all {len(outcomes)} performance contract(s) held"
     ) + (f". Warning: {warnings_[0]}" if warnings_ else "")
-    details = dict(_trim(report, {s for s, _, _ in bounds}))
+    details = dict(report)
     details.update(
         warnings=warnings_,
         beat_baseline=bool(beat_baseline),
@@ -636,67 +667,3 @@ def check_performance(
         message=message,
         outcomes=tuple(outcomes),
     )
-
-
-# -- the card -------------------------------------------------------------------------------
-def _card_body(result: Mapping[str, Any]) -> str:
-    """Every metric beside the baselines, the confusion matrix, and the accuracy warning."""
-    details = result.get("details") or {}
-    metrics: Mapping[str, Any] = details.get("metrics") or {}
-    baselines: Mapping[str, Mapping[str, Any]] = details.get("baselines") or {}
-    intervals: Mapping[str, Any] = details.get("intervals") or {}
-    parts = [
-        '<div style="margin-top:4px;padding:3px 6px;background:#fff8c5;color:#7d4e00">'
-        f"⚠ {html.escape(str(w))}</div>"
-        for w in details.get("warnings") or ()
-    ]
-    rows = []
-    for name, value in metrics.items():
-        if "[class=" in name or value is None:
-            continue
-        row: dict[str, Any] = {"metric": name, "model": value}
-        if intervals:
-            bounds = intervals.get(name)
-            row["interval"] = f"[{format_value(bounds[0])}, {format_value(bounds[1])}]" if bounds else ""
-        row.update({f"{base} baseline": values.get(name) for base, values in baselines.items()})
-        rows.append(row)
-    parts.append(html_table(rows, max_rows=30))
-    per_class = details.get("per_class")
-    labels = details.get("labels") or []
-    if per_class:
-        parts.append(
-            html_table(
-                [
-                    {
-                        "class": label,
-                        **{key: per_class[key][i] for key in ("precision", "recall", "f1", "support")},
-                    }
-                    for i, label in enumerate(labels)
-                ],
-            )
-        )
-    matrix = details.get("confusion_matrix")
-    if matrix:
-        parts.append(
-            '<div style="margin-top:4px;color:#57606a">'
-            "confusion matrix (rows: true, columns: predicted)</div>"
-        )
-        parts.append(
-            html_table(
-                [
-                    {
-                        "true \\ predicted": label,
-                        **{str(p): count for p, count in zip(labels, matrix_row, strict=False)},
-                    }
-                    for label, matrix_row in zip(labels, matrix, strict=False)
-                ],
-            )
-        )
-    if details.get("threshold") is not None:
-        parts.append(
-            f'<div style="color:#57606a">decision threshold {format_value(details["threshold"])}</div>'
-        )
-    return "".join(parts)
-
-
-register_card("check_performance", _card_body)

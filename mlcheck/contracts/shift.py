@@ -1,60 +1,64 @@
-"""Distribution shift: KL and PSI on binned profiles, with a noise-aware decision.
+"""Distribution shift: a centred PSI and a p-value valid at every n, per feature, with Holm across them.
 
-Both sides are binned on the reference's bins (quantile edges with open outer
-edges, a missing bin, -inf/+inf bins, ``__other__`` for unseen levels). Bins
-that are empty on both sides carry no evidence and are dropped. Each remaining
-bin gets additive smoothing of 0.5, and then
+A numeric feature is compared on the reference's bins (quantile edges with
+open outer edges, -inf/+inf bins, a missing bin); a categorical one over the
+union of both sides' levels and a missing bin. Bins empty on both sides carry
+no evidence and are dropped. :mod:`mlcheck.contracts.shift_stats` then pools
+rare levels on both sides by one rule, and reports
 
-* ``KL(current || reference) = sum q_i ln(q_i / p_i)`` in nats,
-* ``PSI = sum (q_i - p_i) ln(q_i / p_i)``,
-* the Jensen-Shannon distance (natural log),
-* the G-test p-value of ``2 * n_eff * KL ~ chi2(B - 1)`` with
-  ``n_eff = n_ref * n_cur / (n_ref + n_cur)``, and the noise floor: the KL that
-  sampling noise alone exceeds with probability ``alpha``.
+* ``KL(current || reference) = sum q_i ln(q_i / p_i)`` in nats and
+  ``PSI = sum (q_i - p_i) ln(q_i / p_i)`` (shares smoothed by 0.5 per bin),
+  the Jensen-Shannon distance (natural log);
+* the *effect*: PSI minus its expectation under no change (plus, for
+  categories, the same for the share on levels the reference never saw), so
+  it is 0 on average when nothing moved, whatever n;
+* a p-value valid at every n (chi-squared where every expected count is at
+  least 5, Monte Carlo under the permutation/rank law elsewhere), the unseen
+  share tested on its own, and the noise floor (the effect noise alone exceeds
+  with probability ``alpha``).
 
-A feature has drifted only when the effect is above the threshold **and**
-significant, so small samples do not raise false alarms and huge samples do not
-flag trivial shifts.
+A feature has drifted only when the effect is above the threshold **and** its
+p-value, adjusted across the check's features (Holm by default), is below
+``alpha``: small samples raise no false alarms, huge samples do not flag trivial
+shifts, and the whole check's false-fail rate is at most ``alpha``.
 """
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-from mlcheck.display.cards import format_value, register_card
 from mlcheck.contracts import register_check
-from mlcheck.results import CheckResult, Outcome
 from mlcheck.errors import UsageError
+from mlcheck.contracts.shift_stats import SMOOTHING, compare_counts, resamples_for
 from mlcheck.profiling.model import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
+from mlcheck.results import CheckResult, Outcome, format_value
 
 __all__ = ["SMOOTHING", "check_shift", "shift_report"]
 
-#: Pseudo-count added to every bin on both sides before KL and PSI.
-SMOOTHING = 0.5
+#: Multiplicity corrections across a check's features, by option value (statsmodels' method names).
+MULTIPLICITY = {"holm": "holm", "bh": "fdr_bh", "none": None}
+#: PSI conventions: below 0.1 no shift worth acting on, 0.1-0.25 moderate, above 0.25 major.
+MODERATE_PSI, MAJOR_PSI = 0.1, 0.25
 #: Bins a categorical feature shows in a result's details (the rest are summed).
 DETAIL_BINS = 16
-#: Features whose histogram the card draws.
-CARD_HISTOGRAMS = 3
-#: per-bin shares are kept for this many features, the most shifted first (for explore())
-DETAIL_HISTOGRAMS = 3
-#: the card's feature table lists every drifted feature and at least this many in all
-CARD_FEATURES = 12
-#: details keep the full record of every failing feature and of the top movers up to this many in all
-DETAIL_FEATURES = CARD_FEATURES
 
 REPORT_COLUMNS = [
     "feature",
     "kl",
     "psi",
+    "effect",
     "js",
     "p_value",
+    "p_adjusted",
     "noise_floor",
+    "unseen_share",
+    "unseen_expected",
+    "method",
     "drifted",
     "status",
     "kind",
@@ -85,6 +89,12 @@ class FeatureShift:
     js: float | None = None
     p_value: float | None = None
     noise_floor: float | None = None
+    effect: float | None = None
+    kl_effect: float | None = None
+    p_adjusted: float | None = None
+    unseen_share: float | None = None
+    unseen_expected: float | None = None
+    method: str = ""
     large: bool = False
     drifted: bool | None = None
     dtype_reference: str = ""
@@ -144,7 +154,8 @@ def bin_labels(edges: Sequence[float], digits: int = 4, *, dtype: str = "float64
 
 def _numeric_vectors(
     name: str, reference: NumericColumn, current: NumericColumn
-) -> tuple[list[str], list[int], list[int]]:
+) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
+    """Labels, counts on both sides, which bins are reference quantile bins, which are levels."""
     if reference.edges != current.edges:
         raise UsageError(
             f"shift of {name!r}: the current profile was binned on other edges than the reference; "
@@ -153,42 +164,31 @@ def _numeric_vectors(
     labels = ["-inf", *bin_labels(reference.edges, 3, dtype=reference.dtype), "+inf", "missing"]
     ref = [reference.neg_inf, *reference.counts, reference.pos_inf, reference.missing]
     cur = [current.neg_inf, *current.counts, current.pos_inf, current.missing]
-    return labels, ref, cur
+    rank = [False, *([True] * len(reference.counts)), False, False]
+    return labels, ref, cur, rank, [False] * len(labels)
 
 
 def _categorical_vectors(
     reference: CategoricalColumn, current: CategoricalColumn
-) -> tuple[list[str], list[int], list[int]]:
-    # Aligned by label; exact whenever the current profile kept all its levels (other == 0
-    # there, or it was built with edges_from=reference).
+) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
+    """Counts over the union of both sides' levels (reference order, then the current's new ones)."""
+    reference_counts = dict(zip(reference.levels, reference.counts))
     current_counts = dict(zip(current.levels, current.counts))
-    aligned = [current_counts.pop(level, 0) for level in reference.levels]
-    labels = [*reference.levels, OTHER, "missing"]
-    ref = [*reference.counts, reference.other, reference.missing]
-    cur = [*aligned, current.other + sum(current_counts.values()), current.missing]
-    return labels, ref, cur
+    levels = list(dict.fromkeys([*reference.levels, *current.levels]))
+    if reference.other or current.other:  # levels beyond max_levels, folded when profiled
+        levels.append(OTHER)
+        reference_counts[OTHER], current_counts[OTHER] = reference.other, current.other
+    labels = [*levels, "missing"]
+    ref = [*(reference_counts.get(level, 0) for level in levels), reference.missing]
+    cur = [*(current_counts.get(level, 0) for level in levels), current.missing]
+    return labels, ref, cur, [False] * len(labels), [True] * len(levels) + [False]
 
 
-def _statistics(ref: np.ndarray, cur: np.ndarray, alpha: float) -> tuple[float, float, float, float, float]:
-    """KL, PSI, JS distance, G-test p-value and noise floor of two count vectors."""
-    from scipy import stats
-    from scipy.spatial.distance import jensenshannon
-    from scipy.special import rel_entr
+def _feature_rng(random_state: int, name: str) -> np.random.Generator:
+    """One generator per feature, from the seed and the name: results do not hang on column order."""
+    import zlib
 
-    n_bins = ref.size
-    n_ref, n_cur = float(ref.sum()), float(cur.sum())
-    if n_bins <= 1:
-        return 0.0, 0.0, 0.0, 1.0, 0.0
-    p = (ref + SMOOTHING) / (n_ref + SMOOTHING * n_bins)
-    q = (cur + SMOOTHING) / (n_cur + SMOOTHING * n_bins)
-    forward = rel_entr(q, p)
-    kl = float(forward.sum())
-    psi = float((forward + rel_entr(p, q)).sum())
-    js = float(jensenshannon(p, q))
-    n_eff = n_ref * n_cur / (n_ref + n_cur)
-    p_value = float(stats.chi2.sf(2.0 * n_eff * kl, n_bins - 1))
-    noise_floor = float(stats.chi2.isf(alpha, n_bins - 1) / (2.0 * n_eff))
-    return max(kl, 0.0), max(psi, 0.0), js, p_value, noise_floor
+    return np.random.default_rng([int(random_state), zlib.crc32(name.encode("utf-8"))])
 
 
 def _compare(
@@ -197,8 +197,8 @@ def _compare(
     current: ColumnSummary | None,
     *,
     alpha: float,
-    max_kl: float | None,
-    max_psi: float | None,
+    n_resamples: int,
+    random_state: int,
 ) -> FeatureShift:
     base: dict[str, Any] = {"feature": name, "kind": reference.kind, "dtype_reference": reference.dtype}
     notes = tuple(getattr(reference, "notes", ()))
@@ -211,9 +211,9 @@ def _compare(
             status="kind_changed", n_reference=reference.n_rows, n_current=current.n_rows, notes=notes, **base
         )
     if isinstance(reference, NumericColumn):
-        labels, ref, cur = _numeric_vectors(name, reference, current)  # type: ignore[arg-type]
+        labels, ref, cur, rank, level = _numeric_vectors(name, reference, current)  # type: ignore[arg-type]
     else:
-        labels, ref, cur = _categorical_vectors(reference, current)  # type: ignore[arg-type]
+        labels, ref, cur, rank, level = _categorical_vectors(reference, current)  # type: ignore[arg-type]
     ref_counts, cur_counts = np.asarray(ref, dtype=np.int64), np.asarray(cur, dtype=np.int64)
     used = (ref_counts + cur_counts) > 0
     base.update(
@@ -226,19 +226,61 @@ def _compare(
     )
     if base["n_reference"] == 0 or base["n_current"] == 0:
         return FeatureShift(status="empty", drifted=None, **base)
-    kl, psi, js, p_value, noise_floor = _statistics(ref_counts[used], cur_counts[used], alpha)
-    large = (max_kl is not None and kl > max_kl) or (max_psi is not None and psi > max_psi)
+    result = compare_counts(
+        ref_counts[used],
+        cur_counts[used],
+        rank=np.asarray(rank)[used],
+        level=np.asarray(level)[used],
+        alpha=alpha,
+        n_resamples=n_resamples,
+        rng=_feature_rng(random_state, name),
+    )
     return FeatureShift(
         status="ok",
-        kl=kl,
-        psi=psi,
-        js=js,
-        p_value=p_value,
-        noise_floor=noise_floor,
-        large=large,
-        drifted=bool(large and p_value < alpha),
+        kl=result.kl,
+        psi=result.psi,
+        js=result.js,
+        p_value=result.p_value,
+        noise_floor=result.noise_floor,
+        effect=result.effect,
+        kl_effect=result.kl_effect,
+        unseen_share=result.unseen_share,
+        unseen_expected=result.unseen_expected,
+        method=result.method,
         **base,
     )
+
+
+def _decide(
+    shifts: list[FeatureShift],
+    *,
+    max_kl: float | None,
+    max_psi: float | None,
+    alpha: float,
+    multiplicity: str,
+) -> list[FeatureShift]:
+    """Adjust the compared features' p-values together, then decide each: large **and** significant."""
+    import dataclasses
+
+    scored = [i for i, s in enumerate(shifts) if s.status == "ok"]
+    method = MULTIPLICITY[multiplicity]
+    raw = [float(shifts[i].p_value) for i in scored]  # type: ignore[arg-type]
+    if method is None or len(raw) < 2:
+        adjusted = raw
+    else:
+        from statsmodels.stats.multitest import multipletests
+
+        adjusted = [float(p) for p in multipletests(raw, alpha=alpha, method=method)[1]]
+    out = list(shifts)
+    for i, p_adjusted in zip(scored, adjusted):
+        shift = shifts[i]
+        large = (max_kl is not None and (shift.kl_effect or 0.0) > max_kl) or (
+            max_psi is not None and (shift.effect or 0.0) > max_psi
+        )
+        out[i] = dataclasses.replace(
+            shift, p_adjusted=p_adjusted, large=large, drifted=bool(large and p_adjusted < alpha)
+        )
+    return out
 
 
 def _as_profiles(
@@ -254,7 +296,17 @@ def _as_profiles(
     return reference_profile, profile(current, edges_from=reference_profile, bins=bins)
 
 
-def _validate(max_kl: Any, max_psi: Any, alpha: Any, where: str) -> None:
+def _validate(
+    max_kl: Any, max_psi: Any, alpha: Any, where: str, multiplicity: Any = "holm", n_resamples: Any = None
+) -> None:
+    if multiplicity not in MULTIPLICITY:
+        raise UsageError(
+            f"{where}: multiplicity must be one of {', '.join(map(repr, MULTIPLICITY))}, got {multiplicity!r}"
+        )
+    if n_resamples is not None and (
+        isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 99
+    ):
+        raise UsageError(f"{where}: n_resamples must be an integer >= 99 or None (automatic), got {n_resamples!r}")
     for option, value in (("max_kl", max_kl), ("max_psi", max_psi)):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
@@ -277,8 +329,11 @@ def _shifts(
     bins: int,
     categorical: Sequence[str] | None,
     where: str,
+    multiplicity: str = "holm",
+    n_resamples: int | None = None,
+    random_state: int = 0,
 ) -> tuple[list[FeatureShift], Profile, Profile]:
-    _validate(max_kl, max_psi, alpha, where)
+    _validate(max_kl, max_psi, alpha, where, multiplicity, n_resamples)
     reference_profile, current_profile = _as_profiles(reference, current, bins, categorical)
     if features is None:
         names = list(reference_profile.columns)
@@ -296,11 +351,12 @@ def _shifts(
             reference_profile.columns[name],
             current_profile.columns.get(name),
             alpha=alpha,
-            max_kl=max_kl,
-            max_psi=max_psi,
+            n_resamples=n_resamples or resamples_for(len(names), alpha),
+            random_state=random_state,
         )
         for name in names
     ]
+    shifts = _decide(shifts, max_kl=max_kl, max_psi=max_psi, alpha=alpha, multiplicity=multiplicity)
     if features is None:
         shifts += [
             FeatureShift(feature=name, kind=column.kind, status="new_in_current", dtype_current=column.dtype)
@@ -314,12 +370,15 @@ def shift_report(
     reference: Any,
     current: Any,
     *,
-    max_kl: float | None = 0.1,
-    max_psi: float | None = None,
+    max_psi: float | None = MODERATE_PSI,
+    max_kl: float | None = None,
     alpha: float = 0.01,
+    multiplicity: Literal["holm", "bh", "none"] = "holm",
     features: Sequence[str] | None = None,
     bins: int = 20,
     categorical: Sequence[str] | None = None,
+    n_resamples: int | None = None,
+    random_state: int = 0,
 ) -> Any:
     """Per-feature shift between a reference and a current data set, as a table.
 
@@ -328,25 +387,52 @@ def shift_report(
     reference, current : pandas/pyarrow/Dask frame or Profile
         The data the model learned on and the data it meets now. A frame is
         profiled; the current side is always binned on the reference's bins.
-    max_kl, max_psi : float or None
-        The effect thresholds (``drifted`` needs KL above ``max_kl`` or PSI
-        above ``max_psi``, and significance).
+    max_psi : float or None, default 0.1
+        Threshold on the effect (PSI minus its expectation under no change;
+        ``docs/statistics.md`` translates 0.1 and 0.25 into mean shifts and
+        share changes). ``drifted`` needs the effect above it **and** an
+        adjusted p-value below ``alpha``.
+    max_kl : float or None, default None
+        Alternatively (or also), a threshold on KL(current || reference)
+        minus its expectation under no change.
     alpha : float, default 0.01
-        Significance level of the G-test and of the noise floor.
+        The false-alarm rate: per feature, and for the whole set of features
+        with ``multiplicity="holm"`` (the family-wise rate).
+    multiplicity : {"holm", "bh", "none"}, default "holm"
+        How p-values are adjusted across the features: Holm (family-wise
+        error), Benjamini-Hochberg (false discovery rate), or not at all.
     features : list of str, optional
         Only these reference columns.
     bins, categorical
         Passed to :func:`mlcheck.profile` when the reference is a frame.
+    n_resamples : int, optional
+        Monte Carlo draws for features whose expected counts are small
+        (default: enough for a Holm-adjusted p-value to reach ``alpha``,
+        2,000 to 20,000).
+    random_state : int, default 0
+        Seed of the Monte Carlo draws (each feature draws from the seed and its name).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by feature; columns ``kl``, ``psi``, ``js``, ``p_value``,
-        ``noise_floor``, ``drifted`` (nullable: NA when the feature could not be
-        compared), ``status`` (``ok``, ``empty``, ``kind_changed``,
+        Indexed by feature; columns ``kl`` (nats), ``psi``, ``effect`` (PSI
+        centred on its null expectation, plus the unseen-share term for
+        categories), ``js``, ``p_value`` (valid at every n), ``p_adjusted``,
+        ``noise_floor`` (the effect noise alone exceeds with probability
+        ``alpha``), ``unseen_share`` and ``unseen_expected`` (categorical:
+        the current's share on levels the reference never saw, and that
+        share's expectation under no change), ``method`` (``chi-squared`` or
+        ``monte carlo``), ``drifted`` (nullable: NA when the feature could
+        not be compared), ``status`` (``ok``, ``empty``, ``kind_changed``,
         ``missing_in_current``, ``new_in_current``), ``kind``, ``n_bins``,
         ``n_reference``, ``n_current``, ``top_bins``, ``dtype_reference``,
         ``dtype_current`` and ``notes``.
+
+    Raises
+    ------
+    UsageError
+        A bad option, a feature not in the reference, or a current profile
+        binned on other edges than the reference.
 
     Examples
     --------
@@ -355,8 +441,8 @@ def shift_report(
     >>> reference = pd.DataFrame({"x": rng.normal(0, 1, 5000)})
     >>> current = pd.DataFrame({"x": rng.normal(0.5, 1, 5000)})
     >>> report = mc.shift_report(reference, current)
-    >>> bool(report.loc["x", "drifted"]), round(float(report.loc["x", "kl"]), 2)
-    (True, 0.14)
+    >>> bool(report.loc["x", "drifted"]), round(float(report.loc["x", "effect"]), 2)
+    (True, 0.27)
     """
     import pandas as pd
 
@@ -370,6 +456,9 @@ def shift_report(
         bins=bins,
         categorical=categorical,
         where="shift_report",
+        multiplicity=multiplicity,
+        n_resamples=n_resamples,
+        random_state=random_state,
     )
     rows = []
     for shift in shifts:
@@ -379,9 +468,14 @@ def shift_report(
                 "feature": shift.feature,
                 "kl": shift.kl,
                 "psi": shift.psi,
+                "effect": shift.effect,
                 "js": shift.js,
                 "p_value": shift.p_value,
+                "p_adjusted": shift.p_adjusted,
                 "noise_floor": shift.noise_floor,
+                "unseen_share": shift.unseen_share,
+                "unseen_expected": shift.unseen_expected,
+                "method": shift.method,
                 "drifted": shift.drifted,
                 "status": shift.status,
                 "kind": shift.kind,
@@ -395,7 +489,9 @@ def shift_report(
             }
         )
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS).set_index("feature")
-    for column in ("kl", "psi", "js", "p_value", "noise_floor"):
+    for column in (
+        "kl", "psi", "effect", "js", "p_value", "p_adjusted", "noise_floor", "unseen_share", "unseen_expected"
+    ):
         report[column] = report[column].astype("float64")
     report["drifted"] = report["drifted"].astype("boolean")
     return report
@@ -427,12 +523,8 @@ def _pct(share: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _detail(shift: FeatureShift, *, histogram: bool = True) -> dict[str, Any]:
-    """The compact per-feature record a card, a report or an explorer widget reads.
-
-    ``histogram=False`` leaves the per-bin shares out (features that moved least),
-    so a result over many features stays small in a saved notebook.
-    """
+def _detail(shift: FeatureShift) -> dict[str, Any]:
+    """The per-feature record a card, a report, monitoring or an explorer widget reads."""
     # kind "numeric" and status "ok" are the defaults and left out to keep the JSON small
     record: dict[str, Any] = {}
     if shift.kind != "numeric":
@@ -443,12 +535,17 @@ def _detail(shift: FeatureShift, *, histogram: bool = True) -> dict[str, Any]:
         record.update(
             kl=_sig(shift.kl, 5),
             psi=_sig(shift.psi, 5),
+            effect=_sig(shift.effect, 4),
             js=_sig(shift.js),
             p_value=_sig(shift.p_value, 3),
+            p_adjusted=_sig(shift.p_adjusted, 3),
             noise_floor=_sig(shift.noise_floor),
+            method=shift.method,
             drifted=shift.drifted,
         )
-    if shift.labels and histogram:
+        if shift.unseen_share is not None:
+            record.update(unseen_share=_sig(shift.unseen_share), unseen_expected=_sig(shift.unseen_expected))
+    if shift.labels:
         labels = list(shift.labels)
         ref, cur = shift.reference_shares, shift.current_shares
         if (
@@ -475,8 +572,8 @@ def _detail(shift: FeatureShift, *, histogram: bool = True) -> dict[str, Any]:
 
 
 def _outcome(shift: FeatureShift, max_kl: float | None, max_psi: float | None) -> Outcome:
-    threshold = max_kl if max_kl is not None else max_psi
-    observed = _sig(shift.kl if max_kl is not None else shift.psi, 4)
+    threshold = max_psi if max_psi is not None else max_kl
+    observed = _sig(shift.effect if max_psi is not None else shift.kl_effect, 4)
     if shift.status == "missing_in_current":
         return Outcome(shift.feature, False, None, threshold, "missing in the current data")
     if shift.status == "kind_changed":
@@ -494,14 +591,19 @@ def _outcome(shift: FeatureShift, max_kl: float | None, max_psi: float | None) -
             shift.feature, False, None, threshold, f"no rows in the {side} data: nothing to compare"
         )
     # short: a failed outcome's message is saved twice per notebook output (JSON and text);
-    # the observed value is already the KL (or the PSI), so the message gives the other one
-    other = f"PSI {format_value(shift.psi, 3)}" if max_kl is not None else f"KL {format_value(shift.kl, 3)}"
+    # the observed value is already the centred effect, so the message gives the evidence
     floor = f"noise floor {format_value(shift.noise_floor, 3)}"
+    evidence = f"adjusted p {format_value(shift.p_adjusted, 2)}"
     if shift.drifted:
         moved = ", ".join(_moved_short(shift, i) for i in shift.top_bins(2))
-        message = f"{other}, {floor}; moved most: {moved}"
+        unseen = (
+            f", unseen levels {shift.unseen_share:.1%} (expected {shift.unseen_expected:.1%})"
+            if shift.unseen_share is not None and shift.unseen_share > 0
+            else ""
+        )
+        message = f"{evidence}, {floor}{unseen}; moved most: {moved}"
     elif shift.large:
-        message = f"above the threshold but within noise ({floor})"
+        message = f"above the threshold but within noise ({evidence}, {floor})"
     else:
         message = ""
     return Outcome(shift.feature, not shift.drifted, observed, threshold, message)
@@ -512,49 +614,60 @@ def check_shift(
     reference: Any,
     current: Any,
     *,
-    max_kl: float | None = 0.1,
-    max_psi: float | None = None,
+    max_psi: float | None = MODERATE_PSI,
+    max_kl: float | None = None,
     alpha: float = 0.01,
+    multiplicity: Literal["holm", "bh", "none"] = "holm",
     features: Sequence[str] | None = None,
     bins: int = 20,
     categorical: Sequence[str] | None = None,
+    n_resamples: int | None = None,
+    random_state: int = 0,
     severity: Literal["error", "warning"] = "error",
 ) -> CheckResult:
     """Check that no feature's distribution moved both far and for real.
 
-    A feature fails when its KL(current || reference) exceeds ``max_kl`` (or
-    its PSI exceeds ``max_psi``) **and** the G-test rejects "same
-    distribution" at level ``alpha``. A feature missing from the current data,
-    or whose type changed between numeric and categorical, fails too; an
-    empty side fails every feature. Columns only in the current data are
-    listed in the details.
+    A feature fails when its effect (PSI minus its expectation under no
+    change, see :func:`shift_report`) exceeds ``max_psi`` **and** its p-value,
+    adjusted across the checked features, is below ``alpha``. So the check
+    falsely fails at most ``alpha`` of the time when nothing changed (Holm),
+    whatever the sample sizes; ``docs/statistics.md`` has the measured rates.
+    A feature missing from the current data, or whose type changed between
+    numeric and categorical, fails too; an empty side fails every feature.
+    Columns only in the current data are listed in the details.
 
     Parameters
     ----------
     reference, current : pandas/pyarrow/Dask frame or Profile
         E.g. ``X_train`` and ``X_test``, or ``bundle.profile`` and a new batch.
-    max_kl : float or None, default 0.1
-        Largest acceptable KL in nats.
-    max_psi : float or None, default None
-        Largest acceptable PSI (a common rule of thumb is 0.2).
+    max_psi : float or None, default 0.1
+        Largest acceptable effect (0.1: a moderate shift by the PSI
+        convention, about a 0.3-sigma mean shift of a normal feature; 0.25:
+        major).
+    max_kl : float or None, default None
+        Alternatively, the largest acceptable centred KL(current || reference) in nats.
     alpha : float, default 0.01
-        Significance level: the rate of false alarms on unshifted data.
+        The false-fail rate of the whole check on unshifted data.
+    multiplicity : {"holm", "bh", "none"}, default "holm"
+        Adjustment of the p-values across features (see :func:`shift_report`).
     features : list of str, optional
         Only check these reference columns.
     bins, categorical
         Passed to :func:`mlcheck.profile` when the reference is a frame.
+    n_resamples, random_state
+        Monte Carlo draws and their seed (see :func:`shift_report`).
     severity : {"error", "warning"}, default "error"
         Whether a failure blocks the export gate.
 
     Returns
     -------
     CheckResult
-        One outcome per feature (its observed value is the KL, or the PSI).
-        ``details["features"]`` holds the KL, PSI, JS distance, p-value and
-        noise floor of every failing feature and of the top movers (at least
-        12 features in all); the three that moved most also carry their bins
-        with the reference and current shares. The other features have no
-        record there, so a result over many features stays small.
+        One outcome per feature (its observed value is the effect, or the centred KL).
+        ``details["features"]`` holds, for every compared feature, the KL,
+        PSI, effect, JS distance, raw and adjusted p-values, noise floor, the
+        unseen share (categorical) and its bins with the
+        reference and current shares in percent. A card shows the failing
+        features and the top movers of it (:mod:`mlcheck.display.shift`).
 
     Examples
     --------
@@ -579,14 +692,17 @@ def check_shift(
         bins=bins,
         categorical=categorical,
         where="check_shift",
+        multiplicity=multiplicity,
+        n_resamples=n_resamples,
+        random_state=random_state,
     )
     compared = [s for s in shifts if s.status != "new_in_current"]
     new_columns = [s.feature for s in shifts if s.status == "new_in_current"]
     outcomes = tuple(_outcome(s, max_kl, max_psi) for s in compared)
     failed = [o for o in outcomes if not o.passed]
-    scored = [s for s in compared if s.kl is not None]
-    largest = max(scored, key=lambda s: s.kl or 0.0, default=None)
-    threshold = max_kl if max_kl is not None else max_psi
+    scored = [s for s in compared if s.effect is not None]
+    largest = max(scored, key=lambda s: s.effect or 0.0, default=None)
+    threshold = max_psi if max_psi is not None else max_kl
     if not compared:
         message = "no features to compare: the reference has no columns"
     elif failed:
@@ -597,25 +713,14 @@ def check_shift(
         )
     else:
         message = f"no feature drifted among {len(compared)}" + (
-            f" (largest KL {format_value(largest.kl, 3)} on {largest.feature}, "
+            f" (largest effect {format_value(largest.effect, 3)} on {largest.feature}, "
             f"noise floor {format_value(largest.noise_floor, 3)})"
             if largest is not None
             else ""
         )
     if new_columns:
         message += f"; {len(new_columns)} column(s) only in the current data: {', '.join(new_columns[:5])}"
-    observed = None if largest is None else _sig(largest.kl if max_kl is not None else largest.psi)
-    failing = {o.subject for o in failed}
-    ranked = sorted(
-        compared,
-        key=lambda s: (s.feature in failing, s.kl if s.kl is not None else -1.0),
-        reverse=True,
-    )
-    with_histograms = {s.feature for s in ranked[:DETAIL_HISTOGRAMS]}
-    # the full record only for the failing features and the top movers: over many features
-    # the rest would swell a saved notebook, and their KL is already their outcome's observed
-    kept = [s for s in ranked if s.feature in failing]
-    kept += [s for s in ranked if s.feature not in failing][: max(0, DETAIL_FEATURES - len(kept))]
+    observed = None if largest is None else _sig(largest.effect if max_psi is not None else largest.kl_effect)
     return CheckResult(
         "check_shift",
         passed=bool(compared) and not failed,
@@ -626,77 +731,15 @@ def check_shift(
             "max_kl": max_kl,
             "max_psi": max_psi,
             "alpha": alpha,
+            "multiplicity": multiplicity,
             "n_reference": reference_profile.n_rows,
             "n_current": current_profile.n_rows,
             "new_columns": new_columns,
-            "features": {s.feature: _detail(s, histogram=s.feature in with_histograms) for s in kept},
+            # every feature's full record, whatever their number (monitoring over runs reads them
+            # all); what a card shows of them is mlcheck.display.shift's to decide
+            "features": {s.feature: _detail(s) for s in compared},
             "n_features": len(compared),
         },
         message=message,
         outcomes=outcomes,
     )
-
-
-# -- the card ----------------------------------------------------------------------
-def _histogram_svg(record: Mapping[str, Any], width: int = 260, height: int = 56) -> str:
-    """Reference (grey) and current (blue) shares per bin as one compact SVG."""
-    ref, cur = record.get("reference_pct") or [], record.get("current_pct") or []
-    if not ref:
-        return ""
-    top = max(max(ref), max(cur), 1e-12)
-    step = width / len(ref)
-    bar = max(step / 2 - 0.5, 0.5)
-
-    def path(shares: Sequence[float], offset: float) -> str:
-        parts = []
-        for i, share in enumerate(shares):
-            h = round(share / top * (height - 2), 1)
-            if h > 0:
-                parts.append(f"M{round(i * step + offset, 1)} {height}v-{h}h{round(bar, 1)}v{h}z")
-        return "".join(parts)
-
-    return (
-        f'<svg width="{width}" height="{height}" role="img" style="vertical-align:top">'
-        f'<path d="{path(ref, 0)}" fill="#8c959f"/><path d="{path(cur, bar)}" fill="#0969da"/></svg>'
-    )
-
-
-def _shift_card(result: Mapping[str, Any]) -> str:
-    features: Mapping[str, Mapping[str, Any]] = (result.get("details") or {}).get("features") or {}
-    ranked = sorted(
-        features.items(), key=lambda item: (not item[1].get("drifted"), -(item[1].get("kl") or 0.0))
-    )
-    listed = ranked[: max(CARD_FEATURES, sum(1 for _, r in ranked if r.get("drifted")))]
-    rows = "".join(
-        f"<tr><td>{html.escape(name)}<td>{format_value(r.get('kl'), 3)}<td>{format_value(r.get('psi'), 3)}"
-        f"<td>{format_value(r.get('js'), 3)}<td>{format_value(r.get('p_value'), 2)}"
-        f"<td>{format_value(r.get('noise_floor'), 2)}"
-        f"<td>{'—' if r.get('drifted') is None else ('<b>yes</b>' if r['drifted'] else 'no')}"
-        for name, r in listed
-    )
-    # details keep only the failing features and the top movers; the outcomes count them all
-    n_features = max(len(result.get("outcomes") or ()), len(ranked))
-    if n_features > len(listed):
-        rows += f'<tr><td colspan="7" style="color:#57606a">… {n_features - len(listed)} more features, none drifted'
-    table = (
-        '<table cellpadding="2" style="font-size:12px;margin-top:6px"><tr><th align="left">feature (by KL)'
-        "<th>KL<th>PSI<th>JS<th>p<th>noise floor<th>drifted" + rows + "</table>"
-    )
-    movers = [(name, r) for name, r in ranked if r.get("kl") and r.get("bins")][:CARD_HISTOGRAMS]
-    charts = "".join(
-        '<div style="display:inline-block;margin:4px 12px 0 0;font-size:11px">'
-        f"<b>{html.escape(name)}</b> KL {format_value(r.get('kl'), 3)}<br>{_histogram_svg(r)}<br>"
-        + html.escape(", ".join(str(r["bins"][i]) for i in r.get("top_bins", [])))
-        + "</div>"
-        for name, r in movers
-    )
-    legend = (
-        '<div style="font-size:11px;color:#57606a">bars: <span style="color:#8c959f">reference</span> · '
-        '<span style="color:#0969da">current</span>; captions: the bins that moved most</div>'
-        if charts
-        else ""
-    )
-    return table + charts + legend
-
-
-register_card("check_shift", _shift_card, shows_outcomes=True)

@@ -95,9 +95,22 @@ def _categorical_column(
         if ranked and all(_is_integer_text(level) for level, _ in ranked):
             ranked.sort(key=lambda item: int(item[0]))  # ordinal codes read best in order
         levels = tuple(level for level, _ in ranked)
+    else:  # binned on a reference: its levels, then this data's new ones (a shift check tests them)
+        known = set(levels)
+        new = sorted(((k, v) for k, v in counts.items() if k not in known), key=lambda item: (-item[1], item[0]))
+        levels = (*levels, *(level for level, _ in new[:max_levels]))
     kept = tuple(int(counts.get(level, 0)) for level in levels)
+    listed = set(levels)
+    folded = [count for level, count in counts.items() if level not in listed]
     return CategoricalColumn(
-        dtype=dtype, levels=levels, counts=kept, other=n_values - sum(kept), missing=n_missing, notes=notes
+        dtype=dtype,
+        levels=levels,
+        counts=kept,
+        other=n_values - sum(kept),
+        missing=n_missing,
+        notes=notes,
+        other_levels=len(folded),
+        other_singletons=sum(1 for count in folded if count == 1),
     )
 
 

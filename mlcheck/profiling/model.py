@@ -4,10 +4,12 @@ A :class:`Profile` summarizes a frame column by column without holding a
 single raw row. A numeric column keeps its bin edges (quantiles of the
 reference, outer edges open at -inf/+inf), the count per bin, the missing,
 -inf and +inf counts apart, and min, max and sum. A categorical column keeps
-the count per level, ``__other__`` for the levels beyond the top 1,000 (or,
-binned on a reference, for the levels the reference never saw), and the
-missing count. Profiles binned on the same edges merge exactly (counts add),
-so a large data set is profiled chunk by chunk or partition by partition.
+the count of every level (binned on a reference: the reference's levels first,
+then the new ones), ``__other__`` only beyond ``max_levels`` (100,000) levels,
+and the missing count; the levels seen once (Good-Turing's unseen mass) derive
+from the per-level counts. Profiles binned on the same edges merge exactly
+(counts add, per bin and per level over the union of levels), so a large data
+set is profiled chunk by chunk or partition by partition.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Any
 
-import numpy as np
-
+from mlcheck._validation import InstanceOf, Interval, SequenceOf, validate_options
 from mlcheck.errors import UsageError
-from mlcheck.kinds import MAX_INTEGER_LEVELS, kind_of
+from mlcheck.kinds import MAX_INTEGER_LEVELS, profile_kind
 
 __all__ = [
     "MAX_LEVELS",
@@ -36,7 +38,9 @@ __all__ = [
 #: The level every value outside a categorical column's kept levels falls into.
 OTHER = "__other__"
 #: A categorical column keeps at most this many levels; the rest fold into ``__other__``.
-MAX_LEVELS = 1000
+#: High, because a shift check must tell a level the reference saw rarely from one it never saw
+#: (a zip-code column's turnover), and because merging per-level counts is what keeps merges exact.
+MAX_LEVELS = 100_000
 #: Rows a Dask frame's edges are drawn from (a seeded uniform sample).
 SAMPLE_ROWS = 1_000_000
 FORMAT = "mlcheck-profile"
@@ -99,7 +103,7 @@ class NumericColumn:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": kind_of(self.dtype),  # the column's kind, as schema.json writes it
+            "kind": profile_kind(self.dtype, binned=True),  # the column's kind, as schema.json writes it
             "summary": "bins",
             "dtype": self.dtype,
             "edges": list(self.edges),
@@ -119,7 +123,17 @@ class CategoricalColumn:
 
     Levels are compared by their text (``"3"`` for the integer 3 and for the
     float 3.0, ``"True"`` for a boolean); ``notes`` says when a column mixed
-    value types or held unhashable values.
+    value types or held unhashable values. Every level keeps its own count up
+    to ``max_levels`` (100,000 by default); levels beyond fold into ``other``
+    rows, of which ``other_levels`` distinct levels, ``other_singletons`` seen
+    once.
+
+    The count of levels seen once (:attr:`singletons`) gives the Good-Turing
+    estimate of the probability mass the data never showed, ``singletons /
+    n_rows`` (Good 1953). It cannot be merged by addition (a level seen once
+    in each of two chunks is seen twice in both), so it is derived from the
+    per-level counts, which merge exactly; only the folded tail's figures add
+    up approximately (an upper bound), and only past ``max_levels`` levels.
     """
 
     dtype: str
@@ -128,28 +142,48 @@ class CategoricalColumn:
     other: int = 0
     missing: int = 0
     notes: tuple[str, ...] = ()
+    other_levels: int = 0
+    other_singletons: int = 0
     kind: str = field(default="categorical", init=False)
 
     @property
     def n_rows(self) -> int:
         return sum(self.counts) + self.other + self.missing
 
+    @property
+    def singletons(self) -> int:
+        """Levels seen exactly once (the folded tail's included)."""
+        return sum(1 for count in self.counts if count == 1) + self.other_singletons
+
+    @property
+    def unseen_mass(self) -> float:
+        """Good-Turing estimate of the share of new rows on levels this data never showed."""
+        n_values = self.n_rows - self.missing
+        return self.singletons / n_values if n_values else 0.0
+
     def same_bins(self, other: ColumnSummary) -> bool:
-        return isinstance(other, CategoricalColumn) and self.levels == other.levels
+        # levels are merged as a union (counts per level add), so any two level summaries merge exactly
+        return isinstance(other, CategoricalColumn)
 
     def merge(self, other: CategoricalColumn) -> CategoricalColumn:
+        """Counts per level added over the union of levels (this one's order, then the other's new ones)."""
+        counts = dict(zip(self.levels, self.counts))
+        for level, count in zip(other.levels, other.counts):
+            counts[level] = counts.get(level, 0) + count
         return CategoricalColumn(
             dtype=self.dtype,
-            levels=self.levels,
-            counts=tuple(a + b for a, b in zip(self.counts, other.counts)),
+            levels=tuple(counts),
+            counts=tuple(counts.values()),
             other=self.other + other.other,
             missing=self.missing + other.missing,
             notes=tuple(dict.fromkeys(self.notes + other.notes)),
+            other_levels=self.other_levels + other.other_levels,
+            other_singletons=self.other_singletons + other.other_singletons,
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "kind": kind_of(self.dtype),  # the column's kind, as schema.json writes it
+            "kind": profile_kind(self.dtype, binned=False),  # the column's kind, as schema.json writes it
             "summary": "levels",
             "dtype": self.dtype,
             "levels": list(self.levels),
@@ -157,6 +191,9 @@ class CategoricalColumn:
             "other": self.other,
             "missing": self.missing,
             "notes": list(self.notes),
+            "other_levels": self.other_levels,
+            "other_singletons": self.other_singletons,
+            "singletons": self.singletons,  # derived (for readers of the JSON); from_dict recomputes it
         }
 
 
@@ -186,6 +223,8 @@ def _column_from_dict(name: str, data: Mapping[str, Any]) -> ColumnSummary:
             other=int(data["other"]),
             missing=int(data["missing"]),
             notes=tuple(str(n) for n in data.get("notes", ())),
+            other_levels=int(data.get("other_levels", 0)),
+            other_singletons=int(data.get("other_singletons", 0)),
         )
     else:
         raise UsageError(
@@ -351,12 +390,7 @@ class Profile:
 
 # -- building a profile ------------------------------------------------------------
 def _validate(bins: int, categorical: Sequence[str] | None, edges_from: Any) -> tuple[str, ...]:
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 1 <= bins <= 1000:
-        raise UsageError(f"mc.profile: bins must be an integer from 1 to 1000, got {bins!r}")
-    if edges_from is not None and not isinstance(edges_from, Profile):
-        raise UsageError(
-            f"mc.profile: edges_from must be a Profile (e.g. mc.profile(reference)), got {type(edges_from).__name__}"
-        )
+    """The categorical column names as a tuple (the options were checked at the boundary)."""
     if categorical is None:
         return ()
     if isinstance(categorical, str):
@@ -381,6 +415,16 @@ def streaming_bins(reference: Profile, first: Profile) -> Profile:
     return Profile(n_rows=0, columns=columns, bins=reference.bins)
 
 
+@validate_options(
+    {
+        "bins": [Interval(Integral, 1, 1000, description="an integer from 1 to 1000")],
+        "categorical": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+        "edges_from": [None, InstanceOf(Profile, description="a Profile (e.g. mc.profile(reference))")],
+        "max_levels": [Interval(Integral, 1, None, description="a positive integer")],
+        "sample_rows": [Interval(Integral, 1, None, description="a positive integer")],
+        "random_state": [Interval(Integral, 0, None)],
+    }
+)
 def profile(
     frame: Any,
     *,
@@ -398,8 +442,8 @@ def profile(
     string and bool columns, integer columns with at most 20 distinct values,
     and those named in ``categorical``) get counts per level. With
     ``edges_from`` every column the reference has is binned on the reference's
-    edges and levels, which is what a shift check compares and what
-    :meth:`Profile.merge` needs.
+    edges and levels (new levels are appended, with their own counts), which
+    is what a shift check compares and what :meth:`Profile.merge` needs.
 
     Parameters
     ----------
@@ -412,8 +456,10 @@ def profile(
         Columns to profile as categorical whatever their dtype.
     edges_from : Profile, optional
         Bin on this reference's edges and levels instead of the frame's own.
-    max_levels : int, default 1000
-        Levels kept per categorical column; the rest fold into ``__other__``.
+    max_levels : int, default 100,000
+        Levels kept per categorical column (binned on a reference: new levels
+        kept beyond the reference's); the rest fold into ``__other__``, and a
+        shift check then counts a current level the reference folded as unseen.
     sample_rows : int, default 1,000,000
         Dask only, without ``edges_from``: size of the seeded sample the
         edges are computed from (the counts stay exact).
@@ -439,8 +485,6 @@ def profile(
     from mlcheck.profiling.frames import is_dask, profile_dask, profile_frame
 
     names = _validate(bins, categorical, edges_from)
-    if not isinstance(max_levels, (int, np.integer)) or max_levels < 1:
-        raise UsageError(f"mc.profile: max_levels must be a positive integer, got {max_levels!r}")
     if is_dask(frame):
         return profile_dask(frame, bins, names, edges_from, int(max_levels), int(sample_rows), random_state)
     return profile_frame(frame, bins, names, edges_from, int(max_levels))
