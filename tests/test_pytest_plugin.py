@@ -527,3 +527,26 @@ def test_results_go_to_the_call_that_made_them_and_the_run_time_is_shared_out(tm
     assert [(r.name, cell) for r, cell in assignment.unmatched] == [("check_parity", 3)]
     assert [assignment.seconds[site] for site in sites] == [1.0, 2.0, 2.0, 0.0]
     assert assignment.execute_seconds == 5.0  # kernel start, cell 3, the rest of the run
+
+
+def test_the_plugin_module_is_imported_once_when_its_docstring_examples_run(
+    pytester: pytest.Pytester,
+) -> None:
+    package = Path(__file__).resolve().parent.parent / "mlcheck" / "pytest"
+    pytester.makepyfile(
+        plugin_probe="""
+        import sys
+
+        def pytest_terminal_summary(terminalreporter):
+            names = sorted(
+                name for name, module in list(sys.modules.items())
+                if str(getattr(module, "__file__", "")).endswith("plugin.py") and hasattr(module, "MlcheckPlugin")
+            )
+            terminalreporter.write_line(f"plugin modules: {names}")
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "--doctest-modules", "-p", "plugin_probe", "-p", "no:cacheprovider", str(package)
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["plugin modules: ['mlcheck.pytest.plugin']"])
