@@ -369,7 +369,9 @@ def option_error(where: str, parameter: str, value: Any, constraints: Sequence[C
         if specific is not None:
             reason = specific
             break
-    descriptions = [str(constraint) for constraint in constraints]
+    # "a number >= 0 or None" reads better than "None or a number >= 0": None goes last
+    ordered = sorted(constraints, key=lambda constraint: isinstance(constraint, _IsNone))
+    descriptions = [str(constraint) for constraint in ordered]
     allowed = (
         descriptions[0]
         if len(descriptions) == 1
