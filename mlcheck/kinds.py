@@ -39,6 +39,8 @@ __all__ = [
     "Kind",
     "counted_by_levels",
     "kind_of",
+    "kind_of_values",
+    "profile_kind",
     "label_of",
     "labels_of",
 ]
@@ -47,6 +49,7 @@ Kind = Literal["float", "integer", "boolean", "categorical", "datetime", "other"
 KINDS: tuple[Kind, ...] = get_args(Kind)
 #: An integer column with at most this many distinct values is counted per level in a profile.
 MAX_INTEGER_LEVELS = 20
+_NUMERIC_CONTENT = frozenset({"integer", "floating", "mixed-integer-float", "decimal"})
 
 
 def kind_of(dtype: Any) -> Kind:
@@ -84,6 +87,36 @@ def kind_of(dtype: Any) -> Kind:
     if types.is_string_dtype(dtype) or dtype == object:
         return "categorical"
     return "other"
+
+
+def kind_of_values(series: Any) -> Kind:
+    """The kind of a pandas Series: :func:`kind_of` its dtype, except that an object column
+    holding only numbers is ``float`` (a profile bins it, a schema gives it a range).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.kinds import kind_of_values
+    >>> kind_of_values(pd.Series([0.5, None, 2], dtype=object)), kind_of_values(pd.Series([2.0, "a"]))
+    ('float', 'categorical')
+    """
+    import pandas as pd
+
+    kind = kind_of(series.dtype)
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _NUMERIC_CONTENT:
+        return "float"
+    return kind
+
+
+def profile_kind(dtype: str, binned: bool) -> Kind:
+    """The kind a profile writes for a column of ``dtype`` summarized on bins or by levels.
+
+    Agrees with :func:`kind_of_values`: an object column is ``float`` when the
+    profile binned it (it held numbers only) and ``categorical`` otherwise.
+    """
+    if dtype == "object":
+        return "float" if binned else "categorical"
+    return kind_of(dtype)
 
 
 def counted_by_levels(kind: Kind, n_distinct: int) -> bool:

@@ -349,8 +349,17 @@ def _json(data: Any) -> bytes:
 def _parquet(frame: pd.DataFrame) -> bytes:
     import io
 
+    import pyarrow as pa
+
     buffer = io.BytesIO()
-    frame.to_parquet(buffer, engine="pyarrow")
+    try:
+        frame.to_parquet(buffer, engine="pyarrow")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+        raise UsageError(
+            f"export: the golden rows cannot be stored as Parquet ({str(error).splitlines()[0]}); a column "
+            "that mixes value types (numbers and text) must be made one type before training, for example "
+            "frame[column].astype(str). Nothing was written"
+        ) from None
     return buffer.getvalue()
 
 

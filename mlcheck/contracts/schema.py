@@ -47,7 +47,7 @@ from mlcheck.contracts.conform import (
 )
 from mlcheck.display.cards import register_card
 from mlcheck.errors import UsageError
-from mlcheck.kinds import Kind, kind_of, label_of, labels_of
+from mlcheck.kinds import Kind, kind_of, kind_of_values, label_of, labels_of
 from mlcheck.results import CheckResult, Outcome
 
 __all__ = [
@@ -282,7 +282,7 @@ def infer_schema(
         if name in key_names or name in excluded:
             continue
         series = reference[label]
-        kind = kind_of(series.dtype)
+        kind = kind_of_values(series)
         n_null = int(series.isna().sum())
         low = high = None
         levels = None
