@@ -174,7 +174,7 @@ def test_history_has_a_header_every_failure_counted_metrics_drift_and_damaged_ru
     assert "auc=0.85" in failed and "max drift max_kl=0.4" in failed
     assert "check_schema[col0]" in failed and "check_schema[col4]" in failed and "+3 more" in failed
     assert len(lines) == 4  # the golden-parity run is kept apart
-    golden = mlcheck("history", str(notebook), "--golden", cwd=tmp_path)
+    golden = mlcheck("history", str(notebook), "--kind", "golden", cwd=tmp_path)
     assert len(golden.stdout.splitlines()) == 2 + 1  # header, the golden run, the damaged one
     as_json = mlcheck("history", str(notebook), "--json", cwd=tmp_path)
     rows = json.loads(as_json.stdout, parse_constant=lambda name: pytest.fail(f"non-strict JSON {name}"))

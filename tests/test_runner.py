@@ -44,6 +44,7 @@ def runs(tmp_path_factory):
             "magic_run": run_notebook(NOTEBOOKS / "magic_run.ipynb", runs_dir=runs_dir, report=False),
             "relative": run_notebook(NOTEBOOKS / "relative_path.ipynb", runs_dir=runs_dir),
             "no_params": run_notebook(NOTEBOOKS / "no_params.ipynb", runs_dir=runs_dir),
+            "no_language": run_notebook(NOTEBOOKS / "no_language.ipynb", {"n": "2"}, runs_dir=runs_dir, report=False),
             "typed": run_notebook(NOTEBOOKS / "typed.ipynb", {"threshold": "1", "n_rows": "3"}, runs_dir=runs_dir),
         }
     finally:
@@ -172,6 +173,12 @@ def test_relative_data_paths_resolve_from_the_notebook_folder_and_inputs_are_has
 def test_notebook_without_parameters_runs(runs):
     run = runs[1]["no_params"]
     assert run.exit_code == 0 and run.values == {"x": 1}
+
+
+def test_a_notebook_without_kernelspec_metadata_takes_parameters(runs):
+    """papermill needs the notebook's language to inject parameters; it is the kernel's the job runs in."""
+    run = runs[1]["no_language"]
+    assert (run.exit_code, run.values) == (0, {"n": 2})
 
 
 def test_parameters_are_injected_as_coerced(runs):

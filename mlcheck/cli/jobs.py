@@ -345,7 +345,10 @@ def add_arguments_history(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NB", nargs="?", help="only this notebook's runs")
     parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
     parser.add_argument("-n", "--limit", type=int, default=20, help="newest N runs (default 20)")
-    parser.add_argument("--golden", action="store_true", help="list the golden-parity runs of the pytest plugin instead")
+    parser.add_argument(
+        "--kind", choices=("job", "ci", "golden", "all"), default="job",
+        help="which runs: the notebook's jobs (default), its pytest runs (ci), golden-parity runs, or all",
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print strict JSON (non-finite numbers as strings)")
 
 #: failed checks shown per run before "+N more"
@@ -369,7 +372,7 @@ def run_history(args: argparse.Namespace) -> int:
     from mlcheck.runs.history import history
 
     runs_dir = _runs_dir(args)
-    rows = history(runs_dir, args.notebook, kind="golden" if args.golden else "job")[: max(args.limit, 0)]
+    rows = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)[: max(args.limit, 0)]
     if args.json:
         data = [{**row.__dict__, "run_dir": str(row.run_dir)} for row in rows]
         print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))

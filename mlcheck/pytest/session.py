@@ -162,6 +162,7 @@ class MlcheckSession:
                     runs_dir=settings.runs_dir,
                     timeout=job.timeout,
                     cell_timeout=job.cell_timeout,
+                    kind="ci",  # mlcheck history keeps test runs apart from the notebook's scheduled ones
                 )
             except MlcheckError as error:
                 return {"notebook": str(job.notebook), "label": job.label, "error": str(error)}

@@ -92,8 +92,9 @@ RUN_FILE, OUTPUT_FILE, REPORT_FILE, STATUS_FILE = "run.json", "output.ipynb", "r
 INPUT_FILE, PARTIAL_FILE = ".input.ipynb", ".output.partial.ipynb"
 #: version of the run.json layout; 1 = records written before this module (read all the same)
 SCHEMA_VERSION = 2
-#: ``kind`` of a run: a job, or a run the pytest plugin started for golden parity (kept apart in history)
-RUN_KINDS = ("job", "golden")
+#: ``kind`` of a run: a job (``mlcheck run``, a scheduler, the JupyterLab panel), a notebook run by the
+#: pytest plugin, or a scoring run for golden parity; ``mlcheck history`` lists one kind at a time
+RUN_KINDS = ("job", "ci", "golden")
 
 
 class InfrastructureError(MlcheckError):

@@ -48,6 +48,7 @@ from mlcheck.runs.parameters import (
 )
 from mlcheck.runs.rundir import (
     INPUT_FILE,
+    RUN_KINDS,
     OUTPUT_FILE,
     PARTIAL_FILE,
     REPORT_FILE,
@@ -278,8 +279,9 @@ def run_notebook(
         The kernel's working folder (papermill's ``--cwd``); by default the notebook's folder.
     log_output : bool, default False
         Stream the notebook's own output (prints, logging) to this process's stderr as cells run.
-    kind : {"job", "golden"}, default "job"
-        Recorded in ``run.json``; ``mlcheck history`` keeps golden-parity runs apart.
+    kind : {"job", "ci", "golden"}, default "job"
+        Recorded in ``run.json``; ``mlcheck history`` keeps test (``ci``) and
+        golden-parity runs apart from the notebook's own jobs.
 
     Returns
     -------
@@ -301,6 +303,8 @@ def run_notebook(
     >>> run = run_notebook("train.ipynb", {"sample": "0.2"}, timeout=600)  # doctest: +SKIP
     >>> run.exit_code, run.run_dir  # doctest: +SKIP
     """
+    if kind not in RUN_KINDS:
+        raise UsageError(f"kind must be one of {', '.join(RUN_KINDS)}, got {kind!r}")
     notebook_path = Path(notebook).expanduser().resolve()
     source = load_notebook(notebook_path)
     declared = read_parameters(source)
