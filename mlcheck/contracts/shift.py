@@ -28,12 +28,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any, Literal
 
 import numpy as np
 
+from mlcheck._validation import SEVERITY, InstanceOf, Interval, Options, SequenceOf, validate_options
 from mlcheck.contracts import register_check
-from mlcheck.errors import UsageError
+from mlcheck.errors import OptionError, Reason, UsageError
 from mlcheck.contracts.shift_stats import SMOOTHING, compare_counts, resamples_for
 from mlcheck.profiling.model import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
 from mlcheck.results import CheckResult, Outcome, format_value
@@ -296,26 +298,29 @@ def _as_profiles(
     return reference_profile, profile(current, edges_from=reference_profile, bins=bins)
 
 
-def _validate(
-    max_kl: Any, max_psi: Any, alpha: Any, where: str, multiplicity: Any = "holm", n_resamples: Any = None
-) -> None:
-    if multiplicity not in MULTIPLICITY:
-        raise UsageError(
-            f"{where}: multiplicity must be one of {', '.join(map(repr, MULTIPLICITY))}, got {multiplicity!r}"
-        )
-    if n_resamples is not None and (
-        isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 99
-    ):
-        raise UsageError(f"{where}: n_resamples must be an integer >= 99 or None (automatic), got {n_resamples!r}")
-    for option, value in (("max_kl", max_kl), ("max_psi", max_psi)):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0
-        ):
-            raise UsageError(f"{where}: {option} must be a number >= 0 or None, got {value!r}")
+#: the options shift_report and check_shift share, checked at their boundary (mlcheck._validation)
+SHIFT_OPTIONS: dict[str, list[Any]] = {
+    "max_psi": [None, Interval(Real, 0, None)],
+    "max_kl": [None, Interval(Real, 0, None)],
+    "alpha": [Interval(Real, 0, 1, closed="neither", description="a probability strictly between 0 and 1")],
+    "multiplicity": [Options(*MULTIPLICITY)],
+    "features": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+    "bins": [Interval(Integral, 1, 1000, description="an integer from 1 to 1000")],
+    "categorical": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+    "n_resamples": [None, Interval(Integral, 99, None, description="an integer >= 99")],
+    "random_state": [Interval(Integral, 0, None)],
+}
+
+
+def _validate(max_kl: Any, max_psi: Any, where: str) -> None:
+    """What no single option can say: at least one of the two thresholds."""
     if max_kl is None and max_psi is None:
-        raise UsageError(f"{where}: give max_kl, max_psi or both; with neither nothing could drift")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 < alpha < 1.0:
-        raise UsageError(f"{where}: alpha must be a probability strictly between 0 and 1, got {alpha!r}")
+        raise OptionError(
+            f"{where}: give max_kl, max_psi or both; with neither nothing could drift",
+            reason=Reason.CONFLICTING_OPTIONS,
+            parameter="max_psi",
+            value=None,
+        )
 
 
 def _shifts(
@@ -333,7 +338,7 @@ def _shifts(
     n_resamples: int | None = None,
     random_state: int = 0,
 ) -> tuple[list[FeatureShift], Profile, Profile]:
-    _validate(max_kl, max_psi, alpha, where, multiplicity, n_resamples)
+    _validate(max_kl, max_psi, where)
     reference_profile, current_profile = _as_profiles(reference, current, bins, categorical)
     if features is None:
         names = list(reference_profile.columns)
@@ -366,6 +371,7 @@ def _shifts(
     return shifts, reference_profile, current_profile
 
 
+@validate_options(SHIFT_OPTIONS)
 def shift_report(
     reference: Any,
     current: Any,
@@ -610,6 +616,7 @@ def _outcome(shift: FeatureShift, max_kl: float | None, max_psi: float | None) -
 
 
 @register_check("check_shift")
+@validate_options({**SHIFT_OPTIONS, "severity": [SEVERITY]})
 def check_shift(
     reference: Any,
     current: Any,
@@ -680,8 +687,6 @@ def check_shift(
     >>> result.passed, [o.subject for o in result.outcomes if not o.passed]
     (False, ['age'])
     """
-    if severity not in ("error", "warning"):
-        raise UsageError(f"check_shift: severity must be 'error' or 'warning', got {severity!r}")
     shifts, reference_profile, current_profile = _shifts(
         reference,
         current,
