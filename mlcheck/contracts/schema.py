@@ -31,11 +31,13 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from mlcheck._validation import SEVERITY, InstanceOf, Interval, SequenceOf, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.contracts.conform import (
     TYPE_REASONS,
@@ -49,6 +51,7 @@ from mlcheck.display.cards import register_card
 from mlcheck.errors import UsageError
 from mlcheck.kinds import Kind, kind_of, kind_of_values, label_of, labels_of
 from mlcheck.results import CheckResult, Outcome
+from mlcheck.results.record import Severity
 
 __all__ = [
     "ColumnSchema",
@@ -339,7 +342,19 @@ def _precision_loss(series: pd.Series, spec: ColumnSchema) -> str:
 MAX_ROWS_LISTED = 1000
 
 
+_FRACTION = Interval(Real, 0, 1, description="a fraction in [0, 1]")
+
+
 @register_check("check_schema")
+@validate_options(
+    {
+        "frame": [InstanceOf(pd.DataFrame, description="a pandas DataFrame")],
+        "max_null_increase": [_FRACTION],
+        "max_out_of_range": [_FRACTION],
+        "exclude": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+        "severity": [SEVERITY],
+    }
+)
 def check_schema(
     frame: pd.DataFrame,
     schema: Any,
@@ -347,7 +362,7 @@ def check_schema(
     max_null_increase: float = 0.01,
     max_out_of_range: float = 0.01,
     exclude: str | Sequence[str] | None = None,
-    severity: str = "error",
+    severity: Severity = "error",
 ) -> CheckResult:
     """Check a batch against the schema of the data the model was trained on.
 
@@ -411,15 +426,6 @@ def check_schema(
     >>> result.details["unscorable_rows"], result.details["reason_counts"]
     ([1], {'unseen_category': 1})
     """
-    for label, value in (("max_null_increase", max_null_increase), ("max_out_of_range", max_out_of_range)):
-        try:
-            fraction = float(value)
-        except (TypeError, ValueError):
-            fraction = float("nan")
-        if isinstance(value, bool) or not 0.0 <= fraction <= 1.0:
-            raise UsageError(f"check_schema: {label} must be a fraction in [0, 1], got {value!r}")
-    if severity not in ("error", "warning"):
-        raise UsageError(f"check_schema: severity must be 'error' or 'warning', got {severity!r}")
     labels = column_labels(frame, where="check_schema")
     spec_schema = as_schema(schema)
     excluded = set(_names(exclude, "check_schema: exclude"))
@@ -473,7 +479,7 @@ def check_schema(
     return CheckResult(
         "check_schema",
         passed=not failed,
-        severity=severity,  # type: ignore[arg-type]
+        severity=severity,
         observed=len(failed),
         threshold=0,
         details={
