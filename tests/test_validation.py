@@ -204,6 +204,8 @@ def test_every_public_function_declares_its_options(name) -> None:
         ("check_shift", ([1.0], [2.0]), {"max_kl": "no"}, "max_kl"),
         ("check_shift", ([1.0], [2.0]), {"alpha": 1.0}, "alpha"),
         ("shift_report", ([1.0], [2.0]), {"multiplicity": "bonferroni"}, "multiplicity"),
+        ("check_schema", ([[1.0]], None), {}, "frame"),
+        ("check_coverage", ([1.0],), {"min": math.inf}, "min"),
         ("check_latency", (object(), [[1.0]]), {"p95_ms": 10}, "model"),
         ("check_latency", (type("M", (), {"predict": len})(), [[1.0]]), {"p95_ms": 0}, "p95_ms"),
         ("check_repeatable", (42, [[1.0]]), {"seed": 1}, "train_fn"),
