@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 from threadpoolctl import threadpool_limits
 
@@ -20,3 +24,25 @@ def fresh_record():
     with threadpool_limits(limits=1, user_api="openmp"):
         yield
     notebook.clear()
+
+
+_COLLECT_ONLY_STORAGE = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """``--collect-only`` (what IDEs run on save) leaves the work tree as it was.
+
+    mlcheck's plugin writes nothing while collecting; hypothesis's caches the
+    constants of local modules in ``.hypothesis/`` when it collects property
+    tests, so for a collect-only session its storage is a temporary folder.
+    """
+    if config.option.collectonly and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        storage = config.stash[_COLLECT_ONLY_STORAGE] = tempfile.mkdtemp(prefix="mlcheck-collect-")
+        os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = storage
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    storage = config.stash.get(_COLLECT_ONLY_STORAGE, None)
+    if storage is not None:
+        os.environ.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+        shutil.rmtree(storage, ignore_errors=True)
