@@ -32,10 +32,12 @@ def _float_range(spec: ColumnSchema) -> tuple[float, float]:
     return (low, high) if low <= high else (high, low)
 
 
+#: which values a strategy draws: valid ones, the schema's edges, or also what it refuses
+Mode = Literal["valid", "edge", "wild"]
+
+
 @validate_options({"spec": [ColumnSchema], "mode": [Options("valid", "edge", "wild")]})
-def column_values(
-    spec: ColumnSchema, *, mode: Literal["valid", "edge", "wild"] = "wild"
-) -> st.SearchStrategy[Any]:
+def column_values(spec: ColumnSchema, *, mode: Mode = "wild") -> st.SearchStrategy[Any]:
     """Values for one column.
 
     ``mode="valid"`` draws values the reference could have held; ``"edge"``
@@ -61,6 +63,9 @@ def column_values(
         if spec.kind == "integer":
             valid: st.SearchStrategy[Any] = st.integers(math.ceil(low), math.floor(high))
             edge.append(st.sampled_from([int(low), int(high), 0, 2**40, -(2**40)]))
+            # lossless casts both check_schema and scoring accept: whole floats, numbers as text
+            edge.append(valid.map(float))
+            edge.append(valid.map(str))
             wild += [st.sampled_from([0.5, float("inf")]), st.text(max_size=4)]
         else:
             valid = st.floats(low, high, allow_nan=False)
@@ -77,6 +82,7 @@ def column_values(
         ]
     elif spec.kind == "boolean":
         valid = st.booleans()
+        edge.append(st.sampled_from(["True", "False", "true", "FALSE", 1, 0]))  # lossless casts
         wild.append(st.sampled_from([2, "yes"]))
     elif spec.kind == "datetime":
         valid = st.datetimes(dt.datetime(1970, 1, 1), dt.datetime(2100, 1, 1))
@@ -92,7 +98,12 @@ def column_values(
     return st.one_of(valid, *edge, *wild)
 
 
-def _to_frame(rows: list[tuple[Any, ...]], schema: Schema) -> pd.DataFrame:
+_NULLABLE = {"integer": "Int64", "float": "Float64", "boolean": "boolean", "categorical": "string"}
+
+
+def _to_frame(
+    rows: list[tuple[Any, ...]], schema: Schema, storage: tuple[str, ...] = ()
+) -> pd.DataFrame:
     columns = {}
     for position, spec in enumerate(schema.columns):
         values = [row[position] for row in rows]
@@ -108,6 +119,11 @@ def _to_frame(rows: list[tuple[Any, ...]], schema: Schema) -> pd.DataFrame:
                 series = series.astype(spec.dtype if spec.dtype != "object" else object)
         except (TypeError, ValueError, OverflowError):
             pass
+        if position < len(storage) and storage[position] == "nullable" and spec.kind in _NULLABLE:
+            try:  # pandas' nullable dtypes, where every drawn value fits one
+                series = series.astype(_NULLABLE[spec.kind])
+            except (TypeError, ValueError, OverflowError):
+                pass
         columns[spec.name] = series
     return pd.DataFrame(columns)
 
@@ -118,10 +134,11 @@ def _to_frame(rows: list[tuple[Any, ...]], schema: Schema) -> pd.DataFrame:
         "min_rows": [Interval(Integral, 0, None)],
         "max_rows": [Interval(Integral, 1, None)],
         "garbage": ["boolean"],
+        "casts": ["boolean"],
     }
 )
 def frames(
-    schema: Schema, *, min_rows: int = 1, max_rows: int = 20, garbage: bool = True
+    schema: Schema, *, min_rows: int = 1, max_rows: int = 20, garbage: bool = True, casts: bool = True
 ) -> st.SearchStrategy[pd.DataFrame]:
     """Frames with the schema's columns; each row is valid, at the edges, or (with ``garbage``) wild.
 
@@ -133,6 +150,9 @@ def frames(
         Bounds on the number of rows.
     garbage : bool, default True
         Also draw rows the schema refuses (see :func:`column_values`).
+    casts : bool, default True
+        Also store columns in pandas' nullable dtypes (``Int64``, ``boolean``,
+        ``string``, ``Float64``) when their values fit, as readers often do.
 
     Examples
     --------
@@ -144,7 +164,7 @@ def frames(
     >>> list(find(frames(schema, max_rows=3), lambda frame: len(frame) == 2).columns)
     ['x', 'c']
     """
-    modes = ("valid", "edge", "wild") if garbage else ("valid", "edge")
+    modes: tuple[Mode, ...] = ("valid", "edge", "wild") if garbage else ("valid", "edge")
     row = st.one_of(
         *(st.tuples(*(column_values(spec, mode=mode) for spec in schema.columns)) for mode in modes)
     )
@@ -155,4 +175,8 @@ def frames(
             parameter="min_rows",
             value=min_rows,
         )
-    return st.lists(row, min_size=min_rows, max_size=max_rows).map(lambda rows: _to_frame(rows, schema))
+    rows = st.lists(row, min_size=min_rows, max_size=max_rows)
+    if not casts:
+        return rows.map(lambda drawn: _to_frame(drawn, schema))
+    storage = st.tuples(*(st.sampled_from(["plain", "nullable"]) for _ in schema.columns))
+    return st.tuples(rows, storage).map(lambda drawn: _to_frame(drawn[0], schema, drawn[1]))
