@@ -117,9 +117,9 @@ def resolve_inside(root: Path, path: str) -> Path:
 
 def new_run_id() -> str:
     """A run id in the command line's format (sorts by start time, unique across processes)."""
-    from mlcheck.runs.runner import new_run_id as cli_run_id
+    from mlcheck.runs.rundir import new_run_id as rundir_run_id
 
-    return cli_run_id()
+    return rundir_run_id()
 
 
 def _as_text(name: str, value: Any) -> str:
@@ -505,30 +505,25 @@ class JobManager(LoggingConfigurable):
             return {**base, "state": "queued", "position": waiting.index(job) + 1}
         returncode = job.process.poll()
         if returncode is None:
-            from mlcheck_jupyter.runview import read_json
-
-            progress = read_json(job.run_dir / "status.json") or {}
-            return {
-                **base,
-                "state": job.state,
-                "progress": {
-                    "state": progress.get("state", "starting"),
-                    "cell": progress.get("cell"),
-                    "n_cells": progress.get("n_cells"),
-                    "elapsed": round(time.time() - (job.started or time.time()), 1),
-                },
-            }
+            status = self.folder.status(job.run_dir)
+            elapsed = time.time() - (job.started or time.time())  # status.json only changes per cell
+            return {**base, "state": job.state, "progress": self.folder.progress(status, elapsed=elapsed)}
         summary = self.folder.summary(job.run_dir)
         if summary is not None:
             job.final = {**base, **summary}
         else:  # the runner never wrote run.json: it refused to start or crashed; its output says why
+            from mlcheck.runs.rundir import Status
+
             if job.cancel_requested:
+                state = Status.CANCELLED
                 message = self.log_tail(job) or "cancelled before the run began; it made no run directory"
             else:
+                try:  # mlcheck run's exit code says which (2: usage, 6: infrastructure, ...)
+                    state = Status.from_exit_code(returncode)
+                except ValueError:  # killed by a signal, or a crash outside the table
+                    state = Status.ERROR
                 message = self.log_tail(job) or f"mlcheck run exited with code {returncode}"
-            job.final = self._ended(
-                job, state="cancelled" if job.cancel_requested else "error", exit_code=returncode, message=message
-            )
+            job.final = {**self._ended(job, state=state.value, exit_code=returncode, message=message), "retry": state.retry}
         return job.final
 
     def log_tail(self, job: Job, limit: int = 4000) -> str:

@@ -1,5 +1,7 @@
 """Reading run directories for the server: summaries, the latest run, history, runs started elsewhere.
 
+The layout, the records and the status words are :mod:`mlcheck.runs.rundir`'s;
+this module adds only what a server needs on top: confinement and JSON replies.
 Everything here reads, nothing writes. Run directories are looked for only
 under the runs directory (itself inside the server root) and only as real
 folders: a symbolic link in ``runs/`` (a notebook folder, a run folder or its
@@ -18,7 +20,7 @@ from typing import Any, Iterator
 
 __all__ = ["RunFolder", "jsonable", "read_json", "value_text"]
 
-RUN_FILE, STATUS_FILE, OUTPUT_FILE = "run.json", "status.json", "output.ipynb"
+from mlcheck.runs.rundir import OUTPUT_FILE, RUN_FILE, STATUS_FILE
 
 
 def jsonable(value: Any) -> Any:
@@ -111,27 +113,29 @@ class RunFolder:
     # -- one run ---------------------------------------------------------------------
     def summary(self, run_dir: Path, *, with_results: bool = True) -> dict[str, Any] | None:
         """A finished run as JSON for the frontend (from run.json, no kernel), or None."""
-        record = read_json(run_dir / RUN_FILE)
-        if record is None:
-            return None
-        from mlcheck.runs import read_run
+        from mlcheck.runs.rundir import DamagedRun, read_run
 
+        if read_json(run_dir / RUN_FILE) is None:  # also: not a link to a file elsewhere
+            return None
         try:
             run = read_run(run_dir)
-        except Exception:  # noqa: BLE001 - a damaged run.json must not break a listing
+        except (DamagedRun, OSError):  # a damaged run.json must not break a listing
             return None
+        record = run.record
         output, report = Path(run.output_path), Path(run.report_path)
         summary = {
             "id": run.run_id,
             "state": run.status,
             "run_id": run.run_id,
             "exit_code": run.exit_code,
+            "retry": record.retry,
+            "kind": record.kind,
             "path": self.relative(run.notebook),
             "run_dir": self.relative(run_dir),
             "output_path": self.relative(output) if output.is_file() and not output.is_symlink() else None,
             "report_path": self.relative(report) if report.is_file() and not report.is_symlink() else None,
             "parameters": jsonable(run.parameters),
-            "given_parameters": jsonable(record.get("given_parameters") or {}),
+            "given_parameters": jsonable(record.given_parameters),
             "message": run.message,
             "started": jsonable(run.started),
             "ended": jsonable(run.ended),
@@ -158,35 +162,48 @@ class RunFolder:
         """A run still executing (a process holds its lock), as a job; None otherwise."""
         if (run_dir / RUN_FILE).exists() or self.holder(run_dir) is None:
             return None
-        status = read_json(run_dir / STATUS_FILE) or {}
+        status = self.status(run_dir)
         try:  # status.json changes when a cell starts; add the time since
             since = time.time() - (run_dir / STATUS_FILE).stat().st_mtime
         except OSError:
             since = 0.0
-        elapsed = status.get("elapsed")
         return {
             "id": run_dir.name,
             "run_id": run_dir.name,
-            "path": self.relative(str(status.get("notebook") or "")),
+            "path": self.relative(status.notebook if status else None),
             "run_dir": self.relative(run_dir),
             "parameters": {},
             "started_elsewhere": True,
             "state": "running",
-            "progress": {
-                "state": status.get("state", "starting"),
-                "cell": status.get("cell"),
-                "n_cells": status.get("n_cells"),
-                "elapsed": round((float(elapsed) if isinstance(elapsed, (int, float)) else 0.0) + since, 1),
-            },
+            "progress": self.progress(status, elapsed=(status.elapsed if status else 0.0) + since),
+        }
+
+    @staticmethod
+    def status(run_dir: Path) -> Any:
+        """The run's ``status.json`` (a :class:`~mlcheck.runs.rundir.StatusRecord`), or None; links are not read."""
+        from mlcheck.runs.rundir import read_status
+
+        if (run_dir / STATUS_FILE).is_symlink():
+            return None
+        return read_status(run_dir)
+
+    @staticmethod
+    def progress(status: Any, *, elapsed: float) -> dict[str, Any]:
+        """What the panel shows while a run goes: its stage, cell i of n (the user's numbering), seconds."""
+        return {
+            "state": status.state.value if status else "starting",
+            "cell": status.cell if status else None,
+            "n_cells": status.n_cells if status else None,
+            "elapsed": round(elapsed, 1),
         }
 
     def died(self, run_dir: Path) -> dict[str, Any]:
         """A run directory without run.json whose process is gone."""
-        status = read_json(run_dir / STATUS_FILE) or {}
+        status = self.status(run_dir)
         return {
             "id": run_dir.name,
             "run_id": run_dir.name,
-            "path": self.relative(str(status.get("notebook") or "")),
+            "path": self.relative(status.notebook if status else None),
             "run_dir": self.relative(run_dir),
             "state": "died",
             "exit_code": None,
@@ -204,12 +221,14 @@ class RunFolder:
 
     # -- many runs -------------------------------------------------------------------
     def _of_notebook(self, notebook: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-        """(run_dir, run.json) of the finished runs of ``notebook`` (same stem, same file)."""
+        """(run_dir, run.json) of the finished jobs of ``notebook`` (same stem, same file; golden-parity runs apart)."""
         wanted = str(notebook)
         for run_dir in self.run_dirs(notebook.stem):
             record = read_json(run_dir / RUN_FILE)
             # Two notebooks in different folders may share a stem: keep this one's runs.
             if record is None or str(Path(str(record.get("notebook", ""))).resolve()) != wanted:
+                continue
+            if record.get("kind", "job") != "job":
                 continue
             yield run_dir, record
 

@@ -406,6 +406,10 @@ class _Job:
             try:
                 from mlcheck._atomic import atomic_write_text
 
+                try:  # held until the run ends: the proof, for whoever cancels it, that this process is the run
+                    self.lock = runlock.hold(self.run_dir)
+                except OSError:  # a file system without record locks: only the run's starter can cancel it
+                    self.lock = None
                 try:
                     atomic_write_text(self.input_path, nbformat.writes(inject_parameters(_prepared(self.source, language), self.coerced)))
                 except OSError as exc:
@@ -572,6 +576,7 @@ class _Job:
             duration=round(duration, 3),
             timeout=timeout,
             kernel=self.kernel_name,
+            cwd=str(self.workdir),
             n_cells=self.n_cells,
             cells=outcomes.cell_timings(executed),
             failed_cell=verdict.failed_cell,
