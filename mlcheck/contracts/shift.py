@@ -42,8 +42,8 @@ from mlcheck.results import CheckResult, Outcome, format_value
 
 __all__ = ["SMOOTHING", "check_shift", "shift_report"]
 
-#: Multiplicity corrections across a check's features, by option value (statsmodels' method names).
-MULTIPLICITY = {"holm": "holm", "bh": "fdr_bh", "none": None}
+#: Multiplicity corrections across a check's features (option values).
+MULTIPLICITY = ("holm", "bh", "none")
 #: PSI conventions: below 0.1 no shift worth acting on, 0.1-0.25 moderate, above 0.25 major.
 MODERATE_PSI, MAJOR_PSI = 0.1, 0.25
 #: Bins a categorical feature shows in a result's details (the rest are summed).
@@ -253,6 +253,29 @@ def _compare(
     )
 
 
+def _adjusted(p_values: list[float], multiplicity: str) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error), or Benjamini-Hochberg's (false discovery rate).
+
+    Holm (1979): sort ascending, multiply the i-th smallest (from 0) by
+    ``n - i``, carry the running maximum, cap at 1; valid under any
+    dependence. BH is scipy's ``false_discovery_control``. (statsmodels'
+    ``multipletests`` gives the same numbers, and tests hold them equal, but it
+    runs a full garbage collection per Holm call: 0.2 s in a busy kernel.)
+    """
+    values = np.asarray(p_values, dtype=np.float64)
+    if multiplicity == "none" or values.size < 2:
+        return [float(p) for p in values]
+    if multiplicity == "bh":
+        from scipy.stats import false_discovery_control
+
+        return [float(p) for p in false_discovery_control(values, method="bh")]
+    order = np.argsort(values, kind="stable")
+    steps = values[order] * (values.size - np.arange(values.size))
+    adjusted = np.empty(values.size)
+    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
+    return [float(p) for p in adjusted]
+
+
 def _decide(
     shifts: list[FeatureShift],
     *,
@@ -265,14 +288,7 @@ def _decide(
     import dataclasses
 
     scored = [i for i, s in enumerate(shifts) if s.status == "ok"]
-    method = MULTIPLICITY[multiplicity]
-    raw = [float(shifts[i].p_value) for i in scored]  # type: ignore[arg-type]
-    if method is None or len(raw) < 2:
-        adjusted = raw
-    else:
-        from statsmodels.stats.multitest import multipletests
-
-        adjusted = [float(p) for p in multipletests(raw, alpha=alpha, method=method)[1]]
+    adjusted = _adjusted([float(shifts[i].p_value) for i in scored], multiplicity)  # type: ignore[arg-type]
     out = list(shifts)
     for i, p_adjusted in zip(scored, adjusted):
         shift = shifts[i]
