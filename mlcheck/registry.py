@@ -48,6 +48,7 @@ mlcheck.errors.RegistryError: unknown greeting 'helo'; known greetings: hello
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -126,7 +127,8 @@ class Registry(Generic[T]):
         self._prepare = prepare
         self._entries: dict[str, T] = {}
         self._from_entry_points: dict[str, str] = {}  # name -> "distribution (module:attr)"
-        self._entry_points_loaded = False
+        self._loaded_for: tuple[str, ...] | None = None  # sys.path when the entry points were loaded
+        self._listing: tuple[tuple[str, ...], list[EntryPoint]] | None = None  # (sys.path, entry points)
         # A check may be first asked for from two threads (a kernel's comm thread and its
         # main thread); module imports and entry-point loading must not interleave.
         self._lock = threading.RLock()
@@ -270,14 +272,23 @@ class Registry(Generic[T]):
                 )
 
     def _entry_points(self) -> list[EntryPoint]:
+        # Reading every distribution's metadata takes ~10 ms; tools probe module attributes
+        # often (IPython, Jedi), so the listing is kept until sys.path changes (a new folder
+        # of distributions, as a test or a plugin installed into a new path makes).
         if self.group is None:
             return []
-        from importlib.metadata import entry_points
+        key = tuple(sys.path)
+        if self._listing is None or self._listing[0] != key:
+            from importlib.metadata import entry_points
 
-        return list(entry_points(group=self.group))
+            self._listing = (key, list(entry_points(group=self.group)))
+        return self._listing[1]
 
     def load_entry_points(self, *, refresh: bool = False) -> None:
         """Load every entry point of the group; a name claimed twice is refused.
+
+        Loaded once; ``refresh=True`` looks again when ``sys.path`` has changed
+        since (a distribution installed into a new folder).
 
         An entry point may not take a built-in name, nor a name another
         distribution's entry point has: either raises :class:`RegistryError`
@@ -285,7 +296,7 @@ class Registry(Generic[T]):
         rename one) instead of one silently winning.
         """
         with self._lock:
-            if self._entry_points_loaded and not refresh:
+            if self._loaded_for is not None and (not refresh or self._loaded_for == tuple(sys.path)):
                 return
             claimed: dict[str, str] = {}
             for entry_point in self._entry_points():
@@ -327,7 +338,7 @@ class Registry(Generic[T]):
                         self._from_entry_points[entry_point.name] = where
                         continue
                 self._add(entry_point.name, obj, replace=False, source=where)
-            self._entry_points_loaded = True
+            self._loaded_for = tuple(sys.path)
 
     def _unknown(self, name: str) -> RegistryError:
         known = self.names()

@@ -308,3 +308,32 @@ def test_an_entry_point_reader_reads_its_format(site, tmp_path) -> None:
         assert reader_for(data).name == "lines"
     finally:
         READERS.unregister("lines")
+
+
+def test_attribute_probes_do_not_rescan_the_installed_distributions(site, monkeypatch) -> None:
+    # IPython and Jedi probe module attributes often; each probe must not read every dist-info
+    import importlib.metadata
+
+    real = importlib.metadata.entry_points
+    calls: list[object] = []
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", counted)
+    assert not hasattr(mc, "not_a_check_at_all")
+    calls.clear()
+    for _ in range(20):
+        assert not hasattr(mc, "not_a_check_at_all")
+    dir(mc)
+    assert calls == []
+    write_distribution(
+        site.parent / "more",
+        "mlcheck_plugin_late",
+        "[mlcheck.checks]\ncheck_late = mlcheck_plugin_late:check_even\n",
+        {"mlcheck_plugin_late": PLUGIN},
+    )
+    monkeypatch.syspath_prepend(str(site.parent / "more"))  # a new folder of distributions: looked at again
+    assert mc.check_late([2]).passed
+    assert len(calls) == 1
