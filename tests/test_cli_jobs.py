@@ -124,7 +124,7 @@ def test_a_tampered_bundle_is_exit_7_and_never_retried(tmp_path):
     run = read_run(_only_run_dir(tmp_path / "runs", "loads_bundle"))
     assert (run.status, run.record.retry) == ("integrity", False)
     assert run.failed_cell["cell"] == 3 and run.failed_cell["ename"] == "BundleIntegrityError"
-    assert "do not retry" in done.stdout.splitlines()[-1]
+    assert done.stdout.splitlines()[-1].endswith("retry: no")
 
 
 # -- the log -------------------------------------------------------------------------------------
@@ -137,7 +137,15 @@ def test_the_log_puts_failures_first_and_ends_with_what_the_exit_code_means(tmp_
     assert lines[2].startswith("held: 0 of 1 checked subjects")
     assert any(line.startswith("recorded: after=") for line in lines)
     assert any(line.startswith("report: ") and line.endswith("report.html") for line in lines)
-    assert lines[-1] == f"exit 1 (failed): {Status.FAILED.meaning}; do not retry: the same inputs give the same result"
+    assert lines[-1] == f"exit 1 (failed): {Status.FAILED.meaning}; retry: no"
+
+
+def test_the_log_says_whether_each_output_was_written(tmp_path):
+    shutil.copy(NOTEBOOKS / "writes.ipynb", tmp_path)
+    written = mlcheck("run", "writes.ipynb", "--no-report", cwd=tmp_path)
+    assert "outputs: output_path=out.txt (written)" in written.stdout.splitlines(), written.stdout
+    skipped = mlcheck("run", "writes.ipynb", "-p", "write", "False", "--no-report", cwd=tmp_path)
+    assert "outputs: output_path=out.txt (not written)" in skipped.stdout.splitlines(), skipped.stdout
 
 
 # -- history and report --------------------------------------------------------------------------

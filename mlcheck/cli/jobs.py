@@ -222,10 +222,34 @@ def _exit_line(run: Any) -> str:
     from mlcheck.runs.rundir import Status
 
     status = Status.parse(run.status)
-    advice = "a retry may help" if status.retry else "do not retry: the same inputs give the same result"
-    if status is Status.SUCCEEDED:
-        advice = "nothing to do"
-    return f"exit {run.exit_code} ({status.value}): {status.meaning}; {advice}"
+    return f"exit {run.exit_code} ({status.value}): {status.meaning}; retry: {'yes' if status.retry else 'no'}"
+
+
+def _outputs(run: Any) -> list[str]:
+    """Whether each output a parameter names (``output_path``, ``out_dir``, ...) was written by this run.
+
+    A path is taken relative to the folder the kernel ran in; "written" means
+    it exists and changed after the run started.
+    """
+    from datetime import datetime
+    from pathlib import Path
+
+    try:
+        started = datetime.fromisoformat(run.started).timestamp()
+    except (TypeError, ValueError):
+        return []
+    base = Path(run.record.cwd) if run.record.cwd else Path(run.notebook).parent
+    lines = []
+    for name, value in run.parameters.items():
+        if not isinstance(value, str) or not value or "out" not in name.lower():
+            continue
+        path = Path(value) if Path(value).is_absolute() else base / value
+        try:
+            written = path.exists() and path.stat().st_mtime >= started
+        except OSError:
+            written = False
+        lines.append(f"{name}={value} ({'written' if written else 'not written'})")
+    return lines
 
 
 def print_run(run: Any, stream: TextIO = sys.stdout) -> None:
@@ -245,6 +269,9 @@ def print_run(run: Any, stream: TextIO = sys.stdout) -> None:
     values = [f"{k}={format_value(v)}" for k, v in run.values.items() if not isinstance(v, (list, dict))]
     if values:
         out("recorded: " + ", ".join(values[:12]) + (f" (+{len(values) - 12} more)" if len(values) > 12 else ""))
+    outputs = _outputs(run)
+    if outputs:
+        out("outputs: " + ", ".join(outputs))
     out(f"run directory: {run.run_dir}")
     out(f"executed notebook: {run.output_path}" if run.output_path.exists() else "executed notebook: not written")
     if run.report_path.exists():

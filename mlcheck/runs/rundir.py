@@ -336,6 +336,8 @@ class RunRecord:
     duration: float = 0.0
     timeout: float | None = None
     kernel: str = ""
+    #: the folder the kernel ran in (relative parameter paths are relative to it)
+    cwd: str = ""
     n_cells: int | None = None
     cells: list[dict[str, Any]] = field(default_factory=list)
     failed_cell: dict[str, Any] | None = None
