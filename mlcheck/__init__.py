@@ -115,11 +115,20 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # later look-ups skip this function
         return value
-    if name.startswith("_"):
-        # dunders and tools' probes (IPython asks for _repr_html_ and the like) never
-        # name a check; answering them must not scan the installed distributions.
+    if name in _SERVED:  # served before: one dictionary look-up in the registry
+        return _check(name)
+    if name.startswith("_") or _is_submodule(name):
+        # Dunders, tools' probes (IPython asks for _repr_html_) and submodules not yet
+        # imported (``from mlcheck import kernel`` asks first) never name a check;
+        # answering them must not load the registry nor read distributions' metadata.
         raise AttributeError(f"module 'mlcheck' has no attribute {name!r}")
     return _check(name)
+
+
+def _is_submodule(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(f"{__name__}.{name}") is not None
 
 
 def __dir__() -> list[str]:

@@ -337,3 +337,15 @@ def test_attribute_probes_do_not_rescan_the_installed_distributions(site, monkey
     monkeypatch.syspath_prepend(str(site.parent / "more"))  # a new folder of distributions: looked at again
     assert mc.check_late([2]).passed
     assert len(calls) == 1
+
+
+def test_import_mlcheck_loads_no_registry_and_no_metadata() -> None:
+    # import mlcheck runs in every kernel: the registries load when a check is first asked for
+    code = (
+        "import sys, mlcheck\n"
+        "from mlcheck import errors\n"
+        "heavy = ['numpy', 'pandas', 'importlib.metadata', 'mlcheck.registry', 'mlcheck.contracts']\n"
+        "print([name for name in heavy if name in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
