@@ -47,10 +47,12 @@ mlcheck.errors.RegistryError: unknown greeting 'helo'; known greetings: hello
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from mlcheck.errors import Reason, RegistryError
@@ -73,17 +75,23 @@ def _origin(obj: object) -> str:
     return f"a {type(obj).__name__}"
 
 
+def _definition(obj: object) -> object:
+    """What identifies where an object was defined: a function's or class's module and
+    qualified name; a dataclass record's type and the definitions of its fields; else itself."""
+    if isinstance(obj, (type, FunctionType, MethodType)) or (callable(obj) and hasattr(obj, "__qualname__")):
+        return ("def", getattr(obj, "__module__", None), getattr(obj, "__qualname__", None))
+    if dataclasses.is_dataclass(obj):
+        fields = tuple(_definition(getattr(obj, field.name)) for field in dataclasses.fields(obj))
+        return ("record", type(obj).__module__, type(obj).__qualname__, fields)
+    if isinstance(obj, (str, bytes, int, float, bool, type(None), tuple)):
+        return ("value", obj)
+    return ("object", id(obj))
+
+
 def _same_definition(old: object, new: object) -> bool:
     # A module imported twice (importlib.reload, a test re-importing a plugin) defines
     # its objects again: that is the same registration, not a clash.
-    if old is new:
-        return True
-    module, qualname = getattr(new, "__module__", None), getattr(new, "__qualname__", None)
-    return (
-        module is not None
-        and qualname is not None
-        and (module, qualname) == (getattr(old, "__module__", None), getattr(old, "__qualname__", None))
-    )
+    return old is new or _definition(old) == _definition(new)
 
 
 class Registry(Generic[T]):
@@ -242,6 +250,17 @@ class Registry(Generic[T]):
                 self._load_builtin(name)
             self.load_entry_points()
             return list(self._entries.items())
+
+    def find(self, name: str) -> T | None:
+        """Like :meth:`get`, but None for an unknown name (for optional extensions such as cards)."""
+        found = self._entries.get(name)
+        if found is not None:
+            return found
+        with self._lock:
+            self._load_builtin(name)
+            if name not in self._entries:
+                self.load_entry_points(refresh=True)
+            return self._entries.get(name)
 
     def registered(self) -> list[T]:
         """The objects registered so far, in registration order, loading nothing (a hot path)."""

@@ -349,3 +349,19 @@ def test_import_mlcheck_loads_no_registry_and_no_metadata() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_record_defined_again_is_the_same_registration_but_a_different_one_is_refused() -> None:
+    from mlcheck.cli.main import Command
+
+    registry = Registry("command")
+    registry.register("hello", Command("say hello", "plugin.cli"))
+    registry.register("hello", Command("say hello", "plugin.cli"))  # its module imported again
+    with pytest.raises(RegistryError, match="already registered"):
+        registry.register("hello", Command("say goodbye", "other.cli"))
+
+
+def test_find_is_get_without_the_error() -> None:
+    registry = Registry("card")
+    registry.register("check_x", 1)
+    assert registry.find("check_x") == 1 and registry.find("check_y") is None
