@@ -26,6 +26,11 @@ export function renderPayload(payload: IPayload): HTMLElement {
   if (payload.kind === 'check' && payload.result) {
     return renderCheck(payload.result);
   }
+  if ((payload.kind as string) === 'environment') {
+    // the probe a job injects first: the kernel's Python and packages, kept in run.json
+    const python = (payload as unknown as { python?: string }).python;
+    return el('div', 'mlcheck-record', `mlcheck recorded the kernel's environment${python ? ` (Python ${python})` : ''}`);
+  }
   return el('div', 'mlcheck-card', `unknown mlcheck payload kind ${JSON.stringify(payload.kind)}`);
 }
 

@@ -127,7 +127,8 @@ export function historyList(active: IRun[], runs: IRun[], shown: string | null, 
       item.setAttribute('aria-current', 'true');
     }
     const top = el('div', 'mlcheck-history-top');
-    const word = STATE_WORDS[run.state] ?? run.state;
+    const ranEmpty = run.state === 'succeeded' && run.n_checks === 0; // nothing held or failed: it ran
+    const word = ranEmpty ? 'ran' : STATE_WORDS[run.state] ?? run.state;
     top.append(el('span', `mlcheck-history-state mlcheck-word-${run.state}`, word), el('span', 'mlcheck-history-when', when(run)));
     const length = duration(runDuration(run));
     if (length) {

@@ -165,3 +165,37 @@ def test_running_a_notebook_only_marked_modified_does_not_write_it(page, lab):  
     panel.locator(".mlcheck-failed-cell").wait_for(timeout=JOB_TIMEOUT_MS)
     assert on_disk.read_bytes() == before
     assert before == (NOTEBOOKS / "raises.ipynb").read_bytes()
+
+
+def test_found_from_the_run_menu_file_browser_shortcut_and_tooltip(page, lab):  # type: ignore[no-untyped-def]
+    open_notebook(page, lab, "work/kinds.ipynb")
+    tab = page.locator('.jp-SideBar .lm-TabBar-tab[data-id="mlcheck-panel"]')
+    assert "mlcheck" in (tab.get_attribute("title") or "")
+
+    page.locator(".lm-MenuBar-item:has-text('Run')").first.click()
+    entry = page.locator(".lm-Menu-item:has-text('Run Notebook as mlcheck Job')")
+    entry.wait_for()
+    assert "Alt+J" in entry.inner_text().replace(" ", "")
+    page.keyboard.press("Escape")
+
+    # The file browser's context menu runs a notebook with its defaults.
+    page.locator(".jp-DirListing-item:has-text('contracts.ipynb')").click(button="right")
+    page.locator(".lm-Menu-item:has-text('Run as mlcheck Job')").click()
+    page.locator(".Toastify__toast:has-text('mlcheck job started: work/contracts.ipynb')").wait_for()
+    page.locator(".Toastify__toast:has-text('mlcheck job contracts.ipynb: every check held')").wait_for(
+        timeout=JOB_TIMEOUT_MS
+    )
+
+    # The shortcut runs the active notebook; the panel opens and follows the job.
+    page.locator(".jp-NotebookPanel:visible .jp-Cell").first.click()
+    page.keyboard.press("Escape")  # command mode
+    page.keyboard.press("Control+Alt+J")
+    panel = page.locator("#mlcheck-panel")
+    panel.locator(".mlcheck-status.mlcheck-state-succeeded").wait_for(timeout=JOB_TIMEOUT_MS)
+    shot(page, "26-menus-and-shortcut")
+    # the executed notebook's injected environment cell is not "an unknown payload"
+    panel.locator(".mlcheck-links a:has-text('executed notebook')").click()
+    page.wait_for_selector('.lm-TabBar-tab.jp-mod-current:has-text("output.ipynb")')
+    page.locator(".jp-NotebookPanel:visible .jp-Cell").nth(2).wait_for()
+    text = page.evaluate("() => document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)').textContent")
+    assert "unknown mlcheck payload" not in text
