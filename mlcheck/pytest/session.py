@@ -210,7 +210,7 @@ class MlcheckSession:
             scanned.run
             for scanned in rundir.scan(self.settings.runs_dir, job.notebook)
             if scanned.run is not None
-            and scanned.run.record.kind == "job"
+            and scanned.run.record.kind != "golden"  # a CI or job run of the notebook itself
             and scanned.run.notebook.resolve() == job.notebook
             and all(scanned.run.parameters.get(k) == v for k, v in job.parameters.items())
         ]
