@@ -21,7 +21,7 @@ registry                  entry-point group     where
 ========================  ====================  ==============================================
 checks                    ``mlcheck.checks``    :data:`mlcheck.contracts.CHECKS`
 card bodies               ``mlcheck.cards``     :data:`mlcheck.display.cards.CARDS`
-data readers              ``mlcheck.readers``   :data:`mlcheck.cli.data.READERS`
+data readers              ``mlcheck.readers``   :data:`mlcheck.io.READERS`
 commands                  ``mlcheck.commands``  :data:`mlcheck.cli.main.COMMANDS`
 explorers                 ``mlcheck.explorers`` :data:`mlcheck.display.explore.EXPLORERS`
 ========================  ====================  ==============================================

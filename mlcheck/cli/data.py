@@ -1,8 +1,9 @@
 """``mlcheck profile`` and ``mlcheck shift``: data checks without a notebook.
 
-Data files are read through a small registry of readers (CSV, Parquet files
-and directories); each yields pyarrow record batches, so a file is streamed in
-bounded memory whatever its size. A profile of a large file takes two passes:
+Data files are read through the registry of readers in :mod:`mlcheck.io`
+(CSV on pyarrow's options, Parquet files and directories); each yields
+pyarrow record batches, so a file is streamed in bounded memory whatever its
+size. A profile of a large file takes two passes:
 
 1. a seeded uniform sample of about ``sample_rows`` rows gives the numeric bin
    edges (the sample's quantiles) and the categorical levels. Parquet footers
@@ -24,160 +25,28 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlcheck.errors import Reason, RegistryError, UsageError
-from mlcheck.registry import Registry
+from mlcheck.errors import UsageError
+from mlcheck.io.readers import (  # the readers live in mlcheck.io; these names stay importable from here
+    BATCH_ROWS,
+    ENTRY_POINT_GROUP,
+    READERS,
+    Reader,
+    iter_batches,
+    reader_for,
+    register_reader,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from mlcheck.profiling.model import Profile
 
-#: Rows per record batch read from a file (memory grows with this, not with the file).
-BATCH_ROWS = 262_144
 #: Rows of the sample the edges of a large file come from.
 SAMPLE_ROWS = 1_000_000
-#: Bytes per CSV block (pyarrow infers the column types from the first block).
-CSV_BLOCK_BYTES = 32 << 20
-
-BatchOpener = Callable[[Path, int], Iterator["pa.RecordBatch"]]
-
-
-@dataclass(frozen=True)
-class Reader:
-    """A data format: how to recognise its files and stream their record batches."""
-
-    name: str
-    suffixes: tuple[str, ...]
-    open_batches: BatchOpener
-    directories: bool = False
-    count_rows: Callable[[Path], int] | None = None
-
-
-#: Third parties add data formats as entry points in this group, each naming a Reader.
-ENTRY_POINT_GROUP = "mlcheck.readers"
-
-
-def _as_reader(name: str, reader: object) -> Reader:
-    if not isinstance(reader, Reader) or reader.name != name:
-        raise RegistryError(
-            f"data reader {name!r} must be a mlcheck.cli.data.Reader named {name!r}, "
-            f"got {reader!r:.80}",
-            reason=Reason.INVALID_TYPE,
-            parameter="name",
-            value=name,
-        )
-    return reader
-
-
-#: Every data format by name (:class:`mlcheck.registry.Registry`: a name is registered once).
-READERS: Registry[Reader] = Registry("data reader", group=ENTRY_POINT_GROUP, prepare=_as_reader)
-
-
-def register_reader(reader: Reader, *, replace: bool = False) -> None:
-    """Register a data format under its name; a name already taken is refused unless ``replace``."""
-    READERS.register(reader.name, reader, replace=replace)
-
-
-def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
-    return UsageError(
-        f"cannot read {path} as {format_name}: {error}. Check that the file is complete and "
-        f"really {format_name}"
-        + (
-            "; a CSV column whose type changes part-way through needs fixing or converting to Parquet"
-            if format_name == "CSV"
-            else ""
-        )
-    )
-
-
-def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """File by file, row group by row group, one batch of at most ``batch_rows`` rows at a time."""
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-    import pyarrow.parquet as pq
-
-    try:
-        files = [str(path)] if path.is_file() else sorted(ds.dataset(str(path), format="parquet").files)
-        if not files:
-            raise UsageError(
-                f"{path} is a directory without Parquet files; point at a file or a folder of them"
-            )
-        for file in files:
-            # Synchronous reads: a background scanner would read ahead of a slower consumer and
-            # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
-            with pq.ParquetFile(file, pre_buffer=False) as reader:
-                yield from reader.iter_batches(batch_size=batch_rows)
-    except (pa.ArrowException, OSError) as error:
-        raise _arrow_error(path, "Parquet", error) from None
-
-
-def _csv_batches(path: Path, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    try:
-        reader = pacsv.open_csv(str(path), read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES))
-        for batch in reader:
-            for start in range(0, batch.num_rows, batch_rows):
-                yield batch.slice(start, batch_rows)
-    except (pa.ArrowException, OSError) as error:
-        raise _arrow_error(path, "CSV", error) from None
-
-
-def _parquet_rows(path: Path) -> int:
-    """Rows of a Parquet file or directory, from the footers alone."""
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
-    try:
-        return int(ds.dataset(str(path), format="parquet").count_rows())
-    except (pa.ArrowException, OSError) as error:
-        raise _arrow_error(path, "Parquet", error) from None
-
-
-register_reader(
-    Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True, count_rows=_parquet_rows)
-)
-register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv"), _csv_batches))
-
-
-def _known_formats() -> str:
-    parts = [
-        f"{r.name} ({', '.join(r.suffixes)}{', or a directory of them' if r.directories else ''})"
-        for r in READERS.registered()
-    ]
-    return "; ".join(parts + ["a saved profile (.json)"])
-
-
-def reader_for(path: str | os.PathLike[str]) -> Reader:
-    """The reader of ``path``; an unknown format fails with the list of known ones."""
-    location = Path(path)
-    if not location.exists():
-        raise UsageError(f"{location}: no such file or directory")
-    if location.is_dir():
-        for reader in READERS.registered():
-            if reader.directories:
-                return reader
-    name = location.name.lower()
-    for attempt in range(2):
-        for reader in READERS.registered():
-            if name.endswith(reader.suffixes):
-                return reader
-        if attempt == 0:
-            READERS.load_entry_points(refresh=True)
-    raise UsageError(f"{location}: unknown data format; known formats: {_known_formats()}")
-
-
-def iter_batches(path: str | os.PathLike[str], *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """Stream the record batches of a data file or directory, at most ``batch_rows`` rows each."""
-    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
-        raise UsageError(f"batch_rows must be a positive integer, got {batch_rows!r}")
-    return reader_for(path).open_batches(Path(path), batch_rows)
 
 
 def _bernoulli_sample(
@@ -272,12 +141,15 @@ def profile_path(
     sample_rows: int = SAMPLE_ROWS,
     batch_rows: int = BATCH_ROWS,
     random_state: int = 0,
+    encoding: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> Profile:
     """Profile a CSV or Parquet file (or a directory of Parquet files) in bounded memory.
 
     Memory holds at most one batch of ``batch_rows`` rows and a sample of
     ``sample_rows`` rows, whatever the size of the data. See the module notes
-    for where the edges come from.
+    for where the edges come from. ``encoding`` is a CSV file's text encoding
+    (UTF-8 by default); ``exclude`` names columns to leave out (a label, an id).
 
     Examples
     --------
@@ -296,7 +168,7 @@ def profile_path(
     if edges_from is None:
         reader = reader_for(path)
         n_rows = reader.count_rows(Path(path)) if reader.count_rows is not None else None
-        batches = iter_batches(path, batch_rows=batch_rows)
+        batches = iter_batches(path, batch_rows=batch_rows, encoding=encoding, exclude=exclude)
         if n_rows is not None and n_rows > sample_rows:  # known length: one cheap Bernoulli draw per row
             sample, seen = _bernoulli_sample(batches, sample_rows / n_rows, random_state)
         else:
@@ -307,7 +179,7 @@ def profile_path(
             return profile(sample, **options)
         edges_from = profile(sample, **options)
         del sample
-    batches = iter_batches(path, batch_rows=batch_rows)
+    batches = iter_batches(path, batch_rows=batch_rows, encoding=encoding, exclude=exclude)
     first = next(batches, None)
     if first is None:
         raise UsageError(f"{path}: no data to profile (no record batches)")
@@ -320,7 +192,13 @@ def profile_path(
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:
-    """Read a profile saved by ``mlcheck profile -o`` (or ``Profile.to_dict``)."""
+    """Read a profile saved by ``mlcheck profile -o`` (or ``Profile.to_dict``), checking its invariants.
+
+    A file whose counts could not come from real data (edges and counts of
+    different lengths, a negative count, columns counting other than the
+    profile's rows) is refused with a :class:`~mlcheck.errors.UsageError`
+    naming the file and the column.
+    """
     from mlcheck.profiling.model import Profile
 
     try:
@@ -329,7 +207,10 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         raise UsageError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UsageError(f"{path}: not a readable JSON profile ({error})") from None
-    return Profile.from_dict(data)
+    try:
+        return Profile.from_dict(data)
+    except UsageError as error:
+        raise UsageError(f"{path}: {error}") from None
 
 
 def _is_profile_file(path: str) -> bool:
@@ -341,6 +222,8 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     from mlcheck._atomic import atomic_write_text
 
     target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'profile.json'}")
     if not target.parent.is_dir():
         raise UsageError(f"cannot write {target}: folder {target.parent} does not exist")
     atomic_write_text(target, text)
@@ -372,6 +255,19 @@ def _add_profiling_options(parser: argparse.ArgumentParser) -> None:
         help=f"rows read at a time (default: {BATCH_ROWS:,})",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default: 0)")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="leave this column out (a label, an id); repeat for more",
+    )
+    parser.add_argument(
+        "--encoding",
+        default=None,
+        metavar="NAME",
+        help="text encoding of CSV files (default: utf-8), for example latin-1",
+    )
 
 
 def add_arguments_profile(parser: argparse.ArgumentParser) -> None:
@@ -383,7 +279,13 @@ def add_arguments_profile(parser: argparse.ArgumentParser) -> None:
 
 def _profile_argument(path: str, args: argparse.Namespace, edges_from: Profile | None) -> Profile:
     if _is_profile_file(path):
-        return load_profile(path)
+        saved = load_profile(path)
+        if not args.exclude:
+            return saved
+        from mlcheck.profiling.model import Profile
+
+        kept = {name: column for name, column in saved.columns.items() if name not in set(args.exclude)}
+        return Profile(n_rows=saved.n_rows, columns=kept, bins=saved.bins)
     return profile_path(
         path,
         bins=args.bins,
@@ -392,6 +294,8 @@ def _profile_argument(path: str, args: argparse.Namespace, edges_from: Profile |
         sample_rows=args.sample_rows,
         batch_rows=args.batch_rows,
         random_state=args.seed,
+        encoding=args.encoding,
+        exclude=args.exclude,
     )
 
 
@@ -512,11 +416,22 @@ def _shift_table(result: Any) -> str:
     return "\n".join(lines)
 
 
+def _names_in(path: str, args: argparse.Namespace) -> set[str]:
+    """The column names of a data file or saved profile, before any --exclude."""
+    if _is_profile_file(path):
+        return set(load_profile(path).columns)
+    first = next(iter_batches(path, batch_rows=1, encoding=args.encoding), None)
+    return set(first.schema.names) if first is not None else set()
+
+
 def run_shift(args: argparse.Namespace) -> int:
     from mlcheck.contracts.shift import check_shift
 
     reference = _profile_argument(args.reference, args, None)
     current = _profile_argument(args.current, args, reference)
+    unknown = sorted(set(args.exclude) - _names_in(args.reference, args) - _names_in(args.current, args))
+    if unknown:
+        raise UsageError(f"--exclude names columns in neither file: {unknown}; the reference has {list(reference.columns)[:20]}")
     result = check_shift(
         reference,
         current,
@@ -527,6 +442,12 @@ def run_shift(args: argparse.Namespace) -> int:
     )
     print(_shift_table(result))
     print(("PASS" if result.passed else "FAIL") + f" check_shift: {result.message}")
+    only_reference = [name for name in reference.columns if name not in current.columns]
+    if only_reference and not result.passed:
+        print(
+            f"note: {only_reference[:5]} are only in {args.reference}; if they are not features "
+            "(the label, an id), leave them out with --exclude " + " --exclude ".join(only_reference[:5])
+        )
     if args.output:
         write_atomic(args.output, result.to_json())
     sys.stdout.flush()

@@ -1,0 +1,310 @@
+"""Data readers by registry: Parquet and CSV on pyarrow's own options, streamed in bounded memory.
+
+A :class:`Reader` recognises its files by suffix (or takes directories) and
+streams pyarrow record batches of at most ``batch_rows`` rows, so a file is
+read in bounded memory whatever its size.
+
+CSV files are read with pyarrow's CSV reader and its options, chosen so a
+file reads as pandas would read it:
+
+- **missing values**: empty cells and pandas' usual markers (``NA``,
+  ``N/A``, ``null``, ``NaN``, ...) are missing in text columns too
+  (``strings_can_be_null``), never a level ``''``;
+- **delimiter**: tab for ``.tsv``; otherwise sniffed from the first 64 KiB
+  among ``,``, ``;``, tab and ``|`` (:class:`csv.Sniffer`), comma when the
+  sniffer cannot tell;
+- **encoding**: UTF-8 unless given (``encoding="latin-1"``, ``--encoding``);
+  text that is not valid in the encoding fails with an error that names the
+  column and the option to pass, instead of levels such as ``"b'caf\\xe9'"``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlcheck.errors import Reason, RegistryError, UsageError
+from mlcheck.registry import Registry
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "BATCH_ROWS",
+    "ENTRY_POINT_GROUP",
+    "READERS",
+    "CsvFormat",
+    "Reader",
+    "csv_format",
+    "iter_batches",
+    "reader_for",
+    "register_reader",
+]
+
+#: Rows per record batch read from a file (memory grows with this, not with the file).
+BATCH_ROWS = 262_144
+#: Bytes per CSV block (pyarrow infers the column types from the first block).
+CSV_BLOCK_BYTES = 32 << 20
+#: Bytes read to sniff a CSV file's delimiter.
+SNIFF_BYTES = 64 << 10
+#: Cells read as missing, in every column (pandas' defaults for ``read_csv``).
+NULL_VALUES = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+_DELIMITERS = ",;\t|"
+
+BatchOpener = Callable[..., Iterator["pa.RecordBatch"]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A data format: how to recognise its files and stream their record batches.
+
+    ``open_batches(path, batch_rows, *, encoding=None)`` yields record batches;
+    ``count_rows(path)``, when the format knows it cheaply, gives the row count.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    open_batches: BatchOpener
+    directories: bool = False
+    count_rows: Callable[[Path], int] | None = None
+
+
+#: Third parties add data formats as entry points in this group, each naming a Reader.
+ENTRY_POINT_GROUP = "mlcheck.readers"
+
+
+def _as_reader(name: str, reader: object) -> Reader:
+    if not isinstance(reader, Reader) or reader.name != name:
+        raise RegistryError(
+            f"data reader {name!r} must be a mlcheck.io.Reader named {name!r}, got {reader!r:.80}",
+            reason=Reason.INVALID_TYPE,
+            parameter="name",
+            value=name,
+        )
+    return reader
+
+
+#: Every data format by name (:class:`mlcheck.registry.Registry`: a name is registered once).
+READERS: Registry[Reader] = Registry("data reader", group=ENTRY_POINT_GROUP, prepare=_as_reader)
+
+
+def register_reader(reader: Reader, *, replace: bool = False) -> None:
+    """Register a data format under its name; a name already taken is refused unless ``replace``."""
+    READERS.register(reader.name, reader, replace=replace)
+
+
+def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
+    return UsageError(
+        f"cannot read {path} as {format_name}: {error}. Check that the file is complete and "
+        f"really {format_name}"
+        + (
+            "; a CSV column whose type changes part-way through needs fixing or converting to Parquet"
+            if format_name == "CSV"
+            else ""
+        )
+    )
+
+
+# -- Parquet ---------------------------------------------------------------------------------
+def _parquet_batches(path: Path, batch_rows: int, **_: Any) -> Iterator[pa.RecordBatch]:
+    """File by file, row group by row group, one batch of at most ``batch_rows`` rows at a time."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    try:
+        files = [str(path)] if path.is_file() else sorted(ds.dataset(str(path), format="parquet").files)
+        if not files:
+            raise UsageError(
+                f"{path} is a directory without Parquet files; point at a file or a folder of them"
+            )
+        for file in files:
+            # Synchronous reads: a background scanner would read ahead of a slower consumer and
+            # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
+            with pq.ParquetFile(file, pre_buffer=False) as reader:
+                yield from reader.iter_batches(batch_size=batch_rows)
+    except (pa.ArrowException, OSError) as error:
+        raise _arrow_error(path, "Parquet", error) from None
+
+
+def _parquet_rows(path: Path) -> int:
+    """Rows of a Parquet file or directory, from the footers alone."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        return int(ds.dataset(str(path), format="parquet").count_rows())
+    except (pa.ArrowException, OSError) as error:
+        raise _arrow_error(path, "Parquet", error) from None
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CsvFormat:
+    """How a CSV file is read: its delimiter and encoding, and where they came from."""
+
+    delimiter: str
+    encoding: str
+    delimiter_from: str  # "extension", "sniffed" or "default"
+
+
+def _head(path: Path) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        import gzip
+
+        with gzip.open(path, "rb") as handle:
+            return handle.read(SNIFF_BYTES)
+    with open(path, "rb") as handle:
+        return handle.read(SNIFF_BYTES)
+
+
+def csv_format(path: str | os.PathLike[str], *, encoding: str | None = None) -> CsvFormat:
+    """The delimiter and encoding :func:`iter_batches` reads ``path`` with.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from mlcheck.io import csv_format
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("age;plan\\n31;pro\\n45;free\\n")
+    >>> _ = (folder / "b.tsv").write_text("age\\tplan\\n31\\tpro\\n")
+    >>> csv_format(folder / "a.csv").delimiter, csv_format(folder / "b.tsv").delimiter
+    (';', '\\t')
+    """
+    location = Path(path)
+    chosen = encoding or "utf-8"
+    try:
+        codecs.lookup(chosen)
+    except LookupError:
+        raise UsageError(f"unknown encoding {chosen!r}; pass one Python knows, such as utf-8 or latin-1") from None
+    name = location.name.lower()
+    if name.endswith((".tsv", ".tsv.gz", ".tab")):
+        return CsvFormat("\t", chosen, "extension")
+    text = _head(location).decode(chosen, errors="replace")
+    if "\n" in text and len(text) >= SNIFF_BYTES:
+        text = text[: text.rindex("\n")]  # a cut line would confuse the sniffer
+    try:
+        dialect = csv.Sniffer().sniff(text, delimiters=_DELIMITERS)
+    except csv.Error:
+        return CsvFormat(",", chosen, "default")
+    return CsvFormat(dialect.delimiter, chosen, "sniffed")
+
+
+def _not_text(path: Path, batch: pa.RecordBatch, encoding: str) -> UsageError | None:
+    """An error naming the columns pyarrow could not decode as text in ``encoding``."""
+    import pyarrow as pa
+
+    binary = [field.name for field in batch.schema if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)]
+    if not binary:
+        return None
+    return UsageError(
+        f"{path}: column(s) {binary[:5]} hold text that is not valid {encoding}; give the file's "
+        "encoding (--encoding latin-1 on the command line, encoding='latin-1' in Python) or re-save "
+        "the file as UTF-8"
+    )
+
+
+def _csv_batches(path: Path, batch_rows: int, *, encoding: str | None = None, **_: Any) -> Iterator[pa.RecordBatch]:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    found = csv_format(path, encoding=encoding)
+    read = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding=found.encoding)
+    parse = pacsv.ParseOptions(delimiter=found.delimiter)
+    convert = pacsv.ConvertOptions(null_values=list(NULL_VALUES), strings_can_be_null=True)
+    try:
+        reader = pacsv.open_csv(str(path), read_options=read, parse_options=parse, convert_options=convert)
+        for batch in reader:
+            problem = _not_text(path, batch, found.encoding)
+            if problem is not None:
+                raise problem
+            for start in range(0, batch.num_rows, batch_rows):
+                yield batch.slice(start, batch_rows)
+    except (pa.ArrowException, OSError) as error:
+        raise _arrow_error(path, "CSV", error) from None
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"{path} is not valid {found.encoding} ({error.reason} at byte {error.start}); give the "
+            "file's encoding (--encoding latin-1, or encoding='latin-1')"
+        ) from None
+
+
+register_reader(
+    Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True, count_rows=_parquet_rows)
+)
+register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab"), _csv_batches))
+
+
+# -- choosing a reader ----------------------------------------------------------------------------
+def known_formats() -> str:
+    """The registered formats with their suffixes, for messages."""
+    parts = [
+        f"{r.name} ({', '.join(r.suffixes)}{', or a directory of them' if r.directories else ''})"
+        for r in READERS.registered()
+    ]
+    return "; ".join(parts + ["a saved profile (.json)"])
+
+
+def reader_for(path: str | os.PathLike[str]) -> Reader:
+    """The reader of ``path``; an unknown format fails with the list of known ones."""
+    location = Path(path)
+    if not location.exists():
+        raise UsageError(f"{location}: no such file or directory")
+    if location.is_dir():
+        for reader in READERS.registered():
+            if reader.directories:
+                return reader
+    name = location.name.lower()
+    for attempt in range(2):
+        for reader in READERS.registered():
+            if name.endswith(reader.suffixes):
+                return reader
+        if attempt == 0:
+            READERS.load_entry_points(refresh=True)
+    raise UsageError(f"{location}: unknown data format; known formats: {known_formats()}")
+
+
+def _without(batches: Iterator[pa.RecordBatch], exclude: frozenset[str]) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        kept = [name for name in batch.schema.names if name not in exclude]
+        yield batch.select(kept) if len(kept) < batch.num_columns else batch
+
+
+def iter_batches(
+    path: str | os.PathLike[str],
+    *,
+    batch_rows: int = BATCH_ROWS,
+    encoding: str | None = None,
+    exclude: Sequence[str] = (),
+) -> Iterator[pa.RecordBatch]:
+    """Stream the record batches of a data file or directory, at most ``batch_rows`` rows each.
+
+    Parameters
+    ----------
+    path : str or path
+        A file in a registered format, or a directory of Parquet files.
+    batch_rows : int
+        Rows per batch at most.
+    encoding : str, optional
+        A CSV file's text encoding (default UTF-8).
+    exclude : list of str
+        Columns to leave out (a label, an id).
+
+    Raises
+    ------
+    UsageError
+        Unknown format, unreadable file, text not valid in the encoding.
+    """
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+        raise UsageError(f"batch_rows must be a positive integer, got {batch_rows!r}")
+    options = {"encoding": encoding} if encoding else {}  # a third party's reader may take no options
+    batches = reader_for(path).open_batches(Path(path), batch_rows, **options)
+    return _without(batches, frozenset(exclude)) if exclude else batches
