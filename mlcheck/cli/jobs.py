@@ -189,7 +189,9 @@ class _Cancel:
 def check_table(results: list[Any]) -> str:
     """What the checks found, failures first: one line per failed subject, with its reason in words,
     then one line for everything that held."""
-    failed, held, total = [], {}, 0
+    failed: list[tuple[str, str, Any, Any, str]] = []
+    held: dict[str, int] = {}
+    total = 0
     for result in results:
         outcomes = result.outcomes or ()
         subjects = [(o.passed, f"{result.name}[{o.subject}]", o.observed, o.threshold, o.message) for o in outcomes]
@@ -254,7 +256,10 @@ def _outputs(run: Any) -> list[str]:
 
 def print_run(run: Any, stream: TextIO = sys.stdout) -> None:
     """The log of a finished run that on-call reads: failures first, then what held, where things are, what the exit code means."""
-    out = lambda text="": print(text, file=stream)
+
+    def out(text: str = "") -> None:
+        print(text, file=stream)
+
     out(f"{run.status.upper()}: {run.message}")
     out(check_table(run.results))
     if run.failed_cell:
@@ -311,7 +316,7 @@ def run_run(args: argparse.Namespace) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return run.exit_code
+    return int(run.exit_code)
 
 
 # -- params -----------------------------------------------------------------

@@ -45,7 +45,7 @@ class ExecutionWatch:
         return self.cell_timeout
 
 
-class MlcheckNotebookClient(PapermillNotebookClient):
+class MlcheckNotebookClient(PapermillNotebookClient):  # type: ignore[misc]
     """Papermill's client, with the deadline and timeout bookkeeping of :class:`ExecutionWatch`."""
 
     def __init__(self, nb_man: Any, watch: ExecutionWatch, **kwargs: Any) -> None:
@@ -77,11 +77,11 @@ class MlcheckNotebookClient(PapermillNotebookClient):
         raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
 
 
-class MlcheckEngine(NBClientEngine):
+class MlcheckEngine(NBClientEngine):  # type: ignore[misc]
     """Execute with :class:`MlcheckNotebookClient`; pass ``watch=ExecutionWatch(...)``."""
 
     @classmethod
-    def execute_managed_notebook(  # type: ignore[override]
+    def execute_managed_notebook(
         cls,
         nb_man: Any,
         kernel_name: str,
@@ -128,7 +128,7 @@ def _signals_left_to_the_runner() -> Iterator[None]:
     from jupyter_core.utils import ensure_event_loop
 
     loop = ensure_event_loop()
-    loop.add_signal_handler = _refuse_signal_handler  # type: ignore[method-assign]
+    loop.add_signal_handler = _refuse_signal_handler  # type: ignore[method-assign, assignment]
     loop.remove_signal_handler = _refuse_signal_handler  # type: ignore[method-assign, assignment]
     try:
         yield

@@ -44,7 +44,7 @@ def kernel_for_current_interpreter() -> str:
     for name in sorted(specs, key=lambda n: (n != "python3", n)):
         argv = specs[name].get("spec", {}).get("argv") or []
         if argv and _same_interpreter(argv[0]) and "ipykernel" in " ".join(argv):
-            return name
+            return str(name)
     from ipykernel.kernelspec import install
 
     name = "mlcheck-" + "".join(ch if ch.isalnum() else "-" for ch in Path(sys.prefix).name).strip("-")

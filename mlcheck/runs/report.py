@@ -16,9 +16,8 @@ def _status_color(word: str) -> str:
     """Green for success, grey for a cancel, amber when a retry may help, red otherwise."""
     from mlcheck.runs.rundir import Status
 
-    try:
-        status = Status(word)
-    except ValueError:
+    status = Status.lookup(word)
+    if status is None:
         return "#57606a"
     if status is Status.SUCCEEDED:
         return "#1a7f37"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import nbformat
@@ -23,7 +24,7 @@ class NotebookResults:
     environment: dict[str, Any] = field(default_factory=dict)
 
 
-def iter_payloads(notebook: nbformat.NotebookNode):
+def iter_payloads(notebook: nbformat.NotebookNode) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(cell_index, payload)`` for every mlcheck output, in order."""
     for index, cell in enumerate(notebook.cells):
         if cell.get("cell_type") != "code":
@@ -60,6 +61,7 @@ def collect(notebook: nbformat.NotebookNode | str | Path, run_dir: str | Path | 
 
     if not isinstance(notebook, nbformat.NotebookNode):
         notebook = nbformat.read(str(notebook), as_version=4)
+    assert isinstance(notebook, nbformat.NotebookNode)
     found = NotebookResults()
     for index, payload in iter_payloads(notebook):
         kind = payload.get("kind")

@@ -160,13 +160,21 @@ class Status(str, enum.Enum):
         return self.exit_code is not None
 
     @classmethod
+    def lookup(cls, word: Any) -> Status | None:
+        """The status spelled ``word``, or None."""
+        for member in cls:
+            if member.value == word:
+                return member
+        return None
+
+    @classmethod
     def parse(cls, word: Any) -> Status:
         """The status spelled ``word``; :class:`DamagedRun` names the known words otherwise."""
-        try:
-            return cls(word)
-        except ValueError:
+        member = cls.lookup(word)
+        if member is None:
             known = ", ".join(member.value for member in cls)
-            raise DamagedRun(f"unknown run status {word!r}; known: {known}") from None
+            raise DamagedRun(f"unknown run status {word!r}; known: {known}")
+        return member
 
     @classmethod
     def from_exit_code(cls, code: int) -> Status:
@@ -578,7 +586,7 @@ def _record_schema(cls: type, required: tuple[str, ...]) -> dict[str, Any]:
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of ``run.json`` and ``status.json``, derived from the records above."""
-    schema = {
+    schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "mlcheck run directory records",
         "$defs": {

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -192,11 +193,11 @@ def _check_runs_dir(runs_dir: str | Path | None, notebook_path: Path) -> Path:
 
 
 def _prepared(notebook: nbformat.NotebookNode, kernel_language: str | None) -> nbformat.NotebookNode:
-    prepared = nbformat.from_dict(notebook)
+    prepared: nbformat.NotebookNode = nbformat.from_dict(notebook)
     prepared.nbformat_minor = max(int(prepared.get("nbformat_minor", 5)), 5)
     for cell in prepared.cells:  # cell ids (nbformat 4.5) let every record point at a cell
         if not cell.get("id"):
-            cell["id"] = nbformat.v4.nbbase.random_cell_id()
+            cell["id"] = secrets.token_hex(4)  # nbformat's own form: 8 characters of [0-9a-f]
     # papermill picks its parameter translator by the notebook's language; a notebook
     # that names none runs in the kernel we chose, so it speaks that kernel's language
     spec = prepared.metadata.setdefault("kernelspec", {})
@@ -340,7 +341,17 @@ def run_notebook(
 class _Job:
     """The state of one run while it executes."""
 
-    def __init__(self, notebook_path, source, declared, coerced, run_id, run_dir, kernel_name, progress):  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        notebook_path: Path,
+        source: nbformat.NotebookNode,
+        declared: list[Any],
+        coerced: dict[str, Any],
+        run_id: str,
+        run_dir: Path,
+        kernel_name: str,
+        progress: Progress | None,
+    ) -> None:
         self.notebook_path: Path = notebook_path
         self.source = source
         self.declared = declared
@@ -524,7 +535,8 @@ class _Job:
         """The executed notebook: papermill's partial output, or the prepared input if none is readable."""
         for path in (self.partial_path, self.input_path):
             try:
-                return nbformat.read(str(path), as_version=4)
+                executed: nbformat.NotebookNode = nbformat.read(str(path), as_version=4)
+                return executed
             except Exception:  # noqa: BLE001, S112 - a write cut short by the cancel; fall back to the input
                 continue
         return _prepared(self.source, None)
