@@ -37,6 +37,9 @@ _LAZY: dict[str, str] = {
     "shift_report": "mlcheck.contracts.shift",
     "evaluate": "mlcheck.contracts.performance",
     "ab_sample_size": "mlcheck.contracts.comparison",
+    "importance": "mlcheck.contracts.importance",
+    "anomalies": "mlcheck.monitor.detectors",
+    "breakouts": "mlcheck.monitor.detectors",
     "export": "mlcheck.bundle",
     "load": "mlcheck.bundle",
     "Bundle": "mlcheck.bundle",
@@ -53,6 +56,8 @@ _CHECKS = (
     "check_coverage",
     "check_latency",
     "check_repeatable",
+    "check_importance",
+    "check_leakage",
 )
 
 __all__ = [
@@ -71,9 +76,13 @@ __all__ = [
     "UsageError",
     "__version__",
     "ab_sample_size",
+    "anomalies",
+    "breakouts",
     "check_coverage",
+    "check_importance",
     "check_improvement",
     "check_latency",
+    "check_leakage",
     "check_parity",
     "check_performance",
     "check_repeatable",
@@ -81,6 +90,7 @@ __all__ = [
     "check_shift",
     "evaluate",
     "export",
+    "importance",
     "load",
     "profile",
     "record",
@@ -144,6 +154,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlcheck.bundle import load as load
     from mlcheck.contracts.comparison import ab_sample_size as ab_sample_size
     from mlcheck.contracts.comparison import check_improvement as check_improvement
+    from mlcheck.contracts.importance import check_importance as check_importance
+    from mlcheck.contracts.importance import check_leakage as check_leakage
+    from mlcheck.contracts.importance import importance as importance
     from mlcheck.contracts.operations import check_coverage as check_coverage
     from mlcheck.contracts.operations import check_latency as check_latency
     from mlcheck.contracts.operations import check_repeatable as check_repeatable
@@ -154,6 +167,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlcheck.contracts.shift import check_shift as check_shift
     from mlcheck.contracts.shift import shift_report as shift_report
     from mlcheck.kernel import record as record
+    from mlcheck.monitor.detectors import anomalies as anomalies
+    from mlcheck.monitor.detectors import breakouts as breakouts
     from mlcheck.kernel import recorded_results as recorded_results
     from mlcheck.profiling.model import Profile as Profile
     from mlcheck.profiling.model import profile as profile
