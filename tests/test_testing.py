@@ -102,6 +102,24 @@ def _repeatable() -> list[Example]:
     return [Example((_train, X), {"seed": 1})]
 
 
+def _importance_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    reference = pd.DataFrame(
+        {"importance": [0.3, 0.1, 0.0], "low": [0.28, 0.08, -0.01], "high": [0.32, 0.12, 0.01]},
+        index=pd.Index(["a", "b", "c"], name="feature"),
+    )
+    return reference, reference.rename(index={"a": "c", "c": "a"})
+
+
+def _importance() -> list[Example]:
+    reference, swapped = _importance_tables()
+    return [Example((reference, reference), {"top": 2}), Example((reference, swapped), {"top": 2})]
+
+
+def _leakage() -> list[Example]:
+    reference, _ = _importance_tables()
+    return [Example((reference,), {"max_share": 0.9}), Example((reference,), {"max_share": 0.5})]
+
+
 #: valid calls of every built-in check
 EXAMPLES = {
     "check_shift": _shift,
@@ -112,6 +130,8 @@ EXAMPLES = {
     "check_coverage": _coverage,
     "check_latency": _latency,
     "check_repeatable": _repeatable,
+    "check_importance": _importance,
+    "check_leakage": _leakage,
 }
 
 

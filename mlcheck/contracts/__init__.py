@@ -34,6 +34,8 @@ BUILTIN_CHECKS: dict[str, str] = {
     "check_coverage": "mlcheck.contracts.operations",
     "check_latency": "mlcheck.contracts.operations",
     "check_repeatable": "mlcheck.contracts.operations",
+    "check_importance": "mlcheck.contracts.importance",
+    "check_leakage": "mlcheck.contracts.importance",
 }
 ENTRY_POINT_GROUP = "mlcheck.checks"
 

@@ -1,0 +1,153 @@
+"""mc.importance, check_importance and check_leakage (mlcheck/contracts/importance.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+import mlcheck as mc
+from mlcheck.contracts.importance import (
+    check_importance,
+    check_leakage,
+    importance,
+    importance_from_dict,
+    importance_to_dict,
+)
+from mlcheck.errors import OptionError, UsageError
+
+
+def _credit(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(
+        {
+            "history_months": rng.integers(1, 120, n).astype(float),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+            "noise": rng.normal(size=n),
+        }
+    )
+    region_effect = X["region"].map({"north": 2.0, "south": -2.0, "east": 0.0, "west": 0.5})
+    logit = 0.04 * (X["history_months"] - 60) + region_effect
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), name="default")
+    return X, y
+
+
+def _pipeline() -> object:
+    encode = ColumnTransformer(
+        [("num", StandardScaler(), ["history_months", "noise"]), ("cat", OneHotEncoder(), ["region"])]
+    )
+    return make_pipeline(encode, LogisticRegression(max_iter=500))
+
+
+def test_one_hot_columns_are_one_feature_and_ranked() -> None:
+    X, y = _credit(1200, 0)
+    model = _pipeline().fit(X[:600], y[:600])
+    table = mc.importance(model, X[600:], y[600:], scoring="roc_auc", random_state=0)
+    # one row per column the user gave, however many columns the encoder made of region
+    assert sorted(table.index) == ["history_months", "noise", "region"]
+    assert list(table.columns) == ["importance", "low", "high"]
+    assert table.index[-1] == "noise"
+    assert table.loc["region", "low"] > 0.02 and table.loc["history_months", "low"] > 0.02
+    assert (table["low"] <= table["importance"]).all() and (table["importance"] <= table["high"]).all()
+    assert table.attrs["n_repeats"] == 10 and table.attrs["n_rows"] == 600 and table.attrs["scoring"] == "roc_auc"
+    assert list(X.columns) == ["history_months", "region", "noise"]  # input untouched
+
+
+def test_arrays_get_positional_names_and_the_dict_form_round_trips() -> None:
+    X, y = _credit(400, 1)
+    numbers = X[["history_months", "noise"]].to_numpy()
+    model = LogisticRegression().fit(numbers[:200], y[:200])
+    table = importance(model, numbers[200:], y[200:], random_state=3)
+    assert set(table.index) == {"x0", "x1"} and table.index[0] == "x0"
+    again = importance_from_dict(importance_to_dict(table))
+    pd.testing.assert_frame_equal(again, table, check_names=False)
+    assert again.attrs == table.attrs
+
+
+def test_the_interval_covers_the_mean_shuffle_drop_at_its_stated_rate() -> None:
+    """95% t-interval from 10 shuffles vs the mean over 400 shuffles, over 200 seeds."""
+    X, y = _credit(400, 2)
+    numbers = X[["history_months", "noise"]].to_numpy()
+    model = LogisticRegression().fit(numbers[:200], y[:200])
+    held_X, held_y = numbers[200:], y[200:].to_numpy()
+    truth = importance(model, held_X, held_y, n_repeats=400, random_state=12345)["importance"]
+    covered = 0
+    seeds = range(200)
+    for seed in seeds:
+        table = importance(model, held_X, held_y, n_repeats=10, random_state=seed)
+        covered += bool(table.loc["x0", "low"] <= truth["x0"] <= table.loc["x0", "high"])
+    # 95% nominal; the binomial 99.9% band of 200 draws at 0.95 is about [0.89, 0.99]
+    assert 0.89 <= covered / len(seeds) <= 0.995
+
+
+def test_bad_inputs_are_named() -> None:
+    X, y = _credit(50, 3)
+    model = _pipeline().fit(X, y)
+    with pytest.raises(UsageError, match="2 row"):
+        importance(model, X[:2], y[:3])
+    with pytest.raises(OptionError, match="n_repeats"):
+        importance(model, X, y, n_repeats=1)
+    with pytest.raises(OptionError, match="model"):
+        importance(object(), X, y)
+
+
+def test_a_planted_leaky_column_is_caught_and_named() -> None:
+    X, y = _credit(1200, 4)
+    rng = np.random.default_rng(9)
+    # recorded after the outcome: the label itself, lightly disguised
+    leaky = X.assign(collections_flag=y.to_numpy() * 10 + rng.integers(0, 3, len(y)))
+    model = make_pipeline(
+        ColumnTransformer(
+            [
+                ("num", StandardScaler(), ["history_months", "noise", "collections_flag"]),
+                ("cat", OneHotEncoder(), ["region"]),
+            ]
+        ),
+        LogisticRegression(max_iter=1000),
+    ).fit(leaky[:600], y[:600])
+    result = mc.check_leakage(importance(model, leaky[600:], y[600:], random_state=0))
+    assert not result.passed
+    assert result.details["feature"] == "collections_flag"
+    assert "collections_flag" in result.message and "dwarfs" in result.message
+    assert "noise" in result.details["unused"] and "noise" in result.message
+
+    clean = _pipeline().fit(X[:600], y[:600])
+    honest = check_leakage(importance(clean, X[600:], y[600:], random_state=0))
+    assert honest.passed, honest.message
+    assert honest.details["unused"] == ["noise"]
+
+
+def test_check_importance_catches_a_model_leaning_on_another_feature() -> None:
+    X, y = _credit(1600, 5)
+    model = _pipeline().fit(X[:800], y[:800])
+    reference = importance(model, X[800:1200], y[800:1200], random_state=0)
+    same = importance(model, X[1200:], y[1200:], random_state=1)
+    result = check_importance(reference, same, top=2)
+    assert result.passed and result.observed == 1.0, result.message
+    assert result.details["agreement_low"] <= result.details["agreement_high"]
+
+    # the model now leans on noise, clearly: history and region fall below the cut, noise rises
+    moved = pd.DataFrame(
+        {"importance": [0.20, 0.05, 0.01], "low": [0.18, 0.04, 0.0], "high": [0.22, 0.06, 0.02]},
+        index=["noise", reference.index[0], reference.index[1]],
+    )
+    failed = mc.check_importance(reference, moved, top=2)
+    assert not failed.passed and failed.observed == 0.5
+    assert failed.details["left"] == [reference.index[1]] and failed.details["entered"] == ["noise"]
+    assert "noise" in failed.message and reference.index[1] in failed.message
+    # within the intervals, a swap at the cut is not a clear change
+    close = moved.assign(high=[0.22, 0.06, 0.05])
+    assert check_importance(reference, close, top=2).passed
+
+
+def test_check_importance_needs_the_same_features() -> None:
+    table = pd.DataFrame({"importance": [0.2], "low": [0.1], "high": [0.3]}, index=["a"])
+    other = table.rename(index={"a": "b"})
+    with pytest.raises(UsageError, match="lacks the reference's features"):
+        check_importance(table, other)
+    with pytest.raises(UsageError, match="importance table"):
+        check_leakage(pd.DataFrame({"x": [1]}))
