@@ -5,26 +5,48 @@ by :func:`recorded`, which keeps every result in this process's record (the
 export gate reads it) and shows it as a card when an IPython kernel is running.
 Each shown result is a MIME bundle whose ``application/vnd.mlcheck.result+json``
 part is what :mod:`mlcheck.runs.results` reads back from an executed notebook.
+
+That part holds the card's bounded view of the result (a saved card stays under
+20 KB however many features a check looked at), not the full record. In an
+``mlcheck run`` job the full record is also written to the run directory, as
+``records/<id>.json``, and the payload names it (``"record": "<id>"``); the
+runner puts those full records into ``run.json``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, ParamSpec
+from pathlib import Path
+from typing import Any, ParamSpec
 
 from mlcheck._validation import NAME, validate_options
 from mlcheck.display.cards import record_bundle, result_bundle
 from mlcheck.results import CheckResult, to_jsonable
+from mlcheck.results.record import install_presenter
 
-__all__ = ["record", "recorded", "recorded_results", "recorded_values", "clear", "show", "run_context"]
+__all__ = [
+    "RECORDS_DIR",
+    "clear",
+    "record",
+    "record_path",
+    "recorded",
+    "recorded_results",
+    "recorded_values",
+    "run_context",
+    "show",
+]
 
 P = ParamSpec("P")
 
 #: Set by ``mlcheck run`` in the kernel's environment: the run's id and directory.
 RUN_ID_ENV = "MLCHECK_RUN_ID"
 RUN_DIR_ENV = "MLCHECK_RUN_DIR"
+#: The folder of a run directory that holds the full record of each result shown in the job.
+RECORDS_DIR = "records"
 
 
 @dataclass
@@ -52,7 +74,26 @@ def _kernel() -> Any:
 def _publish(bundle: dict[str, Any]) -> None:
     from IPython.display import publish_display_data
 
-    publish_display_data(bundle)
+    publish_display_data(bundle)  # type: ignore[no-untyped-call]
+
+
+def record_path(run_dir: str | os.PathLike[str], record_id: str) -> Path:
+    """Where the full record named ``record_id`` of a job's result is written."""
+    return Path(run_dir) / RECORDS_DIR / f"{record_id}.json"
+
+
+def _keep_full_record(data: dict[str, Any]) -> str | None:
+    """In an ``mlcheck run`` job, write the full record beside the run; its id, or None outside a job."""
+    context = run_context()
+    if context is None or not context["run_dir"]:
+        return None
+    from mlcheck._atomic import atomic_write_json
+
+    record_id = uuid.uuid4().hex[:16]
+    path = record_path(context["run_dir"], record_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(path, data)
+    return record_id
 
 
 def show(result: CheckResult) -> None:
@@ -61,7 +102,8 @@ def show(result: CheckResult) -> None:
         return
     _RECORD.shown.append(result)
     if _kernel() is not None:
-        _publish(result_bundle(result.to_dict()))
+        data = result.to_dict()
+        _publish(result_bundle(data, record=_keep_full_record(data)))
     else:  # IPython terminal or a plain process asked to display it
         print(str(result))
 
@@ -97,10 +139,6 @@ def record(name: str, value: Any, *, display: bool = True) -> Any:
     >>> mc.record("auc", 0.91)
     0.91
     """
-    if not isinstance(name, str) or not name:
-        from mlcheck.errors import UsageError
-
-        raise UsageError(f"record: name must be a non-empty string, got {name!r}")
     _RECORD.values[name] = to_jsonable(value)
     if _kernel() is not None:
         bundle = record_bundle(name, value)
@@ -149,3 +187,12 @@ def run_context() -> dict[str, str] | None:
     if not run_id:
         return None
     return {"run_id": run_id, "run_dir": os.environ.get(RUN_DIR_ENV, "")}
+
+
+def _explore(result: CheckResult) -> Any:
+    from mlcheck.display.explore import explore
+
+    return explore(result)
+
+
+install_presenter(show=show, bundle=lambda result: result_bundle(result.to_dict()), explore=_explore)

@@ -9,13 +9,12 @@ trains twice with the same seed and compares the predictions.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from mlcheck.display.cards import html_table, register_card
 from mlcheck._validation import SEVERITY, HasMethods, Interval, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.results import CheckResult, Outcome
@@ -303,11 +302,3 @@ def check_repeatable(
         message=message,
         outcomes=(Outcome("predictions", passed, n_differ, 0, "" if passed else message),),
     )
-
-
-def _operations_card(result: Mapping[str, Any]) -> str:
-    rows = (result.get("details") or {}).get("differing_rows") or []
-    return html_table(list(rows), max_rows=10)
-
-
-register_card("check_repeatable", _operations_card)

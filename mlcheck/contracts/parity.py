@@ -21,14 +21,13 @@ exactly, scores within ``rtol``.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mlcheck.display.cards import html_table, register_card
 from mlcheck._validation import SEVERITY, HasMethods, Interval, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.errors import Reason, UsageError
@@ -420,15 +419,3 @@ def golden_parity(
         message=outcomes[0].message,
         outcomes=tuple(outcomes),
     )
-
-
-def _parity_card(result: Mapping[str, Any]) -> str:
-    details = result.get("details") or {}
-    parts = [html_table(list(details.get("differing_rows") or []), max_rows=_SHOWN_ROWS)]
-    failure = details.get("generated_failure")
-    if failure and failure.get("rows"):
-        parts.append(html_table(list(failure["rows"]), max_rows=_SHOWN_ROWS))
-    return "".join(parts)
-
-
-register_card("check_parity", _parity_card)

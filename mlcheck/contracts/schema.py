@@ -27,7 +27,6 @@ hypothesis directly (:mod:`mlcheck.contracts.strategies`).
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +46,6 @@ from mlcheck.contracts.conform import (
     column_labels,
     conform,
 )
-from mlcheck.display.cards import register_card
 from mlcheck.errors import UsageError
 from mlcheck.kinds import Kind, kind_of, kind_of_values, label_of, labels_of
 from mlcheck.results import CheckResult, Outcome
@@ -436,16 +434,20 @@ def check_schema(
     conformed = conform(frame, spec_schema, warn=False, columns=present)
     outcomes: list[Outcome] = []
     failing: dict[str, str] = {}  # column -> what broke, one short line each
+    columns: dict[str, dict[str, Any]] = {}  # column -> every aspect's figure, failed or not
     for spec in spec_schema.columns:
         if spec.name not in labels:
             outcomes.append(
                 Outcome(spec.name, False, {"present": False}, {"present": True}, "column is missing")
             )
             failing[spec.name] = "column is missing"
+            columns[spec.name] = {"present": False, "passed": False}
             continue
+        figures: dict[str, Any] = {}
         outcome = _column_outcome(
-            frame[labels[spec.name]], spec, conformed, float(max_null_increase), float(max_out_of_range)
+            frame[labels[spec.name]], spec, conformed, float(max_null_increase), float(max_out_of_range), figures
         )
+        columns[spec.name] = {**figures, "passed": outcome.passed}
         outcomes.append(outcome)
         if not outcome.passed:
             failing[spec.name] = outcome.message
@@ -486,7 +488,8 @@ def check_schema(
             "n_rows": n_rows,
             "n_columns": n_columns,
             "failing": failing,
-            "extra_columns": extra[:MAX_EXTRA_LISTED],
+            "columns": columns,
+            "extra_columns": extra,
             "n_extra_columns": len(extra),
             "n_unscorable": len(unscorable),
             "unscorable_rows": unscorable[:MAX_ROWS_LISTED].tolist(),
@@ -497,10 +500,6 @@ def check_schema(
         message=message,
         outcomes=tuple(outcomes),
     )
-
-
-#: at most this many extra columns are named in a result's details
-MAX_EXTRA_LISTED = 20
 
 
 def _share(fraction: float) -> str:
@@ -523,8 +522,13 @@ def _column_outcome(
     conformed: Conformed,
     max_null_increase: float,
     max_out_of_range: float,
+    figures: dict[str, Any] | None = None,
 ) -> Outcome:
-    """One verdict over every aspect of a present column; only failed aspects are reported."""
+    """One verdict over every aspect of a present column; only failed aspects are reported.
+
+    ``figures``, when given, receives every aspect's figure, failed or not (the
+    column's full record in ``details["columns"]``).
+    """
     observed: dict[str, Any] = {}
     threshold: dict[str, Any] = {}
     problems: list[str] = []
@@ -550,7 +554,15 @@ def _column_outcome(
         observed["outside"], threshold["outside"] = _round(outside), max_out_of_range
         shown = ", ".join(repr(value) for value in examples)
         problems.append(f"{_share(outside)} of values {what}" + (f": {shown}" if shown else ""))
-    if not problems:  # the headline aspect as bare numbers: 85 columns fit a small saved card
+    if figures is not None:
+        figures.update(
+            dtype=str(series.dtype),
+            nulls=_round(null_fraction),
+            null_limit=_round(null_limit),
+            invalid=_round(n_invalid / n_rows) if n_rows else 0,
+            outside=None if outside is None else _round(outside),
+        )
+    if not problems:  # the headline aspect as bare numbers
         return Outcome(spec.name, True, _round(null_fraction), _round(null_limit))
     return Outcome(spec.name, False, observed, threshold, "; ".join(problems))
 
@@ -592,37 +604,3 @@ def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | No
         examples = text[unseen].value_counts().index[:UNSEEN_EXAMPLES].tolist() if unseen.any() else []
         return float(unseen.mean()), "unseen in training", examples
     return None, "", []
-
-
-#: a card names at most this many failing columns (every failing one is an outcome anyway)
-CARD_COLUMNS = 20
-
-
-def _schema_card(result: Mapping[str, Any]) -> str:
-    """The failing columns with what broke, then how many columns held.
-
-    It replaces the shared outcome table: over 85 columns a row per passing
-    column would make the saved card too big, and the passing ones say nothing.
-    """
-    details = result.get("details") or {}
-    outcomes = [o for o in result.get("outcomes") or () if o.get("subject") != "extra_columns"]
-    failed = [o for o in outcomes if not o.get("passed")]
-    color = "#cf222e" if result.get("severity", "error") == "error" else "#9a6700"
-    rows = "".join(
-        f'<tr><td style="color:{color}">✗<td><b>{html.escape(str(o["subject"]))}</b>'
-        f"<td>{html.escape(str(o.get('message') or ''))}"
-        for o in failed[:CARD_COLUMNS]
-    )
-    if len(failed) > CARD_COLUMNS:
-        rows += f'<tr><td><td colspan="2">… {len(failed) - CARD_COLUMNS} more failing columns'
-    table = f'<table cellpadding="2" style="font-size:12px;margin-top:4px">{rows}</table>' if rows else ""
-    line = (
-        f"{len(outcomes) - len(failed)} of {len(outcomes)} columns hold over {details.get('n_rows', 0)} rows"
-    )
-    n_extra = int(details.get("n_extra_columns") or len(details.get("extra_columns") or ()))
-    if n_extra:
-        line += f"; {n_extra} extra column(s) ignored"
-    return table + f'<div style="font-size:12px;color:#57606a">{html.escape(line)}</div>'
-
-
-register_card("check_schema", _schema_card, shows_outcomes=True)

@@ -1,59 +1,130 @@
-"""Cards: how a result looks as text and as HTML, from its plain-JSON payload.
+"""Cards: what a notebook, a report and a terminal show of a result, from its plain-JSON record.
+
+The record (:class:`mlcheck.results.CheckResult`) keeps everything a check
+computed, whatever its size: every feature of a shift, every column of a
+schema. This module decides what a card shows of it. :func:`card_view` makes
+the bounded view a card is drawn from, and that view, not the record, is what a
+notebook saves (the ``application/vnd.mlcheck.result+json`` payload and its HTML
+and text fallbacks): a saved card stays under 20 KB at any number of features.
+In an ``mlcheck run`` job the kernel writes the full record beside the run and
+``run.json`` gets it (see :mod:`mlcheck.kernel`).
 
 Pure string building, no I/O. The same functions render a card live in a
-kernel, in ``report.html`` and in the terminal, so a result looks the same
-everywhere. A check family may register the body of its own card with
-:func:`register_card`; the frame (status, name, observed vs threshold) is shared.
+kernel, in ``report.html`` and in the terminal. A check family registers the
+body of its card, and optionally how its view trims the details, with
+:func:`register_card`; the frame (status, name, observed vs threshold, the
+outcome table) is shared. The bodies of mlcheck's own checks live in
+:mod:`mlcheck.display.shift`, :mod:`mlcheck.display.schema` and
+:mod:`mlcheck.display.models`.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from mlcheck.results import MIME_TYPE, PAYLOAD_VERSION, to_jsonable
+from mlcheck.errors import Reason, RegistryError
+from mlcheck.registry import Registry
+from mlcheck.results import MIME_TYPE, PAYLOAD_VERSION, format_value, to_jsonable
+from mlcheck.results.format import LISTED_FAILED, LISTED_OUTCOMES, listed_outcomes, more_line, result_text
+
+__all__ = [
+    "CARD_FAILED",
+    "CARD_OUTCOMES",
+    "CARDS",
+    "Card",
+    "DETAILS_BUDGET",
+    "card_view",
+    "check_payload",
+    "format_value",
+    "html_table",
+    "record_bundle",
+    "register_card",
+    "render_html",
+    "render_text",
+    "result_bundle",
+    "status_word",
+]
 
 CardBody = Callable[[Mapping[str, Any]], str]
-_CARD_BODIES: dict[str, CardBody] = {}
-_OWN_OUTCOME_TABLE: set[str] = set()
+DetailsView = Callable[[Mapping[str, Any]], dict[str, Any]]
+#: where the cards of mlcheck's own checks are registered (imported on first use)
+_BUILTIN_CARDS = {
+    "check_shift": "mlcheck.display.shift",
+    "check_schema": "mlcheck.display.schema",
+    "check_performance": "mlcheck.display.models",
+    "check_improvement": "mlcheck.display.models",
+    "check_parity": "mlcheck.display.models",
+    "check_repeatable": "mlcheck.display.models",
+}
+
+
+
+@dataclass(frozen=True)
+class Card:
+    """What a check's card shows beyond the shared frame (see :func:`register_card`)."""
+
+    body: CardBody
+    shows_outcomes: bool = False
+    view: DetailsView | None = None
+
+
+def _as_card(name: str, card: object) -> Card:
+    if not isinstance(card, Card):
+        raise RegistryError(
+            f"card {name!r} must be a mlcheck.display.cards.Card, got {type(card).__name__}",
+            reason=Reason.INVALID_TYPE,
+            parameter="name",
+            value=name,
+        )
+    return card
+
+
+#: check name -> its Card; third parties add cards through the ``mlcheck.cards`` entry-point group
+CARDS: Registry[Card] = Registry("card", group="mlcheck.cards", builtins=_BUILTIN_CARDS, prepare=_as_card)
+
+#: a card lists every failed outcome up to this many (the rest are counted)
+CARD_FAILED = LISTED_FAILED
+#: a card lists at least this many outcomes in all: the failed ones first, then passed ones
+CARD_OUTCOMES = LISTED_OUTCOMES
+#: the details a saved card keeps, in characters of JSON; larger entries are left out (and named)
+DETAILS_BUDGET = 6_000
+#: the key of a view that says what was left out of the record it shows
+VIEW_KEY = "view"
 
 _PASS, _FAIL, _WARN = "#1a7f37", "#cf222e", "#9a6700"
 
 
-def register_card(check_name: str, body: CardBody, *, shows_outcomes: bool = False) -> None:
+def register_card(
+    check_name: str,
+    body: CardBody,
+    *,
+    shows_outcomes: bool = False,
+    view: DetailsView | None = None,
+    replace: bool = False,
+) -> None:
     """Register the HTML body shown under the card header of ``check_name``.
 
-    ``shows_outcomes=True`` says the body lists the outcomes itself, so the
-    shared outcome table is left out.
+    Parameters
+    ----------
+    check_name : str
+        The result's ``name``.
+    body : callable
+        ``body(view) -> str``: HTML drawn from the card's view of a result.
+    shows_outcomes : bool, default False
+        The body lists the outcomes itself, so the shared outcome table is left out.
+    view : callable, optional
+        ``view(result) -> dict``: the details a card of this check keeps, from
+        the full record (e.g. the twelve features a shift card lists). Without
+        it, details are kept up to :data:`DETAILS_BUDGET`.
+    replace : bool, default False
+        Replace a card registered under the same name (otherwise refused
+        with :class:`~mlcheck.errors.RegistryError`).
     """
-    _CARD_BODIES[check_name] = body
-    if shows_outcomes:
-        _OWN_OUTCOME_TABLE.add(check_name)
-
-
-def _ensure_bodies_loaded(check_name: str) -> None:
-    # Card bodies live beside their checks; import the family on first use.
-    if check_name in _CARD_BODIES:
-        return
-    from mlcheck.contracts import load_check_module
-
-    load_check_module(check_name)
-
-
-def format_value(value: Any, digits: int = 4) -> str:
-    """A short, human reading of an observed value or threshold."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={format_value(v, digits)}" for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(format_value(v, digits) for v in value[:6]) + (", …]" if len(value) > 6 else "]")
-    return str(value)
+    CARDS.register(check_name, Card(body, shows_outcomes, view), replace=replace)
 
 
 def status_word(result: Mapping[str, Any]) -> str:
@@ -62,25 +133,82 @@ def status_word(result: Mapping[str, Any]) -> str:
     return "FAIL" if result.get("severity", "error") == "error" else "WARN"
 
 
-def result_label(result: Mapping[str, Any]) -> str:
-    return str(result["name"])
+# -- the view a card is drawn from -------------------------------------------------
+def _within_budget(details: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Leave out the largest detail entries until the rest fit DETAILS_BUDGET."""
+    sizes = {key: len(json.dumps(value, default=str)) for key, value in details.items()}
+    left_out: list[str] = []
+    total = sum(sizes.values())
+    for key in sorted(sizes, key=lambda k: -sizes[k]):
+        if total <= DETAILS_BUDGET:
+            break
+        total -= sizes[key]
+        left_out.append(key)
+    return {k: v for k, v in details.items() if k not in left_out}, left_out
 
 
-# -- payloads ---------------------------------------------------------------
-def check_payload(result: Mapping[str, Any]) -> dict[str, Any]:
-    return {"version": PAYLOAD_VERSION, "kind": "check", "result": dict(result)}
+def card_view(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The bounded view of a result that a card shows and a saved notebook stores.
+
+    Same shape as ``CheckResult.to_dict()`` (so it reads back as a result), with
+    the outcomes a card lists (every failed one up to :data:`CARD_FAILED`, then
+    passed ones up to :data:`CARD_OUTCOMES`), the details the check's card keeps,
+    and ``view``: ``{"n_outcomes", "n_failed", "details_left_out"}`` to count
+    what the card does not list. A view passed again is returned unchanged.
+
+    Examples
+    --------
+    >>> outcomes = [{"subject": f"f{i}", "passed": i != 3} for i in range(40)]
+    >>> view = card_view({"name": "check_x", "passed": False, "outcomes": outcomes, "details": {}})
+    >>> len(view["outcomes"]), view["outcomes"][0]["subject"], view["view"]
+    (10, 'f3', {'n_outcomes': 40, 'n_failed': 1, 'details_left_out': []})
+    """
+    if isinstance(result.get(VIEW_KEY), Mapping):
+        return dict(result)
+    name = str(result["name"])
+    card = CARDS.find(name)
+    outcomes = list(result.get("outcomes") or ())
+    details = dict(result.get("details") or {})
+    trim = card.view if card is not None else None
+    if trim is not None:
+        details = trim(result)
+    details, left_out = _within_budget(details)
+    return {
+        **result,
+        "details": details,
+        "outcomes": listed_outcomes(outcomes),
+        VIEW_KEY: {
+            "n_outcomes": len(outcomes),
+            "n_failed": sum(1 for o in outcomes if not o.get("passed")),
+            "details_left_out": left_out,
+        },
+    }
+
+
+# -- payloads ---------------------------------------------------------------------
+def check_payload(result: Mapping[str, Any], record: str | None = None) -> dict[str, Any]:
+    """The MIME payload of a check: its card view, and the id of the full record when one was written."""
+    payload = {"version": PAYLOAD_VERSION, "kind": "check", "result": card_view(result)}
+    if record:
+        payload["record"] = record
+    return payload
 
 
 def record_payload(name: str, value: Any) -> dict[str, Any]:
     return {"version": PAYLOAD_VERSION, "kind": "record", "name": name, "value": to_jsonable(value)}
 
 
-def result_bundle(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The MIME bundle of a check: mlcheck JSON, HTML card, plain text."""
+def result_bundle(result: Mapping[str, Any], *, record: str | None = None) -> dict[str, Any]:
+    """The MIME bundle of a check: the mlcheck payload (the card's view), HTML card, plain text.
+
+    ``record`` is the id under which the full record was written beside the run
+    (see :func:`mlcheck.kernel.show`).
+    """
+    view = card_view(result)
     return {
-        MIME_TYPE: check_payload(result),
-        "text/html": render_html(result),
-        "text/plain": render_text(result),
+        MIME_TYPE: check_payload(view, record),
+        "text/html": render_html(view),
+        "text/plain": render_text(view),
     }
 
 
@@ -99,35 +227,16 @@ def record_bundle(name: str, value: Any) -> dict[str, Any]:
     }
 
 
-# -- text -------------------------------------------------------------------
+# -- text -------------------------------------------------------------------------
 def render_text(result: Mapping[str, Any]) -> str:
-    lines = [
-        f"[{status_word(result)}] {result_label(result)}: observed {format_value(result.get('observed'))}"
-        f" (threshold {format_value(result.get('threshold'))})"
-    ]
-    if result.get("message"):
-        lines.append(f"  {result['message']}")
-    outcomes = list(result.get("outcomes") or ())
-    for outcome in _listed(outcomes):
-        mark = "ok  " if outcome["passed"] else "FAIL"
-        lines.append(
-            f"  {mark} {outcome['subject']}: {format_value(outcome.get('observed'))}"
-            f" vs {format_value(outcome.get('threshold'))}"
-            + (f" — {outcome['message']}" if outcome.get("message") and not outcome["passed"] else "")
-        )
-    if len(outcomes) > len(_listed(outcomes)):
-        lines.append(f"  … {len(outcomes) - len(_listed(outcomes))} more held")
-    return "\n".join(lines)
+    """The card as plain text (terminal, text/plain fallback), from :func:`card_view`."""
+    return result_text(card_view(result))
 
 
-def _listed(outcomes: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The outcomes a card lists: every failed one first, then passed ones up to CARD_OUTCOMES."""
-    ordered = sorted(outcomes, key=lambda o: bool(o["passed"]))  # stable: failed first, in order
-    return ordered[: max(CARD_OUTCOMES, sum(1 for o in outcomes if not o["passed"]))]
-
-
-# -- HTML -------------------------------------------------------------------
-def html_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None, max_rows: int = 20) -> str:
+# -- HTML -------------------------------------------------------------------------
+def html_table(
+    rows: Sequence[Mapping[str, Any]], columns: list[str] | None = None, max_rows: int = 20
+) -> str:
     """A compact HTML table of records (used by card bodies)."""
     if not rows:
         return ""
@@ -151,17 +260,11 @@ def html_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None, 
     )
 
 
-#: a card lists at most this many outcomes: every failed one first, then passed ones
-CARD_OUTCOMES = 10
-
-
-def _outcome_rows(result: Mapping[str, Any]) -> str:
-    outcomes = list(result.get("outcomes") or ())
-    shown = _listed(outcomes)
+def _outcome_rows(view: Mapping[str, Any]) -> str:
     cell = 'style="padding:2px 8px"'
     rows = []
-    for outcome in shown:
-        color = _PASS if outcome["passed"] else (_FAIL if result.get("severity", "error") == "error" else _WARN)
+    for outcome in view.get("outcomes") or ():
+        color = _PASS if outcome["passed"] else (_FAIL if view.get("severity", "error") == "error" else _WARN)
         rows.append(
             "<tr>"
             f'<td style="padding:2px 8px;color:{color};font-weight:600">{"✓" if outcome["passed"] else "✗"}</td>'
@@ -173,10 +276,10 @@ def _outcome_rows(result: Mapping[str, Any]) -> str:
         )
     if not rows:
         return ""
-    if len(outcomes) > len(shown):
+    more = more_line(view, list(view.get("outcomes") or ()))
+    if more:
         rows.append(
-            f'<tr><td></td><td colspan="4" style="padding:2px 8px;color:#57606a">'
-            f"… {len(outcomes) - len(shown)} more held</td></tr>"
+            f'<tr><td></td><td colspan="4" style="padding:2px 8px;color:#57606a">{html.escape(more)}</td></tr>'
         )
     return (
         '<table style="border-collapse:collapse;font-size:12px;margin-top:4px"><thead><tr>'
@@ -188,22 +291,24 @@ def _outcome_rows(result: Mapping[str, Any]) -> str:
 
 
 def render_html(result: Mapping[str, Any]) -> str:
-    word = status_word(result)
+    """The card as HTML (notebook fallback, report.html), drawn from :func:`card_view`."""
+    view = card_view(result)
+    word = status_word(view)
     color = {"PASS": _PASS, "FAIL": _FAIL, "WARN": _WARN}[word]
-    _ensure_bodies_loaded(str(result["name"]))
-    body_fn = _CARD_BODIES.get(str(result["name"]))
-    body = body_fn(result) if body_fn else ""
-    message = html.escape(str(result.get("message") or ""))
+    name = str(view["name"])
+    card = CARDS.find(name)
+    body = card.body(view) if card is not None else ""
+    message = html.escape(str(view.get("message") or ""))
     return (
-        f'<div class="mlcheck-card" data-check="{html.escape(str(result["name"]))}" '
+        f'<div class="mlcheck-card" data-check="{html.escape(name)}" '
         f'style="border:1px solid #d0d7de;border-left:4px solid {color};border-radius:4px;'
         'padding:6px 10px;margin:4px 0;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:13px">'
         f'<div><span style="color:{color};font-weight:700">{word}</span> '
-        f"<b>{html.escape(result_label(result))}</b> "
-        f'<span style="color:#57606a">observed {html.escape(format_value(result.get("observed")))}'
-        f' · threshold {html.escape(format_value(result.get("threshold")))}</span></div>'
+        f"<b>{html.escape(name)}</b> "
+        f'<span style="color:#57606a">observed {html.escape(format_value(view.get("observed")))}'
+        f" · threshold {html.escape(format_value(view.get('threshold')))}</span></div>"
         + (f'<div style="margin-top:2px">{message}</div>' if message else "")
-        + ("" if str(result["name"]) in _OWN_OUTCOME_TABLE else _outcome_rows(result))
+        + ("" if card is not None and card.shows_outcomes else _outcome_rows(view))
         + body
         + "</div>"
     )

@@ -16,12 +16,12 @@ import html
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from mlcheck.display import svg
 from mlcheck.errors import Reason, UsageError
 from mlcheck.registry import Registry
+from mlcheck.results import format_value
 
 __all__ = ["explore", "histogram_svg", "moved_bins", "shift_features", "threshold_metrics"]
-
-_REFERENCE, _CURRENT = "#8c959f", "#0969da"
 
 
 def _as_dict(result: Any) -> dict[str, Any]:
@@ -72,7 +72,7 @@ def moved_bins(feature: Mapping[str, Any], k: int = 5) -> list[dict[str, Any]]:
     >>> [row["bin"] for row in moved_bins(feature, k=2)]
     ['x', 'z']
     """
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"bin": str(label), "reference": float(ref), "current": float(cur), "change": float(cur) - float(ref)}
         for label, ref, cur in zip(feature["bins"], feature["reference"], feature["current"])
     ]
@@ -82,7 +82,9 @@ def moved_bins(feature: Mapping[str, Any], k: int = 5) -> list[dict[str, Any]]:
 def histogram_svg(
     feature_name: str, feature: Mapping[str, Any], *, width: int = 520, height: int = 180
 ) -> str:
-    """Reference vs current share per bin as grouped bars (an SVG string).
+    """Reference vs current share per bin as grouped bars with axis and tooltips (an SVG string).
+
+    Drawn by the one histogram renderer, :func:`mlcheck.display.svg.histogram_svg`.
 
     Examples
     --------
@@ -90,45 +92,16 @@ def histogram_svg(
     >>> svg.startswith("<svg") and svg.count("<rect") == 6
     True
     """
-    labels = [str(label) for label in feature["bins"]]
-    reference = [float(v) for v in feature["reference"]]
-    current = [float(v) for v in feature["current"]]
-    top, bottom, left = 24, 22, 36
-    plot_height, plot_width = height - top - bottom, width - left - 8
-    peak = max(reference + current + [1e-9])
-    slot = plot_width / max(len(labels), 1)
-    bar = max(1.0, slot / 2 - 1)
-    parts = [
-        (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            'class="mlcheck-explore-hist" font-family="sans-serif" font-size="10">'
-        ),
-        (
-            f'<text x="{left}" y="12" font-weight="600">{html.escape(feature_name)}: share per bin'
-            f" (KL {feature.get('kl', '—')})</text>"
-        ),
-        f'<rect x="{width - 160}" y="4" width="10" height="10" fill="{_REFERENCE}"/>',
-        f'<text x="{width - 146}" y="13">reference</text>',
-        f'<rect x="{width - 86}" y="4" width="10" height="10" fill="{_CURRENT}"/>',
-        f'<text x="{width - 72}" y="13">current</text>',
-        f'<text x="2" y="{top + 8}">{peak:.2g}</text><text x="2" y="{top + plot_height}">0</text>',
-    ]
-    for i, label in enumerate(labels):
-        x = left + i * slot
-        for j, (value, color) in enumerate(((reference[i], _REFERENCE), (current[i], _CURRENT))):
-            bar_height = value / peak * plot_height
-            parts.append(
-                f'<rect x="{x + j * (bar + 1):.1f}" y="{top + plot_height - bar_height:.1f}" width="{bar:.1f}" '
-                f'height="{bar_height:.1f}" fill="{color}"><title>{html.escape(label)}: '
-                f"{'current' if j else 'reference'} {value:.3g}</title></rect>"
-            )
-    if labels:
-        parts.append(f'<text x="{left}" y="{height - 6}">{html.escape(labels[0])}</text>')
-        parts.append(
-            f'<text x="{width - 8}" y="{height - 6}" text-anchor="end">{html.escape(labels[-1])}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    kl = feature.get("kl")
+    return svg.histogram_svg(
+        [str(label) for label in feature["bins"]],
+        [float(v) for v in feature["reference"]],
+        [float(v) for v in feature["current"]],
+        width=width,
+        height=height,
+        title=f"{feature_name}: share per bin (KL {'—' if kl is None else format_value(kl, 3)})",
+        detailed=True,
+    )
 
 
 def _moved_table(rows: Sequence[Mapping[str, Any]]) -> str:

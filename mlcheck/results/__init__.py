@@ -1,4 +1,19 @@
-"""The result of a check: an immutable record and its JSON payload (a leaf: imports nothing of mlcheck's but errors)."""
+"""The result of a check: an immutable record, its JSON payload and the reading of its values.
 
-from mlcheck.results.record import *  # noqa: F401,F403
-from mlcheck.results.record import __all__  # noqa: F401
+A leaf: imports nothing of mlcheck's. Checks (:mod:`mlcheck.contracts`) build these
+records; the display layer (:mod:`mlcheck.display`) decides what a card shows of them.
+"""
+
+from mlcheck.results.format import format_number, format_value
+from mlcheck.results.record import MIME_TYPE, PAYLOAD_VERSION, CheckResult, Outcome, Severity, to_jsonable
+
+__all__ = [
+    "MIME_TYPE",
+    "PAYLOAD_VERSION",
+    "CheckResult",
+    "Outcome",
+    "Severity",
+    "format_number",
+    "format_value",
+    "to_jsonable",
+]

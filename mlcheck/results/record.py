@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
+
+from mlcheck.results.format import result_text
 
 Severity = Literal["error", "warning"]
 
@@ -13,7 +17,7 @@ Severity = Literal["error", "warning"]
 MIME_TYPE = "application/vnd.mlcheck.result+json"
 PAYLOAD_VERSION = 1
 
-__all__ = ["CheckResult", "Outcome", "MIME_TYPE", "PAYLOAD_VERSION", "to_jsonable"]
+__all__ = ["MIME_TYPE", "PAYLOAD_VERSION", "CheckResult", "Outcome", "install_presenter", "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -166,23 +170,39 @@ class CheckResult:
 
     # -- display -------------------------------------------------------------
     def __str__(self) -> str:
-        from mlcheck.display.cards import render_text
-
-        return render_text(self.to_dict())
+        return result_text(self.to_dict())
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from mlcheck.display.cards import result_bundle
-
-        return result_bundle(self.to_dict())
+        return _presenter("bundle")(self)  # type: ignore[no-any-return]
 
     def explore(self) -> Any:
         """An interactive ipywidgets view of a shift or performance result (see :mod:`mlcheck.display.explore`)."""
-        from mlcheck.display.explore import explore
-
-        return explore(self)
+        return _presenter("explore")(self)
 
     def _ipython_display_(self) -> None:
         # A check called as the last line of a cell has already shown its card.
-        from mlcheck import kernel as notebook
+        _presenter("show")(self)
 
-        notebook.show(self)
+
+# This module is a leaf: it imports neither the display layer nor the kernel. They
+# present results through these hooks, which mlcheck.kernel installs when it loads;
+# the first display of a result loads it by name (as a registry loads a built-in
+# entry), so a result shows as a card whichever module computed it.
+_PRESENTER_MODULE = "mlcheck.kernel"
+_PRESENTER: dict[str, Callable[[CheckResult], Any]] = {}
+
+
+def install_presenter(
+    *,
+    show: Callable[[CheckResult], Any],
+    bundle: Callable[[CheckResult], dict[str, Any]],
+    explore: Callable[[CheckResult], Any],
+) -> None:
+    """Say how results are shown in a notebook, drawn as a MIME bundle and explored (the kernel does)."""
+    _PRESENTER.update(show=show, bundle=bundle, explore=explore)
+
+
+def _presenter(hook: str) -> Callable[[CheckResult], Any]:
+    if hook not in _PRESENTER:
+        importlib.import_module(_PRESENTER_MODULE)
+    return _PRESENTER[hook]
