@@ -36,7 +36,12 @@ def test_hold_names_the_holder_and_release_removes_it(tmp_path):
 
 def _hold_in_child(folder: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from mlcheck.runs import runlock; runlock.hold(sys.argv[1])", str(folder)],
+        [
+            sys.executable,
+            "-c",
+            "import sys; from mlcheck.runs import runlock; runlock.hold(sys.argv[1])",
+            str(folder),
+        ],
         capture_output=True,
     )
     if done.returncode != 0:

@@ -54,7 +54,8 @@ class MlcheckHandler(APIHandler):
 
     @property
     def manager(self) -> JobManager:
-        return self.settings["mlcheck_job_manager"]
+        manager: JobManager = self.settings["mlcheck_job_manager"]
+        return manager
 
     def reply(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -183,7 +184,9 @@ class RunsHandler(MlcheckHandler):
         notebook = self.query_path()
         text = self.query("limit") or "20"
         if not text.isdigit() or not 1 <= int(text) <= 500:
-            raise RequestError(400, f"limit must be a whole number from 1 to 500, got {text[:20]!r}", field="limit")
+            raise RequestError(
+                400, f"limit must be a whole number from 1 to 500, got {text[:20]!r}", field="limit"
+            )
         runs = self.manager.history(notebook, int(text))
         self.reply({"path": self.manager.relative(notebook), "runs": runs})
 

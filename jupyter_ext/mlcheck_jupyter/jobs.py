@@ -57,7 +57,9 @@ class RequestError(Exception):
         self.parameter = parameter
 
 
-def check_text(value: Any, what: str, *, limit: int, field: str | None = None, parameter: str | None = None) -> str:
+def check_text(
+    value: Any, what: str, *, limit: int, field: str | None = None, parameter: str | None = None
+) -> str:
     """``value`` if it is a string without NUL bytes of at most ``limit`` characters; else a 400."""
     where = {"field": field, "parameter": parameter}
     if not isinstance(value, str):
@@ -69,16 +71,16 @@ def check_text(value: Any, what: str, *, limit: int, field: str | None = None, p
     except UnicodeEncodeError:
         raise RequestError(400, f"{what} is not valid text (a lone UTF-16 surrogate)", **where) from None
     if len(value) > limit:
-        raise RequestError(
-            400, f"{what} is {len(value):,} characters long; the limit is {limit:,}", **where
-        )
+        raise RequestError(400, f"{what} is {len(value):,} characters long; the limit is {limit:,}", **where)
     return value
 
 
 def check_path(value: Any, field: str = "path") -> str:
     """A request's notebook path: a non-empty string a file system could hold; else a 400 naming ``field``."""
     if value is None or value == "":
-        raise RequestError(400, f"{field} is required (a notebook path relative to the server root)", field=field)
+        raise RequestError(
+            400, f"{field} is required (a notebook path relative to the server root)", field=field
+        )
     path = check_text(value, field, limit=MAX_PATH_CHARS, field=field)
     longest = max(path.split("/"), key=len)
     if len(longest) > MAX_NAME_CHARS:
@@ -111,7 +113,9 @@ def resolve_inside(root: Path, path: str) -> Path:
     candidate = Path(check_path(path))
     full = (candidate if candidate.is_absolute() else root / candidate).resolve()
     if not full.is_relative_to(root):
-        raise RequestError(403, f"path {path!r} is outside the server root; use a path inside it", field="path")
+        raise RequestError(
+            403, f"path {path!r} is outside the server root; use a path inside it", field="path"
+        )
     return full
 
 
@@ -176,7 +180,9 @@ class JobManager(LoggingConfigurable):
     )
     max_queued_jobs = Int(50, config=True, help="Jobs that may wait for a slot; a start beyond is refused.")
     max_value_chars = Int(
-        65536, config=True, help="Longest parameter value accepted (characters); pass big data as a file path."
+        65536,
+        config=True,
+        help="Longest parameter value accepted (characters); pass big data as a file path.",
     )
 
     @default("max_concurrent_jobs")
@@ -186,7 +192,9 @@ class JobManager(LoggingConfigurable):
         except AttributeError:  # pragma: no cover - macOS, Windows
             return max(os.cpu_count() or 1, 1)
 
-    def __init__(self, *, root_dir: str, allow_hidden: Callable[[], bool] = lambda: False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, root_dir: str, allow_hidden: Callable[[], bool] = lambda: False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.root = Path(root_dir).resolve()
         self.allow_hidden = allow_hidden
@@ -293,12 +301,16 @@ class JobManager(LoggingConfigurable):
         declared = read_parameters(notebook)
         for name, value in raw.items():  # one at a time, so the error is about this parameter
             try:
-                coerce_parameters(declared, {name: TextValue(value)}, notebook=notebook.name)  # read as `-p` reads it
+                coerce_parameters(
+                    declared, {name: TextValue(value)}, notebook=notebook.name
+                )  # read as `-p` reads it
             except ParameterError as error:
                 raise RequestError(400, str(error), parameter=name) from None
             except yaml.YAMLError as error:  # a malformed list/dict or a YAML tag
                 first = str(error).splitlines()[0]
-                raise RequestError(400, f"parameter {name!r} is not valid YAML: {first}", parameter=name) from None
+                raise RequestError(
+                    400, f"parameter {name!r} is not valid YAML: {first}", parameter=name
+                ) from None
         return raw
 
     def check(self, notebook: Path, given: Any) -> dict[str, Any]:
@@ -309,7 +321,10 @@ class JobManager(LoggingConfigurable):
 
         raw = self._validate(notebook, given)
         texts = {name: TextValue(value) for name, value in raw.items()}  # read as `-p` reads it
-        return jsonable(coerce_parameters(read_parameters(notebook), texts, notebook=notebook.name))
+        checked: dict[str, Any] = jsonable(
+            coerce_parameters(read_parameters(notebook), texts, notebook=notebook.name)
+        )
+        return checked
 
     # -- jobs --------------------------------------------------------------
     def active(self, notebook: Path | None = None) -> list[Job]:
@@ -388,7 +403,9 @@ class JobManager(LoggingConfigurable):
         except OSError as error:
             for leftover in (job.log_path, job.parameter_file):
                 leftover.unlink(missing_ok=True)
-            job.final = self._ended(job, state="error", exit_code=None, message=f"the job could not start: {error}")
+            job.final = self._ended(
+                job, state="error", exit_code=None, message=f"the job could not start: {error}"
+            )
             self.log.error("mlcheck job %s could not start: %s", job.job_id, error)
             return
         job.started = time.time()
@@ -429,7 +446,9 @@ class JobManager(LoggingConfigurable):
         """Cancel a queued job (it never starts) or stop a running one (SIGTERM; SIGKILL if it lingers)."""
         if job.state == "queued":
             job.cancel_requested = True
-            job.final = self._ended(job, state="cancelled", exit_code=None, message="cancelled before it started")
+            job.final = self._ended(
+                job, state="cancelled", exit_code=None, message="cancelled before it started"
+            )
             return
         if job.final is not None or job.process is None or job.process.poll() is not None:
             self.status(job)
@@ -456,7 +475,9 @@ class JobManager(LoggingConfigurable):
 
         pid = holder(run_dir)
         if pid is None:
-            raise RequestError(409, f"run {run_dir.name} is not running (no process holds its lock); nothing to cancel")
+            raise RequestError(
+                409, f"run {run_dir.name} is not running (no process holds its lock); nothing to cancel"
+            )
         try:
             handle = os.pidfd_open(pid)  # pins this process: its pid cannot be reused while we hold it
         except (AttributeError, OSError):
@@ -523,7 +544,10 @@ class JobManager(LoggingConfigurable):
                 except ValueError:  # killed by a signal, or a crash outside the table
                     state = Status.ERROR
                 message = self.log_tail(job) or f"mlcheck run exited with code {returncode}"
-            job.final = {**self._ended(job, state=state.value, exit_code=returncode, message=message), "retry": state.retry}
+            job.final = {
+                **self._ended(job, state=state.value, exit_code=returncode, message=message),
+                "retry": state.retry,
+            }
         return job.final
 
     def log_tail(self, job: Job, limit: int = 4000) -> str:

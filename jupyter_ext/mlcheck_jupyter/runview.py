@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 __all__ = ["RunFolder", "jsonable", "read_json", "value_text"]
 

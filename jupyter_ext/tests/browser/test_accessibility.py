@@ -26,8 +26,14 @@ def axe(page, include: list[str], rules: list[str] | None = None) -> list[dict]:
         page.add_script_tag(path=str(AXE))
     # JupyterLab's <body> is 0 px tall (its shell is positioned absolutely) and hides its overflow, so axe
     # takes everything for clipped and checks nothing; a full-height body changes no layout and lets it see.
-    page.evaluate("() => { document.documentElement.style.height = '100%'; document.body.style.height = '100%'; }")
-    options = {"runOnly": {"type": "rule", "values": rules}} if rules else {"runOnly": {"type": "tag", "values": WCAG_AA}}
+    page.evaluate(
+        "() => { document.documentElement.style.height = '100%'; document.body.style.height = '100%'; }"
+    )
+    options = (
+        {"runOnly": {"type": "rule", "values": rules}}
+        if rules
+        else {"runOnly": {"type": "tag", "values": WCAG_AA}}
+    )
     result = page.evaluate(
         """async ([include, options]) => {
           const context = { include: include.filter(s => document.querySelector(s)).map(s => [s]) };

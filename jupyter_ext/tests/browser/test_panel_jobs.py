@@ -37,8 +37,12 @@ def test_queue_duplicates_history_status_bar_and_notifications(page, lab):  # ty
         "() => /1 running · 1 queued/.test(document.querySelector('.mlcheck-statusbar')?.textContent ?? '')"
     )
     items = panel.locator(".mlcheck-history-item")
-    page.wait_for_function("() => document.querySelectorAll('#mlcheck-panel .mlcheck-history-item').length === 2")
-    assert "waiting for a slot" in items.nth(1).inner_text() or "waiting for a slot" in items.nth(0).inner_text()
+    page.wait_for_function(
+        "() => document.querySelectorAll('#mlcheck-panel .mlcheck-history-item').length === 2"
+    )
+    assert (
+        "waiting for a slot" in items.nth(1).inner_text() or "waiting for a slot" in items.nth(0).inner_text()
+    )
     shot(page, "20-queued-and-running")
 
     # Cancel the queued one from the list, then the running one with Cancel.
@@ -101,7 +105,9 @@ def test_leading_dash_no_checks_run_again_and_executed_values(page, lab):  # typ
     panel.locator("button.mlcheck-run:has-text('Run again with these')").wait_for()
     assert field(panel, "shift").input_value() == "-0.001"
     assert field(panel, "label").input_value() == "x"
-    changed = panel.locator(".mlcheck-field.mlcheck-changed").evaluate_all("rows => rows.map(r => r.dataset.parameter)")
+    changed = panel.locator(".mlcheck-field.mlcheck-changed").evaluate_all(
+        "rows => rows.map(r => r.dataset.parameter)"
+    )
     assert changed == ["shift"]  # only what the run was given differs from the defaults
     assert "it was given shift" in panel.locator(".mlcheck-run-note").inner_text()
     shot(page, "24-executed-notebook-values")
@@ -146,7 +152,11 @@ def test_failed_start_clears_the_table_and_the_form_follows_the_file(page, lab):
     open_panel(page)
     field(panel, "n_rows").wait_for()
     assert field(panel, "n_rows").input_value() == "300"
-    assert panel.locator('.mlcheck-field[data-parameter="n_rows"]').get_attribute("class").count("mlcheck-changed")
+    assert (
+        panel.locator('.mlcheck-field[data-parameter="n_rows"]')
+        .get_attribute("class")
+        .count("mlcheck-changed")
+    )
     panel.locator("button.mlcheck-reset").click()
     assert field(panel, "n_rows").input_value() == "500"
     assert not panel.locator('.mlcheck-field[data-parameter="n_rows"] .mlcheck-changed-mark').is_visible()

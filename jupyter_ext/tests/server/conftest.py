@@ -70,7 +70,9 @@ class Client:
         return response.code
 
     async def start(self, path: str, parameters=None, **extra):  # noqa: ANN001, ANN201
-        return await self.call("jobs", method="POST", body={"path": path, "parameters": parameters or {}, **extra})
+        return await self.call(
+            "jobs", method="POST", body={"path": path, "parameters": parameters or {}, **extra}
+        )
 
     async def wait_for(self, job_id: str, until, timeout: float | None = None) -> dict:  # noqa: ANN001
         """Poll the job until ``until(job)`` holds (a generous deadline: only a hang should hit it)."""

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 
-
 def finished(job: dict) -> bool:
     return job["state"] not in ("queued", "running", "cancelling")
+
 
 KINDS = "work/kinds.ipynb"
 
@@ -27,7 +27,12 @@ MALFORMED = [
     ("NUL in a path (POST)", ("POST", ("jobs",), {"path": "work/kin\x00ds.ipynb"}, {}), "path", None),
     ("NUL in a path (GET)", ("GET", ("parameters",), None, {"path": "work/kin\x00ds.ipynb"}), "path", None),
     ("5,000-char path", ("POST", ("jobs",), {"path": "work/" + "a/" * 2500 + "x.ipynb"}, {}), "path", None),
-    ("5,000-char path (GET)", ("GET", ("runs", "latest"), None, {"path": "a/" * 2500 + "x.ipynb"}), "path", None),
+    (
+        "5,000-char path (GET)",
+        ("GET", ("runs", "latest"), None, {"path": "a/" * 2500 + "x.ipynb"}),
+        "path",
+        None,
+    ),
     ("300-char component", ("POST", ("jobs",), {"path": "work/" + "n" * 300 + ".ipynb"}, {}), "path", None),
     ("300-char component (GET)", ("GET", ("jobs",), None, {"path": "n" * 300 + ".ipynb"}), "path", None),
     ("non-string path (POST)", ("POST", ("jobs",), {"path": 12}, {}), "path", None),
@@ -36,22 +41,107 @@ MALFORMED = [
     ("300-char job id (GET)", ("GET", ("jobs", LONG_ID), None, {}), "id", None),
     ("300-char job id (DELETE)", ("DELETE", ("jobs", LONG_ID), None, {}), "id", None),
     ("job id with a space", ("GET", ("jobs", "a b"), None, {}), "id", None),
-    ("NUL in a value", ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "a\x00b"}}, {}), "parameters", "label"),
-    ("200 KB value", ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "x" * 200_000}}, {}), "parameters", "label"),
-    ("10 MB value", ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "x" * 10_000_000}}, {}), "parameters", "label"),
-    ("malformed list", ("POST", ("jobs",), {"path": KINDS, "parameters": {"features": "[1, 2"}}, {}), "parameters", "features"),
-    ("malformed dict", ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "{a: 1"}}, {}), "parameters", "options"),
-    ("YAML python tag", ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "!!python/object/apply:os.system ['touch pwned']"}}, {}), "parameters", "options"),
-    ("YAML binary tag", ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "!!binary abc"}}, {}), "parameters", "options"),
-    ("YAML undefined alias", ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "*x"}}, {}), "parameters", "options"),
-    ("list where a dict goes", ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "[1]"}}, {}), "parameters", "options"),
-    ("JSON list as a value", ("POST", ("jobs",), {"path": KINDS, "parameters": {"features": [1, 2]}}, {}), "parameters", "features"),
-    ("JSON object as a value", ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": {"a": 1}}}, {}), "parameters", "options"),
-    ("parameters not an object", ("POST", ("jobs",), {"path": KINDS, "parameters": [1]}, {}), "parameters", None),
-    ("NUL in a parameter name", ("POST", ("jobs",), {"path": KINDS, "parameters": {"la\x00bel": "x"}}, {}), "parameters", None),
-    ("unknown parameter", ("POST", ("jobs",), {"path": KINDS, "parameters": {"colour": "red"}}, {}), "parameters", "colour"),
-    ("float that is not one", ("POST", ("jobs",), {"path": KINDS, "parameters": {"shift": "2,5"}}, {}), "parameters", "shift"),
-    ("allow_duplicate not a bool", ("POST", ("jobs",), {"path": KINDS, "allow_duplicate": "yes"}, {}), "allow_duplicate", None),
+    (
+        "NUL in a value",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "a\x00b"}}, {}),
+        "parameters",
+        "label",
+    ),
+    (
+        "200 KB value",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "x" * 200_000}}, {}),
+        "parameters",
+        "label",
+    ),
+    (
+        "10 MB value",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "x" * 10_000_000}}, {}),
+        "parameters",
+        "label",
+    ),
+    (
+        "malformed list",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"features": "[1, 2"}}, {}),
+        "parameters",
+        "features",
+    ),
+    (
+        "malformed dict",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "{a: 1"}}, {}),
+        "parameters",
+        "options",
+    ),
+    (
+        "YAML python tag",
+        (
+            "POST",
+            ("jobs",),
+            {"path": KINDS, "parameters": {"options": "!!python/object/apply:os.system ['touch pwned']"}},
+            {},
+        ),
+        "parameters",
+        "options",
+    ),
+    (
+        "YAML binary tag",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "!!binary abc"}}, {}),
+        "parameters",
+        "options",
+    ),
+    (
+        "YAML undefined alias",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "*x"}}, {}),
+        "parameters",
+        "options",
+    ),
+    (
+        "list where a dict goes",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": "[1]"}}, {}),
+        "parameters",
+        "options",
+    ),
+    (
+        "JSON list as a value",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"features": [1, 2]}}, {}),
+        "parameters",
+        "features",
+    ),
+    (
+        "JSON object as a value",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"options": {"a": 1}}}, {}),
+        "parameters",
+        "options",
+    ),
+    (
+        "parameters not an object",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": [1]}, {}),
+        "parameters",
+        None,
+    ),
+    (
+        "NUL in a parameter name",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"la\x00bel": "x"}}, {}),
+        "parameters",
+        None,
+    ),
+    (
+        "unknown parameter",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"colour": "red"}}, {}),
+        "parameters",
+        "colour",
+    ),
+    (
+        "float that is not one",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"shift": "2,5"}}, {}),
+        "parameters",
+        "shift",
+    ),
+    (
+        "allow_duplicate not a bool",
+        ("POST", ("jobs",), {"path": KINDS, "allow_duplicate": "yes"}, {}),
+        "allow_duplicate",
+        None,
+    ),
     ("limit not a number", ("GET", ("runs",), None, {"path": KINDS, "limit": "ten"}), "limit", None),
 ]
 
@@ -89,7 +179,11 @@ def hidden(notebooks: Path) -> list[str]:
         (notebooks / folder).mkdir()
         (notebooks / folder / name).write_text(text)
     (notebooks / "visible.ipynb").symlink_to(notebooks / ".secret" / "hidden.ipynb")
-    return ["work/.secret/hidden.ipynb", "work/.ipynb_checkpoints/kinds-checkpoint.ipynb", "work/visible.ipynb"]
+    return [
+        "work/.secret/hidden.ipynb",
+        "work/.ipynb_checkpoints/kinds-checkpoint.ipynb",
+        "work/visible.ipynb",
+    ]
 
 
 async def test_hidden_notebooks_are_refused_like_jupyters_file_api_does(client, jp_root_dir, hidden):
@@ -113,9 +207,16 @@ async def test_hidden_notebooks_are_refused_like_jupyters_file_api_does(client, 
 
 @pytest.mark.parametrize(
     "jp_server_config",
-    [{"ServerApp": {"jpserver_extensions": {"mlcheck_jupyter": True}}, "ContentsManager": {"allow_hidden": True}}],
+    [
+        {
+            "ServerApp": {"jpserver_extensions": {"mlcheck_jupyter": True}},
+            "ContentsManager": {"allow_hidden": True},
+        }
+    ],
 )
-async def test_hidden_notebooks_are_served_when_the_server_allows_hidden_files(client, hidden, jp_server_config):
+async def test_hidden_notebooks_are_served_when_the_server_allows_hidden_files(
+    client, hidden, jp_server_config
+):
     status, reply = await client.call("parameters", path=hidden[0])
     assert status == 200, reply
     assert {p["name"]: p["default"] for p in reply["parameters"]}["label"] == "s3cret"
@@ -129,7 +230,9 @@ async def test_a_path_must_be_a_string_everywhere(client, notebooks):
     assert (status, reply["field"]) == (400, "path")
 
 
-async def test_get_jobs_lists_running_jobs_and_a_finished_job_cannot_be_cancelled(client, jp_root_dir, notebooks):
+async def test_get_jobs_lists_running_jobs_and_a_finished_job_cannot_be_cancelled(
+    client, jp_root_dir, notebooks
+):
     """A value that starts with '-' reaches the notebook as a value; the finished job leaves the listing."""
     status, job = await client.start(KINDS, {"shift": "-1e-3", "label": "--help"})
     assert status == 201, job
@@ -176,10 +279,14 @@ async def test_parameters_of_an_executed_notebook_are_the_values_its_run_used(cl
 
 async def test_values_can_be_checked_without_starting_a_job(client, jp_root_dir, notebooks):
     status, reply = await client.call(
-        "parameters", method="POST", body={"path": KINDS, "parameters": {"features": "[a, b, c]", "shift": "-2"}}
+        "parameters",
+        method="POST",
+        body={"path": KINDS, "parameters": {"features": "[a, b, c]", "shift": "-2"}},
     )
     assert status == 200, reply
     assert reply["parameters"] == {"features": ["a", "b", "c"], "shift": -2.0}
-    status, reply = await client.call("parameters", method="POST", body={"path": KINDS, "parameters": {"options": "{a: 1"}})
+    status, reply = await client.call(
+        "parameters", method="POST", body={"path": KINDS, "parameters": {"options": "{a: 1"}}
+    )
     assert status == 400 and reply["parameter"] == "options"
     nothing_left(jp_root_dir)

@@ -43,7 +43,16 @@ def bystander(notebooks: Path):
         "print('ready', flush=True); time.sleep(300)"
     )
     process = subprocess.Popen(
-        [sys.executable, "-c", code, "mlcheck", "run", str(notebooks / "sleeps.ipynb"), "--run-id", "FORGED-1"],
+        [
+            sys.executable,
+            "-c",
+            code,
+            "mlcheck",
+            "run",
+            str(notebooks / "sleeps.ipynb"),
+            "--run-id",
+            "FORGED-1",
+        ],
         stdout=subprocess.PIPE,
     )
     assert process.stdout is not None and process.stdout.readline() == b"ready\n"
@@ -83,16 +92,25 @@ async def test_a_forged_status_json_never_gets_a_process_signalled(
 
 @pytest.mark.parametrize(
     "jp_server_config",
-    [{"ServerApp": {"jpserver_extensions": {"mlcheck_jupyter": True}}, "JobManager": {"max_concurrent_jobs": 2}}],
+    [
+        {
+            "ServerApp": {"jpserver_extensions": {"mlcheck_jupyter": True}},
+            "JobManager": {"max_concurrent_jobs": 2},
+        }
+    ],
 )
-async def test_a_burst_of_20_starts_stays_within_the_bound(client, manager, jp_root_dir, notebooks, jp_server_config):
+async def test_a_burst_of_20_starts_stays_within_the_bound(
+    client, manager, jp_root_dir, notebooks, jp_server_config
+):
     import asyncio
 
     most = 0
 
     def count_running() -> int:
         nonlocal most
-        alive = sum(1 for job in manager.jobs.values() if job.process is not None and job.process.poll() is None)
+        alive = sum(
+            1 for job in manager.jobs.values() if job.process is not None and job.process.poll() is None
+        )
         most = max(most, alive)
         return alive
 
@@ -105,13 +123,17 @@ async def test_a_burst_of_20_starts_stays_within_the_bound(client, manager, jp_r
     _, listing = await client.call("jobs", path=SLEEPS)
     states = [job["state"] for job in listing["jobs"]]
     assert states.count("running") == 2 and states.count("queued") == 18
-    assert sorted(job["position"] for job in listing["jobs"] if job["state"] == "queued") == list(range(1, 19))
+    assert sorted(job["position"] for job in listing["jobs"] if job["state"] == "queued") == list(
+        range(1, 19)
+    )
 
     def in_its_cell(job: dict) -> bool:
         return finished(job) or ((job.get("progress") or {}).get("cell") or 0) >= 1
 
     for job in listing["jobs"][:2]:
-        assert not finished(await client.wait_for(job["id"], lambda j: count_running() <= 2 and in_its_cell(j)))
+        assert not finished(
+            await client.wait_for(job["id"], lambda j: count_running() <= 2 and in_its_cell(j))
+        )
 
     # a slot that frees up goes to the next in the queue
     first = next(job for job in listing["jobs"] if job["state"] == "running")
@@ -169,10 +191,17 @@ def test_a_runs_directory_outside_the_root_is_refused(tmp_path):
         JobManager(root_dir=str(tmp_path / "root"))
 
 
-async def test_symbolic_links_in_the_runs_directory_are_not_followed(client, jp_root_dir, notebooks, tmp_path):
+async def test_symbolic_links_in_the_runs_directory_are_not_followed(
+    client, jp_root_dir, notebooks, tmp_path
+):
     outside = tmp_path / "outside"
     (outside / "evil").mkdir(parents=True)
-    record = {"run_id": "evil", "notebook": str(notebooks / "sleeps.ipynb"), "status": "succeeded", "exit_code": 0}
+    record = {
+        "run_id": "evil",
+        "notebook": str(notebooks / "sleeps.ipynb"),
+        "status": "succeeded",
+        "exit_code": 0,
+    }
     (outside / "evil" / "run.json").write_text(json.dumps(record))
     (outside / "evil" / "status.json").write_text(json.dumps({"notebook": str(notebooks / "sleeps.ipynb")}))
     runs = jp_root_dir / "runs"

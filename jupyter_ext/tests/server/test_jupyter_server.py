@@ -209,7 +209,11 @@ async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch
         jp_fetch,
         "jobs",
         method="POST",
-        body={"path": "work/contracts.ipynb", "parameters": {"min_coverage": "0.99"}, "allow_duplicate": True},
+        body={
+            "path": "work/contracts.ipynb",
+            "parameters": {"min_coverage": "0.99"},
+            "allow_duplicate": True,
+        },
     )
     assert status == 201, strict
 
@@ -240,7 +244,9 @@ async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch
     status, history = await call(jp_fetch, "runs", path="work/contracts.ipynb")
     assert status == 200
     assert sorted(run["run_id"] for run in history["runs"]) == sorted([job["id"], strict["id"]])
-    assert {run["run_id"]: run["given_parameters"] for run in history["runs"]}[strict["id"]] == {"min_coverage": 0.99}
+    assert {run["run_id"]: run["given_parameters"] for run in history["runs"]}[strict["id"]] == {
+        "min_coverage": 0.99
+    }
     newest = max((done, failed), key=lambda run: run["started"])
     status, latest = await call(jp_fetch, "runs", "latest", path="work/contracts.ipynb")
     assert status == 200 and latest["run"]["run_id"] == newest["run_id"]
@@ -272,7 +278,11 @@ async def test_a_job_can_be_cancelled_and_its_notebook_is_kept(jp_fetch, jp_root
 
     def in_the_sleeping_cell(j: dict) -> bool:
         progress = j.get("progress") or {}
-        return finished(j) or bool(progress.get("n_cells")) and (progress.get("cell") or 0) >= progress["n_cells"] - 1
+        return (
+            finished(j)
+            or bool(progress.get("n_cells"))
+            and (progress.get("cell") or 0) >= progress["n_cells"] - 1
+        )
 
     sleeping = await wait_for(jp_fetch, job["id"], in_the_sleeping_cell)
     assert sleeping["state"] == "running", sleeping
