@@ -270,6 +270,54 @@ def test_auc_interval_covers_the_true_auc_at_about_the_nominal_rate() -> None:
     assert result.details["intervals"]["roc_auc"] == pytest.approx([low, high], abs=1e-12)
 
 
+def test_jackknife_closed_forms_equal_leaving_each_row_out_with_scikit_learn() -> None:
+    rng = np.random.default_rng(21)
+    y = (rng.random(80) < 0.3).astype(int)
+    scores = np.round(rng.random(80) * 0.5 + 0.3 * y, 1)  # ties across classes
+    prepared = prepare("t", y, y_score=scores)
+    loo = rs.jackknife(prepared, ["roc_auc", "average_precision", "log_loss", "recall", "mcc"], None)
+    cell, n_cells, _ = rs.score_cells(scores)
+    predicted = (scores >= 0.5).astype(int)
+    confusion = (y * 2 + predicted).tolist()  # the filled-cell order of a 2 x 2 confusion matrix
+    filled = sorted(set(confusion))
+    for row in range(80):
+        keep = np.arange(80) != row
+        index = cell[row] if y[row] == 1 else n_cells + cell[row]  # positives' cells first
+        assert loo["roc_auc"][0][index] == pytest.approx(skm.roc_auc_score(y[keep], scores[keep]), abs=1e-12)
+        assert loo["average_precision"][0][index] == pytest.approx(
+            skm.average_precision_score(y[keep], scores[keep]), abs=1e-12
+        )
+        assert loo["log_loss"][0][index] == pytest.approx(skm.log_loss(y[keep], scores[keep]), abs=1e-12)
+        at = filled.index(confusion[row])
+        assert loo["recall"][0][at] == pytest.approx(skm.recall_score(y[keep], predicted[keep]), abs=1e-12)
+        assert loo["mcc"][0][at] == pytest.approx(skm.matthews_corrcoef(y[keep], predicted[keep]), abs=1e-12)
+    assert loo["recall"][1].sum() == 80 and loo["roc_auc"][1].sum() == 80  # weights: rows per value
+
+
+def test_evaluate_reports_the_intervals_check_performance_holds_bounds_by() -> None:
+    y, scores = _binary(n=600, rate=0.1, seed=22)
+    report = evaluate(y, y_score=scores, confidence=0.9, n_resamples=500, random_state=3)
+    assert report["confidence"] == 0.9 and set(report["intervals"]) >= {"recall", "mcc", "roc_auc", "log_loss"}
+    for name, (low, high) in report["intervals"].items():
+        assert low <= report["metrics"][name] <= high, name
+    checked = check_performance(y, scores, min={"mcc": 0.0}, confidence=0.9, n_resamples=500, random_state=3)
+    assert checked.details["intervals"]["mcc"] == report["intervals"]["mcc"]  # one draw of the label cells
+    assert checked.outcomes[0].observed == report["intervals"]["mcc"][0]  # a min bound: the lower end
+    assert "intervals" not in evaluate(y, y_score=scores)
+    with pytest.raises(UsageError, match="sample_weight"):
+        evaluate(y, y_score=scores, sample_weight=np.ones(600), confidence=0.9)
+
+
+def test_confidence_means_the_same_two_sided_interval_in_check_improvement() -> None:
+    rng = np.random.default_rng(23)
+    y = rng.integers(0, 2, 1500)
+    champion = np.where(rng.random(1500) < 0.7, y, 1 - y)
+    challenger = np.where(rng.random(1500) < 0.74, y, 1 - y)
+    result = mc.check_improvement(y, challenger, champion, confidence=0.9, n_resamples=800)
+    assert result.details["lower_bound"] == result.details["interval"][0]
+    assert "lower end of its 90% interval" in result.outcomes[0].message
+
+
 def test_regression_bootstrap_matches_a_plain_row_loop() -> None:
     rng = np.random.default_rng(8)
     y = rng.normal(size=300)
