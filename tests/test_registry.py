@@ -130,7 +130,7 @@ def test_bad_names_and_objects_are_refused() -> None:
 
 # -- the six registries ---------------------------------------------------------------------------
 def test_each_extension_point_is_a_registry() -> None:
-    from mlcheck.cli.data import READERS
+    from mlcheck.io import READERS
     from mlcheck.cli.main import COMMANDS
     from mlcheck.display.explore import EXPLORERS
 
@@ -281,7 +281,7 @@ def test_an_entry_point_command_runs_from_the_command_line(site) -> None:
 
 
 def test_an_entry_point_reader_reads_its_format(site, tmp_path) -> None:
-    from mlcheck.cli.data import READERS, reader_for
+    from mlcheck.io import READERS, reader_for
 
     write_distribution(
         site,
@@ -291,7 +291,7 @@ def test_an_entry_point_reader_reads_its_format(site, tmp_path) -> None:
             "mlcheck_plugin_lines": textwrap.dedent(
                 """
                 import pyarrow as pa
-                from mlcheck.cli.data import Reader
+                from mlcheck.io import Reader
 
                 def batches(path, batch_rows):
                     values = [float(line) for line in path.read_text().split()]
