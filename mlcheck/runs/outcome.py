@@ -109,6 +109,33 @@ def _stream_text(cell: Any, name: str = "stderr") -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", ()) if o.get("output_type") == "stream" and o.get("name") == name)
 
 
+_IN_PROMPT = re.compile(r"Cell In\[(\d+)\]")
+
+
+def renumber_traceback(lines: Sequence[str], cells: Sequence[Any]) -> list[str]:
+    """IPython's ``Cell In[7]`` (an execution count, injected cells included) with the user's cell number.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell
+    >>> cells = [new_code_cell("setup", execution_count=1, metadata={"tags": ["mlcheck-injected"]}),
+    ...          new_code_cell("x = 1", execution_count=2), new_code_cell("1/0", execution_count=3)]
+    >>> renumber_traceback(["Cell In[3], line 1"], cells)
+    ['Cell 2 (In[3]), line 1']
+    """
+    numbers = {}
+    for index, cell in enumerate(cells):
+        count, number = cell.get("execution_count"), cell_number(cells, index)
+        if isinstance(count, int) and number is not None:
+            numbers[count] = number
+
+    def name(match: re.Match[str]) -> str:
+        number = numbers.get(int(match.group(1)))
+        return f"Cell {number} (In[{match.group(1)}])" if number is not None else match.group(0)
+
+    return [_IN_PROMPT.sub(name, line) for line in lines]
+
+
 def _first_failure(notebook: nbformat.NotebookNode) -> tuple[int, dict[str, Any]] | None:
     """The first cell that did not run to its end: an error output, or papermill's exception flag.
 
@@ -124,7 +151,7 @@ def _first_failure(notebook: nbformat.NotebookNode) -> tuple[int, dict[str, Any]
                 return index, {
                     "ename": output.get("ename", ""),
                     "evalue": output.get("evalue", ""),
-                    "traceback": [strip_ansi(line) for line in output.get("traceback", [])],
+                    "traceback": renumber_traceback([strip_ansi(line) for line in output.get("traceback", [])], notebook.cells),
                 }
         if cell.get("metadata", {}).get("papermill", {}).get("exception") is True:
             text = strip_ansi(_stream_text(cell)).strip()
