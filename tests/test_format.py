@@ -33,18 +33,18 @@ def test_python_only_values_read_like_their_json_form():
     assert format_value(np.bool_(True)) == "yes" and format_value((1, 2)) == "[1, 2]"
 
 
-def test_typescript_reads_each_vector():
+def test_typescript_reads_each_vector_and_lists_outcomes_as_python_does():
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed (the JupyterLab extension's build needs it too)")
     if not (ROOT / "jupyter_ext" / "node_modules" / "typescript").is_dir():
         pytest.fail("jupyter_ext/node_modules has no typescript: run `pip install -e ./jupyter_ext` first")
     done = subprocess.run(
-        [node, "--test", str(ROOT / "jupyter_ext" / "tests" / "ts" / "format_vectors.test.cjs")],
+        [node, "--test", str(ROOT / "jupyter_ext" / "tests" / "ts" / "display.test.cjs")],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "# pass 1" in done.stdout
+    assert "# pass 2" in done.stdout and "# fail 0" in done.stdout

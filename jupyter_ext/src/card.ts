@@ -18,6 +18,38 @@ export interface IPayload {
 }
 
 const MAX_DETAIL_CHARS = 6000;
+/** As mlcheck/results/format.py: every failed outcome up to 12, then passed ones up to 10 in all. */
+export const LISTED_FAILED = 12;
+export const LISTED_OUTCOMES = 10;
+
+/** What a card's view (mlcheck.display.cards.card_view) says about the record it shows. */
+interface IViewCounts {
+  n_outcomes?: number;
+  n_failed?: number;
+  details_left_out?: string[];
+}
+
+type Outcome = ICheckResult['outcomes'][number];
+
+/** The outcomes a card lists: failed ones first (up to LISTED_FAILED), then passed ones. */
+export function listedOutcomes(outcomes: Outcome[]): Outcome[] {
+  const failed = outcomes.filter(o => !o.passed).slice(0, LISTED_FAILED);
+  const passed = outcomes.filter(o => o.passed).slice(0, Math.max(0, LISTED_OUTCOMES - failed.length));
+  return [...failed, ...passed];
+}
+
+/** `… 3 more failed, 40 more held` for what a card does not list, counted from the record. */
+export function moreLine(result: ICheckResult, listed: Outcome[]): string {
+  const counts: IViewCounts = (result as unknown as { view?: IViewCounts }).view ?? {};
+  const all = result.outcomes ?? [];
+  const nOutcomes = counts.n_outcomes ?? all.length;
+  const nFailed = counts.n_failed ?? all.filter(o => !o.passed).length;
+  const listedFailed = listed.filter(o => !o.passed).length;
+  const failed = nFailed - listedFailed;
+  const held = nOutcomes - nFailed - (listed.length - listedFailed);
+  const words = [failed > 0 ? `${failed} more failed` : '', held > 0 ? `${held} more held` : ''].filter(Boolean);
+  return words.length ? `… ${words.join(', ')}` : '';
+}
 
 export function renderPayload(payload: IPayload): HTMLElement {
   if (payload.kind === 'record') {
@@ -90,7 +122,8 @@ function outcomesTable(result: ICheckResult): HTMLTableElement {
   const head = table.createTHead().insertRow();
   ['', 'subject', 'observed', 'threshold', ''].forEach(label => head.appendChild(el('th', '', label)));
   const body = table.createTBody();
-  for (const outcome of result.outcomes) {
+  const listed = listedOutcomes(result.outcomes);
+  for (const outcome of listed) {
     const row = body.insertRow();
     row.className = outcome.passed ? 'mlcheck-row-pass' : 'mlcheck-row-fail';
     row.insertCell().textContent = outcome.passed ? '✓' : '✗';
@@ -98,6 +131,15 @@ function outcomesTable(result: ICheckResult): HTMLTableElement {
     row.insertCell().textContent = formatValue(outcome.observed);
     row.insertCell().textContent = formatValue(outcome.threshold);
     row.insertCell().textContent = outcome.passed ? '' : outcome.message ?? '';
+  }
+  const more = moreLine(result, listed);
+  if (more) {
+    const row = body.insertRow();
+    row.className = 'mlcheck-row-more';
+    row.insertCell();
+    const cell = row.insertCell();
+    cell.colSpan = 4;
+    cell.textContent = more;
   }
   return table;
 }
