@@ -172,11 +172,16 @@ PUBLIC_FUNCTIONS = [
     "export",
     "load",
     "record",
+    "importance",
+    "check_importance",
+    "check_leakage",
+    "anomalies",
+    "breakouts",
 ]
 
 
 #: boundaries whose modules are being rewritten today; their constraints land with those rewrites
-PENDING: set[str] = set()
+PENDING = {"anomalies", "breakouts"}
 
 
 @pytest.mark.parametrize(
