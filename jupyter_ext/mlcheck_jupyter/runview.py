@@ -141,8 +141,8 @@ class RunFolder:
             "started": jsonable(run.started),
             "ended": jsonable(run.ended),
             "duration": jsonable(run.duration),
-            "n_checks": len(run.results),
-            "n_failed": sum(1 for result in run.results if not result.passed),
+            "n_checks": len(record.results),  # counted from the record: no CheckResult built for a listing
+            "n_failed": sum(1 for result in record.results if not result.get("passed")),
         }
         if with_results:
             summary.update(
@@ -221,42 +221,46 @@ class RunFolder:
         return self.summary(run_dir) or self.running(run_dir) or self.died(run_dir)
 
     # -- many runs -------------------------------------------------------------------
-    def _of_notebook(self, notebook: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
-        """(run_dir, run.json) of the finished jobs of ``notebook`` (same stem, same file; golden-parity runs apart)."""
+    def _of_notebook(self, notebook: Path) -> Iterator[Path]:
+        """The finished jobs of ``notebook``, newest run id first (ids sort by start time, as in rundir.scan).
+
+        Same stem and same file (two notebooks in different folders may share a
+        stem); golden-parity and CI runs are kept apart. Records are read lazily,
+        so the newest few cost the same however many runs there are.
+        """
         wanted = str(notebook)
-        for run_dir in self.run_dirs(notebook.stem):
+        for run_dir in sorted(self.run_dirs(notebook.stem), key=lambda path: path.name, reverse=True):
             record = read_json(run_dir / RUN_FILE)
-            # Two notebooks in different folders may share a stem: keep this one's runs.
             if record is None or str(Path(str(record.get("notebook", ""))).resolve()) != wanted:
                 continue
             if record.get("kind", "job") != "job":
                 continue
-            yield run_dir, record
+            yield run_dir
 
     def latest(self, notebook: Path) -> dict[str, Any] | None:
-        """The finished run of ``notebook`` that started last, or None.
+        """The newest finished run of ``notebook``, or None.
 
         For the executed notebook of a run (``<run_dir>/output.ipynb``), that run.
         """
         own = self.run_of_output(notebook)
         if own is not None:
             return self.summary(own)
-        newest = max(
-            self._of_notebook(notebook),
-            key=lambda item: (str(item[1].get("started") or ""), item[0].name),
-            default=None,
-        )
-        return self.summary(newest[0]) if newest is not None else None
+        for run_dir in self._of_notebook(notebook):
+            summary = self.summary(run_dir)
+            if summary is not None:
+                return summary
+        return None
 
     def history(self, notebook: Path, limit: int) -> list[dict[str, Any]]:
         """The finished runs of ``notebook``, newest first, without their results."""
-        ordered = sorted(
-            self._of_notebook(notebook),
-            key=lambda item: (str(item[1].get("started") or ""), item[0].name),
-            reverse=True,
-        )
-        found = (self.summary(run_dir, with_results=False) for run_dir, _ in ordered[:limit])
-        return [summary for summary in found if summary is not None]
+        found: list[dict[str, Any]] = []
+        for run_dir in self._of_notebook(notebook):
+            summary = self.summary(run_dir, with_results=False)
+            if summary is not None:
+                found.append(summary)
+            if len(found) >= limit:
+                break
+        return found
 
     def run_of_output(self, notebook: Path) -> Path | None:
         """The run directory whose ``output.ipynb`` is ``notebook``, or None."""
