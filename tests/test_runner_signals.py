@@ -184,16 +184,23 @@ def test_sigkill_leaves_one_temporary_folder_that_the_next_job_removes(tmp_path)
     assert not leftovers[0].exists()  # swept by the next job
 
 
-def test_a_run_directory_always_gets_its_record_even_when_cancelled_before_the_kernel(tmp_path):
-    """A cancel held while the run directory is made still yields run.json: cancelled, no cell ran."""
+def test_a_run_directory_always_gets_its_record_and_the_caller_still_gets_the_signal(tmp_path):
+    """A cancel held while the run starts yields run.json (cancelled, no cell ran), then reaches the caller."""
     from mlcheck.runs import run_notebook
+
+    received = []
 
     def cancel_at_start(status):  # noqa: ANN001 - a progress callback, called as status.json is written
         if status["state"] == "starting":
             os.kill(os.getpid(), signal.SIGTERM)
 
-    run = run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, progress=cancel_at_start, report=False)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        run = run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, progress=cancel_at_start, report=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert (run.status, run.exit_code) == ("cancelled", 130)
     assert "start-up, before any cell ran" in run.message and run.failed_cell is None
     assert json.loads((run.run_dir / "run.json").read_text())["status"] == "cancelled"
     assert sorted(p.name for p in run.run_dir.iterdir()) == ["output.ipynb", "run.json", "status.json"]
+    assert received == [signal.SIGTERM]  # handed on once the run was recorded: never swallowed

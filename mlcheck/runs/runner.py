@@ -158,9 +158,18 @@ class _Signals:
             self._previous[signum] = signal.signal(signum, self._handle)
 
     def restore(self) -> None:
+        """Put the caller's handlers back, then hand them a signal that arrived meanwhile.
+
+        The run is recorded by now; the caller decides what the signal means to
+        it (``mlcheck run`` exits with the run's code, pytest stops, a default
+        SIGTERM ends the process), so an interrupt is never swallowed.
+        """
+        installed = bool(self._previous)
         for signum, previous in self._previous.items():
-            signal.signal(signum, previous)
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
         self._previous.clear()
+        if installed and self.pending is not None:
+            signal.raise_signal(self.pending)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         first = self.pending is None
