@@ -256,7 +256,7 @@ def export(
     >>> model = LogisticRegression().fit(X, [0, 0, 1, 1])
     >>> bundle = mc.export(model, pathlib.Path(tempfile.mkdtemp()) / "credit", reference=X)
     >>> sorted(p.name for p in bundle.path.iterdir())[:3]
-    ['MANIFEST.json', 'contracts.json', 'golden.parquet']
+    ['MANIFEST.json', 'MANIFEST.sha256', 'contracts.json']
     """
     from mlcheck.kernel import recorded_results
 
