@@ -46,7 +46,7 @@ def _module_file(module_name: str) -> str | None:
     root = sys.modules.get(parts[0]) or importlib.import_module(parts[0])
     search = list(getattr(root, "__path__", []) or [])
     spec = None
-    for depth, part in enumerate(parts[1:], start=1):
+    for depth in range(1, len(parts)):
         spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: depth + 1]), search)
         if spec is None:
             return None

@@ -35,7 +35,8 @@ shortcut's law equal to plain row resampling.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from typing import Any
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 

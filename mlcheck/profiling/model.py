@@ -23,7 +23,7 @@ from typing import Any
 
 from mlcheck._validation import InstanceOf, Interval, SequenceOf, validate_options
 from mlcheck.errors import UsageError
-from mlcheck.kinds import MAX_INTEGER_LEVELS, profile_kind
+from mlcheck.kinds import profile_kind
 
 __all__ = [
     "MAX_LEVELS",
