@@ -19,9 +19,13 @@ def test_queue_duplicates_history_status_bar_and_notifications(page, lab):  # ty
     open_panel(page)
     panel = page.locator("#mlcheck-panel")
     field(panel, "seconds").fill("40")
+    page.set_viewport_size({"width": 1400, "height": 420})  # a short window: the form reaches below the fold
     panel.locator("button.mlcheck-run").click()
     status = panel.locator(".mlcheck-status-box")
     status.locator(".mlcheck-progress").wait_for()
+    box = status.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= 420  # the feedback is in sight, at the top
+    page.set_viewport_size({"width": 1400, "height": 900})
     assert status.get_attribute("aria-live") == "polite"
     item = page.locator(".mlcheck-statusbar")
     item.wait_for()
