@@ -12,6 +12,8 @@ its ``run.json``.
 At most ``max_concurrent_jobs`` jobs run at once; the others wait in a queue
 (``max_queued_jobs`` long) and start as slots free up. A second start of a
 notebook that has a job queued or running is refused unless asked for.
+Queued jobs live in the server's memory: a restart drops those not yet started
+(jobs already running go on in their own sessions, and their runs stay listed).
 
 Signals go only to processes this server started (through their
 ``subprocess.Popen``, whose pid cannot be reused while it is not reaped), or
@@ -44,6 +46,8 @@ ACTIVE = ("queued", "running", "cancelling")
 #: Linux's limits on a path and on one of its components (PATH_MAX, NAME_MAX).
 MAX_PATH_CHARS, MAX_NAME_CHARS = 4096, 255
 MAX_ID_CHARS = 128
+#: Finished jobs remembered in memory (those that made no run directory can only be told from there).
+KEEP_FINISHED = 200
 _ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
@@ -426,6 +430,7 @@ class JobManager(LoggingConfigurable):
             if job.state == "queued":
                 self._launch(job)
                 running += job.process is not None and job.final is None
+        self._forget_old()
         busy = any(job.state in ACTIVE for job in self.jobs.values())
         if busy and self._ticker is None:
             from tornado.ioloop import PeriodicCallback
@@ -435,6 +440,12 @@ class JobManager(LoggingConfigurable):
         elif not busy and self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+
+    def _forget_old(self) -> None:
+        """Keep the newest KEEP_FINISHED finished jobs in memory; older ones are read from their run directories."""
+        done = [job_id for job_id, job in self.jobs.items() if job.final is not None]
+        for job_id in done[: max(len(done) - KEEP_FINISHED, 0)]:
+            del self.jobs[job_id]
 
     def stop(self) -> None:
         """Stop watching (the server shuts down); running jobs go on in their own sessions."""

@@ -220,3 +220,23 @@ async def test_symbolic_links_in_the_runs_directory_are_not_followed(
     assert status == 200 and latest["run"] is None
     status, history = await client.call("runs", path=SLEEPS)
     assert status == 200 and history["runs"] == []
+
+
+def test_only_the_newest_finished_jobs_are_kept_in_memory(tmp_path):
+    from mlcheck_jupyter.jobs import KEEP_FINISHED, Job
+
+    manager = JobManager(root_dir=str(tmp_path))
+    for number in range(KEEP_FINISHED + 5):
+        job_id = f"job-{number:04d}"
+        manager.jobs[job_id] = Job(
+            job_id=job_id,
+            notebook=tmp_path / "nb.ipynb",
+            parameters={},
+            run_dir=tmp_path / "runs" / "nb" / job_id,
+            log_path=tmp_path / f"{job_id}.log",
+            parameter_file=tmp_path / f"{job_id}.yaml",
+            final={"state": "cancelled"},
+        )
+    manager._tick()
+    assert len(manager.jobs) == KEEP_FINISHED
+    assert min(manager.jobs) == "job-0005"
