@@ -82,8 +82,14 @@ def _from_matrix(matrix: np.ndarray, prepared: Prepared) -> dict[str, float]:
             "precision_macro": float(np.mean(precision)),
             "recall_macro": float(np.mean(recall)),
             "f1_macro": float(np.mean(f1)),
-            "f1_weighted": float(np.average(f1, weights=support)),
+            "f1_weighted": float(np.average(f1, weights=support)) if support.sum() > 0 else math.nan,
         }
+    # a class's recall is undefined (0/0) without rows of it, its precision when it is never
+    # predicted; the averages above keep scikit-learn's zero_division=0 convention
+    predicted = matrix.sum(axis=0)
+    precision = np.where(predicted > 0, precision, np.nan)
+    recall = np.where(support > 0, recall, np.nan)
+    f1 = np.where((support > 0) | (predicted > 0), f1, np.nan)
     if prepared.pos_index is not None:
         index = prepared.pos_index
         values.update(precision=precision[index], recall=recall[index], f1=f1[index])
@@ -114,9 +120,14 @@ def _score_metrics(
     codes = np.arange(prepared.n_classes)
     if prepared.task == "binary":
         target: np.ndarray = truth == prepared.pos_index
+        both = bool(target.any() and not target.all())
+        if not both and {"roc_auc", "average_precision"} & set(names):
+            notes.append("roc_auc and average_precision are undefined: y_true holds one class only")
         calls = {
-            "roc_auc": lambda: skm.roc_auc_score(target, scores, sample_weight=weights),
-            "average_precision": lambda: skm.average_precision_score(target, scores, sample_weight=weights),
+            "roc_auc": lambda: skm.roc_auc_score(target, scores, sample_weight=weights) if both else math.nan,
+            "average_precision": lambda: (
+                skm.average_precision_score(target, scores, sample_weight=weights) if both else math.nan
+            ),
             "log_loss": lambda: skm.log_loss(target, scores, sample_weight=weights, labels=[False, True]),
             "brier": lambda: skm.brier_score_loss(target, scores, sample_weight=weights, pos_label=True),
         }
@@ -217,13 +228,31 @@ def _regression_metrics(
     values: dict[str, float | None] = {
         "rmse": float(skm.root_mean_squared_error(y_true, y_pred, sample_weight=weights)),
         "mae": float(skm.mean_absolute_error(y_true, y_pred, sample_weight=weights)),
-        "mape": float(skm.mean_absolute_percentage_error(y_true, y_pred, sample_weight=weights)),
+        "mape": None,
+        "wape": None,
         "r2": float(skm.r2_score(y_true, y_pred, sample_weight=weights)),
         "rmsle": None,
         "adjusted_r2": None,
     }
-    if (y_true < 0).any() or (y_pred < 0).any():
-        notes.append("rmsle is undefined: y_true or the predictions have negative values")
+    # MAPE divides by each target: a zero target makes it undefined (scikit-learn divides by
+    # machine epsilon instead and reports ~1e14). WAPE, sum |error| / sum |y_true|
+    # (Kolassa & Schütz 2007), stays defined and is the usable alternative.
+    zeros = int(np.count_nonzero(y_true == 0))
+    if zeros:
+        notes.append(
+            f"mape is undefined: {zeros} of {y_true.size} targets are zero and MAPE divides by each; "
+            "use wape (sum |error| / sum |y_true|) instead"
+        )
+    else:
+        values["mape"] = float(skm.mean_absolute_percentage_error(y_true, y_pred, sample_weight=weights))
+    scale = float(np.average(np.abs(y_true), weights=weights))
+    if scale > 0:
+        values["wape"] = float(np.average(np.abs(y_true - y_pred), weights=weights)) / scale
+    else:
+        notes.append("wape is undefined: every target is zero")
+    # RMSLE's domain as scikit-learn's: log1p needs values above -1
+    if (y_true <= -1).any() or (y_pred <= -1).any():
+        notes.append("rmsle is undefined: y_true or the predictions have values <= -1 (log1p needs > -1)")
     else:
         values["rmsle"] = float(skm.root_mean_squared_log_error(y_true, y_pred, sample_weight=weights))
     n = y_true.size
@@ -391,15 +420,10 @@ def evaluate(
         for name, value in report["metrics"].items()
         if value is not None and not (isinstance(value, float) and math.isnan(value))
     ]
-    draws = rs.bootstrap(
-        prepared,
-        report["metrics"],
-        subjects,
-        n_resamples=n_resamples,
-        rng=make_rng("evaluate", random_state),
-        n_features=n_features,
-    )
-    found = rs.intervals(prepared, report["metrics"], draws, confidence, n_features)
+    draws = _draws(prepared, report["metrics"], subjects, n_resamples, make_rng("evaluate", random_state), n_features)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # resamples without a class divide by zero
+        found = rs.intervals(prepared, report["metrics"], draws, confidence, n_features)
     report["intervals"] = {name: list(found[name]) for name in subjects if name in found}
     report.update(confidence=confidence, n_resamples=n_resamples)
     return report
@@ -446,14 +470,67 @@ def _subjects(
         if subject not in report["metrics"]:
             labels = ", ".join(str(label) for label in report.get("labels", []))
             raise UsageError(f"{check}: {subject!r} names no class of this problem; the classes are {labels}")
-        if report["metrics"][subject] is None:
-            reason = "; ".join(report["notes"]) or "pass n_features= (the number of model inputs)"
-            raise UsageError(f"{check}: {subject!r} cannot be computed here: {reason}")
+        if report["metrics"][subject] is None and metric == "adjusted_r2" and not _reason(subject, report):
+            raise UsageError(
+                f"{check}: adjusted_r2 needs n_features= (the number of model inputs); pass it"
+            )
         if per_class and metric in PER_CLASS_METRICS and not match.group("label"):  # type: ignore[union-attr]
             expanded.extend((class_subject(metric, label), float(bound)) for label in report["labels"])
         else:
             expanded.append((str(subject), float(bound)))
     return expanded
+
+
+# -- undefined values -----------------------------------------------------------------
+def _reason(subject: str, report: Mapping[str, Any]) -> str:
+    """Why ``subject`` has no value on this data ('' when no note says)."""
+    match = SUBJECT.match(subject)
+    metric = match.group("metric") if match else subject
+    for note in report.get("notes", ()):
+        if note.startswith(metric + " ") or note.startswith(f"roc_auc and average_precision") and metric in (
+            "roc_auc",
+            "average_precision",
+        ):
+            return note.split(": ", 1)[-1]
+    label = match.group("label") if match and match.group("label") else None
+    if label is None and report.get("task") == "binary" and metric in PER_CLASS_METRICS:
+        label = str(report.get("pos_label") if report.get("pos_label") is not None else report["labels"][-1])
+    if label is not None and metric == "recall":
+        return f"y_true has no rows of class {label}"
+    if label is not None and metric == "precision":
+        return f"class {label} is never predicted"
+    if label is not None and metric == "f1":
+        return f"class {label} is neither in y_true nor predicted"
+    return ""
+
+
+def _draws(
+    prepared: Prepared,
+    points: Mapping[str, Any],
+    subjects: list[str],
+    n_resamples: int,
+    rng: np.random.Generator,
+    n_features: int | None,
+) -> dict[str, np.ndarray]:
+    """Bootstrap draws of ``subjects``; a metric the resampler does not compute gets no interval."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            return rs.bootstrap(prepared, points, subjects, n_resamples=n_resamples, rng=rng, n_features=n_features)
+        except KeyError:
+            found: dict[str, np.ndarray] = {}
+            for subject in subjects:
+                try:
+                    found.update(
+                        rs.bootstrap(prepared, points, [subject], n_resamples=n_resamples, rng=rng, n_features=n_features)
+                    )
+                except KeyError:
+                    continue
+            return found
+
+
+def _undefined(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 # -- bootstrap ------------------------------------------------------------------------
@@ -582,20 +659,21 @@ def check_performance(
         subjects = list(
             dict.fromkeys([s for s, _, _ in bounds] + (list(lead_metrics) if beat_baseline else []))
         )
-        draws = rs.bootstrap(
-            prepared,
-            report["metrics"],
-            subjects,
-            n_resamples=n_resamples,
-            rng=make_rng(check, random_state),
-            n_features=n_features,
+        # an undefined value has no interval: its bound fails as undefined whatever the resamples say
+        subjects = [s for s in subjects if not _undefined(report["metrics"][s])]
+        draws = _draws(prepared, report["metrics"], subjects, n_resamples, make_rng(check, random_state), n_features)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # resamples without a class divide by zero
+        intervals = (
+            rs.intervals(prepared, report["metrics"], draws, confidence, n_features)
+            if confidence is not None
+            else {}
         )
-    intervals = (
-        rs.intervals(prepared, report["metrics"], draws, confidence, n_features) if confidence is not None else {}
-    )
     level = f"{confidence:.0%}" if confidence is not None else ""
 
     def held_value(subject: str, side: str) -> float:
+        if _undefined(report["metrics"][subject]):
+            return math.nan
         if subject in intervals:
             return intervals[subject][0 if side == "min" else 1]
         return float(report["metrics"][subject])
@@ -615,7 +693,7 @@ def check_performance(
         message = (
             f"{describe(subject)}; the {word} must be {'>=' if side == 'min' else '<='} {bound:g}"
             if math.isfinite(value)
-            else f"{subject} is undefined (NaN) on this data"
+            else f"{subject} is undefined on this data" + (f": {_reason(subject, report)}" if _reason(subject, report) else "")
         )
         outcomes.append(Outcome(subject, passed, value, bound, message))
     if beat_baseline:

@@ -53,9 +53,9 @@ LABEL_METRICS = (
     "f1_weighted",
 )
 SCORE_METRICS = ("roc_auc", "average_precision", "log_loss", "brier")
-REGRESSION_METRICS = ("rmse", "rmsle", "mae", "mape", "r2", "adjusted_r2")
+REGRESSION_METRICS = ("rmse", "rmsle", "mae", "mape", "wape", "r2", "adjusted_r2")
 PER_CLASS_METRICS = ("precision", "recall", "f1")
-LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "rmsle", "mae", "mape"})
+LOWER_IS_BETTER = frozenset({"log_loss", "brier", "rmse", "rmsle", "mae", "mape", "wape"})
 #: Per-class entries and the confusion matrix stay in a result up to this many classes (cards < 20 KB).
 MAX_CLASSES_SHOWN = 20
 SUBJECT = re.compile(r"^(?P<metric>[a-z0-9_]+)(\[class=(?P<label>.+)\])?$")
@@ -285,17 +285,13 @@ def _classification(
         _finite_numbers(check, "y_true", truth)
     present = np.unique(truth)
     if labels is None:
-        classes = present
+        classes = present if present.size >= 2 else _single_class_window(check, present, pred, score)
     else:
         classes = _array(check, "labels", labels)
         if np.unique(classes).size != classes.size:
             raise UsageError(f"{check}: labels has duplicates: {_show(classes)}")
-    if present.size < 2:
-        raise UsageError(
-            f"{check}: y_true holds a single class ({_show(present)}); balanced accuracy, MCC and ROC-AUC "
-            "are undefined without both classes; evaluate on a sample that contains every class "
-            "(e.g. a stratified split)"
-        )
+        if classes.size < 2:
+            raise UsageError(f"{check}: labels must list at least two classes, got {_show(classes)}")
     true_codes = _codes(check, "y_true", truth, classes, "pass labels=[...] listing every class")
     k = classes.size
     pos_index = None
@@ -347,12 +343,37 @@ def _classification(
     )
 
 
+def _single_class_window(
+    check: str, present: np.ndarray, pred: np.ndarray | None, score: np.ndarray | None
+) -> np.ndarray:
+    """The classes when y_true holds one class only (a quiet monitoring window).
+
+    The predictions may name the other class; a 0/1 (or boolean) target with
+    binary scores is binary. Metrics that need the absent class are then
+    reported as undefined instead of raising; anything else needs ``labels=``.
+    """
+    if pred is not None and pred.ndim == 1 and _is_text(pred) == _is_text(present):
+        union = np.unique(np.concatenate([present, pred]))
+        if union.size >= 2:
+            return union
+    value = _plain(present[0]) if present.size else None
+    binary_scores = score is None or score.ndim == 1 or (score.ndim == 2 and score.shape[1] == 2)
+    if binary_scores and (isinstance(value, (bool, np.bool_)) or value in (0, 1)) and not _is_text(present):
+        return np.array([False, True]) if present.dtype == bool else np.array([0, 1], dtype=present.dtype)
+    raise UsageError(
+        f"{check}: y_true holds a single class ({_show(present)}) and nothing says which other classes "
+        "exist; pass labels=[...] with every class (labels=model.classes_): metrics that need an absent "
+        "class are then reported as undefined"
+    )
+
+
 def _scores(check: str, score: np.ndarray, n_classes: int, pos_index: int | None) -> np.ndarray:
     values = _finite_numbers(check, "y_score", score)
     if values.ndim == 2 and values.shape[1] != n_classes:
         raise UsageError(
-            f"{check}: y_score has {values.shape[1]} columns but there are {n_classes} classes; "
-            "pass predict_proba output with one column per class (in the order of labels)"
+            f"{check}: y_score has {values.shape[1]} columns but y_true holds {n_classes} classes; "
+            f"when a class is absent from y_true, pass labels= with every class the model knows, in its "
+            f"predict_proba column order (labels=model.classes_)"
         )
     if values.ndim == 1 and n_classes != 2:
         raise UsageError(
