@@ -352,16 +352,17 @@ def add_arguments_shift(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-kl",
         type=_threshold,
-        default=0.1,
+        default=None,
         metavar="X",
-        help="largest acceptable KL in nats, or 'none' to judge by PSI alone (default: 0.1)",
+        help="largest acceptable KL in nats, centred on its value under no change (default: not used)",
     )
     parser.add_argument(
         "--max-psi",
         type=_threshold,
-        default=None,
+        default=0.1,
         metavar="X",
-        help="largest acceptable PSI (default: not used)",
+        help="largest acceptable effect: PSI centred on its value under no change, or 'none' to judge "
+        "by KL alone (default: 0.1, a moderate shift; 0.25 is a major one; see docs/statistics.md)",
     )
     parser.add_argument("--alpha", type=float, default=0.01, help="significance level (default: 0.01)")
     parser.add_argument(
@@ -381,9 +382,10 @@ def _shift_table(result: Any) -> str:
     from mlcheck.display.cards import format_value
 
     features = result.details["features"]
-    ranked = sorted(features.items(), key=lambda item: -(item[1].get("kl") or 0.0))
+    ranked = sorted(features.items(), key=lambda item: -(item[1].get("effect") or 0.0))
     lines = [
-        f"{'feature':<24} {'kind':<12} {'KL':>9} {'PSI':>9} {'p':>9} {'floor':>9} {'drifted':>18}  moved most"
+        f"{'feature':<24} {'kind':<12} {'effect':>9} {'KL':>9} {'adj. p':>9} {'floor':>9} {'drifted':>18}"
+        "  moved most"
     ]
     for name, record in ranked:
         drifted = record.get("drifted")
@@ -395,7 +397,7 @@ def _shift_table(result: Any) -> str:
         lines.append(
             f"{name[:24]:<24} {record.get('kind', 'numeric'):<12} "
             + " ".join(
-                f"{format_value(record.get(k), 3):>9}" for k in ("kl", "psi", "p_value", "noise_floor")
+                f"{format_value(record.get(k), 3):>9}" for k in ("effect", "kl", "p_adjusted", "noise_floor")
             )
             + f" {('YES' if drifted else 'no') if drifted is not None else status:>18}  {moved}"
         )
@@ -403,13 +405,13 @@ def _shift_table(result: Any) -> str:
     # (or PSI) is their outcome's observed value
     quiet = [outcome for outcome in result.outcomes if outcome.subject not in features]
     for outcome in sorted(quiet, key=lambda o: -(o.observed if isinstance(o.observed, float) else 0.0)):
-        metric = "kl" if result.details.get("max_kl") is not None else "psi"
+        metric = "effect" if result.details.get("max_psi") is not None else "kl"
         shown = {metric: outcome.observed}
         lines.append(
             f"{outcome.subject[:24]:<24} {'':<12} "
             + " ".join(
                 f"{format_value(shown.get(k), 3) if k in shown else '':>9}"
-                for k in ("kl", "psi", "p_value", "noise_floor")
+                for k in ("effect", "kl", "p_adjusted", "noise_floor")
             )
             + f" {'no' if outcome.passed else 'YES':>18}"
         )
