@@ -420,11 +420,16 @@ class _Job:
         watch = ExecutionWatch(deadline=deadline, cell_timeout=cell_timeout, on_cell_start=self._cell_started)
         ending, error = "completed", None
         manager = None
-        _sweep_temporaries()
-        scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+        scratch: Path | None = None
         try:
             try:
                 from mlcheck._atomic import atomic_write_text
+
+                _sweep_temporaries()
+                try:  # one folder for the kernel's sockets, connection file and scratch space
+                    scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+                except OSError as exc:
+                    raise InfrastructureError(f"cannot create a temporary folder: {exc.strerror or exc}") from None
 
                 try:  # held until the run ends: the proof, for whoever cancels it, that this process is the run
                     self.lock = runlock.hold(self.run_dir)
@@ -461,7 +466,8 @@ class _Job:
         finally:
             if manager is not None:
                 stop_kernel(manager)
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
         if self.signals.pending is not None and ending == "completed" and self.cell_number is None:
             ending = "cancelled"  # cancelled before the first cell: a record that no cell ran
         run = self._finish(ending, error, watch, timeout=timeout)
@@ -588,7 +594,7 @@ class _Job:
             message=message,
             retry=status.retry,
             kind=self.kind,
-            notebook_sha256=sha256_file(self.notebook_path),
+            notebook_sha256=_best_effort(sha256_file, self.notebook_path) or "",
             parameters=effective,
             given_parameters=self.coerced,
             seed=effective.get("seed"),
@@ -601,8 +607,8 @@ class _Job:
             n_cells=self.n_cells,
             cells=outcomes.cell_timings(executed),
             failed_cell=verdict.failed_cell,
-            input_hashes=input_hashes(effective, self.workdir),
-            git=git_state(self.notebook_path.parent),
+            input_hashes=_best_effort(input_hashes, effective, self.workdir),
+            git=_best_effort(git_state, self.notebook_path.parent),
             environment=found.environment,
             results=[r.to_dict() for r in found.results],
             values=found.values,
@@ -620,6 +626,15 @@ class _Job:
         except InfrastructureError as exc:
             warnings.warn(str(exc), RunWarning, stacklevel=3)
         return run
+
+
+def _best_effort(compute: Callable[..., Any], *args: Any) -> Any:
+    """Provenance that cannot be read (a file gone, git broken) is recorded as missing, never sinks the record."""
+    try:
+        return compute(*args)
+    except Exception as error:  # noqa: BLE001 - the record must be written whatever provenance does
+        warnings.warn(f"provenance not recorded: {type(error).__name__}: {error}", RunWarning, stacklevel=2)
+        return {}
 
 
 def _warm_report_imports() -> None:
