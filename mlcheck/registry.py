@@ -178,6 +178,11 @@ class Registry(Generic[T]):
 
     def _add(self, name: str, obj: Any, *, replace: bool, source: str | None) -> Any:
         with self._lock:
+            module = self.builtins.get(name)
+            if module is not None and name not in self._entries and module not in sys.modules:
+                # A built-in name registered before its module loaded: load it first, so
+                # the clash is refused now rather than when the built-in arrives.
+                importlib.import_module(module)
             if name in self._entries and not replace:
                 old = self._entries[name]
                 raw_old = getattr(old, "__wrapped_check__", old)

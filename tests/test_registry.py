@@ -132,6 +132,7 @@ def test_bad_names_and_objects_are_refused() -> None:
 def test_each_extension_point_is_a_registry() -> None:
     from mlcheck.io import READERS
     from mlcheck.cli.main import COMMANDS
+    from mlcheck.display.cards import CARDS
     from mlcheck.display.explore import EXPLORERS
 
     for registry, group, some in (
@@ -139,6 +140,7 @@ def test_each_extension_point_is_a_registry() -> None:
         (COMMANDS, "mlcheck.commands", "run"),
         (READERS, "mlcheck.readers", "parquet"),
         (EXPLORERS, "mlcheck.explorers", "check_performance"),
+        (CARDS, "mlcheck.cards", "check_shift"),
     ):
         assert isinstance(registry, Registry) and registry.group == group and some in registry
         with pytest.raises(RegistryError, match="known"):
@@ -365,3 +367,12 @@ def test_find_is_get_without_the_error() -> None:
     registry = Registry("card")
     registry.register("check_x", 1)
     assert registry.find("check_x") == 1 and registry.find("check_y") is None
+
+
+def test_a_check_without_a_card_body_gets_the_shared_frame_and_a_duplicate_card_is_refused() -> None:
+    from mlcheck.display.cards import CARDS, register_card, render_html
+
+    assert CARDS.find("check_coverage") is None  # the shared frame and outcome table only
+    assert 'data-check="check_coverage"' in render_html(mc.check_coverage([1.0, 2.0]).to_dict())
+    with pytest.raises(RegistryError, match="card 'check_shift' is already registered"):
+        register_card("check_shift", lambda view: "")
