@@ -142,8 +142,17 @@ export class MlcheckPanel extends Widget {
       return; // the user switched notebooks meanwhile
     }
     this.runs = history.status === 'fulfilled' ? history.value.runs : [];
+    this.jobsPath = path;
     if (parameters.status === 'fulfilled') {
       const { run } = parameters.value;
+      if (run?.source_path) {
+        // an executed notebook: the jobs and runs listed are those of the notebook it ran
+        this.jobsPath = run.source_path;
+        this.runs = await api.history(run.source_path).then(reply => reply.runs, () => []);
+        if (path !== this.notebookPath) {
+          return;
+        }
+      }
       this.form.show(path, parameters.value.parameters, run);
       this.runNote.hidden = !run;
       if (run) {
@@ -163,7 +172,7 @@ export class MlcheckPanel extends Widget {
     }
     this.resetButton.disabled = this.form.fieldCount === 0;
     const active = this.activeJobs();
-    if (active.length) {
+    if (active.length && !this.form.run) {
       this.follow(active[active.length - 1]);
     } else if (latest.status === 'fulfilled' && latest.value.run) {
       const run = latest.value.run;
@@ -188,8 +197,7 @@ export class MlcheckPanel extends Widget {
   }
 
   private activeJobs(): IRun[] {
-    const path = this.notebookPath;
-    return this.monitor.active.filter(job => job.path === path);
+    return this.monitor.active.filter(job => job.path === this.jobsPath);
   }
 
   // -- jobs --------------------------------------------------------------------------
@@ -324,7 +332,7 @@ export class MlcheckPanel extends Widget {
     if (followed) {
       this.showProgress(followed);
       this.cancelButton.disabled = followed.state === 'cancelling';
-    } else if (!this.followed && active.length) {
+    } else if (!this.followed && active.length && !this.form.run) {
       this.follow(active[active.length - 1]); // a job started elsewhere (a terminal, another tab)
     }
     this.renderHistory();
@@ -333,7 +341,7 @@ export class MlcheckPanel extends Widget {
   /** A job ended (the monitor has its final state). */
   private onEnded(_: JobMonitor, run: IRun): void {
     const id = run.id ?? run.run_id;
-    if (run.path !== this.notebookPath) {
+    if (run.path !== this.jobsPath) {
       return;
     }
     this.runs = [run, ...this.runs.filter(r => (r.id ?? r.run_id) !== id)];
@@ -546,7 +554,7 @@ export class MlcheckPanel extends Widget {
       const list = el('table', 'mlcheck-values');
       for (const [key, value] of values.slice(0, 30)) {
         const row = list.insertRow();
-        row.insertCell().textContent = key;
+        row.insertCell().appendChild(wrappable(key));
         row.insertCell().textContent = formatValue(value);
       }
       box.appendChild(list);
@@ -581,6 +589,8 @@ export class MlcheckPanel extends Widget {
   refreshDone: Promise<void> = Promise.resolve();
   private notebook: NotebookPanel | null = null;
   private followed: string | null = null;
+  /** Whose jobs and runs the list shows: this notebook's, or for an executed notebook the one it ran. */
+  private jobsPath: string | null = null;
   private shown: string | null = null;
   private runs: IRun[] = [];
   private readonly form = new ParameterForm(() => void this.runJob());

@@ -114,6 +114,7 @@ def test_leading_dash_no_checks_run_again_and_executed_values(page, lab):  # typ
     )
     assert changed == ["shift"]  # only what the run was given differs from the defaults
     assert "it was given shift" in panel.locator(".mlcheck-run-note").inner_text()
+    assert panel.locator(".mlcheck-history-item").count() == 2  # the runs of the notebook it ran
     shot(page, "24-executed-notebook-values")
 
 
