@@ -26,12 +26,18 @@ from __future__ import annotations
 import functools
 import math
 
-import numpy as np
+from numbers import Integral, Real
 from typing import Any
+
+import numpy as np
 
 from numpy.typing import ArrayLike, NDArray
 
+from mlcheck._validation import Interval, validate_options
 from mlcheck.errors import UsageError
+
+#: a season's length in runs
+_PERIOD = [None, Interval(Integral, 2, None, description="an integer of at least 2 runs")]
 
 __all__ = ["anomalies", "breakouts", "seasonal_period"]
 
@@ -203,6 +209,13 @@ def _esd_critical(n_left: int, alpha: float) -> float:
     return (n_left - 1) * t / math.sqrt((n_left - 2 + t * t) * n_left)
 
 
+@validate_options(
+    {
+        "period": _PERIOD,
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "max_share": [Interval(Real, 0, 0.5, closed="right")],
+    }
+)
 def anomalies(
     values: ArrayLike,
     *,
@@ -248,12 +261,6 @@ def anomalies(
     >>> anomalies(week, period=7).tolist()
     [40]
     """
-    if not 0 < alpha < 1:
-        raise UsageError(f"alpha must be in (0, 1), got {alpha!r}")
-    if not 0 < max_share <= 0.5:
-        raise UsageError(f"max_share must be in (0, 0.5], got {max_share!r}")
-    if period is not None and (not isinstance(period, (int, np.integer)) or period < 2):
-        raise UsageError(f"period must be an integer of at least 2 runs, got {period!r}")
     series, positions = _as_series(values)
     n = series.size
     if n < 7 or np.ptp(series) == 0:
@@ -287,6 +294,13 @@ def anomalies(
     return positions[found]
 
 
+@validate_options(
+    {
+        "min_size": [Interval(Integral, 2, None, description="an integer of at least 2 runs")],
+        "penalty": [None, Interval(Real, 0, None, closed="neither")],
+        "period": _PERIOD,
+    }
+)
 def breakouts(
     values: ArrayLike,
     *,
@@ -334,10 +348,6 @@ def breakouts(
     >>> breakouts(level).tolist()
     [40]
     """
-    if not isinstance(min_size, (int, np.integer)) or min_size < 2:
-        raise UsageError(f"min_size must be an integer of at least 2 runs, got {min_size!r}")
-    if penalty is not None and not penalty > 0:
-        raise UsageError(f"penalty must be positive, got {penalty!r}")
     series, positions = _as_series(values)
     n = series.size
     if n < 2 * min_size or np.ptp(series) == 0:
