@@ -23,7 +23,7 @@ import time
 import numpy as np
 from scipy.stats import binomtest
 
-from mlcheck.monitor.detectors import anomalies, breakouts
+from mlcheck.monitoring.detectors import anomalies, breakouts
 
 
 def simulate(n: int, rng: np.random.Generator) -> np.ndarray:

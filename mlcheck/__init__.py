@@ -38,8 +38,9 @@ _LAZY: dict[str, str] = {
     "evaluate": "mlcheck.contracts.performance",
     "ab_sample_size": "mlcheck.contracts.comparison",
     "importance": "mlcheck.contracts.importance",
-    "anomalies": "mlcheck.monitor.detectors",
-    "breakouts": "mlcheck.monitor.detectors",
+    "anomalies": "mlcheck.monitoring.detectors",
+    "breakouts": "mlcheck.monitoring.detectors",
+    "monitor": "mlcheck.monitoring.series",
     "export": "mlcheck.bundle",
     "load": "mlcheck.bundle",
     "Bundle": "mlcheck.bundle",
@@ -92,6 +93,7 @@ __all__ = [
     "export",
     "importance",
     "load",
+    "monitor",
     "profile",
     "record",
     "recorded_results",
@@ -167,8 +169,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlcheck.contracts.shift import check_shift as check_shift
     from mlcheck.contracts.shift import shift_report as shift_report
     from mlcheck.kernel import record as record
-    from mlcheck.monitor.detectors import anomalies as anomalies
-    from mlcheck.monitor.detectors import breakouts as breakouts
+    from mlcheck.monitoring.detectors import anomalies as anomalies
+    from mlcheck.monitoring.detectors import breakouts as breakouts
+    from mlcheck.monitoring.series import monitor as monitor
     from mlcheck.kernel import recorded_results as recorded_results
     from mlcheck.profiling.model import Profile as Profile
     from mlcheck.profiling.model import profile as profile

@@ -1,4 +1,4 @@
-"""mlcheck.monitor.detectors: seasonal anomalies (STL + generalized ESD) and breakouts (ruptures)."""
+"""mlcheck.monitoring.detectors: seasonal anomalies (STL + generalized ESD) and breakouts (ruptures)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from scipy.stats import binomtest
 
 import mlcheck as mc
 from mlcheck.errors import UsageError
-from mlcheck.monitor.detectors import anomalies, breakouts, seasonal_period
+from mlcheck.monitoring.detectors import anomalies, breakouts, seasonal_period
 
 
 def daily(n: int, seed: int, *, trend: float = 0.01, weekend: float = 1.0, noise: float = 0.5) -> np.ndarray:

@@ -1,4 +1,6 @@
-"""Monitoring over time: runs as a series, anomalies and breakouts, alerts.
+"""Monitoring over time: runs as a series (:mod:`.series`), anomalies and breakouts (:mod:`.detectors`).
 
-:mod:`.detectors` is pure computation on arrays; the rest reads run directories.
+The folder is ``monitoring/``, not ``monitor/``: a subpackage named ``monitor``
+would shadow the public function ``mc.monitor`` once imported (as ``profiling/``
+does not shadow ``mc.profile``).
 """

@@ -1,0 +1,291 @@
+"""Runs as a series: one row per run of a notebook, every recorded figure a column.
+
+The run directories stay the source of truth (:mod:`mlcheck.runs.rundir`);
+this module only reads them. A scheduled scoring notebook run every night
+becomes a table that the detectors (:mod:`mlcheck.monitoring.detectors`), the
+alert policy and the dashboard read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlcheck.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["BATCH_TIME_PARAMETERS", "FEATURE_FIGURES", "monitor", "run_row"]
+
+#: parameter names read as the batch's time, first match wins (else the run's start)
+BATCH_TIME_PARAMETERS = ("batch_time", "batch_date", "as_of", "run_date", "date")
+#: per-feature drift figures, as ``<figure>[<feature>]`` columns
+FEATURE_FIGURES = ("kl", "psi", "effect", "p_value", "drifted", "missing", "unseen")
+
+
+def _number(value: Any) -> float | None:
+    """A finite or non-finite float from a strict-JSON value ("nan", "inf" are strings there)."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value)
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    return None
+
+
+def _feature_figures(feature: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for figure in ("kl", "psi", "effect", "p_value"):
+        if figure in record:
+            row[f"{figure}[{feature}]"] = _number(record[figure])
+    if "drifted" in record:
+        row[f"drifted[{feature}]"] = bool(record["drifted"])
+    bins = list(record.get("bins") or [])
+    shares = record.get("current_pct") or []
+    if "missing" in bins and len(shares) == len(bins):
+        row[f"missing[{feature}]"] = float(shares[bins.index("missing")]) / 100
+    elif bins and not any(str(label).endswith("more levels") for label in bins):
+        row[f"missing[{feature}]"] = 0.0  # empty bins are left out of the record: none missing
+    if record.get("unseen_share") is not None:
+        row[f"unseen[{feature}]"] = _number(record["unseen_share"])
+    return row
+
+
+def _result_figures(result: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns one recorded check contributes."""
+    name = result.get("name", "")
+    details = result.get("details") or {}
+    row: dict[str, Any] = {}
+    if name == "check_shift":
+        row["rows"] = details.get("n_current")
+        for feature, record in (details.get("features") or {}).items():
+            row.update(_feature_figures(feature, record))
+    elif name == "check_coverage":
+        row["coverage"] = _number(result.get("observed"))
+        row.setdefault("rows", details.get("n_rows"))
+        for reason, count in (details.get("reasons") or {}).items():
+            row[f"rejected[{reason}]"] = count
+    elif name == "check_latency":
+        row["latency_p95"] = _number(result.get("observed"))
+    elif name in ("check_performance", "check_improvement"):
+        for outcome in result.get("outcomes") or ():
+            if outcome.get("subject"):
+                row[f"metric[{outcome['subject']}]"] = _number(outcome.get("observed"))
+    elif name == "check_schema":
+        row.setdefault("rows", details.get("n_rows"))
+    return row
+
+
+def _batch_time(parameters: Mapping[str, Any], started: str) -> Any:
+    import pandas as pd
+
+    for name in BATCH_TIME_PARAMETERS:
+        value = parameters.get(name)
+        if isinstance(value, str) and value:
+            stamp = pd.to_datetime(value, errors="coerce", utc=True)
+            if not pd.isna(stamp):
+                return stamp
+    return pd.to_datetime(started, errors="coerce", utc=True)
+
+
+def run_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One run's row: identity, status, timings, recorded values and every check's figures.
+
+    Parameters
+    ----------
+    record : mapping
+        A ``run.json`` as a dict (:meth:`mlcheck.runs.rundir.RunRecord.to_dict`).
+
+    Returns
+    -------
+    dict
+        Flat column -> value; drift per feature as ``psi[<feature>]`` and the
+        other :data:`FEATURE_FIGURES`, metrics as ``metric[<name>]``, values
+        given to ``mc.record`` as ``value[<name>]``.
+    """
+    parameters = record.get("parameters") or {}
+    row: dict[str, Any] = {
+        "batch_time": _batch_time(parameters, record.get("started", "")),
+        "run_id": record.get("run_id"),
+        "status": str(record.get("status")),
+        "exit_code": record.get("exit_code"),
+        "started": record.get("started"),
+        "duration": _number(record.get("duration")),
+        "failed_checks": 0,
+    }
+    for result in record.get("results") or ():
+        row.update(_result_figures(result))
+        row["failed_checks"] += not result.get("passed", True)
+    for name, value in (record.get("values") or {}).items():
+        number = _number(value)
+        row[f"value[{name}]"] = number if number is not None else (value if isinstance(value, str) else None)
+    return row
+
+
+def _notebook_folder(runs_dir: Path, notebook: str | Path | None) -> Path:
+    folders = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) if runs_dir.is_dir() else []
+    if notebook is not None:
+        folder = runs_dir / Path(notebook).stem
+        if not folder.is_dir():
+            known = ", ".join(p.name for p in folders) or "none"
+            raise UsageError(
+                f"no runs of {Path(notebook).name} in {runs_dir}: runs are kept per notebook stem "
+                f"(found: {known}); pass runs_dir= where the scheduled job writes its runs"
+            )
+        return folder
+    if len(folders) == 1:
+        return folders[0]
+    if not folders:
+        raise UsageError(
+            f"no runs in {runs_dir}: run a notebook with `mlcheck run NB` first, or pass runs_dir= "
+            "(runs are kept beside the notebook, in runs/, by default)"
+        )
+    raise UsageError(
+        f"{runs_dir} holds runs of {len(folders)} notebooks ({', '.join(p.name for p in folders)}): "
+        "pass notebook= to choose one"
+    )
+
+
+def monitor(
+    runs_dir: str | Path = "runs",
+    notebook: str | Path | None = None,
+    *,
+    kind: str = "job",
+) -> pd.DataFrame:
+    """One row per run of a notebook, in batch-time order, every recorded figure a column.
+
+    Parameters
+    ----------
+    runs_dir : str or Path, default "runs"
+        The folder ``mlcheck run`` writes into (``runs/`` beside the notebook
+        by default). When ``notebook`` is a path to an ``.ipynb`` file and
+        ``runs_dir`` is left at its default, the runs beside that notebook are read.
+    notebook : str or Path, optional
+        The notebook (path or stem) whose runs to read; needed when
+        ``runs_dir`` holds runs of several notebooks.
+    kind : {"job", "ci", "golden"}, default "job"
+        Which runs: scheduled and manual jobs, the pytest plugin's or the
+        golden-parity ones; they are kept apart so CI never mixes into production.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``batch_time`` (UTC; the value of the first parameter named
+        in :data:`BATCH_TIME_PARAMETERS`, else the run's start), sorted. Columns:
+        ``run_id``, ``status``, ``exit_code``, ``started``, ``duration`` (s),
+        ``failed_checks``, ``rows``, ``coverage``, ``latency_p95`` (s per row),
+        per feature ``kl[f]``, ``psi[f]``, ``effect[f]``, ``p_value[f]``,
+        ``drifted[f]``, ``missing[f]`` and ``unseen[f]`` (shares of the
+        current batch), ``rejected[reason]`` counts, ``metric[name]`` and
+        ``value[name]`` for what the notebook recorded. Damaged run records are
+        rows with status ``"damaged"`` and the problem in ``message``.
+
+    Raises
+    ------
+    UsageError
+        When the runs folder or the notebook's runs cannot be found, or
+        several notebooks' runs are there and none was chosen.
+
+    Examples
+    --------
+    >>> import mlcheck as mc
+    >>> series = mc.monitor("runs", "score.ipynb")  # doctest: +SKIP
+    >>> series["psi[age]"].plot()  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    if notebook is not None and str(notebook).endswith(".ipynb") and Path(runs_dir) == Path("runs"):
+        beside = Path(notebook).parent / "runs"
+        if beside.is_dir():
+            runs_dir = beside
+    runs_dir = Path(runs_dir)
+    folder = _notebook_folder(runs_dir, notebook)
+    rows = [row for row_kind, row in _indexed_rows(folder) if row_kind in (kind, "damaged")]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=["run_id", "status"], index=pd.DatetimeIndex([], name="batch_time", tz="UTC"))
+    frame["batch_time"] = pd.to_datetime(frame["batch_time"], utc=True)
+    frame = frame.sort_values(["batch_time", "run_id"], na_position="first").set_index("batch_time")
+    return frame
+
+
+#: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
+INDEX_FILE = ".monitor-index.parquet"
+
+
+def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(kind, row) of every finished run in ``folder``, from the index where run.json is unchanged.
+
+    Parsing every run.json is most of the cost of a long series (1,000 runs of
+    100 features are 60 MB of JSON); a run's row is 10x smaller. The index is
+    a Parquet file (pyarrow is already a dependency, it is one file that any
+    tool reads, and the rows are written whole, never updated in place); the
+    run directories stay the source of truth: a run whose run.json changed,
+    appeared or went away is read again, and an index that cannot be read or
+    written (a read-only folder) is only a missed speed-up.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mlcheck._atomic import write_with
+    from mlcheck.runs import rundir
+
+    index_path = folder / INDEX_FILE
+    cached: dict[str, tuple[str, str, str]] = {}
+    try:
+        table = pq.read_table(index_path).to_pydict()
+        cached = {
+            run_id: (stamp, kind, row)
+            for run_id, stamp, kind, row in zip(table["run_id"], table["stamp"], table["kind"], table["row"])
+        }
+    except (OSError, KeyError, pa.ArrowException):
+        pass
+    entries: dict[str, tuple[str, str, str]] = {}
+    for run_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            stat = (run_dir / rundir.RUN_FILE).stat()
+        except OSError:
+            continue  # still going, or killed before its record: not yet part of the series
+        stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
+        hit = cached.get(run_dir.name)
+        if hit is not None and hit[0] == stamp:
+            entries[run_dir.name] = hit
+            continue
+        try:
+            record = rundir.read_run(run_dir).record
+            kind, row = record.kind, run_row(record.to_dict())
+            row["batch_time"] = None if row["batch_time"] is None else str(row["batch_time"])
+        except rundir.DamagedRun as error:
+            kind, row = "damaged", {"batch_time": None, "run_id": run_dir.name, "status": "damaged", "message": str(error)}
+        # Python's own JSON (NaN allowed): a private cache, read back only here
+        entries[run_dir.name] = (stamp, kind, json.dumps(row, default=str))
+    if entries != cached:
+        table = pa.table(
+            {
+                "run_id": list(entries),
+                "stamp": [e[0] for e in entries.values()],
+                "kind": [e[1] for e in entries.values()],
+                "row": [e[2] for e in entries.values()],
+            }
+        )
+        try:
+            write_with(index_path, lambda path: pq.write_table(table, path))
+        except OSError:
+            pass
+    return [(kind, json.loads(row)) for _, kind, row in entries.values()]
+
+
+def feature_columns(frame: pd.DataFrame, figure: str) -> dict[str, str]:
+    """Feature name -> column of ``figure`` (e.g. "psi") in a :func:`monitor` frame."""
+    prefix = f"{figure}["
+    return {column[len(prefix) : -1]: column for column in frame.columns if column.startswith(prefix)}
+
+
+def finite(values: Iterable[Any]) -> list[float]:
+    """The finite floats among values (helper for plots and detectors)."""
+    return [float(v) for v in values if isinstance(v, (int, float)) and math.isfinite(float(v))]
