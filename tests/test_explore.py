@@ -133,3 +133,14 @@ def test_mlcheck_imports_and_checks_without_ipywidgets():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "pip install ipywidgets" in done.stdout
+
+
+def test_the_performance_explorer_names_the_classes_as_the_card_does():
+    """Issue 13 item 15: the matrix said 0/1 while the card said No/Yes."""
+    rng = np.random.default_rng(3)
+    y_true = np.where(rng.random(400) < 0.2, "Yes", "No")
+    y_score = np.clip((y_true == "Yes") * 0.4 + rng.random(400) * 0.6, 0, 1)
+    result = check_performance(y_true, y_score, min={"recall": 0.5}, pos_label="Yes")
+    _, matrix, _ = result.explore().children
+    assert "predicted No" in matrix.value and "true Yes" in matrix.value
+    assert "predicted 0" not in matrix.value

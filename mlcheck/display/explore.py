@@ -182,14 +182,31 @@ def threshold_metrics(curve: Mapping[str, Sequence[float]], threshold: float) ->
     }
 
 
-def _confusion_html(numbers: Mapping[str, Any]) -> str:
+def class_names(details: Mapping[str, Any]) -> tuple[str, str]:
+    """(negative, positive) class names of a binary performance result, as its card shows them.
+
+    >>> class_names({"labels": ["No", "Yes"], "pos_label": "Yes"})
+    ('No', 'Yes')
+    >>> class_names({})
+    ('0', '1')
+    """
+    labels, positive = details.get("labels"), details.get("pos_label")
+    if isinstance(labels, list) and len(labels) == 2 and positive in labels:
+        return str(labels[1 - labels.index(positive)]), str(positive)
+    return "0", "1"
+
+
+def _confusion_html(numbers: Mapping[str, Any], names: tuple[str, str] = ("0", "1")) -> str:
+    from html import escape
+
     (tn, fp), (fn, tp) = numbers["confusion_matrix"]
+    negative, positive = (escape(name) for name in names)
     cell = 'style="padding:4px 12px;text-align:right;border:1px solid #d0d7de"'
     return (
         '<table class="mlcheck-explore-confusion" style="border-collapse:collapse;font-size:13px">'
-        f"<tr><th></th><th {cell}>predicted 0</th><th {cell}>predicted 1</th></tr>"
-        f'<tr><th {cell}>true 0</th><td {cell} data-cell="tn">{tn}</td><td {cell} data-cell="fp">{fp}</td></tr>'
-        f'<tr><th {cell}>true 1</th><td {cell} data-cell="fn">{fn}</td><td {cell} data-cell="tp">{tp}</td></tr>'
+        f"<tr><th></th><th {cell}>predicted {negative}</th><th {cell}>predicted {positive}</th></tr>"
+        f'<tr><th {cell}>true {negative}</th><td {cell} data-cell="tn">{tn}</td><td {cell} data-cell="fp">{fp}</td></tr>'
+        f'<tr><th {cell}>true {positive}</th><td {cell} data-cell="fn">{fn}</td><td {cell} data-cell="tp">{tp}</td></tr>'
         "</table>"
         f'<div style="margin-top:6px;font-size:13px">precision {numbers["precision"]:.3f} · '
         f"recall {numbers['recall']:.3f} · balanced accuracy {numbers['balanced_accuracy']:.3f} · "
@@ -243,7 +260,7 @@ def _explore_performance(result: Mapping[str, Any], widgets: Any) -> Any:
 
     def draw(change: Any = None) -> None:
         numbers = threshold_metrics(curve, slider.value)
-        matrix.value = _confusion_html(numbers)
+        matrix.value = _confusion_html(numbers, class_names(details))  # the card's class names, not 0/1
         code.value = (
             '<pre style="margin:4px 0">y_pred = (y_score &gt;= '
             f"{numbers['threshold']:.6g}).astype(int)  # the chosen decision threshold</pre>"
