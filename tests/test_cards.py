@@ -12,6 +12,7 @@ import pytest
 from mlcheck.contracts.schema import check_schema
 from mlcheck.contracts.shift import check_shift
 from mlcheck.display.cards import card_view, render_html, render_text, result_bundle
+from mlcheck.display.shift import CARD_HISTOGRAMS
 from mlcheck.results import MIME_TYPE, CheckResult, Outcome
 
 #: a card saved in a notebook stays under this many bytes, at any number of features
@@ -63,7 +64,7 @@ def test_the_shift_record_keeps_every_feature_and_its_saved_card_stays_under_20_
     )
     assert saved_size(result) < BUDGET  # wrong before: 101 KB at 500 features
     html = render_html(result.to_dict())
-    assert html.count("<svg") == 3 and failing[0] in html
+    assert html.count("<svg") == CARD_HISTOGRAMS and failing[0] in html
     if n_features > 12:
         assert f"… {n_features - 12} more features" in html
 
@@ -84,6 +85,25 @@ def test_the_schema_record_keeps_every_column_and_its_saved_card_stays_under_20_
     assert saved_size(result) < BUDGET
     html = render_html(result.to_dict())
     assert broken[0] in html and f"{n_features - len(broken)} of {n_features} columns hold" in html
+
+
+@pytest.mark.parametrize("width", [60, 200])
+def test_a_saved_shift_card_stays_under_20_kb_with_long_names_and_every_feature_drifting(width):
+    # the worst case for the card: 20 bins per feature, long names, all 500 drift; the card
+    # lists fewer features (and draws fewer histograms) until it fits
+    rng = np.random.default_rng(1)
+    names = [f"{'customer_account_history_' * 8}"[: width - 4] + f"{i:04d}" for i in range(500)]
+    reference = pd.DataFrame({name: rng.normal(0.0, 1.0, 2_000) for name in names})
+    current = pd.DataFrame({name: rng.normal(1.0, 1.0, 2_000) for name in names})
+    result = check_shift(reference, current)
+    assert not any(o.passed for o in result.outcomes) and len(result.details["features"]) == 500
+    assert saved_size(result) < BUDGET
+    view = result_bundle(result.to_dict())[MIME_TYPE]["result"]
+    assert 1 <= len(view["outcomes"]) < 12 and view["view"] == {
+        "n_outcomes": 500,
+        "n_failed": 500,
+        "details_left_out": [],
+    }
 
 
 def test_a_card_view_lists_failed_outcomes_first_and_counts_the_rest():

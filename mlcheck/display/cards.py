@@ -37,6 +37,7 @@ __all__ = [
     "CARDS",
     "Card",
     "DETAILS_BUDGET",
+    "SAVED_BUDGET",
     "card_view",
     "check_payload",
     "format_value",
@@ -46,11 +47,12 @@ __all__ = [
     "render_html",
     "render_text",
     "result_bundle",
+    "saved_bytes",
     "status_word",
 ]
 
 CardBody = Callable[[Mapping[str, Any]], str]
-DetailsView = Callable[[Mapping[str, Any]], dict[str, Any]]
+DetailsView = Callable[[Mapping[str, Any], int], dict[str, Any]]
 #: where the cards of mlcheck's own checks are registered (imported on first use)
 _BUILTIN_CARDS = {
     "check_shift": "mlcheck.display.shift",
@@ -60,7 +62,6 @@ _BUILTIN_CARDS = {
     "check_parity": "mlcheck.display.models",
     "check_repeatable": "mlcheck.display.models",
 }
-
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,10 @@ CARD_OUTCOMES = LISTED_OUTCOMES
 DETAILS_BUDGET = 6_000
 #: the key of a view that says what was left out of the record it shows
 VIEW_KEY = "view"
+#: what a card may add to a saved notebook, in bytes as nbformat writes it (20 KB with a margin)
+SAVED_BUDGET = 18_000
+#: the listing limits a bundle tries, largest first, until the card fits SAVED_BUDGET
+_LIMITS = (CARD_FAILED, 6, 3, 1, 0)
 
 _PASS, _FAIL, _WARN = "#1a7f37", "#cf222e", "#9a6700"
 
@@ -117,9 +122,11 @@ def register_card(
     shows_outcomes : bool, default False
         The body lists the outcomes itself, so the shared outcome table is left out.
     view : callable, optional
-        ``view(result) -> dict``: the details a card of this check keeps, from
-        the full record (e.g. the twelve features a shift card lists). Without
-        it, details are kept up to :data:`DETAILS_BUDGET`.
+        ``view(result, limit) -> dict``: the details a card of this check keeps,
+        from the full record (e.g. the twelve features a shift card lists);
+        ``limit`` is how many failed subjects the card lists (a bundle lowers it
+        until the card fits :data:`SAVED_BUDGET`). Without it, details are kept
+        up to :data:`DETAILS_BUDGET`.
     replace : bool, default False
         Replace a card registered under the same name (otherwise refused
         with :class:`~mlcheck.errors.RegistryError`).
@@ -147,14 +154,15 @@ def _within_budget(details: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return {k: v for k, v in details.items() if k not in left_out}, left_out
 
 
-def card_view(result: Mapping[str, Any]) -> dict[str, Any]:
+def card_view(result: Mapping[str, Any], *, limit: int = CARD_FAILED) -> dict[str, Any]:
     """The bounded view of a result that a card shows and a saved notebook stores.
 
     Same shape as ``CheckResult.to_dict()`` (so it reads back as a result), with
-    the outcomes a card lists (every failed one up to :data:`CARD_FAILED`, then
-    passed ones up to :data:`CARD_OUTCOMES`), the details the check's card keeps,
-    and ``view``: ``{"n_outcomes", "n_failed", "details_left_out"}`` to count
-    what the card does not list. A view passed again is returned unchanged.
+    the outcomes a card lists (every failed one up to ``limit``, then passed
+    ones up to :data:`CARD_OUTCOMES`), the details the check's card keeps
+    (its registered ``view(result, limit)``), and ``view``: ``{"n_outcomes",
+    "n_failed", "details_left_out"}`` to count what the card does not list. A
+    view passed again is returned unchanged.
 
     Examples
     --------
@@ -171,12 +179,12 @@ def card_view(result: Mapping[str, Any]) -> dict[str, Any]:
     details = dict(result.get("details") or {})
     trim = card.view if card is not None else None
     if trim is not None:
-        details = trim(result)
+        details = trim(result, limit)
     details, left_out = _within_budget(details)
     return {
         **result,
         "details": details,
-        "outcomes": listed_outcomes(outcomes),
+        "outcomes": listed_outcomes(outcomes, failed=limit, total=min(CARD_OUTCOMES, max(limit, 1))),
         VIEW_KEY: {
             "n_outcomes": len(outcomes),
             "n_failed": sum(1 for o in outcomes if not o.get("passed")),
@@ -204,12 +212,27 @@ def result_bundle(result: Mapping[str, Any], *, record: str | None = None) -> di
     ``record`` is the id under which the full record was written beside the run
     (see :func:`mlcheck.kernel.show`).
     """
-    view = card_view(result)
-    return {
-        MIME_TYPE: check_payload(view, record),
-        "text/html": render_html(view),
-        "text/plain": render_text(view),
-    }
+    for limit in _LIMITS:  # names, messages and bins vary in length: list fewer until the card fits
+        view = card_view(result, limit=limit)
+        bundle = {
+            MIME_TYPE: check_payload(view, record),
+            "text/html": render_html(view),
+            "text/plain": render_text(view),
+        }
+        if saved_bytes(bundle) <= SAVED_BUDGET:
+            break
+    return bundle
+
+
+def saved_bytes(bundle: Mapping[str, Any]) -> int:
+    """About how many bytes ``bundle`` adds to a notebook file as nbformat writes it.
+
+    nbformat indents JSON by one space per level (a display output's data sits
+    six levels deep) and stores a multi-line string as a list of lines.
+    """
+    text = json.dumps(bundle, indent=1, ensure_ascii=False)
+    lines = text.count("\n") + sum(str(bundle.get(k, "")).count("\n") for k in ("text/html", "text/plain"))
+    return len(text.encode()) + 8 * lines
 
 
 def record_bundle(name: str, value: Any) -> dict[str, Any]:

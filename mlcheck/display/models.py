@@ -23,11 +23,12 @@ CARD_ROWS = 10
 
 
 # -- check_performance ---------------------------------------------------------------
-def performance_view(result: Mapping[str, Any]) -> dict[str, Any]:
+def performance_view(result: Mapping[str, Any], limit: int = CARD_CLASSES) -> dict[str, Any]:
     """Above CARD_CLASSES classes: the per-class entries a threshold names only, no matrix."""
     details = dict(result.get("details") or {})
     labels = details.get("labels") or []
-    if details.get("task") == "regression" or len(labels) <= CARD_CLASSES:
+    n_classes = min(CARD_CLASSES, max(limit, 2))  # a tight card shows fewer classes
+    if details.get("task") == "regression" or len(labels) <= n_classes:
         return details
     named = {str(o.get("subject")) for o in result.get("outcomes") or ()}
 
@@ -37,13 +38,13 @@ def performance_view(result: Mapping[str, Any]) -> dict[str, Any]:
     view = {k: v for k, v in details.items() if k not in ("per_class", "confusion_matrix")}
     view["metrics"] = small(details.get("metrics") or {})
     view["baselines"] = {name: small(values) for name, values in (details.get("baselines") or {}).items()}
-    view["labels"] = labels[:CARD_CLASSES]
+    view["labels"] = labels[:n_classes]
     view["n_labels"] = len(labels)
     view["notes"] = [
         *(details.get("notes") or ()),
         (
             f"{len(labels)} classes: the card leaves out per-class values and the confusion matrix above "
-            f"{CARD_CLASSES}; the result's details and run.json keep all of them"
+            f"{n_classes}; the result's details and run.json keep all of them"
         ),
     ]
     return view

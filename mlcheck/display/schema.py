@@ -24,16 +24,16 @@ _CARD_ENTRIES = 20
 _RECORD_ONLY = ("columns", "unscorable_rows")
 
 
-def schema_view(result: Mapping[str, Any]) -> dict[str, Any]:
-    """The details a schema card keeps: counts, and the first entries of each list or map."""
+def schema_view(result: Mapping[str, Any], limit: int = CARD_FAILED) -> dict[str, Any]:
+    """The details a schema card keeps: counts, and the first ``limit`` entries of each list or map."""
     details: dict[str, Any] = {}
     for key, value in (result.get("details") or {}).items():
         if key in _RECORD_ONLY:
             continue
         if isinstance(value, Mapping):
-            value = dict(list(value.items())[:_CARD_ENTRIES])
+            value = dict(list(value.items())[: min(_CARD_ENTRIES, limit)])
         elif isinstance(value, list):
-            value = value[:_CARD_ENTRIES]
+            value = value[: min(_CARD_ENTRIES, limit)]
         details[key] = value
     full = result.get("details") or {}
     details.setdefault("n_extra_columns", len(full.get("extra_columns") or ()))

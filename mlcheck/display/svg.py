@@ -1,7 +1,7 @@
 """The one Python histogram renderer: reference vs current share per bin, as an SVG string.
 
-Cards draw it small and bare (two ``<path>`` elements, so three histograms cost
-about 2 KB of a saved notebook); :func:`mlcheck.display.explore.explore` draws it
+Cards draw it small and bare (two ``<path>`` elements, about 1 KB of a saved
+notebook each); :func:`mlcheck.display.explore.explore` draws it
 large with a title, a legend, the axis and a tooltip per bar. The JupyterLab
 extension's counterpart is ``binsPlot`` in ``jupyter_ext/src/plots.ts``.
 """

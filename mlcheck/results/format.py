@@ -120,11 +120,12 @@ LISTED_FAILED = 12
 LISTED_OUTCOMES = 10
 
 
-def listed_outcomes(outcomes: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The outcomes a card or a text lists: failed ones first (up to LISTED_FAILED), then passed ones."""
-    failed = [o for o in outcomes if not o.get("passed")][:LISTED_FAILED]
-    passed = [o for o in outcomes if o.get("passed")][: max(0, LISTED_OUTCOMES - len(failed))]
-    return failed + passed
+def listed_outcomes(
+    outcomes: Sequence[Mapping[str, Any]], *, failed: int = LISTED_FAILED, total: int = LISTED_OUTCOMES
+) -> list[Mapping[str, Any]]:
+    """The outcomes a card or a text lists: failed ones first (up to ``failed``), then passed ones up to ``total``."""
+    listed = [o for o in outcomes if not o.get("passed")][:failed]
+    return listed + [o for o in outcomes if o.get("passed")][: max(0, total - len(listed))]
 
 
 def unlisted_counts(result: Mapping[str, Any], listed: Sequence[Mapping[str, Any]]) -> tuple[int, int]:
