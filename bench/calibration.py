@@ -217,9 +217,18 @@ def coverage(reps: int, sizes: tuple[int, ...] = (300, 1_000, 5_000), prevalence
             y, scores = _classifier(n, prevalence, np.random.default_rng([n, rep]))
             if y.sum() < 2:
                 continue
-            report = mc.evaluate(y, y_score=scores, threshold=0.3, confidence=0.95, random_state=rep)
+            # check_performance bootstraps only the bounded metrics: the same intervals as
+            # mc.evaluate(confidence=0.95) reports, at a fraction of the cost
+            result = mc.check_performance(
+                y,
+                scores,
+                min={m: -1.0 if m == "mcc" else 0.0 for m in COVERAGE_METRICS},
+                threshold=0.3,
+                confidence=0.95,
+                random_state=rep,
+            )
             for metric in COVERAGE_METRICS:
-                low, high = report["intervals"][metric]
+                low, high = result.details["intervals"][metric]
                 covered[metric] += low <= truth[metric] <= high
                 above[metric] += low > truth[metric]
                 below[metric] += high < truth[metric]

@@ -367,8 +367,9 @@ def evaluate(
     confidence : float, optional
         Also report each metric's two-sided bootstrap interval at this level
         (e.g. 0.95: the interval covers the population value 95% of the
-        time; BCa where a jackknife is available, percentile elsewhere; see
-        ``docs/statistics.md`` for the measured coverage). The same word
+        time; BCa for score and regression metrics, percentile for label
+        metrics; rows resampled as drawn; see ``docs/statistics.md`` for the
+        measured coverage). The same word
         means the same in :func:`check_performance` and ``check_improvement``.
     n_resamples : int, default 2000
         Bootstrap resamples (with ``confidence``).
@@ -601,8 +602,7 @@ def check_performance(
         Hold each bound (and the baseline lead) by the lower end of the
         two-sided bootstrap interval at this level (the upper end for
         ``max``), not by the point value: the interval of
-        :func:`evaluate` with the same ``confidence`` (BCa where a jackknife
-        exists, rows resampled as drawn), so a bound is held at one-sided
+        :func:`evaluate` with the same ``confidence``, so a bound is held at one-sided
         level ``(1 - confidence) / 2``, as in ``check_improvement``.
     threshold : float, default 0.5
         Binary scores at or above it are predicted positive.
