@@ -26,7 +26,8 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -204,7 +205,9 @@ def _truth(prevalence: float) -> dict[str, float]:
 COVERAGE_METRICS = ["recall", "balanced_accuracy", "roc_auc", "average_precision", "mcc"]
 
 
-def coverage(reps: int, sizes: tuple[int, ...] = (300, 1_000, 5_000), prevalence: float = 0.06) -> list[dict[str, Any]]:
+def coverage(
+    reps: int, sizes: tuple[int, ...] = (300, 1_000, 5_000), prevalence: float = 0.06
+) -> list[dict[str, Any]]:
     import mlcheck as mc
 
     truth = _truth(prevalence)
@@ -248,7 +251,9 @@ def coverage(reps: int, sizes: tuple[int, ...] = (300, 1_000, 5_000), prevalence
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=None, help="repetitions per cell (default per part)")
     parser.add_argument("--only", choices=["false-alarms", "check", "power", "coverage"], action="append")
     args = parser.parse_args(argv)

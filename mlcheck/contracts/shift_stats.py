@@ -118,7 +118,8 @@ def _pearson(ref: np.ndarray, cur: np.ndarray) -> np.ndarray:
     deviation = ref - m * n_ref / total
     # (O - E)^2 / E summed over both rows of a column is deviation^2 * N^2 / (m n_ref n_cur)
     scaled = np.where(m > 0, deviation**2 / np.where(m > 0, m, 1.0), 0.0)
-    return (scaled * total**2 / (n_ref * n_cur)).sum(axis=-1)
+    statistic: np.ndarray = (scaled * total**2 / (n_ref * n_cur)).sum(axis=-1)
+    return statistic
 
 
 def _multinomial(n: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -164,9 +165,10 @@ def _bernoulli_jeffreys(k: np.ndarray | float, n: float, expected: float) -> np.
     """Jeffreys divergence between an observed share ``k / n`` and an expected one (both smoothed)."""
     share = (np.asarray(k, dtype=np.float64) + SMOOTHING) / (n + 2 * SMOOTHING)
     base = (expected * n + SMOOTHING) / (n + 2 * SMOOTHING)
-    return (share - base) * (np.log(share) - np.log(base)) + (base - share) * (
+    divergence: np.ndarray = (share - base) * (np.log(share) - np.log(base)) + (base - share) * (
         np.log1p(-share) - np.log1p(-base)
     )
+    return divergence
 
 
 def _randomized_p(greater: int, tied: int, n_draws: int, rng: np.random.Generator) -> float:
