@@ -22,16 +22,16 @@ import importlib
 import importlib.machinery
 import sys
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["SAFE_TYPE_ROOTS", "input_form", "is_safe_type", "unknown_level_handling", "unloadable_types"]
+from mlcheck.contracts.conform import as_input, input_form
+
+__all__ = ["SAFE_TYPE_ROOTS", "as_input", "input_form", "is_safe_type", "unknown_level_handling", "unloadable_types"]
 
 #: Classes from these packages are trusted without being named (see :mod:`mlcheck.bundle.loading`).
 SAFE_TYPE_ROOTS = ("sklearn", "numpy", "scipy")
-InputForm = Literal["frame", "array"]
 
 
 # -- trust, decided without importing -------------------------------------------------
@@ -145,35 +145,6 @@ def unloadable_types(untrusted: Iterable[str]) -> dict[str, str]:
         if why:
             found[name] = why
     return found
-
-
-# -- the input form ---------------------------------------------------------------
-def _first_step(model: Any) -> Any:
-    steps = getattr(model, "steps", None)
-    if isinstance(steps, list) and steps and isinstance(steps[0], tuple):
-        return _first_step(steps[0][1])
-    return model
-
-
-def input_form(model: Any) -> InputForm:
-    """The form the model takes its input in: ``"frame"`` (column names) or ``"array"``.
-
-    A model that recorded ``feature_names_in_`` was fit on a frame. A model
-    whose first step is not scikit-learn's (the user's own transformer, which
-    may select columns by name) gets the frame too: a frame is what it was
-    most likely fit on, and what scikit-learn's own steps also accept. Only a
-    scikit-learn model that recorded no column names was fit on an array.
-    """
-    if hasattr(model, "feature_names_in_"):
-        return "frame"
-    first = _first_step(model)
-    module = type(first).__module__ or ""
-    return "array" if module.split(".")[0] == "sklearn" else "frame"
-
-
-def as_input(features: pd.DataFrame, form: str) -> Any:
-    """``features`` in the given form."""
-    return features if form == "frame" else features.to_numpy()
 
 
 # -- unknown levels ---------------------------------------------------------------------------

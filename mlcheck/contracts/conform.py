@@ -27,7 +27,7 @@ import enum
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,18 @@ from mlcheck.kinds import label_of, labels_of
 if TYPE_CHECKING:
     from mlcheck.contracts.schema import ColumnSchema, Schema
 
-__all__ = ["TYPE_REASONS", "Conformed", "ExtraColumnsWarning", "RejectReason", "conform"]
+__all__ = [
+    "TYPE_REASONS",
+    "Conformed",
+    "ExtraColumnsWarning",
+    "RejectReason",
+    "as_input",
+    "conform",
+    "input_form",
+]
+
+
+InputForm = Literal["frame", "array"]
 
 
 class ExtraColumnsWarning(UserWarning):
@@ -407,3 +418,32 @@ def conform(
         casts=dict(collect.casts),
         unseen_passed=dict(collect.unseen_passed),
     )
+
+
+# -- the form the model takes its input in ---------------------------------------------
+def _first_step(model: Any) -> Any:
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list) and steps and isinstance(steps[0], tuple):
+        return _first_step(steps[0][1])
+    return model
+
+
+def input_form(model: Any) -> InputForm:
+    """The form the model takes its input in: ``"frame"`` (column names) or ``"array"``.
+
+    A model that recorded ``feature_names_in_`` was fit on a frame. A model
+    whose first step is not scikit-learn's (the user's own transformer, which
+    may select columns by name) gets the frame too: a frame is what it was
+    most likely fit on, and what scikit-learn's own steps also accept. Only a
+    scikit-learn model that recorded no column names was fit on an array.
+    """
+    if hasattr(model, "feature_names_in_"):
+        return "frame"
+    first = _first_step(model)
+    module = type(first).__module__ or ""
+    return "array" if module.split(".")[0] == "sklearn" else "frame"
+
+
+def as_input(features: pd.DataFrame, form: str) -> Any:
+    """``features`` in the given form."""
+    return features if form == "frame" else features.to_numpy()

@@ -45,8 +45,10 @@ _SHOWN_ROWS = 10
 
 
 def model_input(model: Any, features: pd.DataFrame) -> Any:
-    """The frame itself for a model fitted on a frame, its values for one fitted on an array."""
-    return features if hasattr(model, "feature_names_in_") else features.to_numpy()
+    """``features`` in the form the model was fit on (:func:`mlcheck.contracts.conform.input_form`)."""
+    from mlcheck.contracts.conform import as_input, input_form
+
+    return as_input(features, input_form(model))
 
 
 def model_outputs(model: Any, X: Any, *, scores: bool = True) -> pd.DataFrame:
