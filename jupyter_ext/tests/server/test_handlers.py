@@ -290,3 +290,15 @@ async def test_values_can_be_checked_without_starting_a_job(client, jp_root_dir,
     )
     assert status == 400 and reply["parameter"] == "options"
     nothing_left(jp_root_dir)
+
+
+async def test_a_notebook_that_is_not_json_is_a_400_naming_the_path(client, jp_root_dir, notebooks):
+    (notebooks / "broken.ipynb").write_text("{ not json")
+    for parts, method, body, params in [
+        (("parameters",), "GET", None, {"path": "work/broken.ipynb"}),
+        (("jobs",), "POST", {"path": "work/broken.ipynb", "parameters": {}}, {}),
+    ]:
+        status, reply = await client.call(*parts, method=method, body=body, **params)
+        assert (status, reply["field"]) == (400, "path"), reply
+        assert "not a valid notebook" in reply["message"]
+    nothing_left(jp_root_dir)
