@@ -113,7 +113,7 @@ _IN_PROMPT = re.compile(r"Cell In\[(\d+)\]")
 
 
 def renumber_traceback(lines: Sequence[str], cells: Sequence[Any]) -> list[str]:
-    """IPython's ``Cell In[7]`` (an execution count, injected cells included) with the user's cell number.
+    """IPython's ``Cell In[7]`` (an execution count, injected cells included) followed by the user's cell number.
 
     Examples
     --------
@@ -121,7 +121,7 @@ def renumber_traceback(lines: Sequence[str], cells: Sequence[Any]) -> list[str]:
     >>> cells = [new_code_cell("setup", execution_count=1, metadata={"tags": ["mlcheck-injected"]}),
     ...          new_code_cell("x = 1", execution_count=2), new_code_cell("1/0", execution_count=3)]
     >>> renumber_traceback(["Cell In[3], line 1"], cells)
-    ['Cell 2 (In[3]), line 1']
+    ['Cell In[3] (cell 2), line 1']
     """
     numbers = {}
     for index, cell in enumerate(cells):
@@ -131,7 +131,7 @@ def renumber_traceback(lines: Sequence[str], cells: Sequence[Any]) -> list[str]:
 
     def name(match: re.Match[str]) -> str:
         number = numbers.get(int(match.group(1)))
-        return f"Cell {number} (In[{match.group(1)}])" if number is not None else match.group(0)
+        return f"{match.group(0)} (cell {number})" if number is not None else match.group(0)
 
     return [_IN_PROMPT.sub(name, line) for line in lines]
 
