@@ -74,7 +74,7 @@ def _kernel() -> Any:
 def _publish(bundle: dict[str, Any]) -> None:
     from IPython.display import publish_display_data
 
-    publish_display_data(bundle)  # type: ignore[no-untyped-call]
+    publish_display_data(bundle)
 
 
 def record_path(run_dir: str | os.PathLike[str], record_id: str) -> Path:
