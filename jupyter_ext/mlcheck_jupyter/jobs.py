@@ -115,7 +115,10 @@ def resolve_inside(root: Path, path: str) -> Path:
     the root is refused too.
     """
     candidate = Path(check_path(path))
-    full = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        full = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symbolic link loop (Python < 3.13)
+        raise RequestError(404, f"path {path!r} cannot be followed: {error}", field="path") from None
     if not full.is_relative_to(root):
         raise RequestError(
             403, f"path {path!r} is outside the server root; use a path inside it", field="path"

@@ -302,3 +302,11 @@ async def test_a_notebook_that_is_not_json_is_a_400_naming_the_path(client, jp_r
         assert (status, reply["field"]) == (400, "path"), reply
         assert "not a valid notebook" in reply["message"]
     nothing_left(jp_root_dir)
+
+
+async def test_a_symbolic_link_loop_is_a_404_naming_the_path(client, jp_root_dir, notebooks):
+    (notebooks / "a.ipynb").symlink_to(notebooks / "b.ipynb")
+    (notebooks / "b.ipynb").symlink_to(notebooks / "a.ipynb")
+    status, reply = await client.call("parameters", path="work/a.ipynb")
+    assert (status, reply["field"]) == (404, "path"), reply
+    nothing_left(jp_root_dir)
