@@ -321,10 +321,11 @@ def _is_dask(frame: Any) -> bool:
 
 def _score_partitions(model: Any, schema: Schema, frame: Any, **options: Any) -> ScoreResult:
     """Score a Dask frame partition by partition; only one partition's input is in memory per worker."""
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
-    tasks = [dask.delayed(score_frame)(model, schema, part, **options) for part in frame.to_delayed()]
-    parts: tuple[ScoreResult, ...] = dask.compute(*tasks)
+    tasks = [delayed(score_frame)(model, schema, part, **options) for part in frame.to_delayed()]
+    parts: tuple[ScoreResult, ...] = compute(*tasks)
     offset = 0
     rejects = []
     for part in parts:  # ``row`` counts positions in the whole frame, not in its partition

@@ -125,8 +125,8 @@ def _paired_row_draws(
     if metric != "average_precision" and (
         metric != "roc_auc" or challenger.n_rows * n_resamples > rs.EXACT_ROW_DRAWS
     ):
-        new, old = rs.score_sums_draws([challenger, champion], metric, points, n_resamples, rng)  # type: ignore[list-item]
-        return new, old
+        new_sums, old_sums = rs.score_sums_draws([challenger, champion], metric, points, n_resamples, rng)
+        return new_sums, old_sums
     seed = int(rng.integers(2**63))  # one seed for both: the same rows in every resample
     return tuple(  # type: ignore[return-value]
         rs.row_score_draws(prepared, [metric], n_resamples, np.random.default_rng(seed))[metric]

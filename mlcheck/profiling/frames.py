@@ -185,10 +185,11 @@ def _as_float(series: Any) -> np.ndarray:
 
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
         as_int = series.to_numpy(dtype="int64", na_value=np.iinfo(np.int64).min)
-        values = as_int.astype(np.float64)
+        values: np.ndarray = as_int.astype(np.float64)
         values[as_int == np.iinfo(np.int64).min] = np.nan
         return values
-    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    floats: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return floats
 
 
 def _profile_series(
@@ -314,7 +315,8 @@ def profile_dask(
     random_state: int,
 ) -> Profile:
     """One profile per partition on shared edges, merged; the edges come from a seeded sample."""
-    import dask
+    from dask.base import compute
+    from dask.delayed import delayed
 
     if edges_from is None:
         n_rows = int(frame.shape[0].compute())
@@ -325,11 +327,11 @@ def profile_dask(
         first = profile_frame(frame.partitions[0].compute(), bins, categorical, edges_from, max_levels)
         shared = streaming_bins(edges_from, first)
     parts = [
-        dask.delayed(profile_frame)(part, bins, categorical, shared, max_levels)
+        delayed(profile_frame)(part, bins, categorical, shared, max_levels)
         for part in frame.to_delayed()
     ]
-    profiles = dask.compute(*parts)
-    merged = profiles[0]
+    profiles = compute(*parts)
+    merged: Profile = profiles[0]
     for part_profile in profiles[1:]:
         merged = merged.merge(part_profile)
     return merged
