@@ -38,8 +38,14 @@ def test_record_keeps_json_values_and_refuses_bad_names():
 
 def test_result_round_trips_through_json():
     result = CheckResult(
-        "check_x", passed=False, severity="warning", observed=float("nan"), threshold=[1, 2],
-        details={"k": 1}, message="m", outcomes=(Outcome("a", False, 1.0, 2.0, "low"),),
+        "check_x",
+        passed=False,
+        severity="warning",
+        observed=float("nan"),
+        threshold=[1, 2],
+        details={"k": 1},
+        message="m",
+        outcomes=(Outcome("a", False, 1.0, 2.0, "low"),),
     )
     again = CheckResult.from_dict(json.loads(result.to_json()))
     assert again.outcomes == result.outcomes and again.observed == "nan" and not again.blocking
@@ -61,12 +67,50 @@ def test_results_are_read_back_from_a_notebook_without_a_kernel():
     result = mc.check_coverage([1.0, 2.0], min=0.5)
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_markdown_cell("# title"))
-    nb.cells.append(nbformat.v4.new_code_cell("...", outputs=[
-        nbformat.v4.new_output("display_data", data=result_bundle(result.to_dict())),
-        nbformat.v4.new_output("display_data", data=record_bundle("auc", 0.8)),
-        nbformat.v4.new_output("stream", text="noise"),
-    ]))
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "...",
+            outputs=[
+                nbformat.v4.new_output("display_data", data=result_bundle(result.to_dict())),
+                nbformat.v4.new_output("display_data", data=record_bundle("auc", 0.8)),
+                nbformat.v4.new_output("stream", text="noise"),
+            ],
+        )
+    )
     results, values = read_results(nb)
     assert values == {"auc": 0.8}
     assert [r.name for r in results] == ["check_coverage"] and results[0].details["cell"] == 1
     assert collect(nb).environment == {}
+
+
+def test_in_a_job_the_notebook_keeps_the_card_and_run_json_gets_the_full_record(tmp_path, monkeypatch):
+    # what mlcheck.kernel.show does in a job's kernel, without the kernel: the full record is
+    # written beside the run, the notebook stores the bounded card that names it
+    monkeypatch.setenv(notebook.RUN_ID_ENV, "run-1")
+    monkeypatch.setenv(notebook.RUN_DIR_ENV, str(tmp_path))
+    outcomes = tuple(
+        Outcome(f"feature_{i}", i % 50 != 0, i, 10, "moved" if i % 50 == 0 else "") for i in range(300)
+    )
+    result = CheckResult("check_many", passed=False, outcomes=outcomes, details={"n": 300})
+    data = result.to_dict()
+    record_id = notebook._keep_full_record(data)
+    assert record_id and notebook.record_path(tmp_path, record_id).is_file()
+    bundle = result_bundle(data, record=record_id)
+    assert (
+        bundle[MIME_TYPE]["record"] == record_id and len(bundle[MIME_TYPE]["result"]["outcomes"]) == 10
+    )  # 6 failed, 4 held
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            "mc.check_many()",
+            outputs=[
+                nbformat.v4.new_output("display_data", data=bundle),
+            ],
+        )
+    )
+    (full,) = collect(nb, tmp_path).results  # as the runner reads it for run.json
+    assert len(full.outcomes) == 300 and full.outcomes == result.outcomes
+    (card,) = collect(nb).results  # without the run directory: the card's view only
+    assert len(card.outcomes) == 10
+    monkeypatch.delenv(notebook.RUN_DIR_ENV)
+    assert notebook._keep_full_record(data) is None  # outside a job nothing is written
