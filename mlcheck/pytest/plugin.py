@@ -7,6 +7,7 @@ Registered through the ``pytest11`` entry point. Configured in the rootdir's
     notebooks = ["example_notebooks/*.ipynb"]   # globs, relative to the pyproject's folder
     runs_dir = "runs"
     timeout = 600                                # seconds for one whole notebook run
+    cell_timeout = 300                           # seconds for any one cell (also per notebook)
 
     [tool.mlcheck.parameters."example_notebooks/train.ipynb"]
     sample = 0.2                                 # CI parameters (a list of tables: one run per set)
