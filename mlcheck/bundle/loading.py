@@ -50,6 +50,8 @@ __all__ = ["GOLDEN_PREFIX", "SAFE_TYPE_ROOTS", "Bundle", "BundleVersionWarning",
 
 MODEL_FILE, SCHEMA_FILE, PROFILE_FILE = "model.skops", "schema.json", "profile.json"
 GOLDEN_FILE, CONTRACTS_FILE, PROVENANCE_FILE = "golden.parquet", "contracts.json", "provenance.json"
+#: Optional: the permutation importance on held-out rows (``export(held_out=(X, y))``).
+IMPORTANCE_FILE = "importance.json"
 REQUIRED_FILES = (MODEL_FILE, SCHEMA_FILE, GOLDEN_FILE, CONTRACTS_FILE, PROVENANCE_FILE)
 #: Expected outputs in golden.parquet carry this prefix: ``golden:prediction``, ``golden:score_1``.
 GOLDEN_PREFIX = "golden:"
@@ -164,6 +166,9 @@ class Bundle:
     manifest : dict
     input_form : {"frame", "array"}
         The form the model is fed: the one it was fit on.
+    importance : pandas.DataFrame or None
+        Permutation importance on held-out rows (``mc.importance``), when the
+        bundle was exported with them (``importance.json``).
     """
 
     def __init__(
@@ -177,8 +182,10 @@ class Bundle:
         golden: pd.DataFrame,
         contracts: list[CheckResult],
         provenance: dict[str, Any],
+        importance: pd.DataFrame | None = None,
     ) -> None:
         self.path = path
+        self.importance = importance
         self.manifest = manifest
         self.name = str(manifest.get("name") or path.name)
         self.model = model
@@ -213,6 +220,7 @@ class Bundle:
             "key": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
             "scores": ["boolean"],
             "unseen": [Options("model", "reject", "accept")],
+            "explain": [None, Interval(Integral, 1, None, description="a number of drivers >= 1, or None")],
         },
         name="Bundle.score",
     )
@@ -225,6 +233,7 @@ class Bundle:
         key: str | Sequence[str] | None = None,
         scores: bool = False,
         unseen: Literal["model", "reject", "accept"] = "model",
+        explain: int | None = None,
     ) -> ScoreResult:
         """Score a batch; rows that cannot be scored go to ``rejects`` with a reason and a reason code.
 
@@ -255,7 +264,8 @@ class Bundle:
             Score this many rows at a time (bounds memory); default all at once.
         key : str or list of str, optional
             Columns that identify a row; copied to predictions and rejects.
-            Default: the key columns recorded at export (``export(key=...)``).
+            Default: the key columns recorded at export (``export(key=...)``)
+            that the batch has.
         scores : bool, default False
             Also return ``score_<class>`` columns from ``predict_proba``.
         unseen : {"model", "reject", "accept"}, default "model"
@@ -265,6 +275,13 @@ class Bundle:
             handles unknown levels (``OneHotEncoder(handle_unknown="ignore")``),
             rejected elsewhere; ``"reject"`` rejects them all; ``"accept"``
             passes them all to the model.
+        explain : int, optional
+            Add the ``explain`` largest contributions of each row (by absolute
+            value, from :meth:`explain`) as reason codes in ``driver_1`` ...
+            ``driver_<k>``: ``"credit_history_months = 10: +0.14"`` (the value
+            and its contribution to the score named in ``result.notes``). A
+            row the schema rejected (shown with ``fallback=``) has no
+            explanation: its ``driver_1`` says why. Pandas frames only.
 
         Examples
         --------
@@ -279,24 +296,101 @@ class Bundle:
         >>> result.rejects["reason_code"].tolist()
         ['missing_value']
         """
+        if explain is not None and not isinstance(frame, pd.DataFrame):
+            raise UsageError(
+                f"Bundle.score(explain=) needs a pandas DataFrame, got {type(frame).__name__}; "
+                "score the batch without explain=, or explain a computed part of it"
+            )
         schema = self.schema
         if unseen != "model":
             policy = "reject" if unseen == "reject" else "model"
             schema = schema.replace_columns(
                 [replace(column, unknown=policy) for column in schema.columns]  # type: ignore[arg-type]
             )
-        return score_frame(
+        result = score_frame(
             self.model,
             schema,
             frame,
             fallback=fallback,
             batch_size=batch_size,
-            key=tuple(schema.keys) if key is None else key,
+            # the recorded keys the batch carries (golden rows replayed by `mlcheck parity` carry none)
+            key=tuple(k for k in schema.keys if k in getattr(frame, "columns", ())) if key is None else key,
             scores=scores,
             form=self.input_form,
             unseen_how=dict((schema.metadata or {}).get("unknown_levels") or {})
             if unseen == "model"
             else {name: "unseen=" + repr(unseen) for name in schema.names},
+        )
+        if explain is None:
+            return result
+        from mlcheck.bundle.explain import with_drivers
+
+        explained: ScoreResult = with_drivers(result, self.explain(frame), frame, int(explain))
+        return explained
+
+    def explain(self, frame: pd.DataFrame, *, target: Any = None, random_state: int = 0) -> pd.DataFrame:
+        """Why each row gets its score: the signed contribution of every input column.
+
+        ``base_value + sum(contributions)`` equals the model's score for the
+        row (to rounding): the log-odds of the positive class for linear and
+        gradient-boosted classifiers, the class probability for forests and
+        for models explained by the model-agnostic path, the prediction for
+        regressors; ``result.attrs["scale"]`` names it. Linear pipelines are
+        explained exactly through their fitted transformers, tree ensembles
+        exactly with shap's TreeExplainer, anything else with shap's
+        PermutationExplainer (sampled Shapley values; ``attrs["approximation"]``
+        says so). The golden rows are the background. See
+        :mod:`mlcheck.bundle.explain`.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            A batch, conformed to the schema as :meth:`score` does.
+        target : class label, optional
+            The class explained; default the last of ``classes_`` (the positive class).
+        random_state : int, default 0
+            Seed of the model-agnostic explainer.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same index as ``frame``: one column per schema column (its
+            contribution), ``base_value``, and ``not_explained`` (None, or why
+            the row has no explanation: the schema's reasons; its
+            contributions are NaN).
+
+        Raises
+        ------
+        UsageError
+            A column of the schema is missing, ``frame`` is not a pandas
+            DataFrame, or shap is needed and not installed (``mlcheck[explain]``).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib, pandas as pd, mlcheck as mc
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> X = pd.DataFrame({"months": [1.0, 5.0, 20.0, 40.0]})
+        >>> model = LogisticRegression().fit(X, [1, 1, 0, 0])
+        >>> bundle = mc.export(model, pathlib.Path(tempfile.mkdtemp()) / "m", reference=X)
+        >>> table = bundle.explain(pd.DataFrame({"months": [10.0, None]}))
+        >>> list(table.columns)
+        ['months', 'base_value', 'not_explained']
+        >>> table["not_explained"].tolist()
+        [None, 'rejected by the schema: months: missing value (none in the training data)']
+        >>> result = bundle.score(pd.DataFrame({"months": [10.0]}), explain=1)
+        >>> result.predictions["driver_1"].str.startswith("months = 10: +").tolist()
+        [True]
+        """
+        from mlcheck.bundle.explain import explain_frame
+
+        return explain_frame(
+            self.model,
+            self.schema,
+            frame,
+            background=self.golden_inputs,
+            form=self.input_form,
+            target=target,
+            random_state=random_state,
         )
 
 
@@ -379,6 +473,9 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     provenance = _parsed(folder, PROVENANCE_FILE, files[PROVENANCE_FILE], _provenance)
     profile = _parsed(folder, PROFILE_FILE, files[PROFILE_FILE], _profile) if PROFILE_FILE in files else None
     golden = _parsed(folder, GOLDEN_FILE, files[GOLDEN_FILE], _golden(schema), raw=True)
+    importance = (
+        _parsed(folder, IMPORTANCE_FILE, files[IMPORTANCE_FILE], _importance) if IMPORTANCE_FILE in files else None
+    )
     model_info = manifest["model"]
     _warn_on_version_change(model_info, folder)
     needed = _needed_types(files[MODEL_FILE], model_info["untrusted_types"], trusted, folder)
@@ -403,7 +500,14 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
         golden=golden,
         contracts=contracts,
         provenance=provenance,
+        importance=importance,
     )
+
+
+def _importance(data: Any) -> pd.DataFrame:
+    from mlcheck.contracts.importance import importance_from_dict
+
+    return importance_from_dict(data)
 
 
 def _warn_on_version_change(model_info: dict[str, Any], folder: Path) -> None:
