@@ -310,3 +310,44 @@ async def test_a_symbolic_link_loop_is_a_404_naming_the_path(client, jp_root_dir
     status, reply = await client.call("parameters", path="work/a.ipynb")
     assert (status, reply["field"]) == (404, "path"), reply
     nothing_left(jp_root_dir)
+
+
+def test_any_path_or_value_is_answered_with_a_reason_never_a_crash(tmp_path):
+    """Hypothesis: whatever a request holds, the manager refuses it with a RequestError or accepts it."""
+    import shutil
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from mlcheck_jupyter.jobs import JobManager, RequestError
+
+    root = tmp_path / "root"
+    (root / "work").mkdir(parents=True)
+    shutil.copy(
+        Path(__file__).resolve().parents[3] / "tests" / "notebooks" / "jupyter" / "kinds.ipynb", root / "work"
+    )
+    manager = JobManager(root_dir=str(root))
+    notebook = root / "work" / "kinds.ipynb"
+    text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=()), max_size=300)
+    value = st.one_of(
+        text, st.integers(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=3)
+    )
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        path=st.one_of(text, st.just("work/kinds.ipynb"), st.integers()),
+        name=st.sampled_from(["shift", "label", "features", "options", "x"]),
+        given_value=value,
+    )
+    def attempt(path, name, given_value):  # type: ignore[no-untyped-def]
+        try:
+            manager.notebook(path)
+        except RequestError as error:
+            assert error.status in (400, 403, 404) and error.field == "path"
+        try:
+            manager.check(notebook, {name: given_value})
+        except RequestError as error:
+            assert error.status == 400 and error.parameter == name
+        assert not (root / "runs").exists()
+
+    attempt()
