@@ -48,6 +48,12 @@ MALFORMED = [
         "label",
     ),
     (
+        "lone surrogate in a value",
+        ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "a\ud800"}}, {}),
+        "parameters",
+        "label",
+    ),
+    (
         "200 KB value",
         ("POST", ("jobs",), {"path": KINDS, "parameters": {"label": "x" * 200_000}}, {}),
         "parameters",
