@@ -151,3 +151,21 @@ def test_check_importance_needs_the_same_features() -> None:
         check_importance(table, other)
     with pytest.raises(UsageError, match="importance table"):
         check_leakage(pd.DataFrame({"x": [1]}))
+
+
+def test_export_stores_the_importance_on_held_out_rows(tmp_path) -> None:
+    import json
+
+    X, y = _credit(800, 7)
+    model = _pipeline().fit(X[:400], y[:400])
+    bundle = mc.export(model, tmp_path / "credit", reference=X[:400], held_out=(X[400:], y[400:]))
+    manifest = json.loads((bundle.path / "MANIFEST.json").read_text())
+    assert "importance.json" in manifest["files"]
+    expected = importance(model, X[400:], y[400:], random_state=0)
+    pd.testing.assert_frame_equal(mc.load(bundle.path).importance, expected, check_names=False)
+    # the bundle stands for its training importance in check_importance
+    assert mc.check_importance(bundle, expected).passed
+    without = mc.export(model, tmp_path / "plain", reference=X[:400])
+    assert without.importance is None and not (without.path / "importance.json").exists()
+    with pytest.raises(UsageError, match="held_out"):
+        mc.export(model, tmp_path / "bad", reference=X[:400], held_out=(X[400:],))

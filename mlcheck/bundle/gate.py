@@ -28,6 +28,7 @@ from mlcheck.bundle.loading import (
     CONTRACTS_FILE,
     GOLDEN_FILE,
     GOLDEN_PREFIX,
+    IMPORTANCE_FILE,
     MODEL_FILE,
     PROFILE_FILE,
     PROVENANCE_FILE,
@@ -194,6 +195,8 @@ def _model_bytes(model: Any) -> tuple[bytes, list[str]]:
         "name": [None, str],
         "overwrite": ["boolean"],
         "key": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+        "held_out": [None, InstanceOf(tuple, description="a tuple (X_held_out, y_held_out)")],
+        "importance": [None, InstanceOf(pd.DataFrame, description="a table from mc.importance")],
     }
 )
 def export(
@@ -206,6 +209,8 @@ def export(
     overwrite: bool = False,
     inputs: Sequence[str | Path] | Mapping[str, str | Path] = (),
     key: str | Sequence[str] | None = None,
+    held_out: tuple[Any, Any] | None = None,
+    importance: pd.DataFrame | None = None,
 ) -> Bundle:
     """Export ``model`` as a bundle, the gate: only when every recorded contract holds.
 
@@ -242,6 +247,13 @@ def export(
         Columns that identify a row in scoring batches (ids). They are not
         features: scoring copies them to predictions and rejects, and
         ``check_schema`` does not count them as extra columns.
+    held_out : tuple (X, y), optional
+        Held-out rows and their labels: the model's permutation importance on
+        them (``mc.importance(model, X, y, random_state=0)``) is stored as
+        ``importance.json`` and read back as ``bundle.importance`` (for
+        ``check_importance`` and ``check_shift(importance=)`` later).
+    importance : pandas.DataFrame, optional
+        A table already computed with ``mc.importance``; stored instead.
 
     Returns
     -------
@@ -296,6 +308,12 @@ def export(
     if golden is None:
         golden = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=0)
     golden_frame, form = _golden(model, golden, schema)
+    if importance is None and held_out is not None:
+        if len(held_out) != 2:
+            raise UsageError("export: held_out= takes a tuple (X_held_out, y_held_out)", parameter="held_out")
+        from mlcheck.contracts.importance import importance as permutation_importance
+
+        importance = permutation_importance(model, held_out[0], held_out[1], random_state=0)
     record = provenance(inputs=inputs)
     record["model"] = {"class": f"{type(model).__module__}.{type(model).__qualname__}"}
     record["reference"] = {"n_rows": len(reference), "n_columns": reference.shape[1]}
@@ -309,6 +327,10 @@ def export(
         CONTRACTS_FILE: _json({"results": [result.to_dict() for result in recorded]}),
         PROVENANCE_FILE: _json(record),
     }
+    if importance is not None:
+        from mlcheck.contracts.importance import importance_to_dict
+
+        files[IMPORTANCE_FILE] = _json(importance_to_dict(importance))
     profile = _profile(reference)
     if profile is not None:
         files[PROFILE_FILE] = _json(profile)
