@@ -16,6 +16,7 @@ from sklearn import metrics as skm
 import mlcheck as mc
 from mlcheck.display.cards import render_html
 from mlcheck.contracts import get_check
+from mlcheck.contracts import jackknife as jk
 from mlcheck.contracts import resampling as rs
 from mlcheck.contracts.performance import check_performance, evaluate
 from mlcheck.contracts.predictions import prepare
@@ -236,7 +237,7 @@ def _interval(y, predictions, subject: str, seed: int) -> tuple[float, float]:
     draws = rs.bootstrap(
         prepared, points, [subject], n_resamples=500, rng=np.random.default_rng(seed), n_features=None
     )
-    return rs.intervals(prepared, points, draws, 0.9, None)[subject]
+    return jk.intervals(prepared, points, draws, 0.9, None)[subject]
 
 
 def test_recall_interval_covers_the_true_recall_at_about_the_nominal_rate() -> None:
@@ -275,7 +276,7 @@ def test_jackknife_closed_forms_equal_leaving_each_row_out_with_scikit_learn() -
     y = (rng.random(80) < 0.3).astype(int)
     scores = np.round(rng.random(80) * 0.5 + 0.3 * y, 1)  # ties across classes
     prepared = prepare("t", y, y_score=scores)
-    loo = rs.jackknife(prepared, ["roc_auc", "average_precision", "log_loss", "recall", "mcc"], None)
+    loo = jk.jackknife(prepared, ["roc_auc", "average_precision", "log_loss", "recall", "mcc"], None)
     cell, n_cells, _ = rs.score_cells(scores)
     predicted = (scores >= 0.5).astype(int)
     confusion = (y * 2 + predicted).tolist()  # the filled-cell order of a 2 x 2 confusion matrix

@@ -24,6 +24,7 @@ import numpy as np
 from mlcheck._validation import RANDOM_STATE, SEVERITY, Interval, MappingOf, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.contracts import resampling as rs
+from mlcheck.contracts import jackknife as jk
 from mlcheck.contracts.predictions import (
     LABEL_METRICS,
     PER_CLASS_METRICS,
@@ -424,7 +425,7 @@ def evaluate(
     draws = _draws(prepared, report["metrics"], subjects, n_resamples, make_rng("evaluate", random_state), n_features)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # resamples without a class divide by zero
-        found = rs.intervals(prepared, report["metrics"], draws, confidence, n_features)
+        found = jk.intervals(prepared, report["metrics"], draws, confidence, n_features)
     report["intervals"] = {name: list(found[name]) for name in subjects if name in found}
     report.update(confidence=confidence, n_resamples=n_resamples)
     return report
@@ -665,7 +666,7 @@ def check_performance(
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # resamples without a class divide by zero
         intervals = (
-            rs.intervals(prepared, report["metrics"], draws, confidence, n_features)
+            jk.intervals(prepared, report["metrics"], draws, confidence, n_features)
             if confidence is not None
             else {}
         )

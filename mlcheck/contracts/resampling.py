@@ -23,8 +23,8 @@ Rows are resampled as they were drawn, not within each true class: a new
 sample's prevalence varies, and the metrics that depend on it (average
 precision, MCC, precision, F1) need that variance for their intervals to
 cover (a stratified bootstrap covered average precision 88-90% of the time
-at 95%). :func:`intervals` turns draws into two-sided intervals: BCa for
-score and regression metrics (with their exact jackknife, :func:`jackknife`),
+at 95%). :mod:`mlcheck.contracts.jackknife` turns draws into two-sided
+intervals: BCa for score and regression metrics (with their exact jackknife),
 the percentile interval for label metrics; ``docs/statistics.md`` has the
 measured coverage.
 
@@ -52,8 +52,6 @@ __all__ = [
     "average_precision_batch",
     "score_cells",
     "interval",
-    "intervals",
-    "jackknife",
     "safe_ratio",
     "bootstrap",
     "label_draws",
@@ -283,52 +281,6 @@ def interval(
         levels = ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
     low, high = np.quantile(finite, levels)
     return float(low), float(high)
-
-
-# -- the jackknife of each metric (for BCa's acceleration) -------------------------------
-def _label_jackknife(prepared: Prepared, subjects: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Leave-one-out values of label metrics: one per filled confusion cell, weighted by its count."""
-    cells = _confusion_cells(prepared)
-    k = cells.shape[0]
-    filled = np.flatnonzero(cells.ravel())
-    left_out = np.repeat(cells.ravel()[None], filled.size, axis=0)
-    left_out[np.arange(filled.size), filled] -= 1
-    batch = confusion_batch(left_out.reshape(filled.size, k, k))
-    weights = cells.ravel()[filled]
-    return {s: (label_metric_draws(batch, s, prepared), weights) for s in subjects}
-
-
-def _binary_jackknife(prepared: Prepared, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Leave-one-out score metrics in closed form, one value per filled (class, score cell)."""
-    pos, neg, cell_losses = _binary_cells(prepared, names)
-    pos, neg = pos.astype(np.float64), neg.astype(np.float64)
-    n_pos, n_neg = pos.sum(), neg.sum()
-    weights = np.concatenate([pos, neg])
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name in names:
-        if name == "roc_auc":
-            wins = (pos * (np.cumsum(neg) - 0.5 * neg)).sum()
-            above = pos.sum() - np.cumsum(pos)
-            without_pos = safe_ratio(wins - (np.cumsum(neg) - 0.5 * neg), np.full_like(pos, (n_pos - 1) * n_neg))
-            without_neg = safe_ratio(wins - (above + 0.5 * pos), np.full_like(neg, n_pos * (n_neg - 1)))
-            values = np.concatenate([without_pos, without_neg])
-        elif name == "average_precision":
-            true_pos = np.cumsum(pos[::-1])[::-1]
-            predicted = true_pos + np.cumsum(neg[::-1])[::-1]
-            kept = safe_ratio(pos * true_pos, predicted)
-            drop_one = safe_ratio(pos * true_pos, predicted - 1)
-            drop_pos = safe_ratio(pos * (true_pos - 1), predicted - 1)
-            own = safe_ratio((pos - 1) * (true_pos - 1), predicted - 1)
-            after = kept.sum() - np.cumsum(kept)  # cells above c0 keep their precision
-            without_neg = (np.cumsum(drop_one) + after) / n_pos
-            without_pos = safe_ratio(np.cumsum(drop_pos) - drop_pos + own + after, np.full_like(pos, n_pos - 1))
-            values = np.concatenate([without_pos, without_neg])
-        else:
-            pos_mean, neg_mean = cell_losses[name]
-            total = pos @ pos_mean + neg @ neg_mean
-            values = (total - np.concatenate([pos_mean, neg_mean])) / (n_pos + n_neg - 1)
-        out[name] = (values, weights)
-    return out
 
 
 # -- draws of a validated problem -----------------------------------------------------
@@ -596,69 +548,6 @@ def bootstrap(
     exact = [s for s in score_subjects if s not in out]
     if exact:
         out.update(row_score_draws(prepared, exact, n_resamples, rng))
-    return out
-
-
-def jackknife(
-    prepared: Prepared, subjects: list[str], n_features: int | None
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Leave-one-out values of the subjects that have a cheap exact jackknife, with their row weights.
-
-    Rows sharing a cell (confusion cell, score cell and class) share their
-    leave-one-out value, so each value comes with the number of rows it stands
-    for; regression metrics are functions of column means, whose leave-one-out
-    values are ``(sum - x_i) / (n - 1)``. Multiclass score metrics have none
-    here (their intervals stay percentile intervals).
-    """
-    if prepared.task == "regression":
-        values, _, nonnegative = _regression_columns(prepared.y_true, [prepared.y_pred])
-        n = values.shape[0]
-        if n < 3:
-            return {}
-        left_out = (values.sum(axis=0)[None, :] - values) / (n - 1)
-        metrics = _regression_metrics(left_out, n - 1, nonnegative, n_features)[0]
-        ones = np.ones(n)
-        return {s: (metrics[s], ones) for s in subjects if s in metrics}
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    label_subjects = [s for s in subjects if s not in SCORE_METRICS]
-    if label_subjects:
-        out.update(_label_jackknife(prepared, label_subjects))
-    score_subjects = [s for s in subjects if s in SCORE_METRICS]
-    if score_subjects and prepared.task == "binary":
-        out.update(_binary_jackknife(prepared, score_subjects))
-    return out
-
-
-def intervals(
-    prepared: Prepared,
-    points: Mapping[str, Any],
-    draws: Mapping[str, np.ndarray],
-    confidence: float,
-    n_features: int | None,
-) -> dict[str, tuple[float, float]]:
-    """The two-sided ``confidence`` interval of every drawn subject.
-
-    BCa for score metrics and regression metrics (skewed, biased statistics
-    such as average precision, where the percentile interval under-covers:
-    93% instead of 95% for ROC-AUC with 18 positives); the percentile interval
-    for label metrics, ratios of confusion counts whose bootstrap law is a
-    lattice: with about 18 positives BCa's corrections on it widened recall's
-    and balanced accuracy's intervals to 98-99% coverage, while the percentile
-    interval covers 94-96% (``docs/statistics.md``).
-    """
-    label_metrics = prepared.task != "regression"
-    loo = jackknife(
-        prepared, [s for s in draws if not (label_metrics and s not in SCORE_METRICS)], n_features
-    )
-    out = {}
-    for subject, values in draws.items():
-        point = points.get(subject)
-        out[subject] = interval(
-            values,
-            confidence,
-            point=None if point is None else float(point),
-            jackknife=loo.get(subject),
-        )
     return out
 
 

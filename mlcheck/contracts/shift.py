@@ -26,7 +26,7 @@ shifts, and the whole check's false-fail rate is at most ``alpha``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any, Literal
@@ -36,11 +36,12 @@ import numpy as np
 from mlcheck._validation import SEVERITY, InstanceOf, Interval, Options, SequenceOf, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.errors import OptionError, Reason, UsageError
-from mlcheck.contracts.shift_stats import SMOOTHING, compare_counts, resamples_for
-from mlcheck.profiling.model import OTHER, CategoricalColumn, ColumnSummary, NumericColumn, Profile, profile
+from mlcheck.contracts.shift_stats import SMOOTHING, adjusted_p_values, compare_counts, resamples_for
+from mlcheck.contracts.shift_table import bin_labels, categorical_table, numeric_table
+from mlcheck.profiling.model import ColumnSummary, NumericColumn, Profile, profile
 from mlcheck.results import CheckResult, Outcome, format_value
 
-__all__ = ["SMOOTHING", "check_shift", "shift_report"]
+__all__ = ["SMOOTHING", "bin_labels", "check_shift", "shift_report"]
 
 #: Multiplicity corrections across a check's features (option values).
 MULTIPLICITY = ("holm", "bh", "none")
@@ -120,72 +121,6 @@ class FeatureShift:
         return [int(i) for i in order if moved[i] > 0]
 
 
-# -- binning both sides alike ----------------------------------------------------
-def _edge_format(dtype: str, digits: int) -> Callable[[float], str]:
-    """How an edge reads: a date for datetime columns (edges are their integer ticks), else a number."""
-    if dtype.startswith("datetime64["):
-        unit = dtype[len("datetime64[") :].split(",")[0].rstrip("]")
-        return lambda edge: str(np.datetime_as_string(np.datetime64(int(edge), unit), unit="m"))
-    return lambda edge: f"{edge:.{digits}g}"
-
-
-def bin_labels(edges: Sequence[float], digits: int = 4, *, dtype: str = "float64") -> list[str]:
-    """Labels of the bins a numeric column's inner edges define.
-
-    A bin is named by its lower edge (``"-1.26"`` holds values from -1.26 up
-    to the next bin's edge); the first is ``"<e0"``; a constant column's own
-    value reads ``"=v"`` and the bin above it ``">v"``. Short labels keep a
-    result's JSON small.
-    """
-    if not edges:
-        return ["all values"]
-    text = _edge_format(dtype, digits)
-    labels = [f"<{text(edges[0])}"]
-    constant: float | None = None  # the value of the previous bin when it held one value only
-    for low, high in zip(edges, [*edges[1:], np.inf]):
-        exact = bool(high == np.nextafter(low, np.inf))
-        if exact:
-            labels.append(f"={text(low)}")
-        elif constant is not None:
-            labels.append(f">{text(constant)}")
-        else:
-            labels.append(text(low))
-        constant = low if exact else None
-    return labels
-
-
-def _numeric_vectors(
-    name: str, reference: NumericColumn, current: NumericColumn
-) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
-    """Labels, counts on both sides, which bins are reference quantile bins, which are levels."""
-    if reference.edges != current.edges:
-        raise UsageError(
-            f"shift of {name!r}: the current profile was binned on other edges than the reference; "
-            "build it with mc.profile(current, edges_from=reference) or pass the current frame itself"
-        )
-    labels = ["-inf", *bin_labels(reference.edges, 3, dtype=reference.dtype), "+inf", "missing"]
-    ref = [reference.neg_inf, *reference.counts, reference.pos_inf, reference.missing]
-    cur = [current.neg_inf, *current.counts, current.pos_inf, current.missing]
-    rank = [False, *([True] * len(reference.counts)), False, False]
-    return labels, ref, cur, rank, [False] * len(labels)
-
-
-def _categorical_vectors(
-    reference: CategoricalColumn, current: CategoricalColumn
-) -> tuple[list[str], list[int], list[int], list[bool], list[bool]]:
-    """Counts over the union of both sides' levels (reference order, then the current's new ones)."""
-    reference_counts = dict(zip(reference.levels, reference.counts))
-    current_counts = dict(zip(current.levels, current.counts))
-    levels = list(dict.fromkeys([*reference.levels, *current.levels]))
-    if reference.other or current.other:  # levels beyond max_levels, folded when profiled
-        levels.append(OTHER)
-        reference_counts[OTHER], current_counts[OTHER] = reference.other, current.other
-    labels = [*levels, "missing"]
-    ref = [*(reference_counts.get(level, 0) for level in levels), reference.missing]
-    cur = [*(current_counts.get(level, 0) for level in levels), current.missing]
-    return labels, ref, cur, [False] * len(labels), [True] * len(levels) + [False]
-
-
 def _feature_rng(random_state: int, name: str) -> np.random.Generator:
     """One generator per feature, from the seed and the name: results do not hang on column order."""
     import zlib
@@ -213,9 +148,9 @@ def _compare(
             status="kind_changed", n_reference=reference.n_rows, n_current=current.n_rows, notes=notes, **base
         )
     if isinstance(reference, NumericColumn):
-        labels, ref, cur, rank, level = _numeric_vectors(name, reference, current)  # type: ignore[arg-type]
+        labels, ref, cur, rank, level = numeric_table(name, reference, current)  # type: ignore[arg-type]
     else:
-        labels, ref, cur, rank, level = _categorical_vectors(reference, current)  # type: ignore[arg-type]
+        labels, ref, cur, rank, level = categorical_table(reference, current)  # type: ignore[arg-type]
     ref_counts, cur_counts = np.asarray(ref, dtype=np.int64), np.asarray(cur, dtype=np.int64)
     used = (ref_counts + cur_counts) > 0
     base.update(
@@ -253,29 +188,6 @@ def _compare(
     )
 
 
-def _adjusted(p_values: list[float], multiplicity: str) -> list[float]:
-    """Holm's step-down adjusted p-values (family-wise error), or Benjamini-Hochberg's (false discovery rate).
-
-    Holm (1979): sort ascending, multiply the i-th smallest (from 0) by
-    ``n - i``, carry the running maximum, cap at 1; valid under any
-    dependence. BH is scipy's ``false_discovery_control``. (statsmodels'
-    ``multipletests`` gives the same numbers, and tests hold them equal, but it
-    runs a full garbage collection per Holm call: 0.2 s in a busy kernel.)
-    """
-    values = np.asarray(p_values, dtype=np.float64)
-    if multiplicity == "none" or values.size < 2:
-        return [float(p) for p in values]
-    if multiplicity == "bh":
-        from scipy.stats import false_discovery_control
-
-        return [float(p) for p in false_discovery_control(values, method="bh")]
-    order = np.argsort(values, kind="stable")
-    steps = values[order] * (values.size - np.arange(values.size))
-    adjusted = np.empty(values.size)
-    adjusted[order] = np.minimum(np.maximum.accumulate(steps), 1.0)
-    return [float(p) for p in adjusted]
-
-
 def _decide(
     shifts: list[FeatureShift],
     *,
@@ -288,7 +200,7 @@ def _decide(
     import dataclasses
 
     scored = [i for i, s in enumerate(shifts) if s.status == "ok"]
-    adjusted = _adjusted([float(shifts[i].p_value) for i in scored], multiplicity)  # type: ignore[arg-type]
+    adjusted = adjusted_p_values([float(shifts[i].p_value) for i in scored], multiplicity)  # type: ignore[arg-type]
     out = list(shifts)
     for i, p_adjusted in zip(scored, adjusted):
         shift = shifts[i]
@@ -632,7 +544,9 @@ def _outcome(shift: FeatureShift, max_kl: float | None, max_psi: float | None) -
 
 
 @register_check("check_shift")
-@validate_options({**SHIFT_OPTIONS, "severity": [SEVERITY]})
+@validate_options(
+    {**SHIFT_OPTIONS, "severity": [SEVERITY], "min_importance": [None, Interval(Real, None, None)]}
+)
 def check_shift(
     reference: Any,
     current: Any,
@@ -647,6 +561,8 @@ def check_shift(
     n_resamples: int | None = None,
     random_state: int = 0,
     severity: Literal["error", "warning"] = "error",
+    importance: Any = None,
+    min_importance: float | None = None,
 ) -> CheckResult:
     """Check that no feature's distribution moved both far and for real.
 
@@ -681,6 +597,14 @@ def check_shift(
         Monte Carlo draws and their seed (see :func:`shift_report`).
     severity : {"error", "warning"}, default "error"
         Whether a failure blocks the export gate.
+    importance : pandas.DataFrame or Bundle, optional
+        What the model relies on (``mc.importance`` on held-out rows, or
+        ``bundle.importance``): drifted features are ranked by it
+        (``details["drifted_by_importance"]``), see
+        :func:`mlcheck.contracts.importance.weigh_shift`.
+    min_importance : float, optional
+        With ``importance``: a drifted feature whose importance is below this
+        is reported (``details["ignored"]``) but does not fail.
 
     Returns
     -------
@@ -742,7 +666,7 @@ def check_shift(
     if new_columns:
         message += f"; {len(new_columns)} column(s) only in the current data: {', '.join(new_columns[:5])}"
     observed = None if largest is None else _sig(largest.effect if max_psi is not None else largest.kl_effect)
-    return CheckResult(
+    result = CheckResult(
         "check_shift",
         passed=bool(compared) and not failed,
         severity=severity,
@@ -764,3 +688,11 @@ def check_shift(
         message=message,
         outcomes=outcomes,
     )
+    if importance is None:
+        if min_importance is not None:
+            raise OptionError("check_shift: min_importance= needs importance= (a table from mc.importance)",
+                              reason=Reason.CONFLICTING_OPTIONS, parameter="min_importance")
+        return result
+    from mlcheck.contracts.importance import weigh_shift  # drift that matters: ranked by what the model uses
+
+    return weigh_shift(result, importance, min_importance)
