@@ -169,3 +169,31 @@ def test_export_stores_the_importance_on_held_out_rows(tmp_path) -> None:
     assert without.importance is None and not (without.path / "importance.json").exists()
     with pytest.raises(UsageError, match="held_out"):
         mc.export(model, tmp_path / "bad", reference=X[:400], held_out=(X[400:],))
+
+
+def test_drift_on_a_feature_the_model_ignores_is_reported_but_does_not_fail() -> None:
+    X, y = _credit(1600, 8)
+    model = _pipeline().fit(X[:800], y[:800])
+    table = importance(model, X[800:], y[800:], random_state=0)
+    assert table.loc["noise", "importance"] < 0.01 < table.loc["history_months", "importance"]
+    rng = np.random.default_rng(10)
+    batch = X[800:].assign(noise=rng.normal(3.0, 1.0, 800))  # only the unused column moved, far
+    plain = mc.check_shift(X[:800], batch)
+    assert not plain.passed and [o.subject for o in plain.outcomes if not o.passed] == ["noise"]
+
+    weighed = mc.check_shift(X[:800], batch, importance=table, min_importance=0.01)
+    assert weighed.passed, weighed.message
+    assert weighed.details["ignored"] == ["noise"] and weighed.details["drifted_by_importance"] == ["noise"]
+    assert "ignored by the model" in weighed.message and "noise" in weighed.message
+    assert "barely relies on it" in next(o.message for o in weighed.outcomes if o.subject == "noise")
+
+    # drift on a feature that matters still fails, ranked first
+    both = batch.assign(history_months=batch["history_months"] + 40)
+    result = mc.check_shift(X[:800], both, importance=table, min_importance=0.01)
+    assert not result.passed
+    assert result.details["drifted_by_importance"] == ["history_months", "noise"]
+    assert [o.subject for o in result.outcomes if not o.passed] == ["history_months"]
+    # ranked only, nothing forgiven, without min_importance
+    assert not mc.check_shift(X[:800], batch, importance=table).passed
+    with pytest.raises(OptionError, match="min_importance= needs importance="):
+        mc.check_shift(X[:800], batch, min_importance=0.01)

@@ -49,6 +49,7 @@ __all__ = [
     "importance",
     "importance_from_dict",
     "importance_to_dict",
+    "weigh_shift",
 ]
 
 #: The columns of an importance table, in order.
@@ -410,3 +411,60 @@ def check_leakage(table: Any, *, max_share: float = 0.8, severity: Severity = "e
         message=message,
         outcomes=outcomes,
     )
+
+
+def weigh_shift(result: CheckResult, importance: Any, min_importance: float | None) -> CheckResult:
+    """``check_shift``'s result with its drifted features ranked by importance (``check_shift(importance=)``).
+
+    A drifted feature whose importance (the mean over the repeats) is below
+    ``min_importance`` is reported in ``details["ignored"]`` and its outcome
+    passes: the model does not rely on it, so its drift pages no one. A
+    feature the importance table does not list counts as important (it
+    fails as before). Without ``min_importance`` the ranking is added and
+    nothing else changes.
+    """
+    import dataclasses
+
+    table = _as_table(importance, "importance")
+    weights = {str(name): float(value) for name, value in table["importance"].items()}
+    floor = None if min_importance is None else float(min_importance)
+
+    def matters(feature: str) -> bool:
+        return floor is None or feature not in weights or weights[feature] >= floor
+
+    ignored = [o.subject for o in result.outcomes if not o.passed and not matters(o.subject)]
+    outcomes = tuple(
+        dataclasses.replace(
+            outcome,
+            passed=True,
+            message=f"drifted, but the model barely relies on it (importance {weights[outcome.subject]:.3g} "
+            f"< min_importance {floor:.3g}); {outcome.message}",
+        )
+        if outcome.subject in ignored and floor is not None
+        else outcome
+        for outcome in result.outcomes
+    )
+    failing = [o.subject for o in outcomes if not o.passed]
+    # drifted features, the ones the model relies on most first
+    drifted = sorted(
+        (o.subject for o in result.outcomes if not o.passed),
+        key=lambda name: -weights.get(name, math.inf),
+    )
+    message = result.message
+    if ignored:
+        message = (
+            (f"{len(failing)} drifted feature(s) the model relies on: {', '.join(failing[:8])}" if failing
+             else "no feature the model relies on drifted")
+            + f"; drifted but ignored by the model (importance < {floor:.3g}): {', '.join(ignored[:8])}"
+        )
+    elif drifted:
+        message += f"; by importance: {', '.join(f'{name} ({weights[name]:.3g})' if name in weights else name for name in drifted[:8])}"
+    details = {
+        **result.details,
+        "importance": {name: weights.get(name) for name in result.details.get("features", weights)},
+        "min_importance": floor,
+        "drifted_by_importance": drifted,
+        "ignored": ignored,
+    }
+    passed = bool(result.details.get("n_features", len(outcomes))) and not failing
+    return dataclasses.replace(result, passed=passed, outcomes=outcomes, message=message, details=details)
