@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -147,7 +147,7 @@ def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> tuple[pd.DataFrame
     try:
         outputs = model_outputs(model, as_input(features, form))
     except Exception as error:  # noqa: BLE001 - try the other form once, then report the model's own error
-        other = "array" if form == "frame" else "frame"
+        other: Literal["frame", "array"] = "array" if form == "frame" else "frame"
         try:
             outputs = model_outputs(model, as_input(features, other))
         except Exception:  # noqa: BLE001

@@ -112,7 +112,8 @@ def _array(check: str, name: str, values: Any) -> np.ndarray:
         array = array[:, 0]
     if array.dtype.kind == "O":
         array = _object_array(check, name, array)
-    return array
+    checked: np.ndarray = array
+    return checked
 
 
 def _object_array(check: str, name: str, array: np.ndarray) -> np.ndarray:
@@ -326,8 +327,10 @@ def _classification(
             "(or task='regression' if these are numeric predictions)",
         )
     elif k == 2:
+        assert y_score is not None and pos_index is not None  # y_pred or y_score is given (prepare checks)
         pred_codes = np.where(y_score >= threshold, pos_index, 1 - pos_index).astype(np.intp)
     else:
+        assert y_score is not None
         pred_codes = np.argmax(y_score, axis=1).astype(np.intp)
     return Prepared(
         task="binary" if k == 2 else "multiclass",
@@ -463,6 +466,7 @@ def threshold_curve(prepared: Prepared, *, n_points: int = 100) -> dict[str, lis
     so a slider can recompute every label metric without the raw scores.
     """
     assert prepared.y_score is not None and prepared.true_codes is not None
+    assert prepared.threshold is not None  # binary scores always carry the threshold in use
     scores = prepared.y_score
     positive = prepared.true_codes == prepared.pos_index
     quantiles = np.quantile(scores, np.linspace(0.0, 1.0, n_points))

@@ -39,7 +39,7 @@ from mlcheck.errors import UsageError
 #: a season's length in runs
 _PERIOD = [None, Interval(Integral, 2, None, description="an integer of at least 2 runs")]
 
-__all__ = ["anomalies", "breakouts", "seasonal_period"]
+__all__ = ["anomalies", "breakouts", "seasonal_period", "without"]
 
 #: a season must repeat at least this many times to be estimated
 _MIN_CYCLES = 2
@@ -120,7 +120,7 @@ def seasonal_period(values: ArrayLike, *, max_period: int | None = None) -> int 
     return next(lag for lag in peaks if acf[lag - 1] >= 0.8 * best)
 
 
-def _stl(series: NDArray[np.float64], period: int, *, robust: bool = False) -> Any:
+def _stl(series: NDArray[np.float64], period: int) -> Any:
     """STL with windows wide enough that one run barely moves the fit.
 
     statsmodels' defaults (a 7-season seasonal window, a trend window of about
@@ -131,7 +131,7 @@ def _stl(series: NDArray[np.float64], period: int, *, robust: bool = False) -> A
     """
     from statsmodels.tsa.seasonal import STL
 
-    return STL(series, period=period, seasonal=25, trend=4 * period + 1, robust=robust).fit()
+    return STL(series, period=period, seasonal=25, trend=4 * period + 1).fit()
 
 
 def _deseasonalize(series: NDArray[np.float64], period: int | None) -> NDArray[np.float64]:
@@ -143,16 +143,16 @@ def _deseasonalize(series: NDArray[np.float64], period: int | None) -> NDArray[n
     return np.asarray(series - _stl(series, period).seasonal, dtype=np.float64)
 
 
-def _fit(series: NDArray[np.float64], period: int | None, *, robust: bool = False) -> NDArray[np.float64]:
+def _fit(series: NDArray[np.float64], period: int | None) -> NDArray[np.float64]:
     """What season and trend predict for each run: STL with a season, a LOWESS trend without one."""
     if period is not None and period >= 2 and series.size >= _MIN_CYCLES * period + 1:
-        fit = _stl(series, period, robust=robust)
+        fit = _stl(series, period)
         return np.asarray(fit.seasonal + fit.trend, dtype=np.float64)
     from statsmodels.nonparametric.smoothers_lowess import lowess
 
     x = np.arange(series.size, dtype=np.float64)
     return np.asarray(
-        lowess(series, x, frac=min(1.0, max(0.3, 15 / series.size)), it=3 if robust else 0, return_sorted=False),
+        lowess(series, x, frac=min(1.0, max(0.3, 15 / series.size)), it=0, return_sorted=False),
         dtype=np.float64,
     )
 
@@ -171,7 +171,7 @@ def _residual_scale(n: int, period: int) -> NDArray[np.float64]:
     size = min(n, 12 * period)
     unit = np.eye(size)
     hat = np.column_stack([_fit(unit[:, j].copy(), period) for j in range(size)])
-    scale = np.sqrt(((np.eye(size) - hat) ** 2).sum(axis=1))
+    scale: NDArray[np.float64] = np.sqrt(((np.eye(size) - hat) ** 2).sum(axis=1))
     if size == n:
         return scale
     half = size // 2
@@ -272,26 +272,43 @@ def anomalies(
     # heavy-tailed residuals on Gaussian noise (std/MAD 1.5 to 6), which breaks
     # the ESD test's calibration. But an anomaly pulls a plain fit towards
     # itself and echoes one season later, so when anomalies are found their
-    # values are replaced by what a robust fit predicts and the plain fit is
-    # redone, until the set no longer changes. Under no anomaly the first pass
-    # finds none, so the false-alarm rate is the plain test's.
+    # values are replaced by the median of the same phase in nearby seasons
+    # (or, without a season, by interpolation between their neighbours) and the
+    # plain fit is redone, until the set no longer changes. Under no anomaly the
+    # first pass finds none, so the false-alarm rate is the plain test's.
     seasonal = period is not None and n >= _MIN_CYCLES * period + 1
-    robust_fit: NDArray[np.float64] | None = None
     cleaned = series
     found = np.empty(0, dtype=np.intp)
     for _ in range(3):
         residual = series - _fit(cleaned, period)
+        # Runs the fit reproduces to rounding (a constant count of rows) are
+        # exactly on it: without this, rounding noise of 1e-13 would be "spread".
+        residual[np.abs(residual) <= 1e-9 * float(np.max(np.abs(series)))] = 0.0
         if seasonal:
             residual = residual / _residual_scale(n, int(period))  # type: ignore[arg-type]
         again = _esd(residual, alpha, max_anomalies)
         if np.array_equal(again, found):
             break
         found = again
-        if robust_fit is None:
-            robust_fit = _fit(series, period, robust=True)
-        cleaned = series.copy()
-        cleaned[found] = robust_fit[found]
+        cleaned = _replaced(series, found, int(period) if seasonal else None)  # type: ignore[arg-type]
     return positions[found]
+
+
+def _replaced(series: NDArray[np.float64], found: NDArray[np.intp], period: int | None) -> NDArray[np.float64]:
+    """The series with the runs at ``found`` replaced by what their unflagged neighbours say."""
+    cleaned = series.copy()
+    keep = np.ones(series.size, dtype=bool)
+    keep[found] = False
+    if not keep.any():
+        return cleaned
+    for i in found.tolist():
+        same_phase = [i + k * period for k in (-3, -2, -1, 1, 2, 3)] if period else []
+        usable = [j for j in same_phase if 0 <= j < series.size and keep[j]]
+        if usable:
+            cleaned[i] = float(np.median(series[usable]))
+        else:
+            cleaned[i] = float(np.interp(i, np.flatnonzero(keep), series[keep]))
+    return cleaned
 
 
 @validate_options(
@@ -383,3 +400,14 @@ def breakouts(
             break
         starts = found
     return positions[np.asarray(starts, dtype=np.intp)]
+
+
+def without(values: ArrayLike, positions: ArrayLike) -> NDArray[np.float64]:
+    """A float copy of ``values`` with ``positions`` set to NaN (skipped by both detectors, positions kept).
+
+    Used to look for breakouts with the anomalies left out: a single run far
+    off is not a new level, and would drag the least-squares fit around it.
+    """
+    copy = np.array(values, dtype=np.float64)
+    copy[np.asarray(positions, dtype=np.intp)] = np.nan
+    return copy

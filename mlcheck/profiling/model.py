@@ -202,7 +202,7 @@ ColumnSummary = NumericColumn | CategoricalColumn
 
 def _column_from_dict(name: str, data: Mapping[str, Any]) -> ColumnSummary:
     # "summary" says how the column is counted; files before it said so in "kind"
-    summary = data.get("summary") or {"numeric": "bins", "categorical": "levels"}.get(data.get("kind"))
+    summary = data.get("summary") or {"numeric": "bins", "categorical": "levels"}.get(str(data.get("kind")))
     if summary == "bins":
         column: ColumnSummary = NumericColumn(
             dtype=str(data["dtype"]),
