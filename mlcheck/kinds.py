@@ -158,10 +158,10 @@ def label_of(value: Any) -> str:
 
 
 def labels_of(series: Any) -> Any:
-    """The label of every value of a pandas Series (object dtype; missing values stay missing).
+    """The label of every value of a pandas Series, as text (missing values stay missing).
 
-    Text columns are returned as they are (no per-value call), so this costs
-    nothing on the common path of scoring a text column.
+    Text columns are returned as they are (no per-value call, string storage
+    kept), so this costs nothing on the common path of scoring a text column.
     """
     import pandas as pd
 
@@ -172,7 +172,7 @@ def labels_of(series: Any) -> Any:
         text = np.asarray(categories + [None], dtype=object)[np.where(codes < 0, len(categories), codes)]
         return pd.Series(text, index=series.index, dtype=object)
     if pd.api.types.is_string_dtype(dtype) and dtype != object:
-        return series.astype(object).where(series.notna(), None)
+        return series  # text already, and kept in its own storage: isin stays pyarrow's is_in
     if dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
         return series
     missing = series.isna().to_numpy()
