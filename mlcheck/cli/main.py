@@ -55,6 +55,7 @@ _BUILTINS = (
     ("history", "mlcheck.cli.jobs", "list the runs of a notebook, newest first"),
     ("profile", "mlcheck.cli.data", "profile a CSV or Parquet data set into a JSON profile"),
     ("shift", "mlcheck.cli.data", "check a current data set for drift against a reference"),
+    ("monitor", "mlcheck.cli.monitor", "watch a notebook's runs over time: drift and metrics, anomalies, breakouts, alerts"),
     ("parity", "mlcheck.cli.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
     ("demo", "mlcheck.cli.demo", "run the whole journey on real data: train, gate, export, score"),
     ("new", "mlcheck.cli.demo", "start a train or score notebook from a template"),

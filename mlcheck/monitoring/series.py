@@ -135,7 +135,7 @@ def _notebook_folder(runs_dir: Path, notebook: str | Path | None) -> Path:
             known = ", ".join(p.name for p in folders) or "none"
             raise UsageError(
                 f"no runs of {Path(notebook).name} in {runs_dir}: runs are kept per notebook stem "
-                f"(found: {known}); pass runs_dir= where the scheduled job writes its runs"
+                f"(found: {known}); pass runs_dir= (--runs-dir) where the scheduled job writes its runs"
             )
         return folder
     if len(folders) == 1:

@@ -1,0 +1,114 @@
+"""``mlcheck monitor``: the state of a notebook's runs over time, its alerts, a dashboard.
+
+Exit codes: 0 no alert; 1 alerts; 2 bad usage; 6 an alert could not be
+delivered to the webhook (the alerts are still printed and logged; a
+scheduler may retry).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mlcheck.errors import UsageError
+
+#: exit code when the webhook could not be reached (the "infrastructure" code of mlcheck run)
+WEBHOOK_FAILED = 6
+
+
+def add_arguments_monitor(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("notebook", metavar="NB", nargs="?", help="the notebook whose runs to watch (path or stem)")
+    parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
+    parser.add_argument("--html", metavar="PATH", help="write the dashboard (one self-contained HTML file)")
+    parser.add_argument("--json", action="store_true", help="print the state as strict JSON instead of text")
+    parser.add_argument("--log", metavar="FILE", help="append one JSON line per alert to FILE")
+    parser.add_argument("--webhook", metavar="URL", help="POST the state as JSON to URL when there are alerts")
+    parser.add_argument("--bundle", metavar="DIR", help="weight features by the bundle's importance.json")
+    parser.add_argument("--min-weight", type=float, default=0.0, help="drift of features weighing less never alerts")
+    parser.add_argument(
+        "--min-rows-share", type=float, default=0.5,
+        help="a batch with fewer rows than this share of the usual raises no drift alert (default 0.5)",
+    )  # fmt: skip
+    parser.add_argument("--period", type=int, help="season length in runs (detected when not given)")
+    parser.add_argument("--kind", choices=("job", "ci", "golden"), default="job", help="which runs (default: jobs)")
+
+
+def _weights(bundle: str | None) -> dict[str, float]:
+    if not bundle:
+        return {}
+    path = Path(bundle) / "importance.json"
+    if not path.is_file():
+        raise UsageError(f"{bundle} has no importance.json: export the bundle with held-out labels, or drop --bundle")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        table = data.get("importance", data) if isinstance(data, dict) else {}
+        weights = {
+            str(name): float(entry["importance"] if isinstance(entry, dict) else entry) for name, entry in table.items()
+        }
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise UsageError(f"{path} is not an importance table ({error}): export the bundle again") from None
+    return {name: max(weight, 0.0) for name, weight in weights.items()}
+
+
+def _post(url: str, payload: dict[str, Any]) -> str | None:
+    """POST ``payload`` as JSON; the problem in words, or None when delivered."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--webhook must be an http:// or https:// URL, got {url!r}")
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode("utf-8"), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the scheme is checked above
+            if response.status >= 300:
+                return f"the webhook answered {response.status}"
+    except (urllib.error.URLError, OSError) as error:
+        return f"the webhook could not be reached: {error}"
+    return None
+
+
+def run_monitor(args: argparse.Namespace) -> int:
+    from mlcheck._atomic import strict_json
+    from mlcheck.monitoring.alerts import alert_lines, evaluate_alerts, format_state
+    from mlcheck.monitoring.series import monitor
+
+    notebook = args.notebook
+    runs_dir = args.runs_dir
+    if runs_dir is None:
+        beside = Path(notebook).parent / "runs" if notebook and notebook.endswith(".ipynb") else None
+        runs_dir = beside if beside is not None and beside.is_dir() else Path("runs")
+    frame = monitor(runs_dir, notebook, kind=args.kind)
+    name = Path(notebook).name if notebook else str(runs_dir)
+    state = evaluate_alerts(
+        frame,
+        notebook=name,
+        weights=_weights(args.bundle),
+        min_weight=args.min_weight,
+        min_rows_share=args.min_rows_share,
+        period=args.period,
+    )
+    if args.json:
+        print(strict_json(state.to_dict()))
+    else:
+        print("\n".join(format_state(state)))
+    if args.log and state.alerts:
+        with open(args.log, "a", encoding="utf-8") as log:  # append-only: each line is whole
+            for line in alert_lines(state):
+                log.write(strict_json(line, indent=None) + "\n")
+    if args.html:
+        from mlcheck.monitoring.dashboard import write_dashboard
+
+        path = write_dashboard(args.html, frame, state, period=args.period)
+        if not args.json:
+            print(f"dashboard: {path}")
+    if args.webhook and state.alerts:
+        problem = _post(args.webhook, state.to_dict())
+        if problem:
+            print(f"mlcheck monitor: {problem}; the alerts above were not delivered (exit {WEBHOOK_FAILED}: retry)", file=sys.stderr)
+            return WEBHOOK_FAILED
+    return 1 if state.alerts else 0

@@ -1,0 +1,276 @@
+"""Alerts without fatigue: from a series of runs to the few things worth a page.
+
+Pure computation on a :func:`mlcheck.monitoring.series.monitor` frame, no I/O.
+The policy, each point a lesson from teams that stopped reading their alerts:
+
+- **State changes, not levels.** A cause alerts on the run where it turns bad
+  and not again while it stays bad; the run where it turns good again is
+  reported as resolved (not an alert).
+- **Grouped by cause.** Twelve features drifting on the same run are one
+  alert ("drift in 12 features"), not twelve.
+- **Small batches are not pages.** A run with far fewer rows than usual (under
+  ``min_rows_share`` of the median of the runs before it) raises no drift or
+  anomaly alert: its figures are noise; it is named in the state instead.
+- **What matters first.** Features are weighted by importance (the bundle's,
+  or the user's weights); features under ``min_weight`` are reported but never alert.
+- **Actionable.** Every alert says what moved, since which run, how far
+  (against what) and which run directories to open.
+
+Causes: ``status`` (the run did not succeed: exit code not 0), ``drift``
+(features the run's own ``check_shift`` found drifted), ``anomaly`` and
+``breakout`` (positions from :func:`~mlcheck.monitoring.detectors.anomalies`
+and :func:`~mlcheck.monitoring.detectors.breakouts` on each watched series:
+rows, coverage, duration, latency, metrics and recorded values).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlcheck.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["Alert", "MonitorState", "evaluate_alerts", "WATCHED"]
+
+#: the series watched for anomalies and breakouts (besides metric[...] and value[...] columns)
+WATCHED = ("rows", "coverage", "duration", "latency_p95")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One cause that turned bad on the latest run.
+
+    Attributes
+    ----------
+    cause : {"status", "drift", "anomaly", "breakout"}
+    subjects : tuple of str
+        What moved: features, series or the run's status word.
+    since : str
+        Run id of the first run of the current bad streak.
+    since_time : str
+        That run's batch time (ISO 8601).
+    message : str
+        What moved, how far and against what, in one line.
+    runs : tuple of str
+        Run ids to open, newest first.
+    """
+
+    cause: str
+    subjects: tuple[str, ...]
+    since: str
+    since_time: str
+    message: str
+    runs: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class MonitorState:
+    """The state of a monitored notebook at its latest run."""
+
+    notebook: str
+    n_runs: int
+    latest_run: str | None
+    latest_time: str | None
+    alerts: list[Alert] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    #: cause -> subjects currently bad (alerted earlier or now)
+    ongoing: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["alerts"] = [alert.to_dict() for alert in self.alerts]
+        return data
+
+
+def _small_batches(frame: pd.DataFrame, min_rows_share: float) -> list[bool]:
+    """Per run: were its rows under ``min_rows_share`` of the median of the runs before it?"""
+    if "rows" not in frame:
+        return [False] * len(frame)
+    rows = frame["rows"].astype(float).tolist()
+    small: list[bool] = []
+    for i, value in enumerate(rows):
+        before = [r for r in rows[:i] if math.isfinite(r)]
+        if not before or not math.isfinite(value):
+            small.append(False)
+            continue
+        before.sort()
+        median = before[len(before) // 2] if len(before) % 2 else (before[len(before) // 2 - 1] + before[len(before) // 2]) / 2
+        small.append(value < min_rows_share * median)
+    return small
+
+
+def _watched_columns(frame: pd.DataFrame) -> list[str]:
+    return [c for c in frame.columns if c in WATCHED or c.startswith(("metric[", "value["))]
+
+
+def _flags(frame: pd.DataFrame, small: list[bool], weights: Mapping[str, float], min_weight: float, *, period: int | None) -> list[dict[str, dict[str, str]]]:
+    """Per run: cause -> {subject: how far}, for every run of the series."""
+    import numpy as np
+
+    from mlcheck.monitoring.detectors import anomalies, breakouts, without
+
+    flags: list[dict[str, dict[str, str]]] = [{} for _ in range(len(frame))]
+    statuses = frame["status"].astype(str).tolist()
+    for i, status in enumerate(statuses):
+        if status not in ("succeeded", "nan"):
+            flags[i].setdefault("status", {})[status] = f"exit code {frame['exit_code'].iloc[i]}"
+    for column in [c for c in frame.columns if c.startswith("drifted[")]:
+        feature = column[len("drifted[") : -1]
+        if weights and weights.get(feature, 0.0) < min_weight:
+            continue
+        psi = frame.get(f"psi[{feature}]")
+        for i, drifted in enumerate(frame[column].tolist()):
+            if drifted is True and not small[i]:
+                far = f"PSI {psi.iloc[i]:.3g}" if psi is not None and isinstance(psi.iloc[i], float) else "drifted"
+                flags[i].setdefault("drift", {})[feature] = far
+    for column in _watched_columns(frame):
+        values = frame[column].to_numpy(dtype=float, na_value=np.nan) if frame[column].dtype != object else None
+        if values is None or np.isfinite(values).sum() < 14:
+            continue  # two weeks of daily runs before a series has a normal to depart from
+        spots = anomalies(values, period=period)
+        for i in spots.tolist():
+            if not small[i] or column == "rows":
+                baseline = float(np.nanmedian(values))
+                flags[i].setdefault("anomaly", {})[column] = f"{values[i]:.4g} (median {baseline:.4g})"
+        # A breakout is seen only once min_size runs at the new level exist, so
+        # it is news on the run where it is first found, not on the run it starts.
+        # anomalies left out: one run far off is not a new level, and would drag the fit
+        level_values = without(values, spots)
+        earlier = breakouts(level_values[:-1], period=period).tolist()
+        for start in breakouts(level_values, period=period).tolist():
+            if any(abs(start - seen) <= 2 for seen in earlier):
+                continue
+            level_before = float(np.nanmean(values[max(0, start - 7) : start]))
+            level_after = float(np.nanmean(values[start:]))
+            flags[-1].setdefault("breakout", {})[column] = (
+                f"level {level_before:.4g} -> {level_after:.4g} since run {frame['run_id'].iloc[start]}"
+            )
+    return flags
+
+
+def evaluate_alerts(
+    frame: pd.DataFrame,
+    *,
+    notebook: str = "",
+    weights: Mapping[str, float] | None = None,
+    min_weight: float = 0.0,
+    min_rows_share: float = 0.5,
+    period: int | None = None,
+) -> MonitorState:
+    """The state at the latest run and the alerts it raises, by the policy above.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A :func:`mlcheck.monitor` frame, one row per run in batch-time order.
+    notebook : str
+        The notebook's name, for the messages.
+    weights : mapping of str to float, optional
+        Feature -> importance (any non-negative scale); drift of features
+        under ``min_weight`` never alerts.
+    min_weight : float, default 0
+        See ``weights``.
+    min_rows_share : float, default 0.5
+        A run with fewer rows than this share of the median of earlier runs
+        raises no drift or anomaly alert.
+    period : int, optional
+        Season length in runs for the detectors (detected when not given).
+
+    Returns
+    -------
+    MonitorState
+
+    Raises
+    ------
+    UsageError
+        For options out of range.
+    """
+    if not 0 <= min_rows_share <= 1:
+        raise UsageError(f"min_rows_share must be in [0, 1], got {min_rows_share!r}")
+    if weights and any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()):
+        raise UsageError("weights must map feature names to non-negative numbers")
+    runs = frame[frame["status"].astype(str) != "damaged"] if "status" in frame else frame
+    state = MonitorState(notebook=notebook, n_runs=len(runs), latest_run=None, latest_time=None)
+    damaged = len(frame) - len(runs)
+    if damaged:
+        state.notes.append(f"{damaged} run record(s) damaged and left out (see `mlcheck history`)")
+    if runs.empty:
+        state.notes.append("no finished runs yet")
+        return state
+    run_ids = runs["run_id"].astype(str).tolist()
+    times = [str(t) for t in runs.index]
+    state.latest_run, state.latest_time = run_ids[-1], times[-1]
+    small = _small_batches(runs, min_rows_share)
+    if small[-1]:
+        state.notes.append(
+            f"the latest batch is small ({runs['rows'].iloc[-1]:.0f} rows): its drift and anomalies raise no alert"
+        )
+    flags = _flags(runs, small, weights or {}, min_weight, period=period)
+    last = len(runs) - 1
+    now = flags[last]
+    before = flags[last - 1] if last > 0 else {}
+    for cause in ("status", "drift", "anomaly", "breakout"):
+        current = now.get(cause, {})
+        previous = before.get(cause, {})
+        if current:
+            state.ongoing[cause] = sorted(current)
+        # anomalies and breakouts are events of one run: always new on the run they mark
+        fresh = sorted(current) if cause in ("anomaly", "breakout") else sorted(set(current) - set(previous))
+        for subject in sorted(set(previous) - set(current)):
+            if cause in ("status", "drift"):
+                state.resolved.append(f"{cause}: {subject}")
+        if not fresh:
+            continue
+        if weights:
+            fresh.sort(key=lambda s: -weights.get(s, 0.0))
+        streak_start = last
+        while streak_start > 0 and any(s in flags[streak_start - 1].get(cause, {}) for s in fresh):
+            streak_start -= 1
+        shown = ", ".join(f"{s} ({current[s]})" for s in fresh[:6]) + (f", +{len(fresh) - 6} more" if len(fresh) > 6 else "")
+        label = {"status": "run did not succeed", "drift": f"drift in {len(fresh)} feature(s)",
+                 "anomaly": f"anomaly in {len(fresh)} series", "breakout": f"new level in {len(fresh)} series"}[cause]  # fmt: skip
+        state.alerts.append(
+            Alert(
+                cause=cause,
+                subjects=tuple(fresh),
+                since=run_ids[streak_start],
+                since_time=times[streak_start],
+                message=f"{label}: {shown}",
+                runs=tuple(reversed(run_ids[streak_start:])),
+            )
+        )
+    return state
+
+
+def format_state(state: MonitorState) -> list[str]:
+    """Lines for the terminal and the log: alerts first, then what is ongoing, resolved and noted."""
+    lines = [
+        f"{state.notebook or 'runs'}: {state.n_runs} run(s), latest {state.latest_run or '-'} ({state.latest_time or '-'})"
+    ]
+    for alert in state.alerts:
+        lines.append(f"  ALERT {alert.cause:<9} {alert.message}")
+        lines.append(f"        since {alert.since} ({alert.since_time}); open: {', '.join(alert.runs[:3])}")
+    for cause, subjects in state.ongoing.items():
+        if not any(a.cause == cause for a in state.alerts):
+            lines.append(f"  still {cause}: {', '.join(subjects[:8])}" + (" …" if len(subjects) > 8 else ""))
+    for item in state.resolved:
+        lines.append(f"  resolved {item}")
+    for note in state.notes:
+        lines.append(f"  note: {note}")
+    if not state.alerts:
+        lines.append("  no alert")
+    return lines
+
+
+def alert_lines(state: MonitorState) -> Sequence[dict[str, Any]]:
+    """One JSON object per alert, for a JSON-lines log."""
+    return [{"notebook": state.notebook, "latest_run": state.latest_run, **alert.to_dict()} for alert in state.alerts]

@@ -1,0 +1,146 @@
+"""The monitoring dashboard: one self-contained HTML page of a notebook's runs over time.
+
+Plots are drawn with matplotlib and inlined as SVG. Why matplotlib: it is the
+most widely kept Python plotting library, it renders headless with no browser,
+and its SVG needs no JavaScript, so the page is small (tens of KB), opens
+offline, survives e-mail and CI artifact viewers, and the same figures show in
+a notebook. Interactive libraries (plotly, Bokeh, Altair) either inline
+megabytes of JavaScript or load it from a network, which a monitoring page
+opened on a locked-down machine must not need.
+
+Page: the state and its alerts; a time series per watched metric (rows,
+coverage, duration, latency, metrics, recorded values) with anomalies (red
+points) and breakouts (dashed lines) marked; the PSI of the features that
+drifted most; a features x runs heat map of PSI.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlcheck.monitoring.alerts import MonitorState
+
+__all__ = ["render_dashboard", "write_dashboard"]
+
+#: features shown as their own PSI series, by largest PSI over the runs
+TOP_FEATURES = 6
+#: features in the heat map, by largest PSI
+HEATMAP_FEATURES = 40
+
+
+def _svg(figure: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
+
+
+def _series_plot(frame: pd.DataFrame, column: str, *, period: int | None) -> str:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from mlcheck.monitoring.detectors import anomalies, breakouts, without
+
+    values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+    times = frame.index
+    figure, axes = plt.subplots(figsize=(7.5, 2.1))
+    axes.plot(times, values, color="#0550ae", linewidth=1.2, marker="o", markersize=2.5)
+    if np.isfinite(values).sum() >= 14:
+        spots = anomalies(values, period=period)
+        if spots.size:
+            axes.scatter(times[spots], values[spots], color="#cf222e", zorder=3, s=28, label="anomaly")
+        for start in breakouts(without(values, spots), period=period):
+            axes.axvline(times[start], color="#9a6700", linestyle="--", linewidth=1, label="breakout")
+        handles, labels = axes.get_legend_handles_labels()
+        if handles:
+            unique = dict(zip(labels, handles))
+            axes.legend(unique.values(), unique.keys(), loc="upper left", fontsize=7, frameon=False)
+    axes.set_title(column, fontsize=9, loc="left")
+    axes.tick_params(labelsize=7)
+    axes.grid(alpha=0.3)
+    figure.autofmt_xdate()
+    return _svg(figure)
+
+
+def _heatmap(frame: pd.DataFrame, columns: dict[str, str]) -> str:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    data = np.array([frame[column].to_numpy(dtype=float, na_value=np.nan) for column in columns.values()])
+    figure, axes = plt.subplots(figsize=(7.5, 0.18 * len(columns) + 1.2))
+    image = axes.imshow(data, aspect="auto", cmap="viridis", interpolation="nearest", vmin=0)
+    axes.set_yticks(range(len(columns)), list(columns), fontsize=6)
+    step = max(1, len(frame) // 10)
+    axes.set_xticks(range(0, len(frame), step), [str(t)[:10] for t in frame.index[::step]], fontsize=6, rotation=45)
+    figure.colorbar(image, ax=axes, label="PSI", shrink=0.8)
+    axes.set_title("PSI per feature and run", fontsize=9, loc="left")
+    return _svg(figure)
+
+
+def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | None = None) -> str:
+    """The dashboard of ``frame`` (a :func:`mlcheck.monitor` frame) as one HTML page.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per run, in batch-time order.
+    state : MonitorState
+        From :func:`mlcheck.monitoring.alerts.evaluate_alerts` on the same frame.
+    period : int, optional
+        Season length for the detectors that mark the plots.
+
+    Returns
+    -------
+    str
+        A self-contained HTML document (inline SVG, no script, no network).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)  # headless; a notebook's own backend is left alone when set
+    from mlcheck.monitoring.alerts import format_state
+    from mlcheck.monitoring.series import feature_columns
+
+    runs = frame[frame["status"].astype(str) != "damaged"] if "status" in frame else frame
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>mlcheck monitor: {html.escape(state.notebook)}</title>",
+        "<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:60em;color:#1f2328}"
+        "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}.alert{color:#a40e26;font-weight:600}"
+        "pre{background:#f6f8fa;padding:1em;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>",
+        f"<h1>mlcheck monitor: {html.escape(state.notebook)}</h1>",
+        f"<p class='{'alert' if state.alerts else ''}'>{len(state.alerts)} alert(s) at the latest run.</p>",
+        "<pre>" + html.escape("\n".join(format_state(state))) + "</pre>",
+    ]
+    if len(runs):
+        watched = [c for c in runs.columns if c in ("rows", "coverage", "duration", "latency_p95") or c.startswith(("metric[", "value["))]
+        watched = [c for c in watched if runs[c].dtype != object]
+        if watched:
+            parts.append("<h2>Metrics over runs</h2>")
+            parts += [_series_plot(runs, column, period=period) for column in watched]
+        psi = feature_columns(runs, "psi")
+        if psi:
+            ranked = sorted(psi, key=lambda f: -float(runs[psi[f]].max(skipna=True) or 0))
+            parts.append(f"<h2>Features that drifted most (PSI), top {min(TOP_FEATURES, len(ranked))} of {len(ranked)}</h2>")
+            parts += [_series_plot(runs, psi[f], period=period) for f in ranked[:TOP_FEATURES]]
+            parts.append("<h2>All features</h2>")
+            parts.append(_heatmap(runs, {f: psi[f] for f in ranked[:HEATMAP_FEATURES]}))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_dashboard(path: str | Path, frame: pd.DataFrame, state: MonitorState, *, period: int | None = None) -> Path:
+    """Write :func:`render_dashboard` to ``path`` atomically; returns the path."""
+    from mlcheck._atomic import atomic_write_text
+
+    path = Path(path)
+    atomic_write_text(path, render_dashboard(frame, state, period=period))
+    return path

@@ -1,0 +1,163 @@
+"""mlcheck.monitoring.alerts and ``mlcheck monitor``: state changes, grouping, small batches, delivery."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mlcheck.cli import main
+from mlcheck.errors import UsageError
+from mlcheck.monitoring.alerts import evaluate_alerts
+from mlcheck.monitoring.series import monitor
+
+
+def write_runs(runs: Path, days: int, *, drifted=lambda day, feature: False, rows=lambda day: 500, status=lambda day: "succeeded", seed: int = 0) -> list[str]:
+    """Daily run records as `mlcheck run` writes them: check_shift over 4 features, coverage, a metric."""
+    rng = np.random.default_rng(seed)
+    start = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    run_ids = []
+    for day in range(days):
+        when = start + timedelta(days=day)
+        run_id = when.strftime("%Y%m%dT%H%M%S%fZ") + f"-{day:06x}"
+        features = {
+            f: {"psi": 0.6 if drifted(day, f) else round(float(rng.gamma(2, 0.01)), 5), "kl": 0.01, "p_value": 0.5,
+                "drifted": bool(drifted(day, f)), "bins": ["a", "b"], "reference_pct": [50, 50], "current_pct": [50, 50]}
+            for f in ("age", "income", "plan", "region")
+        }  # fmt: skip
+        code = {"succeeded": 0, "failed": 1, "error": 3}[status(day)]
+        record = {
+            "run_id": run_id, "notebook": "score.ipynb", "status": status(day), "exit_code": code, "kind": "job",
+            "started": when.isoformat(), "duration": float(30 + rng.normal(0, 1)),
+            "parameters": {"batch_date": when.date().isoformat()},
+            "results": [
+                {"name": "check_shift", "passed": not any(drifted(day, f) for f in features), "severity": "error",
+                 "details": {"n_current": rows(day), "features": features}, "outcomes": []},
+                {"name": "check_coverage", "passed": True, "observed": 0.995, "details": {"n_rows": rows(day)}},
+            ],
+            "values": {"auc": float(0.8 + 0.02 * (day % 7 >= 5) + rng.normal(0, 0.003))},
+        }  # fmt: skip
+        (runs / "score" / run_id).mkdir(parents=True)
+        (runs / "score" / run_id / "run.json").write_text(json.dumps(record), encoding="utf-8")
+        run_ids.append(run_id)
+    return run_ids
+
+
+def test_quiet_series_raises_no_alert(tmp_path):
+    write_runs(tmp_path, 60)
+    state = evaluate_alerts(monitor(tmp_path, "score"), notebook="score.ipynb")
+    assert state.alerts == [] and state.n_runs == 60
+
+
+def test_drift_alerts_once_when_it_starts_grouped_and_resolves(tmp_path):
+    def drifted(day, feature):
+        return day >= 40 and feature in ("age", "income")
+
+    ids = write_runs(tmp_path, 41, drifted=drifted)
+    state = evaluate_alerts(monitor(tmp_path, "score"), notebook="score.ipynb")
+    [alert] = [a for a in state.alerts if a.cause == "drift"]
+    assert alert.subjects == ("age", "income") and alert.since == ids[40]
+    assert "drift in 2 feature(s)" in alert.message and "PSI 0.6" in alert.message
+    assert alert.runs[0] == ids[40]
+
+    # the next run is still drifted: ongoing, not a new alert
+    more = tmp_path / "more"
+    ids = write_runs(more, 42, drifted=drifted)
+    state = evaluate_alerts(monitor(more, "score"))
+    assert not [a for a in state.alerts if a.cause == "drift"]
+    assert state.ongoing["drift"] == ["age", "income"]
+
+    # and when it ends it is resolved
+    ended = tmp_path / "ended"
+    write_runs(ended, 43, drifted=lambda day, f: day in (40, 41) and f in ("age", "income"))
+    state = evaluate_alerts(monitor(ended, "score"))
+    assert state.resolved == ["drift: age", "drift: income"] and not state.alerts
+
+
+def test_small_batches_raise_no_drift_alert(tmp_path):
+    write_runs(tmp_path, 41, drifted=lambda day, f: day == 40 and f == "age", rows=lambda day: 35 if day == 40 else 500)
+    state = evaluate_alerts(monitor(tmp_path, "score"))
+    assert not [a for a in state.alerts if a.cause == "drift"]
+    assert any("latest batch is small (35 rows)" in note for note in state.notes)
+    # the small batch is itself an anomaly of the rows series
+    assert [a.subjects for a in state.alerts if a.cause == "anomaly"] == [("rows",)]
+
+
+def test_weights_keep_unimportant_features_from_paging(tmp_path):
+    write_runs(tmp_path, 41, drifted=lambda day, f: day == 40 and f == "region")
+    frame = monitor(tmp_path, "score")
+    weights = {"age": 0.3, "income": 0.2, "plan": 0.1, "region": 0.001}
+    assert not evaluate_alerts(frame, weights=weights, min_weight=0.01).alerts
+    assert evaluate_alerts(frame, weights=weights).alerts[0].subjects == ("region",)
+    with pytest.raises(UsageError, match="non-negative"):
+        evaluate_alerts(frame, weights={"age": -1})
+
+
+def test_a_failed_run_alerts_on_the_status_change_only(tmp_path):
+    write_runs(tmp_path, 30, status=lambda day: "error" if day == 29 else "succeeded")
+    [alert] = evaluate_alerts(monitor(tmp_path, "score")).alerts
+    assert alert.cause == "status" and alert.subjects == ("error",) and "exit code 3" in alert.message
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 - the http.server API
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_cli_exit_codes_log_and_webhook_against_a_local_server(tmp_path, capsys):
+    write_runs(tmp_path / "runs", 41, drifted=lambda day, f: day == 40 and f == "plan")
+    server = HTTPServer(("127.0.0.1", 0), _Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/alerts"
+        log = tmp_path / "alerts.jsonl"
+        code = main(["monitor", "score", "--runs-dir", str(tmp_path / "runs"), "--log", str(log), "--webhook", url])
+    finally:
+        server.shutdown()
+    out = capsys.readouterr().out
+    assert code == 1 and "ALERT drift" in out and "plan (PSI 0.6)" in out
+    [line] = log.read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["subjects"] == ["plan"]
+    [posted] = _Hook.received
+    assert posted["alerts"][0]["cause"] == "drift" and posted["latest_run"]
+
+    quiet = tmp_path / "quiet"
+    write_runs(quiet, 30)
+    assert main(["monitor", "score", "--runs-dir", str(quiet), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["alerts"] == []
+
+
+def test_cli_unreachable_webhook_is_retryable_and_bad_urls_are_usage(tmp_path, capsys):
+    write_runs(tmp_path, 41, drifted=lambda day, f: day == 40 and f == "plan")
+    with socket_closed() as port:
+        code = main(["monitor", "score", "--runs-dir", str(tmp_path), "--webhook", f"http://127.0.0.1:{port}/x"])
+    assert code == 6 and "not delivered" in capsys.readouterr().err
+    assert main(["monitor", "score", "--runs-dir", str(tmp_path), "--webhook", "file:///etc/passwd"]) == 2
+
+
+class socket_closed:
+    """A local port with nothing listening."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        return self.socket.getsockname()[1]
+
+    def __exit__(self, *exc) -> None:
+        self.socket.close()

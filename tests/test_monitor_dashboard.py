@@ -1,0 +1,62 @@
+"""mlcheck.monitoring.dashboard: the self-contained HTML page, opened in Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mlcheck.cli import main
+from mlcheck.monitoring.alerts import evaluate_alerts
+from mlcheck.monitoring.dashboard import render_dashboard
+from mlcheck.monitoring.series import monitor
+
+from test_monitor_alerts import write_runs
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def _chromium() -> str | None:
+    for candidate in (os.environ.get("MLCHECK_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def test_page_is_self_contained_and_marks_what_the_alerts_say(tmp_path):
+    write_runs(tmp_path, 60, drifted=lambda day, f: day >= 59 and f == "age", rows=lambda day: 120 if day == 45 else 500)
+    frame = monitor(tmp_path, "score")
+    page = render_dashboard(frame, evaluate_alerts(frame, notebook="score.ipynb"))
+    assert page.startswith("<!doctype html>") and "<script" not in page and "http" not in page.split("<svg", 1)[0]
+    assert page.count("<svg") == 4 + 4 + 1  # rows, coverage, duration, value[auc]; 4 features; heat map
+    assert "ALERT drift" in page and "age (PSI 0.6)" in page
+    assert "anomaly" in page  # the 120-row batch is marked on the rows plot
+    assert len(page) < 600_000
+
+
+@pytest.mark.browser
+def test_dashboard_opens_in_chromium(tmp_path):
+    if _chromium() is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("chromium is missing (CI=true: the browser tests must run)", pytrace=False)
+        pytest.skip("chromium is missing: apt-get install -y chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    write_runs(tmp_path / "runs", 60, drifted=lambda day, f: day >= 59 and f == "age", rows=lambda day: 120 if day == 45 else 500)
+    html = tmp_path / "dashboard.html"
+    assert main(["monitor", "score", "--runs-dir", str(tmp_path / "runs"), "--html", str(html)]) == 1
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(html.as_uri())
+        assert page.locator("svg").count() == 9
+        assert "1 alert(s)" in page.inner_text("body")
+        assert all(box["width"] > 300 for box in (page.locator("svg").nth(i).bounding_box() for i in range(3)))
+        shots = Path(os.environ.get("MLCHECK_SCREENSHOTS", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "monitor-dashboard.png"), full_page=True)
+        browser.close()
