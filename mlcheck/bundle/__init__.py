@@ -12,6 +12,7 @@ Layout of a bundle directory::
     golden.parquet    golden inputs with the training-time predictions and scores
     contracts.json    every check recorded before the export
     provenance.json   run, parameters, input hashes, git commit, package versions
+    importance.json   permutation importance on held-out rows (optional: export(held_out=(X, y)))
     MANIFEST.json     sha256 of every file, the types the model needs
 """
 
