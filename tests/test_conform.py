@@ -87,7 +87,9 @@ def test_text_booleans_and_nullable_dtypes_are_lossless() -> None:
 # -- item 7: categories exact at any cardinality ---------------------------------------------------------
 def test_unseen_codes_among_3000_levels_are_caught_by_both(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    training = pd.DataFrame({"postcode": [f"{i:05d}" for i in rng.permutation(3000)], "x": rng.normal(size=3000)})
+    training = pd.DataFrame(
+        {"postcode": [f"{i:05d}" for i in rng.permutation(3000)], "x": rng.normal(size=3000)}
+    )
     schema = infer_schema(training)
     assert len(schema["postcode"].levels) == 3000  # was: dropped above 1,000 levels
     batch = pd.DataFrame({"postcode": [f"{i:05d}" for i in range(5000, 5500)], "x": rng.normal(size=500)})
@@ -158,7 +160,11 @@ def test_check_schema_and_scoring_decide_every_row_alike(frame: pd.DataFrame) ->
     assert scored.n_scored + scored.n_rejected == scored.n_rows == len(frame)
     codes = Counter(code for text in scored.rejects["reason_code"] for code in set(text.split(";")))
     counted = Counter(
-        {code: n for code, n in checked.details["reason_counts"].items() if code in {r.value for r in RejectReason}}
+        {
+            code: n
+            for code, n in checked.details["reason_counts"].items()
+            if code in {r.value for r in RejectReason}
+        }
     )
     assert set(codes) == {code for code, n in counted.items() if n}
     pd.testing.assert_frame_equal(frame, original)  # the input is never modified

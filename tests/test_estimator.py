@@ -109,7 +109,9 @@ def test_a_class_defined_in_the_notebook_is_refused_naming_it(tmp_path: Path) ->
             print("REFUSED", error)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert "REFUSED" in done.stdout and "__main__.Ratio" in done.stdout
     assert "defined in the notebook" in done.stdout and "trusted=" in done.stdout
@@ -158,7 +160,13 @@ def test_the_template_transformer_exports_and_loads_in_a_fresh_process(tmp_path:
     )
     env = {"PYTHONPATH": str(TEMPLATES), "PATH": "/usr/bin:/bin"}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False, env=env, cwd=tmp_path
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
     assert "REFUSED" in done.stdout and "trusted=['features.DebtRatio', 'features.log_income']" in done.stdout
@@ -172,7 +180,11 @@ def test_is_safe_type_never_imports_what_it_judges() -> None:
     assert "numpy.f2py.__main__" not in sys.modules
     assert is_safe_type("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor")
     assert not is_safe_type("numpy.log1p")  # a function is later called: never trusted by rule
-    assert not is_safe_type("os.system") and not is_safe_type("sklearn") and not is_safe_type("numpy.no.such.Thing")
+    assert (
+        not is_safe_type("os.system")
+        and not is_safe_type("sklearn")
+        and not is_safe_type("numpy.no.such.Thing")
+    )
 
 
 def _rewrite_model(path: Path, edit) -> None:
@@ -199,7 +211,10 @@ def _replace_file(path: Path, name: str, data: bytes, **model_fields) -> None:
 def test_a_crafted_file_naming_f2py_main_runs_nothing(tmp_path: Path) -> None:
     X, y = credit_frame(300, seed=0)
     bundle = mc.export(batch_mean_pipeline().fit(X, y), tmp_path / "crafted", reference=X)
-    _rewrite_model(bundle.path, lambda data: data.replace(b'"__module__": "planted"', b'"__module__": "numpy.f2py.__main__"'))
+    _rewrite_model(
+        bundle.path,
+        lambda data: data.replace(b'"__module__": "planted"', b'"__module__": "numpy.f2py.__main__"'),
+    )
     crafted = "numpy.f2py.__main__.BatchMeanCentering"
     manifest = json.loads((bundle.path / "MANIFEST.json").read_text())
     manifest["model"]["untrusted_types"] = [crafted]

@@ -82,9 +82,15 @@ def test_a_label_only_in_training_is_left_out_with_exclude(tmp_path: Path, capsy
     alarmed = main(["shift", str(tmp_path / "train.csv"), str(tmp_path / "batch.parquet")])
     out = capsys.readouterr().out
     assert alarmed == 1 and "--exclude label" in out  # the false alarm now says how to silence it
-    assert main(["shift", str(tmp_path / "train.csv"), str(tmp_path / "batch.parquet"), "--exclude", "label"]) == 0
+    assert (
+        main(["shift", str(tmp_path / "train.csv"), str(tmp_path / "batch.parquet"), "--exclude", "label"])
+        == 0
+    )
     assert "label" not in capsys.readouterr().out
-    assert main(["shift", str(tmp_path / "train.csv"), str(tmp_path / "batch.parquet"), "--exclude", "nope"]) == 2
+    assert (
+        main(["shift", str(tmp_path / "train.csv"), str(tmp_path / "batch.parquet"), "--exclude", "nope"])
+        == 2
+    )
     assert "--exclude names columns in neither file" in capsys.readouterr().err
 
 
@@ -104,7 +110,11 @@ def _saved(tmp_path: Path, data: dict) -> Path:
 
 def test_a_profile_whose_edges_and_counts_differ_in_length_is_refused(tmp_path: Path, capsys) -> None:
     data = mc.profile(_frame()).to_dict()
-    data["columns"][0]["counts"] = data["columns"][0]["counts"][:-1] if data["columns"][0]["summary"] == "bins" else data["columns"][0]["counts"][:-1]
+    data["columns"][0]["counts"] = (
+        data["columns"][0]["counts"][:-1]
+        if data["columns"][0]["summary"] == "bins"
+        else data["columns"][0]["counts"][:-1]
+    )
     with pytest.raises(UsageError, match=r"profile\.json: .*'age'"):
         load_profile(_saved(tmp_path, data))  # was a raw ValueError
     assert main(["shift", str(tmp_path / "profile.json"), str(tmp_path / "profile.json")]) == 2
@@ -158,7 +168,17 @@ def _break(data: dict, how: str, column: int, position: int) -> dict:
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     how=st.sampled_from(
-        ["negative", "drop_count", "extra_count", "missing", "rows", "duplicate_level", "unsorted_edges", "min_above_max", "count"]
+        [
+            "negative",
+            "drop_count",
+            "extra_count",
+            "missing",
+            "rows",
+            "duplicate_level",
+            "unsorted_edges",
+            "min_above_max",
+            "count",
+        ]
     ),
     column=st.integers(0, 2),
     position=st.integers(0, 50),

@@ -49,7 +49,14 @@ def test_one_kind_per_dtype() -> None:
 
 
 def test_one_level_spelling() -> None:
-    assert [label_of(v) for v in (2.0, 2, np.int8(2), "2", True, np.float32(0.5))] == ["2", "2", "2", "2", "True", "0.5"]
+    assert [label_of(v) for v in (2.0, 2, np.int8(2), "2", True, np.float32(0.5))] == [
+        "2",
+        "2",
+        "2",
+        "2",
+        "True",
+        "0.5",
+    ]
     mixed = pd.Series([2.0, "a", None, 3], dtype=object)
     assert [None if pd.isna(v) else v for v in labels_of(mixed)] == ["2", "a", None, "3"]
     assert labels_of(pd.Series([1.0, 2.0]).astype("category")).tolist() == ["1", "2"]
@@ -77,7 +84,11 @@ def test_schema_json_and_profile_json_agree_on_kind_and_levels(tmp_path: Path) -
     assert profile["rating"]["summary"] == "levels" and profile["age"]["summary"] == "bins"
     for name in ("coded", "city"):
         assert sorted(schema[name]["levels"]) == sorted(profile[name]["levels"]), name
-    assert set(schema["coded"]["levels"]) == {"1", "2", "3.5"}  # 2.0 reads '2' in both (was '2.0' in schema.json)
+    assert set(schema["coded"]["levels"]) == {
+        "1",
+        "2",
+        "3.5",
+    }  # 2.0 reads '2' in both (was '2.0' in schema.json)
     assert schema["code"]["kind"] == profile["code"]["kind"] == "float"  # numbers held as objects
     assert bundle.score(X).n_rejected == 0  # the training data scores whole, mixed object floats included
 
@@ -109,7 +120,9 @@ def test_mixed_levels_are_spelled_alike_in_schema_and_profile() -> None:
 
 def test_export_refuses_a_column_parquet_cannot_store(tmp_path: Path) -> None:
     X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "tag": pd.Series([2.0, "x", 3, "y"], dtype=object)})
-    model = make_pipeline(make_column_transformer(("passthrough", ["x"])), LogisticRegression()).fit(X, [0, 0, 1, 1])
+    model = make_pipeline(make_column_transformer(("passthrough", ["x"])), LogisticRegression()).fit(
+        X, [0, 0, 1, 1]
+    )
     with pytest.raises(mc.UsageError, match="mixes value types"):
         mc.export(model, tmp_path / "b", reference=X)
     assert list(tmp_path.iterdir()) == []
@@ -123,7 +136,11 @@ def test_levels_of_any_cardinality_are_kept() -> None:
 def test_profile_kind_of_an_integer_column_with_few_values_is_integer() -> None:
     frame = pd.DataFrame({"rating": [1, 2, 3, 4] * 10})
     column = mc.profile(frame).to_dict()["columns"][0]
-    assert (column["kind"], column["summary"], column["levels"]) == ("integer", "levels", ["1", "2", "3", "4"])
+    assert (column["kind"], column["summary"], column["levels"]) == (
+        "integer",
+        "levels",
+        ["1", "2", "3", "4"],
+    )
     assert infer_schema(frame)["rating"].kind == "integer"
 
 

@@ -76,7 +76,9 @@ MALFORMED = {
 @pytest.mark.parametrize(
     ("name", "case"), [(name, i) for name, cases in MALFORMED.items() for i in range(len(cases))]
 )
-def test_a_malformed_file_with_a_matching_hash_is_an_integrity_error_naming_it(exported, tmp_path, name, case):
+def test_a_malformed_file_with_a_matching_hash_is_an_integrity_error_naming_it(
+    exported, tmp_path, name, case
+):
     path = _copy(exported, tmp_path)
     _replace(path, name, MALFORMED[name][case])
     with pytest.raises(BundleIntegrityError, match=name.replace(".", r"\.")):

@@ -28,7 +28,14 @@ import numpy as np
 
 from mlcheck.contracts.conform import as_input, input_form
 
-__all__ = ["SAFE_TYPE_ROOTS", "as_input", "input_form", "is_safe_type", "unknown_level_handling", "unloadable_types"]
+__all__ = [
+    "SAFE_TYPE_ROOTS",
+    "as_input",
+    "input_form",
+    "is_safe_type",
+    "unknown_level_handling",
+    "unloadable_types",
+]
 
 #: Classes from these packages are trusted without being named (see :mod:`mlcheck.bundle.loading`).
 SAFE_TYPE_ROOTS = ("sklearn", "numpy", "scipy")
@@ -205,7 +212,10 @@ def _visit(step: Any, columns: list[str], found: dict[str, str]) -> None:
         for column in columns:
             found.setdefault(column, how)
         return
-    if type(step).__name__.startswith("HistGradientBoosting") and getattr(step, "is_categorical_", None) is not None:
+    if (
+        type(step).__name__.startswith("HistGradientBoosting")
+        and getattr(step, "is_categorical_", None) is not None
+    ):
         names = [str(name) for name in getattr(step, "feature_names_in_", columns)]
         for name, categorical in zip(names, step.is_categorical_):
             if categorical:

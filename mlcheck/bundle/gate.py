@@ -303,7 +303,9 @@ def export(
     keys = (key,) if isinstance(key, str) else tuple(key or ())
     features_named = [name for name in keys if name in schema.names]
     if features_named:
-        raise UsageError(f"export: key column(s) {features_named} are in reference=, as features; a key is not a feature")
+        raise UsageError(
+            f"export: key column(s) {features_named} are in reference=, as features; a key is not a feature"
+        )
     schema = with_unknown_handling(Schema(schema.columns, schema.n_reference_rows, {}, keys), model)
     if golden is None:
         golden = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=0)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -127,7 +128,9 @@ def _needed_types(
         )
     allowed = set(trusted or ())
     refused = [name for name in needed if name not in allowed and not is_safe_type(name)]
-    homeless = [name for name in needed if name.startswith("__main__.") or "<lambda>" in name or "<locals>" in name]
+    homeless = [
+        name for name in needed if name.startswith("__main__.") or "<lambda>" in name or "<locals>" in name
+    ]
     if homeless:  # no trusted= can help: the code is not in any module this process can import
         raise BundleIntegrityError(
             f"the model in {path} is built of {homeless}, defined in the exporting notebook or as lambdas; "
@@ -307,6 +310,7 @@ class Bundle:
             schema = schema.replace_columns(
                 [replace(column, unknown=policy) for column in schema.columns]  # type: ignore[arg-type]
             )
+        started = time.perf_counter()
         result = score_frame(
             self.model,
             schema,
@@ -321,12 +325,34 @@ class Bundle:
             if unseen == "model"
             else {name: "unseen=" + repr(unseen) for name in schema.names},
         )
+        result = replace(result, log=self._log_fields(result.n_rows, time.perf_counter() - started))
         if explain is None:
             return result
         from mlcheck.bundle.explain import with_drivers
 
         explained: ScoreResult = with_drivers(result, self.explain(frame), frame, int(explain))
         return explained
+
+    def _log_fields(self, n_rows: int, elapsed: float) -> dict[str, Any]:
+        """The prediction log's batch-wide fields (see :attr:`ScoreResult.log`)."""
+        import hashlib
+        import os
+        from datetime import datetime, timezone
+
+        from mlcheck.kernel import RUN_ID_ENV
+
+        manifest = self.path / "MANIFEST.json"
+        try:
+            identity = hashlib.sha256(manifest.read_bytes()).hexdigest()
+        except OSError:
+            identity = None  # a bundle built in memory: no manifest to name it by
+        return {
+            "run_id": os.environ.get(RUN_ID_ENV),
+            "bundle": identity,
+            "bundle_path": str(self.path),
+            "scored_at": datetime.now(timezone.utc).isoformat(),
+            "latency": elapsed / n_rows if n_rows else None,
+        }
 
     def explain(self, frame: pd.DataFrame, *, target: Any = None, random_state: int = 0) -> pd.DataFrame:
         """Why each row gets its score: the signed contribution of every input column.
@@ -474,7 +500,9 @@ def load(path: str | Path, *, trusted: Sequence[str] | None = None) -> Bundle:
     profile = _parsed(folder, PROFILE_FILE, files[PROFILE_FILE], _profile) if PROFILE_FILE in files else None
     golden = _parsed(folder, GOLDEN_FILE, files[GOLDEN_FILE], _golden(schema), raw=True)
     importance = (
-        _parsed(folder, IMPORTANCE_FILE, files[IMPORTANCE_FILE], _importance) if IMPORTANCE_FILE in files else None
+        _parsed(folder, IMPORTANCE_FILE, files[IMPORTANCE_FILE], _importance)
+        if IMPORTANCE_FILE in files
+        else None
     )
     model_info = manifest["model"]
     _warn_on_version_change(model_info, folder)

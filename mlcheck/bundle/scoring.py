@@ -11,7 +11,7 @@ error. Invariant: ``n_rows == n_scored + n_rejected``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,10 @@ class ScoreResult:
     n_rejected: int
     fallback: Any = None
     notes: tuple[str, ...] = ()
+    #: the prediction log's batch-wide fields, set by Bundle.score: ``run_id``
+    #: (the job's, or None), ``bundle`` (sha256 of the bundle's MANIFEST.json),
+    #: ``bundle_path``, ``scored_at`` (UTC, ISO 8601) and ``latency`` (seconds per row)
+    log: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.n_rows != self.n_scored + self.n_rejected:
@@ -105,12 +109,37 @@ class ScoreResult:
         target = Path(path)
         return target.with_name(f"{target.stem}.rejects{target.suffix}")
 
-    def write(self, path: str | Path) -> Path:
+    def log_path(self, path: str | Path) -> Path:
+        """Where :meth:`write` puts the prediction log for predictions written to ``path``."""
+        target = Path(path)
+        return target.with_name(f"{target.stem}.log.parquet")
+
+    def prediction_log(self, *, batch_time: Any = None) -> pd.DataFrame:
+        """The predictions with what traces each to its model and run.
+
+        Columns: the predictions' own (key columns, ``prediction``,
+        ``score_<class>``), then ``batch_time`` (``batch_time`` given, else
+        the scoring time; UTC), ``run_id``, ``bundle`` (sha256 of the bundle's
+        MANIFEST.json), ``scored_at`` and ``latency`` (seconds per row, the
+        batch's mean). Indexed like the predictions.
+        """
+        log = self.predictions.copy()
+        when = pd.Timestamp(batch_time if batch_time is not None else self.log.get("scored_at"))
+        log["batch_time"] = when.tz_localize("UTC") if when is not pd.NaT and when.tzinfo is None else when
+        for name in ("run_id", "bundle", "scored_at", "latency"):
+            log[name] = self.log.get(name)
+        return log
+
+    def write(self, path: str | Path, *, batch_time: Any = None) -> Path:
         """Write the predictions to ``path`` (Parquet or CSV) and the rejects beside it, atomically.
 
         The rejects go to ``<stem>.rejects<suffix>`` (written even when empty,
         so a stale file from an earlier batch never survives). Each file is
         written to a temporary file in the same folder and renamed into place.
+        When the result came from :meth:`Bundle.score`, the prediction log
+        (:meth:`prediction_log`, with ``batch_time``) goes to
+        ``<stem>.log.parquet``: what delayed labels are joined to
+        (:func:`mlcheck.monitoring.labels.realized_performance`).
 
         Returns
         -------
@@ -136,6 +165,8 @@ class ScoreResult:
             if rejects[column].dtype == object:
                 rejects[column] = rejects[column].map(lambda value: None if value is None else str(value))
         _write_frame(rejects, self.rejects_path(target))
+        if self.log:
+            _write_frame(self.prediction_log(batch_time=batch_time), self.log_path(target))
         _write_frame(self.predictions, target)
         return target
 
@@ -276,7 +307,10 @@ def _assemble(
         predictions = pd.concat([outputs for _, outputs in pieces])
     else:
         # keep the input's index type (a MultiIndex stays one) even when no row was scored
-        positions, predictions = np.array([], dtype=np.int64), pd.DataFrame({PREDICTION: []}, index=frame.index[:0])
+        positions, predictions = (
+            np.array([], dtype=np.int64),
+            pd.DataFrame({PREDICTION: []}, index=frame.index[:0]),
+        )
     n_scored = len(positions)
     if keys:
         key_values = frame[list(keys)].iloc[positions]

@@ -173,9 +173,17 @@ def _check_manifest(manifest: Any, path: Path) -> None:
     if not isinstance(files, Mapping) or not files:
         raise _integrity(path, f"{MANIFEST}: files must be a non-empty mapping of file name to checksum")
     for name, entry in files.items():
-        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", "..", MANIFEST, MANIFEST_CHECKSUM):
+        if (
+            not isinstance(name, str)
+            or Path(name).name != name
+            or name in ("", ".", "..", MANIFEST, MANIFEST_CHECKSUM)
+        ):
             raise _integrity(path, f"{MANIFEST} lists an unsafe file name {name!r}")
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("sha256"), str) or not _SHA256.match(entry["sha256"]):
+        if (
+            not isinstance(entry, Mapping)
+            or not isinstance(entry.get("sha256"), str)
+            or not _SHA256.match(entry["sha256"])
+        ):
             raise _integrity(path, f"{MANIFEST}: the entry of {name} needs a sha256 of 64 hex digits")
         size = entry.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:

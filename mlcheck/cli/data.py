@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import UsageError
-from mlcheck.io.readers import (  # the readers live in mlcheck.io; these names stay importable from here
+from mlcheck.io.readers import (  # noqa: F401 - the readers live in mlcheck.io; these names stay importable here
     BATCH_ROWS,
     ENTRY_POINT_GROUP,
     READERS,
@@ -223,7 +223,9 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
 
     target = Path(path)
     if target.is_dir():
-        raise UsageError(f"cannot write {target}: it is a folder; give a file name such as {target / 'profile.json'}")
+        raise UsageError(
+            f"cannot write {target}: it is a folder; give a file name such as {target / 'profile.json'}"
+        )
     if not target.parent.is_dir():
         raise UsageError(f"cannot write {target}: folder {target.parent} does not exist")
     atomic_write_text(target, text)
@@ -433,7 +435,9 @@ def run_shift(args: argparse.Namespace) -> int:
     current = _profile_argument(args.current, args, reference)
     unknown = sorted(set(args.exclude) - _names_in(args.reference, args) - _names_in(args.current, args))
     if unknown:
-        raise UsageError(f"--exclude names columns in neither file: {unknown}; the reference has {list(reference.columns)[:20]}")
+        raise UsageError(
+            f"--exclude names columns in neither file: {unknown}; the reference has {list(reference.columns)[:20]}"
+        )
     result = check_shift(
         reference,
         current,

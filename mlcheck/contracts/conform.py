@@ -72,7 +72,13 @@ class RejectReason(str, enum.Enum):
 
 #: Codes that mean the value is not of its column's type: the cast would lose something.
 TYPE_REASONS = frozenset(
-    {RejectReason.NOT_A_NUMBER, RejectReason.NOT_AN_INTEGER, RejectReason.TOO_LARGE, RejectReason.NOT_A_BOOLEAN, RejectReason.NOT_A_DATE}
+    {
+        RejectReason.NOT_A_NUMBER,
+        RejectReason.NOT_AN_INTEGER,
+        RejectReason.TOO_LARGE,
+        RejectReason.NOT_A_BOOLEAN,
+        RejectReason.NOT_A_DATE,
+    }
 )
 _TRUE_TEXT = frozenset({"true", "1", "1.0"})
 _FALSE_TEXT = frozenset({"false", "0", "0.0"})
@@ -403,7 +409,11 @@ def conform(
         if str(values.dtype) != str(series.dtype):
             coerced[spec.name] = f"{series.dtype} -> {values.dtype}"
         out[spec.name] = values
-    if not coerced and [str(c) for c in frame.columns] == list(wanted) and list(frame.columns) == list(wanted):
+    if (
+        not coerced
+        and [str(c) for c in frame.columns] == list(wanted)
+        and list(frame.columns) == list(wanted)
+    ):
         features = frame
     else:
         features = pd.DataFrame(out, index=frame.index, copy=False)

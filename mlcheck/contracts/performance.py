@@ -489,10 +489,8 @@ def _reason(subject: str, report: Mapping[str, Any]) -> str:
     match = SUBJECT.match(subject)
     metric = match.group("metric") if match else subject
     for note in report.get("notes", ()):
-        if note.startswith(metric + " ") or note.startswith(f"roc_auc and average_precision") and metric in (
-            "roc_auc",
-            "average_precision",
-        ):
+        both_scores = note.startswith("roc_auc and average_precision") and metric in ("roc_auc", "average_precision")
+        if note.startswith(metric + " ") or both_scores:
             return note.split(": ", 1)[-1]
     label = match.group("label") if match and match.group("label") else None
     if label is None and report.get("task") == "binary" and metric in PER_CLASS_METRICS:

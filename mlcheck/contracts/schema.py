@@ -116,7 +116,9 @@ class ColumnSchema:
             raise ValueError(f"column {data.get('name')!r}: unknown kind {kind!r}")
         unknown = data.get("unknown", "reject")
         if unknown not in ("reject", "model"):
-            raise ValueError(f"column {data.get('name')!r}: unknown must be 'reject' or 'model', got {unknown!r}")
+            raise ValueError(
+                f"column {data.get('name')!r}: unknown must be 'reject' or 'model', got {unknown!r}"
+            )
         if levels is not None and (isinstance(levels, (str, bytes)) or not isinstance(levels, Sequence)):
             raise TypeError(f"column {data.get('name')!r}: levels must be a list")
         return cls(
@@ -445,7 +447,12 @@ def check_schema(
             continue
         figures: dict[str, Any] = {}
         outcome = _column_outcome(
-            frame[labels[spec.name]], spec, conformed, float(max_null_increase), float(max_out_of_range), figures
+            frame[labels[spec.name]],
+            spec,
+            conformed,
+            float(max_null_increase),
+            float(max_out_of_range),
+            figures,
         )
         columns[spec.name] = {**figures, "passed": outcome.passed}
         outcomes.append(outcome)

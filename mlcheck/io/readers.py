@@ -184,7 +184,9 @@ def csv_format(path: str | os.PathLike[str], *, encoding: str | None = None) -> 
     try:
         codecs.lookup(chosen)
     except LookupError:
-        raise UsageError(f"unknown encoding {chosen!r}; pass one Python knows, such as utf-8 or latin-1") from None
+        raise UsageError(
+            f"unknown encoding {chosen!r}; pass one Python knows, such as utf-8 or latin-1"
+        ) from None
     name = location.name.lower()
     if name.endswith((".tsv", ".tsv.gz", ".tab")):
         return CsvFormat("\t", chosen, "extension")
@@ -202,7 +204,11 @@ def _not_text(path: Path, batch: pa.RecordBatch, encoding: str) -> UsageError | 
     """An error naming the columns pyarrow could not decode as text in ``encoding``."""
     import pyarrow as pa
 
-    binary = [field.name for field in batch.schema if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)]
+    binary = [
+        field.name
+        for field in batch.schema
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type)
+    ]
     if not binary:
         return None
     return UsageError(
@@ -212,7 +218,9 @@ def _not_text(path: Path, batch: pa.RecordBatch, encoding: str) -> UsageError | 
     )
 
 
-def _csv_batches(path: Path, batch_rows: int, *, encoding: str | None = None, **_: Any) -> Iterator[pa.RecordBatch]:
+def _csv_batches(
+    path: Path, batch_rows: int, *, encoding: str | None = None, **_: Any
+) -> Iterator[pa.RecordBatch]:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
