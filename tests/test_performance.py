@@ -295,6 +295,20 @@ def test_jackknife_closed_forms_equal_leaving_each_row_out_with_scikit_learn() -
     assert loo["recall"][1].sum() == 80 and loo["roc_auc"][1].sum() == 80  # weights: rows per value
 
 
+def test_auc_standard_error_is_delongs_from_the_placements() -> None:
+    rng = np.random.default_rng(24)
+    y = (rng.random(300) < 0.1).astype(int)
+    scores = np.round((rng.random(300) + 0.5 * y) / 1.5, 2)  # ties within and across classes
+    pos, neg, _ = rs._binary_cells(prepare("t", y, y_score=scores), ["roc_auc"])
+    spread = rs.auc_standard_error_batch(pos[None].astype(float), neg[None].astype(float))[0]
+    positives, negatives = scores[y == 1], scores[y == 0]
+    v10 = np.array([((negatives < s).sum() + 0.5 * (negatives == s).sum()) / negatives.size for s in positives])
+    v01 = np.array([((positives > s).sum() + 0.5 * (positives == s).sum()) / positives.size for s in negatives])
+    assert v10.mean() == pytest.approx(skm.roc_auc_score(y, scores), abs=1e-12)
+    expected = math.sqrt(v10.var(ddof=1) / v10.size + v01.var(ddof=1) / v01.size)
+    assert spread == pytest.approx(expected, rel=1e-12)
+
+
 def test_evaluate_reports_the_intervals_check_performance_holds_bounds_by() -> None:
     y, scores = _binary(n=600, rate=0.1, seed=22)
     report = evaluate(y, y_score=scores, confidence=0.9, n_resamples=500, random_state=3)

@@ -20,10 +20,12 @@ import numpy as np
 
 from mlcheck.contracts.predictions import SCORE_METRICS, Prepared
 from mlcheck.contracts.resampling import (
+    AUC_T,
     _binary_cells,
     _confusion_cells,
     _regression_columns,
     _regression_metrics,
+    auc_standard_error_batch,
     confusion_batch,
     interval,
     label_metric_draws,
@@ -121,21 +123,27 @@ def intervals(
 ) -> dict[str, tuple[float, float]]:
     """The two-sided ``confidence`` interval of every drawn subject.
 
-    BCa for score metrics and regression metrics (skewed, biased statistics
-    such as average precision, where the percentile interval under-covers:
-    93% instead of 95% for ROC-AUC with 18 positives); the percentile interval
-    for label metrics, ratios of confusion counts whose bootstrap law is a
-    lattice: with about 18 positives BCa's corrections on it widened recall's
-    and balanced accuracy's intervals to 98-99% coverage, while the percentile
-    interval covers 94-96% (``docs/statistics.md``).
+    The binary ROC-AUC gets the bootstrap-t interval with DeLong's standard
+    error (Efron and Tibshirani 1993, ch. 12): with 18 positives its
+    percentile interval covered 91% and BCa 92.5% at 95%. Other score metrics
+    and regression metrics get BCa (skewed, biased statistics such as average
+    precision); label metrics the percentile interval: ratios of confusion
+    counts whose bootstrap law is a lattice, where BCa's corrections widened
+    recall's and balanced accuracy's intervals to 98-99% coverage with 18
+    positives while the percentile interval covers 94-96% (``docs/statistics.md``).
     """
     label_metrics = prepared.task != "regression"
     loo = jackknife(
         prepared, [s for s in draws if not (label_metrics and s not in SCORE_METRICS)], n_features
     )
-    out = {}
+    out: dict[str, tuple[float, float]] = {}
     for subject, values in draws.items():
         point = points.get(subject)
+        if subject == AUC_T:
+            continue
+        if subject == "roc_auc" and AUC_T in draws and point is not None:
+            out[subject] = _studentized_auc(prepared, float(point), draws[AUC_T], values, confidence)
+            continue
         out[subject] = interval(
             values,
             confidence,
@@ -143,3 +151,17 @@ def intervals(
             jackknife=loo.get(subject),
         )
     return out
+
+
+def _studentized_auc(
+    prepared: Prepared, point: float, t_draws: np.ndarray, draws: np.ndarray, confidence: float
+) -> tuple[float, float]:
+    """``[AUC - t*_(1 - a/2) se, AUC - t*_(a/2) se]`` from the bootstrap-t draws, within [0, 1]."""
+    pos, neg, _ = _binary_cells(prepared, ["roc_auc"])
+    spread = float(auc_standard_error_batch(pos[None].astype(np.float64), neg[None].astype(np.float64))[0])
+    finite = t_draws[np.isfinite(t_draws)]
+    if spread <= 0 or finite.size == 0:  # perfectly separated or one class: nothing to studentize
+        return interval(draws, confidence)
+    tail = (1.0 - confidence) / 2.0
+    low_t, high_t = np.quantile(finite, [tail, 1.0 - tail])
+    return float(max(point - high_t * spread, 0.0)), float(min(point - low_t * spread, 1.0))
