@@ -227,6 +227,27 @@ def test_a_crafted_file_naming_f2py_main_runs_nothing(tmp_path: Path) -> None:
     assert "numpy.f2py.__main__" not in sys.modules
 
 
+def test_a_bundle_built_of_notebook_types_says_no_trusted_can_help(tmp_path: Path) -> None:
+    X, y = credit_frame(300, seed=0)
+    bundle = mc.export(batch_mean_pipeline().fit(X, y), tmp_path / "old", reference=X)
+    _rewrite_model(
+        bundle.path, lambda data: data.replace(b'"__module__": "planted"', b'"__module__": "__main__"')
+    )
+    manifest = json.loads((bundle.path / "MANIFEST.json").read_text())
+    manifest["model"]["untrusted_types"] = ["__main__.BatchMeanCentering"]  # as an old export wrote it
+    raw = json.dumps(manifest).encode()
+    (bundle.path / "MANIFEST.json").write_bytes(raw)
+    (bundle.path / "MANIFEST.sha256").write_bytes(store.manifest_checksum(raw))
+    for trusted in (
+        None,
+        ["__main__.BatchMeanCentering"],
+    ):  # was a raw AttributeError with the advice followed
+        with pytest.raises(
+            BundleIntegrityError, match=r"no other process can import them.*templates/features\.py"
+        ):
+            mc.load(bundle.path, trusted=trusted)
+
+
 # -- item 8: unknown levels as the model's encoder handles them ----------------------------------------
 def test_unknown_level_handling_is_read_from_the_encoders() -> None:
     X = pd.DataFrame({"a": ["x", "y"], "b": ["p", "q"], "c": ["m", "n"], "d": ["u", "v"], "n": [1.0, 2.0]})

@@ -13,7 +13,8 @@ Layout of a bundle directory::
     contracts.json    every check recorded before the export
     provenance.json   run, parameters, input hashes, git commit, package versions
     importance.json   permutation importance on held-out rows (optional: export(held_out=(X, y)))
-    MANIFEST.json     sha256 of every file, the types the model needs
+    MANIFEST.json     sha256 and size of every file, the types the model needs, its input form
+    MANIFEST.sha256   the manifest's own checksum (sha256sum format)
 """
 
 from mlcheck.bundle.gate import export, provenance

@@ -13,13 +13,25 @@ types a file needs beyond its own default trusted set
   covered, because a function stored in a model is later *called*; or
 - the caller names it in ``trusted=[...]``.
 
+The rule is decided from the type's name alone, before anything is imported
+(:func:`mlcheck.bundle.estimator.is_safe_type` reads the module's source for
+a ``class`` statement instead of importing it), so a crafted file naming a
+module with side effects at import (``numpy.f2py.__main__``) runs nothing.
+A type defined in the exporting notebook (``__main__``) or a lambda can be
+loaded by no other process whatever ``trusted`` says; such a file is refused
+with the fix (export refuses to write one in the first place).
+
 Anything else refuses the load with an error that names the types and shows
 the ``trusted=`` argument to pass. The types the file needs must also be the
 ones recorded at export (``MANIFEST.json``); a file asking for more is refused
 as tampered. Nothing is ever trusted silently, and ``trusted`` is never
 passed to skops beyond exactly the types the file needs.
 
-The manifest detects damage and edits of the bundle's files; it is not a
+Every file is checked against ``MANIFEST.json`` (sha256 and size) and the
+manifest against ``MANIFEST.sha256``; a file whose checksum matches but whose
+content is malformed (a pickle as the model, ``[]`` as the schema, a manifest
+field of the wrong type) is a :class:`~mlcheck.errors.BundleIntegrityError`
+naming the file. The manifest detects damage and edits of the bundle's files; it is not a
 signature (whoever can rewrite the files can rewrite it too). That is why no
 trust decision is taken from it: the types allowed come from the rule above
 and from the caller, never from the bundle.
