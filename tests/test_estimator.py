@@ -260,6 +260,11 @@ def test_unknown_level_handling_is_read_from_the_encoders() -> None:
     ).fit(X)
     found = unknown_level_handling(make_pipeline(model, "passthrough"), X.columns)
     assert set(found) == {"a", "b", "c"}
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    notes = pd.DataFrame({"note": ["late payment", "paid early"], "n": [1.0, 2.0]})
+    text = make_column_transformer((TfidfVectorizer(), "note"), remainder="passthrough").fit(notes)
+    assert list(unknown_level_handling(text, notes.columns)) == ["note"]  # free text: new values are fine
     assert found["b"] == "OneHotEncoder(handle_unknown='infrequent_if_exist')"
 
 

@@ -187,6 +187,8 @@ def _handling(step: Any) -> str:
         return f"OrdinalEncoder(handle_unknown='use_encoded_value', unknown_value={step.unknown_value!r})"
     if name == "TargetEncoder":
         return "TargetEncoder (unseen levels get the target mean)"
+    if name in ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer", "FeatureHasher"):
+        return f"{name} (text: a new value is made of words, or hashed, not looked up)"
     return ""
 
 
@@ -227,9 +229,9 @@ def unknown_level_handling(model: Any, columns: Iterable[str]) -> dict[str, str]
 
     Read from the fitted model: ``OneHotEncoder(handle_unknown="ignore" |
     "infrequent_if_exist")``, ``OrdinalEncoder(handle_unknown=
-    "use_encoded_value")``, ``TargetEncoder`` and the native categorical
-    support of ``HistGradientBoosting*`` take unseen levels; every other
-    column's unseen levels make scoring reject the row.
+    "use_encoded_value")``, ``TargetEncoder``, text vectorizers and hashers,
+    and the native categorical support of ``HistGradientBoosting*`` take
+    unseen levels; every other column's unseen levels make scoring reject the row.
 
     Examples
     --------
