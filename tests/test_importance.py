@@ -197,3 +197,25 @@ def test_drift_on_a_feature_the_model_ignores_is_reported_but_does_not_fail() ->
     assert not mc.check_shift(X[:800], batch, importance=table).passed
     with pytest.raises(OptionError, match="min_importance= needs importance="):
         mc.check_shift(X[:800], batch, min_importance=0.01)
+
+
+def test_the_cards_draw_importance_bars_with_intervals_and_stay_small() -> None:
+    from mlcheck.display.cards import render_html, result_bundle, saved_bytes
+
+    many = pd.DataFrame(
+        {
+            "importance": np.linspace(0.5, 0.0, 300),
+            "low": np.linspace(0.49, -0.01, 300),
+            "high": np.linspace(0.51, 0.01, 300),
+        },
+        index=[f"feature_{i}" for i in range(300)],
+    )
+    leak = check_leakage(many)
+    assert len(leak.details["table"]) == 300  # the record keeps every feature
+    page = render_html(leak.to_dict())
+    assert "feature_0" in page and "95% interval" in page and "more feature(s)" in page
+    assert "feature_200" not in page.split("not measurably used")[0]
+    assert saved_bytes(result_bundle(leak.to_dict())) < 20_000
+    moved = check_importance(many, many.iloc[::-1].assign(importance=np.linspace(0.5, 0.0, 300)), top=3)
+    page = render_html(moved.to_dict())
+    assert "training" in page and "now" in page and "agreement" in page

@@ -328,6 +328,17 @@ def check_importance(
             "left": left,
             "entered": entered,
             "kendall_tau": tau,
+            # the features either table ranks on top, for the card's bars
+            "table": [
+                {
+                    "feature": str(name),
+                    "reference": float(ref.loc[name, "importance"]),
+                    "current": float(cur.loc[name, "importance"]),
+                    "current_low": float(cur.loc[name, "low"]),
+                    "current_high": float(cur.loc[name, "high"]),
+                }
+                for name in dict.fromkeys([*reference_top, *current_top])
+            ],
             "interval": ref.attrs.get("interval", f"{CONFIDENCE:.0%} t-interval of the mean over the repeats"),
         },
         message=message,
@@ -397,7 +408,13 @@ def check_leakage(table: Any, *, max_share: float = 0.8, severity: Severity = "e
         + (f"; not measurably used: {', '.join(unused[:10])}" + (" ..." if len(unused) > 10 else "") if unused else "")
     )
     outcomes = (
-        Outcome(name, passed, share, float(max_share), "" if passed else message),
+        Outcome(
+            name,
+            passed,
+            share,
+            float(max_share),
+            "" if passed else f"carries at least {share:.0%} of the importance: it dwarfs the rest",
+        ),
         *(Outcome(feature, True, float(ordered.loc[feature, "importance"]), 0.0, "not measurably used")
           for feature in unused),
     )
@@ -407,7 +424,17 @@ def check_leakage(table: Any, *, max_share: float = 0.8, severity: Severity = "e
         severity=severity,
         observed=share,
         threshold=float(max_share),
-        details={"feature": name, "share": point, "share_low": share, "unused": unused, "n_features": len(ordered)},
+        details={
+            "feature": name,
+            "share": point,
+            "share_low": share,
+            "unused": unused,
+            "n_features": len(ordered),
+            "table": [
+                {"feature": str(feature), **{column: float(ordered.loc[feature, column]) for column in COLUMNS}}
+                for feature in ordered.index
+            ],
+        },
         message=message,
         outcomes=outcomes,
     )

@@ -61,6 +61,8 @@ _BUILTIN_CARDS = {
     "check_improvement": "mlcheck.display.models",
     "check_parity": "mlcheck.display.models",
     "check_repeatable": "mlcheck.display.models",
+    "check_leakage": "mlcheck.display.importance",
+    "check_importance": "mlcheck.display.importance",
 }
 
 
