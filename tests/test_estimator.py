@@ -260,12 +260,31 @@ def test_unknown_level_handling_is_read_from_the_encoders() -> None:
     ).fit(X)
     found = unknown_level_handling(make_pipeline(model, "passthrough"), X.columns)
     assert set(found) == {"a", "b", "c"}
+    assert found["b"] == "OneHotEncoder(handle_unknown='infrequent_if_exist')"
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     notes = pd.DataFrame({"note": ["late payment", "paid early"], "n": [1.0, 2.0]})
     text = make_column_transformer((TfidfVectorizer(), "note"), remainder="passthrough").fit(notes)
     assert list(unknown_level_handling(text, notes.columns)) == ["note"]  # free text: new values are fine
-    assert found["b"] == "OneHotEncoder(handle_unknown='infrequent_if_exist')"
+
+
+def test_a_free_text_column_has_no_level_check(tmp_path: Path) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rng = np.random.default_rng(4)
+    words = np.array(["late", "paid", "early", "twice", "never", "card", "bank"])
+    X = pd.DataFrame(
+        {"note": [" ".join(rng.choice(words, 3)) + f" #{i}" for i in range(300)], "n": rng.normal(size=300)}
+    )
+    y = (X["n"] > 0).astype(int)
+    model = make_pipeline(
+        make_column_transformer((TfidfVectorizer(), "note"), remainder="passthrough"), LogisticRegression()
+    ).fit(X, y)
+    bundle = mc.export(model, tmp_path / "text", reference=X)
+    assert bundle.schema["note"].levels is None and bundle.schema["note"].unknown == "model"
+    batch = X.assign(note=[f"new text {i}" for i in range(300)])
+    assert mc.check_schema(batch, bundle.schema).passed  # new text is not an unseen category
+    assert bundle.score(batch).n_rejected == 0
 
 
 def test_scoring_follows_the_model_and_says_so(tmp_path: Path) -> None:

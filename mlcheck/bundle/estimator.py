@@ -29,6 +29,7 @@ import numpy as np
 from mlcheck.contracts.conform import as_input, input_form
 
 __all__ = [
+    "FREE_TEXT",
     "SAFE_TYPE_ROOTS",
     "as_input",
     "input_form",
@@ -39,6 +40,8 @@ __all__ = [
 
 #: Classes from these packages are trusted without being named (see :mod:`mlcheck.bundle.loading`).
 SAFE_TYPE_ROOTS = ("sklearn", "numpy", "scipy")
+#: How a column consumed as free text is described: its values are not levels at all.
+FREE_TEXT = "(text: a new value is made of words, or hashed, not looked up)"
 
 
 # -- trust, decided without importing -------------------------------------------------
@@ -188,7 +191,7 @@ def _handling(step: Any) -> str:
     if name == "TargetEncoder":
         return "TargetEncoder (unseen levels get the target mean)"
     if name in ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer", "FeatureHasher"):
-        return f"{name} (text: a new value is made of words, or hashed, not looked up)"
+        return f"{name} {FREE_TEXT}"
     return ""
 
 

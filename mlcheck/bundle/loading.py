@@ -53,7 +53,13 @@ import pandas as pd
 
 from mlcheck._validation import PATH, InstanceOf, Interval, Options, SequenceOf, validate_options
 from mlcheck.bundle import store
-from mlcheck.bundle.estimator import SAFE_TYPE_ROOTS, input_form, is_safe_type, unknown_level_handling
+from mlcheck.bundle.estimator import (
+    FREE_TEXT,
+    SAFE_TYPE_ROOTS,
+    input_form,
+    is_safe_type,
+    unknown_level_handling,
+)
 from mlcheck.bundle.scoring import ScoreResult, score_frame
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import BundleIntegrityError, UsageError
@@ -437,6 +443,11 @@ def with_unknown_handling(schema: Schema, model: Any) -> Schema:
     handled = unknown_level_handling(model, schema.names)
     columns = [
         replace(column, unknown="model" if column.name in handled else "reject") for column in schema.columns
+    ]
+    # a column the model reads as free text has no levels to check: every batch brings new text
+    columns = [
+        replace(column, levels=None) if FREE_TEXT in handled.get(column.name, "") else column
+        for column in columns
     ]
     metadata = {**dict(schema.metadata), "unknown_levels": handled}
     return Schema(tuple(columns), schema.n_reference_rows, metadata, schema.keys)
