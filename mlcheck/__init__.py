@@ -59,6 +59,7 @@ _CHECKS = (
     "check_repeatable",
     "check_importance",
     "check_leakage",
+    "check_realized",
 )
 
 __all__ = [
@@ -86,6 +87,7 @@ __all__ = [
     "check_leakage",
     "check_parity",
     "check_performance",
+    "check_realized",
     "check_repeatable",
     "check_schema",
     "check_shift",
@@ -171,6 +173,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlcheck.kernel import record as record
     from mlcheck.monitoring.detectors import anomalies as anomalies
     from mlcheck.monitoring.detectors import breakouts as breakouts
+    from mlcheck.monitoring.labels import check_realized as check_realized
     from mlcheck.monitoring.series import monitor as monitor
     from mlcheck.kernel import recorded_results as recorded_results
     from mlcheck.profiling.model import Profile as Profile

@@ -378,7 +378,15 @@ def test_write_is_atomic_and_puts_rejects_beside(bundle, tmp_path, suffix) -> No
     assert back["prediction"].tolist() == result.predictions["prediction"].tolist()
     assert back["customer"].tolist() == [c for c in range(30) if c != 4]
     assert rejects["reason"].tolist() == ["tenure: not an integer: 2.5"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([f"out{suffix}", f"out.rejects{suffix}"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"out{suffix}", f"out.rejects{suffix}", "out.log.parquet"]
+    )
+    # the prediction log traces every prediction to its bundle, run and batch
+    log = pd.read_parquet(tmp_path / "out.log.parquet")
+    manifest = hashlib.sha256((bundle.path / "MANIFEST.json").read_bytes()).hexdigest()
+    assert log["customer"].tolist() == back["customer"].tolist()
+    assert set(log["bundle"]) == {manifest} and log["run_id"].isna().all()  # not scored inside a job
+    assert (log["latency"] > 0).all() and log["batch_time"].notna().all()
     with pytest.raises(UsageError, match=".parquet"):
         result.write(tmp_path / "out.xlsx")
 

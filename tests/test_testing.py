@@ -120,6 +120,19 @@ def _leakage() -> list[Example]:
     return [Example((reference,), {"max_share": 0.9}), Example((reference,), {"max_share": 0.5})]
 
 
+def _realized() -> list[Example]:
+    rng = np.random.default_rng(0)
+    truth = (rng.random(400) < 0.3).astype(int)
+    predicted = np.where(rng.random(400) < 0.85, truth, 1 - truth)
+    days = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.arange(400) % 20, unit="D")
+    log = pd.DataFrame({"id": range(400), "prediction": predicted, "batch_time": days})
+    labels = pd.DataFrame({"id": range(400), "label": truth})
+    return [
+        Example((log, labels), {"key": "id", "min": {"recall": 0.6}, "n_resamples": 200}),
+        Example((log, labels), {"key": "id", "min": {"recall": 0.99}, "n_resamples": 200}),
+    ]
+
+
 #: valid calls of every built-in check
 EXAMPLES = {
     "check_shift": _shift,
@@ -132,6 +145,7 @@ EXAMPLES = {
     "check_repeatable": _repeatable,
     "check_importance": _importance,
     "check_leakage": _leakage,
+    "check_realized": _realized,
 }
 
 

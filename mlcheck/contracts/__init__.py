@@ -36,6 +36,7 @@ BUILTIN_CHECKS: dict[str, str] = {
     "check_repeatable": "mlcheck.contracts.operations",
     "check_importance": "mlcheck.contracts.importance",
     "check_leakage": "mlcheck.contracts.importance",
+    "check_realized": "mlcheck.monitoring.labels",
 }
 ENTRY_POINT_GROUP = "mlcheck.checks"
 

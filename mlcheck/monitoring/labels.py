@@ -1,0 +1,346 @@
+"""Delayed labels: realized performance per period, once the truth arrives.
+
+Labels come days or weeks after scoring (a claim is filed, a loan defaults).
+The prediction log that :meth:`mlcheck.bundle.ScoreResult.write` puts beside
+each batch's predictions (``<stem>.log.parquet``: key, prediction, scores,
+batch time, run id, bundle) is joined with the labels by key, and the
+imbalance-aware metrics of :func:`mlcheck.evaluate` are computed per period,
+each with its bootstrap interval. A business figure recorded beside the labels
+(revenue, losses) is summed per period, and :func:`comovement` says whether
+it moves with the model's metric.
+
+:func:`check_realized` turns it into a contract over time: "recall over the
+last 4 weeks at least 0.6, on the interval's lower bound".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from numbers import Integral, Real
+from typing import Literal
+
+from mlcheck._validation import NAME, SEVERITY, Interval, MappingOf, SequenceOf, validate_options
+from mlcheck.contracts import register_check
+from mlcheck.errors import UsageError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mlcheck.results import CheckResult
+
+__all__ = ["check_realized", "comovement", "read_prediction_logs", "realized_performance"]
+
+
+def read_prediction_logs(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
+    """The prediction logs of many batches as one frame.
+
+    Parameters
+    ----------
+    paths : path, folder or iterable of paths
+        ``*.log.parquet`` files, or a folder searched for them (recursively).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of every log, in file-name order.
+
+    Raises
+    ------
+    UsageError
+        When no log is found or a file is not a prediction log.
+    """
+    import pandas as pd
+
+    if isinstance(paths, (str, Path)):
+        root = Path(paths)
+        if not root.exists():
+            raise UsageError(f"{root} does not exist: pass the folder or files the prediction logs were written to")
+        files = sorted(root.rglob("*.log.parquet")) if root.is_dir() else [root]
+    else:
+        files = sorted(Path(p) for p in paths)
+    if not files:
+        raise UsageError(f"no prediction logs (*.log.parquet) under {paths}: write predictions with result.write(path)")
+    frames = []
+    for file in files:
+        try:
+            frame = pd.read_parquet(file)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{file} is not a readable prediction log: {error}") from None
+        if not {"prediction", "batch_time"} <= set(frame.columns):
+            raise UsageError(f"{file} is not a prediction log: it has no prediction/batch_time columns")
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _positive_score(log: pd.DataFrame, positive: Any) -> str | None:
+    wanted = f"score_{positive}"
+    if wanted in log.columns:
+        return wanted
+    scores = sorted(c for c in log.columns if c.startswith("score_"))
+    return scores[-1] if len(scores) == 2 else None
+
+
+def realized_performance(
+    log: pd.DataFrame,
+    labels: pd.DataFrame,
+    *,
+    key: str | Sequence[str],
+    label: str = "label",
+    period: str = "W",
+    business: str | None = None,
+    confidence: float = 0.95,
+    n_resamples: int = 1000,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Model metrics per period on the rows whose labels have arrived.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        Prediction logs (:func:`read_prediction_logs`): key columns,
+        ``prediction``, optional ``score_<class>``, ``batch_time``.
+    labels : pandas.DataFrame
+        Key columns and the true ``label`` (and ``business`` when given).
+        Keys seen twice keep their last label (a corrected label wins).
+    key : str or list of str
+        The columns that identify a scored row in both frames.
+    label : str, default "label"
+    period : str, default "W"
+        A pandas period alias for the batch time ("D", "W", "M").
+    business : str, optional
+        A column of ``labels`` summed per period (revenue, losses).
+    confidence : float, default 0.95
+        Two-sided bootstrap intervals, as in :func:`mlcheck.evaluate`.
+    n_resamples, random_state
+        Bootstrap resamples and seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period (a ``PeriodIndex``): ``n_scored``, ``n_labelled``,
+        ``label_coverage`` (share of scored rows with a label), then each metric
+        of :func:`mlcheck.evaluate` with ``<metric>_low`` and ``<metric>_high``
+        (NaN where undefined on that period, e.g. recall with no positive), and
+        ``business`` when asked.
+
+    Raises
+    ------
+    UsageError
+        When a key or label column is missing.
+    """
+    import pandas as pd
+
+    from mlcheck.contracts.performance import evaluate
+
+    keys = [key] if isinstance(key, str) else list(key)
+    for name, frame, needed in (("log", log, keys), ("labels", labels, [*keys, label])):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise UsageError(f"{name} has no column(s) {missing}: pass key= and label= naming its columns")
+    if business is not None and business not in labels.columns:
+        raise UsageError(f"labels has no column {business!r} for business=")
+    truth = labels.drop_duplicates(keys, keep="last")
+    joined = log.merge(truth[[*keys, label, *([business] if business else [])]], on=keys, how="left")
+    stamps = pd.to_datetime(joined["batch_time"], utc=True)
+    joined["period"] = stamps.dt.tz_localize(None).dt.to_period(period)
+    rows: list[dict[str, Any]] = []
+    for when, group in joined.groupby("period", sort=True):
+        labelled = group[group[label].notna()]
+        row: dict[str, Any] = {
+            "period": when,
+            "n_scored": len(group),
+            "n_labelled": len(labelled),
+            "label_coverage": len(labelled) / len(group) if len(group) else math.nan,
+        }
+        if business is not None:
+            row["business"] = float(labelled[business].sum())
+        if len(labelled) >= 2:
+            y_true = labelled[label].to_numpy()
+            classes = sorted(set(y_true.tolist()) | set(labelled["prediction"].tolist()))
+            score = _positive_score(labelled, classes[-1]) if len(classes) == 2 else None
+            try:
+                report = evaluate(
+                    y_true,
+                    y_pred=labelled["prediction"].to_numpy(),
+                    y_score=labelled[score].to_numpy() if score else None,
+                    confidence=confidence,
+                    n_resamples=n_resamples,
+                    random_state=random_state,
+                )
+            except UsageError as error:
+                row["note"] = str(error)
+            else:
+                for metric, value in report["metrics"].items():
+                    row[metric] = value if isinstance(value, (int, float)) and value is not None else math.nan
+                    low, high = (report.get("intervals") or {}).get(metric, (math.nan, math.nan))
+                    row[f"{metric}_low"] = math.nan if low is None else low
+                    row[f"{metric}_high"] = math.nan if high is None else high
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.set_index("period") if not frame.empty else frame
+
+
+def comovement(frame: pd.DataFrame, metric: str, business: str = "business") -> dict[str, Any]:
+    """Whether a model metric and a business figure move together over periods.
+
+    Spearman's rank correlation of the two columns over the periods where
+    both are defined (scipy.stats.spearmanr), with its two-sided p-value.
+
+    Returns
+    -------
+    dict
+        ``rho``, ``p_value``, ``n_periods`` and ``together``: True when rho > 0
+        and p < 0.05, False when rho < 0 and p < 0.05, None when the data
+        cannot tell (fewer than 4 periods, or p >= 0.05).
+    """
+    from scipy.stats import spearmanr
+
+    both = frame[[metric, business]].dropna()
+    if len(both) < 4 or both[metric].nunique() < 2 or both[business].nunique() < 2:
+        return {"rho": None, "p_value": None, "n_periods": len(both), "together": None}
+    rho, p_value = spearmanr(both[metric], both[business])
+    together = None if p_value >= 0.05 else bool(rho > 0)
+    return {"rho": float(rho), "p_value": float(p_value), "n_periods": len(both), "together": together}
+
+
+_KEY = [NAME, SequenceOf(NAME, description="a column name or a list of them")]
+
+
+@register_check("check_realized")
+@validate_options(
+    {
+        "key": _KEY,
+        "min": [MappingOf(Interval(Real, None, None), example="{'recall': 0.6}")],
+        "label": [NAME],
+        "window": [NAME],
+        "confidence": [Interval(Real, 0, 1, closed="neither", description="a level in (0, 1), e.g. 0.95")],
+        "min_labelled": [Interval(Integral, 2, None)],
+        "n_resamples": [Interval(Integral, 100, None)],
+        "random_state": [Interval(Integral, 0, None)],
+        "severity": [SEVERITY],
+    }
+)
+def check_realized(
+    log: pd.DataFrame,
+    labels: pd.DataFrame,
+    *,
+    key: str | Sequence[str],
+    min: Mapping[str, float],
+    label: str = "label",
+    window: str = "28D",
+    confidence: float = 0.95,
+    min_labelled: int = 30,
+    n_resamples: int = 1000,
+    random_state: int = 0,
+    severity: Literal["error", "warning"] = "error",
+) -> CheckResult:
+    """Realized performance over the last ``window`` of batches, on the interval's lower bound.
+
+    The rows scored in the last ``window`` (before the newest batch time) whose
+    labels have arrived are evaluated together; each bound in ``min`` holds
+    when the lower end of the metric's two-sided ``confidence`` interval is at
+    least the bound. A window with fewer than ``min_labelled`` labelled rows
+    fails with "not enough labels yet" rather than guess.
+
+    Parameters
+    ----------
+    log, labels, key, label
+        As in :func:`realized_performance`.
+    min : mapping of str to float
+        Metric name (any of :func:`mlcheck.evaluate`'s) to its lower bound.
+    window : str, default "28D"
+        A pandas offset: how far back from the newest batch to look.
+    confidence : float, default 0.95
+    min_labelled : int, default 30
+    n_resamples, random_state
+        Bootstrap resamples and seed.
+    severity : {"error", "warning"}
+
+    Returns
+    -------
+    CheckResult
+        ``check_realized``, one outcome per bound (observed: the lower bound).
+
+    Raises
+    ------
+    UsageError
+        For bad options or missing columns.
+    """
+    import pandas as pd
+
+    from mlcheck.contracts.performance import evaluate
+    from mlcheck.results import CheckResult, Outcome
+
+    if not min:
+        raise UsageError("check_realized needs at least one bound in min=, e.g. min={'recall': 0.6}")
+    try:
+        pd.Timedelta(window)
+    except ValueError:
+        raise UsageError(f"window must be a duration such as '28D' or '4W', got {window!r}") from None
+    keys = [key] if isinstance(key, str) else list(key)
+    for name, frame, needed in (("log", log, [*keys, "batch_time", "prediction"]), ("labels", labels, [*keys, label])):
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise UsageError(f"{name} has no column(s) {missing}: pass key= and label= naming its columns")
+    stamps = pd.to_datetime(log["batch_time"], utc=True)
+    newest = stamps.max()
+    if pd.isna(newest):
+        raise UsageError("the prediction log has no batch times: write predictions with result.write(path)")
+    start = newest - pd.Timedelta(window)
+    recent = log[stamps > start]
+    truth = labels.drop_duplicates(keys, keep="last")[[*keys, label]]
+    labelled = recent.merge(truth, on=keys, how="inner")
+    labelled = labelled[labelled[label].notna()]
+    details: dict[str, Any] = {
+        "window": window,
+        "from": str(start),
+        "to": str(newest),
+        "n_scored": len(recent),
+        "n_labelled": len(labelled),
+        "confidence": confidence,
+    }
+    if len(labelled) < min_labelled:
+        outcomes = tuple(
+            Outcome(metric, False, None, bound, f"not enough labels yet: {len(labelled)} of {min_labelled}")
+            for metric, bound in min.items()
+        )
+        message = f"{len(labelled)} labelled rows in the last {window}: not enough to judge (need {min_labelled})"
+        return CheckResult("check_realized", passed=False, severity=severity, observed=None,
+                           threshold=dict(min), details=details, message=message, outcomes=outcomes)  # fmt: skip
+    classes = sorted(set(labelled[label].tolist()) | set(labelled["prediction"].tolist()))
+    score = _positive_score(labelled, classes[-1]) if len(classes) == 2 else None
+    report = evaluate(
+        labelled[label].to_numpy(),
+        y_pred=labelled["prediction"].to_numpy(),
+        y_score=labelled[score].to_numpy() if score else None,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        random_state=random_state,
+    )
+    outcomes_list = []
+    for metric, bound in min.items():
+        if metric not in report["metrics"]:
+            raise UsageError(f"unknown metric {metric!r}; known: {', '.join(sorted(report['metrics']))}")
+        low = (report.get("intervals") or {}).get(metric, (None, None))[0]
+        value = report["metrics"][metric]
+        if low is None or (isinstance(low, float) and math.isnan(low)):
+            outcomes_list.append(Outcome(metric, False, None, bound, "undefined on these rows"))
+            continue
+        held = low >= bound
+        text = f"{metric} {value:.3g}, {confidence:.0%} interval from {low:.3g}" + ("" if held else f" < {bound}")
+        outcomes_list.append(Outcome(metric, held, round(float(low), 6), bound, text))
+    outcomes = tuple(outcomes_list)
+    failed = [o for o in outcomes if not o.passed]
+    details["metrics"] = {m: report["metrics"][m] for m in min}
+    details["intervals"] = {m: (report.get("intervals") or {}).get(m) for m in min}
+    message = (
+        f"realized performance over the last {window} ({len(labelled)} labelled rows): "
+        + ("; ".join(o.message for o in failed) if failed else "all bounds held on the lower end")
+    )
+    return CheckResult("check_realized", passed=not failed, severity=severity,
+                       observed=outcomes[0].observed, threshold=dict(min), details=details,
+                       message=message, outcomes=outcomes)  # fmt: skip
