@@ -188,3 +188,29 @@ def test_the_frontend_types_agree_with_the_schema():
     assert set(schema["$defs"]["failed_cell"]["properties"]) <= set(ts_fields)  # (+ `index` of older runs)
     assert set(ts_fields["cell"].split(" | ")) == {"number", "null"} and "string" in ts_fields["cell_id"]
     assert re.search(r"^\s*state: RunStatus;", source, re.MULTILINE), "IRun.state must be a RunStatus"
+
+
+def test_no_other_module_keeps_its_own_list_of_status_words():
+    """The vocabulary lives in Status only: a tuple, list, set or dict of three or more status words elsewhere is a copy."""
+    import ast
+
+    words = {member.value for member in Status}
+    sources = [*(ROOT / "mlcheck").rglob("*.py"), *(ROOT / "jupyter_ext" / "mlcheck_jupyter").rglob("*.py")]
+    copies = []
+    for path in sources:
+        if path.name == "rundir.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) and items:
+                found = {item.value for item in items if isinstance(item, ast.Constant) and item.value in words}
+                if len(found) >= 3:
+                    copies.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(found)}")
+    assert copies == []
+
+
+def test_every_producer_of_run_ids_uses_the_one_format():
+    pattern = re.compile(r"^\d{8}T\d{12}Z-[0-9a-f]{6}$")
+    assert pattern.match(new_run_id())
+    jobs = pytest.importorskip("mlcheck_jupyter.jobs")
+    assert pattern.match(jobs.new_run_id())  # the JupyterLab server names its runs the same way

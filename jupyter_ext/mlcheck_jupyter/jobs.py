@@ -38,11 +38,13 @@ from typing import Any
 from traitlets import Float, Int, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from mlcheck.runs.rundir import Status
 from mlcheck_jupyter.runview import RunFolder, value_text
 
 __all__ = ["Job", "JobManager", "RequestError", "check_job_id", "check_path", "resolve_inside"]
 
-ACTIVE = ("queued", "running", "cancelling")
+#: a job's states before it ends (the words are mlcheck.runs.rundir.Status's)
+ACTIVE = (Status.QUEUED.value, Status.RUNNING.value, Status.CANCELLING.value)
 #: Linux's limits on a path and on one of its components (PATH_MAX, NAME_MAX).
 MAX_PATH_CHARS, MAX_NAME_CHARS = 4096, 255
 MAX_ID_CHARS = 128

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcheck.errors import UsageError
-from mlcheck.runs.rundir import RUN_FILE, Run, notebook_folder, scan
+from mlcheck.runs.rundir import RUN_FILE, Run, Status, notebook_folder, scan
 
 #: a value whose robust z-score against the other runs passes this is flagged
 ANOMALY_Z = 3.5
@@ -79,7 +79,7 @@ def _annotate(rows: list[HistoryRow]) -> None:
             if abs(_robust_z(value, others)) > ANOMALY_Z:
                 row.anomalies.append(name)
     for older, newer in zip(rows[1:], rows):  # rows are newest first
-        if newer.status != "succeeded" and older.status == "succeeded":
+        if newer.status != Status.SUCCEEDED.value and older.status == Status.SUCCEEDED.value:
             newer.anomalies.append(f"status {older.status} -> {newer.status}")
 
 

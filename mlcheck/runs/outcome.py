@@ -230,14 +230,9 @@ def settle(
     return Verdict("cancelled", _cell_info(notebook, running, ename="Cancelled", evalue=message, traceback=[]), message, running)
 
 
-_STATUS_OF_ENDING = {
-    "raised": Status.ERROR,
-    "integrity": Status.INTEGRITY,
-    "timeout": Status.TIMEOUT,
-    "died": Status.DIED,
-    "cancelled": Status.CANCELLED,
-    "infrastructure": Status.INFRASTRUCTURE,
-}
+def _status_of(ending: str) -> Status | None:
+    """The status an ending gives by itself; None for a completed run (its checks decide)."""
+    return None if ending == "completed" else Status.ERROR if ending == "raised" else Status.parse(ending)
 
 
 def exit_status(verdict: Verdict, results: Sequence[CheckResult]) -> tuple[Status, str]:
@@ -249,7 +244,7 @@ def exit_status(verdict: Verdict, results: Sequence[CheckResult]) -> tuple[Statu
         names = ", ".join(r.name for r in blocking)
         where = f"cell {verdict.failed_cell['cell']}" if verdict.failed_cell else "a cell"
         return Status.FAILED, f"the export gate refused in {where}: {names} failed"
-    status = _STATUS_OF_ENDING.get(verdict.ending)
+    status = _status_of(verdict.ending)
     if status is not None:
         return status, verdict.message
     if blocking:
