@@ -234,3 +234,15 @@ def test_hypothesis_strategies_refuse_a_bad_mode_with_an_option_error() -> None:
     with pytest.raises(OptionError) as caught:
         frames(schema, min_rows=5, max_rows=2)
     assert (caught.value.reason, caught.value.parameter) == (Reason.CONFLICTING_OPTIONS, "min_rows")
+
+
+def test_data_mistakes_name_the_argument_to_blame() -> None:
+    with pytest.raises(UsageError) as caught:
+        mc.check_performance([], [], min={"recall": 0.5})
+    assert (caught.value.reason, caught.value.parameter) == (Reason.INVALID_DATA, "y_true")
+    with pytest.raises(UsageError) as caught:
+        mc.evaluate([0, None, 1], y_pred=[0, 1, 1])
+    assert (caught.value.reason, caught.value.parameter) == (Reason.INVALID_DATA, "y_true")
+    with pytest.raises(UsageError) as caught:
+        mc.evaluate([0, 1, 1], y_pred=[0, 1, 1], sample_weight=[1.0, -1.0, 1.0])
+    assert (caught.value.reason, caught.value.parameter) == (Reason.INVALID_DATA, "sample_weight")

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from mlcheck._validation import Interval, Options
-from mlcheck.errors import UsageError
+from mlcheck.errors import Reason, UsageError
 
 Task = Literal["auto", "classification", "regression"]
 ResolvedTask = Literal["binary", "multiclass", "regression"]
@@ -99,7 +99,11 @@ def class_subject(metric: str, label: Any) -> str:
 # -- plain arrays ---------------------------------------------------------------
 def _array(check: str, name: str, values: Any) -> np.ndarray:
     if values is None:
-        raise UsageError(f"{check}: {name} is missing; pass one value per row")
+        raise UsageError(
+            f"{check}: {name} is missing; pass one value per row",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
+        )
     if hasattr(values, "to_numpy"):  # pandas Series / one-column frame
         if getattr(values, "ndim", 1) == 2 and values.shape[1] == 1:
             values = values.iloc[:, 0]
@@ -107,7 +111,11 @@ def _array(check: str, name: str, values: Any) -> np.ndarray:
     else:
         array = np.asarray(values)
     if array.ndim == 0:
-        raise UsageError(f"{check}: {name} must hold one value per row, got the scalar {array.item()!r}")
+        raise UsageError(
+            f"{check}: {name} must hold one value per row, got the scalar {array.item()!r}",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
+        )
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.dtype.kind == "O":
@@ -125,7 +133,9 @@ def _object_array(check: str, name: str, array: np.ndarray) -> np.ndarray:
     if missing.any():
         raise UsageError(
             f"{check}: {name} has {int(missing.sum())} missing value(s) (None/NaN) out of {flat.size}; "
-            "drop or impute those rows before checking"
+            "drop or impute those rows before checking",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
         )
     kinds = {
         "str" if isinstance(v, str) else "num" if isinstance(v, (int, float, np.number)) else type(v).__name__
@@ -134,7 +144,9 @@ def _object_array(check: str, name: str, array: np.ndarray) -> np.ndarray:
     if len(kinds) > 1 or not kinds <= {"str", "num"}:
         raise UsageError(
             f"{check}: {name} mixes value types {sorted(kinds)}; labels must be all strings or all numbers "
-            "(convert with .astype(str) or .astype(int))"
+            "(convert with .astype(str) or .astype(int))",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
         )
     if kinds == {"num"}:
         return np.asarray(flat.tolist()).reshape(array.shape)
@@ -147,13 +159,19 @@ def _is_text(array: np.ndarray) -> bool:
 
 def _finite_numbers(check: str, name: str, array: np.ndarray) -> np.ndarray:
     if array.dtype.kind not in "biuf":
-        raise UsageError(f"{check}: {name} must be numeric, got values of dtype {array.dtype}")
+        raise UsageError(
+            f"{check}: {name} must be numeric, got values of dtype {array.dtype}",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
+        )
     values = array.astype(np.float64, copy=False)
     bad = ~np.isfinite(values)
     if bad.any():
         raise UsageError(
             f"{check}: {name} has {int(bad.sum())} NaN or infinite value(s) out of {values.size}; "
-            "a metric over them would be NaN; drop or fix those rows"
+            "a metric over them would be NaN; drop or fix those rows",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
         )
     return values
 
@@ -164,10 +182,16 @@ def _weights(check: str, sample_weight: Any, n_rows: int) -> np.ndarray | None:
     weights = _finite_numbers(check, "sample_weight", _array(check, "sample_weight", sample_weight))
     if weights.shape != (n_rows,):
         raise UsageError(
-            f"{check}: sample_weight has shape {weights.shape}, expected ({n_rows},) like y_true"
+            f"{check}: sample_weight has shape {weights.shape}, expected ({n_rows},) like y_true",
+            reason=Reason.INVALID_DATA,
+            parameter="sample_weight",
         )
     if (weights < 0).any() or weights.sum() <= 0:
-        raise UsageError(f"{check}: sample_weight must be non-negative with a positive total")
+        raise UsageError(
+            f"{check}: sample_weight must be non-negative with a positive total",
+            reason=Reason.INVALID_DATA,
+            parameter="sample_weight",
+        )
     return weights
 
 
@@ -177,7 +201,9 @@ def _codes(check: str, name: str, values: np.ndarray, labels: np.ndarray, hint: 
         raise UsageError(
             f"{check}: {name} holds {'strings' if _is_text(values) else 'numbers'} but the labels "
             f"{_show(labels)} are {'strings' if _is_text(labels) else 'numbers'}; "
-            "predictions must use the same label values as y_true"
+            "predictions must use the same label values as y_true",
+            reason=Reason.INVALID_DATA,
+            parameter=name,
         )
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
@@ -187,7 +213,9 @@ def _codes(check: str, name: str, values: np.ndarray, labels: np.ndarray, hint: 
         unknown = np.unique(values[~known])
         raise UsageError(
             f"{check}: {name} holds label(s) {_show(unknown)} that are not among the classes "
-            f"{_show(labels)}; " + hint
+            f"{_show(labels)}; " + hint,
+            reason=Reason.INVALID_DATA,
+            parameter=name,
         )
     return order[positions].astype(np.intp)
 
@@ -238,9 +266,17 @@ def prepare(
     """Validate ``y_true`` with label predictions and/or scores; raise a UsageError on anything wrong."""
     truth = _array(check, "y_true", y_true)
     if truth.ndim != 1:
-        raise UsageError(f"{check}: y_true must be 1-D (one label or value per row), got shape {truth.shape}")
+        raise UsageError(
+            f"{check}: y_true must be 1-D (one label or value per row), got shape {truth.shape}",
+            reason=Reason.INVALID_DATA,
+            parameter="y_true",
+        )
     if truth.size == 0:
-        raise UsageError(f"{check}: y_true is empty; there is nothing to evaluate")
+        raise UsageError(
+            f"{check}: y_true is empty; there is nothing to evaluate",
+            reason=Reason.INVALID_DATA,
+            parameter="y_true",
+        )
     if y_pred is None and y_score is None:
         raise UsageError(f"{check}: pass y_pred (labels or values) and/or y_score (probabilities)")
     pred = None if y_pred is None else _array(check, "y_pred", y_pred)
