@@ -224,11 +224,27 @@ def _prepared(notebook: nbformat.NotebookNode, kernel_language: str | None) -> n
     return prepared
 
 
+def _host_tag() -> str:
+    """Six hex digits naming this machine: a job sweeps only its own machine's leftovers.
+
+    A shared temporary folder (two containers, one volume) must not lose a live
+    job's kernel files because its pid means nothing in another pid namespace.
+    """
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _temporary_prefix() -> str:
+    return f"{TEMP_PREFIX}{os.getpid()}-{_host_tag()}-"
+
+
 def _sweep_temporaries() -> None:
-    """Remove the temporary folders of jobs that were killed outright (their pid is gone)."""
+    """Remove the temporary folders this machine's jobs left when killed outright (their pid is gone)."""
     root = Path(tempfile.gettempdir())
     try:
-        entries = list(root.glob(f"{TEMP_PREFIX}*"))
+        entries = list(root.glob(f"{TEMP_PREFIX}*-{_host_tag()}-*"))
     except OSError:
         return
     for entry in entries:
@@ -427,7 +443,7 @@ class _Job:
 
                 _sweep_temporaries()
                 try:  # one folder for the kernel's sockets, connection file and scratch space
-                    scratch = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
+                    scratch = Path(tempfile.mkdtemp(prefix=_temporary_prefix()))
                 except OSError as exc:
                     raise InfrastructureError(f"cannot create a temporary folder: {exc.strerror or exc}") from None
 
