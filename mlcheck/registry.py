@@ -42,7 +42,7 @@ mlcheck.errors.RegistryError: greeting 'hello' is already registered (...hello);
 >>> greetings.get("helo")
 Traceback (most recent call last):
 ...
-mlcheck.errors.RegistryError: unknown greeting 'helo'; known greetings: hello
+mlcheck.errors.RegistryError: unknown greeting 'helo' (did you mean 'hello'?); known greetings: hello
 """
 
 from __future__ import annotations
@@ -365,10 +365,14 @@ class Registry(Generic[T]):
             self._loaded_for = tuple(sys.path)
 
     def _unknown(self, name: str) -> RegistryError:
+        import difflib
+
         known = self.names()
         listed = ", ".join(known) if known else f"none (no {self.kind} is registered)"
+        close = difflib.get_close_matches(name, known, n=1) if isinstance(name, str) else []
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         return RegistryError(
-            f"unknown {self.kind} {name!r}; known {self.plural}: {listed}",
+            f"unknown {self.kind} {name!r}{hint}; known {self.plural}: {listed}",
             reason=Reason.UNKNOWN_NAME,
             parameter="name",
             value=name,

@@ -20,7 +20,8 @@ promises:
 
 - the result is a ``CheckResult`` named as registered, immutable, with a bool
   ``passed`` that agrees with its outcomes, and it survives JSON;
-- the check records nothing itself (``mlcheck.<name>`` does);
+- the check records nothing itself (``mlcheck.<name>`` does) and writes no
+  file into its working folder;
 - the same call gives the same result (``Example(deterministic=False)`` for a
   check that measures time: then only the shape must agree);
 - the inputs are left as they were, and read-only numpy arrays are accepted;
@@ -170,6 +171,23 @@ def is_pure(name: str, check: Callable[..., Any], examples: Sequence[Example]) -
         _result(name, check, example)
     after = (len(recorded_results()), dict(recorded_values()))
     assert before == after, f"{name} recorded a result or value itself; leave that to mlcheck.{name}"
+
+
+def writes_no_files(name: str, check: Callable[..., Any], examples: Sequence[Example]) -> None:
+    """Checks do no I/O: run from an empty working folder, they leave it empty."""
+    import os
+    import tempfile
+
+    before = os.getcwd()
+    with tempfile.TemporaryDirectory(prefix="mlcheck-conformance-") as folder:
+        os.chdir(folder)
+        try:
+            for example in examples:
+                _result(name, check, example)
+            left = sorted(os.listdir(folder))
+        finally:
+            os.chdir(before)
+    assert not left, f"{name} wrote {left[:5]} into the working folder; checks do no I/O"
 
 
 def is_deterministic(name: str, check: Callable[..., Any], examples: Sequence[Example]) -> None:
@@ -355,6 +373,7 @@ _CHECKS: tuple[ConformanceCheck, ...] = (
     passed_agrees_with_outcomes,
     result_survives_json,
     is_pure,
+    writes_no_files,
     is_deterministic,
     leaves_inputs_unchanged,
     accepts_read_only_arrays,

@@ -92,6 +92,8 @@ def test_an_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(RegistryError) as caught:
         registry.get("xlsx")
     assert str(caught.value) == "unknown data reader 'xlsx'; known data readers: csv, parquet"
+    with pytest.raises(RegistryError, match=r"unknown data reader 'parquett' \(did you mean 'parquet'\?\)"):
+        registry.get("parquett")
     assert caught.value.reason is Reason.UNKNOWN_NAME and caught.value.value == "xlsx"
     assert isinstance(caught.value, UsageError)  # the command line prints it and exits 2
 
@@ -161,7 +163,9 @@ def test_an_unknown_check_is_an_attribute_error_listing_the_known_ones() -> None
     with pytest.raises(AttributeError, match="check_shift"):
         mc.chek_shift  # noqa: B018
     assert not hasattr(mc, "_repr_html_")
-    with pytest.raises(RegistryError, match="unknown check 'chek_shift'; known checks: .*check_shift"):
+    with pytest.raises(
+        RegistryError, match=r"unknown check 'chek_shift' \(did you mean 'check_shift'\?\); known checks: "
+    ):
         CHECKS.get("chek_shift")
 
 
