@@ -472,6 +472,10 @@ class _Job:
                     ending, error = self._execute_with(manager, watch, timeout)
             except KeyboardInterrupt as exc:
                 ending, error = "cancelled", exc
+                try:  # what the panel and the progress line show while the kernel is stopped
+                    self.status(Status.CANCELLING)
+                except InfrastructureError:
+                    pass
             except InfrastructureError as exc:
                 ending, error = "infrastructure", exc
             except Exception as exc:  # noqa: BLE001 - a bug in mlcheck or papermill must still leave a record
