@@ -108,9 +108,13 @@ def _check_what_is_left(process: subprocess.Popen[str], run_dir: Path, err: str)
         notebook = nbformat.read(str(run_dir / "output.ipynb"), as_version=4)
         assert notebook.metadata["mlcheck"]["status"] == run.status
         assert read_status(run_dir).state.value == run.status
-        if run.status == "cancelled":
-            where = run.failed_cell["cell"] if run.failed_cell else None
-            assert (f"cell {where}" if where else "start-up, before any cell ran") in run.message
+        if run.status == "cancelled":  # the message names where: a cell of the user's, a set-up cell, or none
+            if run.failed_cell is None:
+                assert "start-up, before any cell ran" in run.message
+            elif run.failed_cell["cell"] is None:
+                assert "set-up cell" in run.message or "injected parameters cell" in run.message
+            else:
+                assert f"cancelled while running cell {run.failed_cell['cell']}" in run.message
         hidden = sorted(p.name for p in run_dir.iterdir() if p.name.startswith("."))
         assert hidden == [], hidden  # no .input/.partial notebook, no lock, no half-written file
         outcome = run.status
