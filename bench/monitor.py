@@ -3,7 +3,7 @@
 Writes N synthetic run directories (strict-JSON run.json records shaped as
 ``mlcheck run`` writes them, one check_shift result with F features each),
 then times ``mc.monitor`` (load) and ``mc.anomalies`` + ``mc.breakouts`` over
-every feature's PSI series (detect). Medians of 3 repeats. The first load
+every feature's PSI series (detect), then renders the dashboard. Medians of 3 repeats. The first load
 reads every run.json and writes the index; later loads read the index, and are
 compared with the JSON parse alone of every run.json (what any reader of the
 run directories must at least do without an index).
@@ -111,10 +111,20 @@ def main() -> None:
                 mc.breakouts(values, period=7)
 
         detected = median_time(detect, repeats=1)
+        from mlcheck.monitoring.alerts import evaluate_alerts
+        from mlcheck.monitoring.dashboard import render_dashboard
+
+        state = evaluate_alerts(series, notebook="score.ipynb", period=7)
+        rendered = median_time(lambda: render_dashboard(series, state, period=7), repeats=1)
+        page_kb = len(render_dashboard(series, state, period=7)) / 1e3
     print(f"{options.runs} runs x {options.features} features ({size:.0f} MB of run.json)")
     print(f"load   mc.monitor, first call (reads every run.json, writes the index)  {cold:6.2f} s")
     print(f"load   mc.monitor, from the index  {load:6.2f} s   (json.loads of every run.json alone {parse:.2f} s: ratio {load / parse:.2f})")
     print(f"detect anomalies+breakouts on {len(columns)} PSI series  {detected:6.2f} s")
+    print(f"render the dashboard (top features, heat map of 40)  {rendered:6.2f} s, {page_kb:.0f} KB")
+    import os
+
+    print(f"(load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
