@@ -380,3 +380,18 @@ def test_a_check_without_a_card_body_gets_the_shared_frame_and_a_duplicate_card_
     assert 'data-check="check_coverage"' in render_html(mc.check_coverage([1.0, 2.0]).to_dict())
     with pytest.raises(RegistryError, match="card 'check_shift' is already registered"):
         register_card("check_shift", lambda view: "")
+
+
+def test_a_broken_command_plugin_is_one_clear_line_not_a_traceback(site) -> None:
+    write_distribution(
+        site,
+        "mlcheck_plugin_badcli",
+        "[mlcheck.commands]\nbroken = mlcheck_plugin_badcli:MISSING\n",
+        {"mlcheck_plugin_badcli": "x = 1\n"},
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), *sys.path])}
+    done = subprocess.run(
+        [sys.executable, "-m", "mlcheck", "--help"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "mlcheck_plugin_badcli" in done.stderr and "Reinstall or uninstall" in done.stderr
