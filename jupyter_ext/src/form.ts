@@ -6,27 +6,10 @@
  */
 import { api, ApiError, IParameter, IRunValues } from './api';
 import { el } from './format';
+import { checkValue } from './values';
 
 const CHECK_DELAY_MS = 400;
 const STORAGE_PREFIX = 'mlcheck-jupyter:form:';
-
-/** A value typed into the form, checked like `mlcheck run -p` will check it (numbers only; the server checks the rest). */
-export function checkValue(parameter: IParameter, text: string): string | null {
-  const optional = parameter.type_name.endsWith(' | None') || parameter.type_name === 'any';
-  const base = parameter.type_name.replace(/ \| None$/, '');
-  const value = text.trim();
-  if (optional && ['none', 'null', '~'].includes(value.toLowerCase())) {
-    return null;
-  }
-  const number = Number(value.replace(/_/g, ''));
-  if (base === 'int' && (value === '' || !Number.isInteger(number))) {
-    return `${parameter.name} must be a whole number (int), got ${JSON.stringify(text)}`;
-  }
-  if (base === 'float' && !/^(nan|[+-]?inf)$/i.test(value) && (value === '' || !Number.isFinite(Number(value)))) {
-    return `${parameter.name} must be a number (float), got ${JSON.stringify(text)}`;
-  }
-  return null;
-}
 
 function defaultText(parameter: IParameter): string {
   if (parameter.type_name.replace(/ \| None$/, '') === 'str' && typeof parameter.default === 'string') {

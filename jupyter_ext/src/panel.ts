@@ -15,24 +15,9 @@ import { el, formatValue, statusWord, stripAnsi } from './format';
 import { historyList, when } from './history';
 import { ENDINGS, JobMonitor } from './monitor';
 
-export { checkValue } from './form';
+import { valueText } from './values';
 
-/** A value as the text `mlcheck run -p` reads back (what the run recorded, for "Run again"). */
-export function valueText(value: unknown): string {
-  if (typeof value === 'string') {
-    return value;
-  }
-  if (value === null || value === undefined) {
-    return 'None';
-  }
-  if (typeof value === 'boolean') {
-    return value ? 'True' : 'False';
-  }
-  if (typeof value === 'number') {
-    return String(value);
-  }
-  return JSON.stringify(value);
-}
+export { checkValue, valueText } from './values';
 
 /** Break opportunities after underscores, so `check_feature_shift` wraps between words. */
 function wrappable(name: string): DocumentFragment {
