@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from planted import clean_pipeline, credit_frame
+from sklearn.compose import make_column_transformer
 from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 import mlcheck as mc
 from mlcheck.bundle.scoring import score_frame
@@ -151,6 +158,31 @@ def test_exclude_leaves_columns_out_of_check_schema() -> None:
 
 
 # -- the properties -------------------------------------------------------------------------------------------
+@functools.cache
+def _bundle() -> Any:
+    """A real exported bundle whose encoder takes unseen cities (so both unseen policies are drawn)."""
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["city"]), remainder="passthrough"),
+        DummyClassifier(strategy="most_frequent"),
+    ).fit(REFERENCE, np.arange(len(REFERENCE)) % 2)
+    return mc.export(model, Path(tempfile.mkdtemp()) / "property", reference=REFERENCE)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(frame=frames(SCHEMA, max_rows=15), unseen=st.sampled_from(["model", "reject"]))
+def test_check_schema_and_bundle_score_decide_every_row_alike(frame: pd.DataFrame, unseen: str) -> None:
+    bundle = _bundle()
+    schema = bundle.schema if unseen == "model" else SCHEMA  # SCHEMA: every column rejects unseen levels
+    original = frame.copy(deep=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked = mc.check_schema(frame, schema)
+        scored = bundle.score(frame, unseen=unseen)  # type: ignore[arg-type]
+    assert checked.details["unscorable_rows"] == scored.rejects["row"].tolist()
+    assert scored.n_scored + scored.n_rejected == scored.n_rows == len(frame)
+    pd.testing.assert_frame_equal(frame, original)  # the input is never modified
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
 @given(frame=frames(SCHEMA, max_rows=15))
 def test_check_schema_and_scoring_decide_every_row_alike(frame: pd.DataFrame) -> None:
