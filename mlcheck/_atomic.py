@@ -138,3 +138,40 @@ def write_with(path: str | Path, write: Callable[[Path], None], *, fsync: bool =
     """Call ``write(temporary_path)`` and move the result onto ``path`` atomically."""
     with atomic_writer(path, fsync=fsync) as temporary:
         write(temporary)
+
+
+@contextmanager
+def atomic_directory(path: str | Path) -> Iterator[Path]:
+    """Yield a hidden temporary folder beside ``path``; when the block ends without error it becomes ``path``.
+
+    For writers of a whole data set (a partitioned Parquet folder written by
+    Dask workers): a reader sees the old data set or the new one, never part
+    of one. A folder cannot be renamed over a non-empty one, so an existing
+    ``path`` (folder or file) is first renamed aside, the new folder renamed
+    in, and the old one removed; between the two renames ``path`` is briefly
+    absent (a reader finds nothing rather than half). On any exception the
+    temporary folder is removed and ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "out.parquet"
+    >>> with atomic_directory(target) as folder:
+    ...     _ = (folder / "part.0.parquet").write_text("rows")
+    >>> sorted(p.name for p in target.iterdir()), sorted(p.name for p in target.parent.iterdir())
+    (['part.0.parquet'], ['out.parquet'])
+    """
+    path = Path(path)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        os.chmod(temporary, 0o777 & ~_umask())  # mkdtemp makes 0700
+        yield temporary
+        aside = None
+        if path.exists() or path.is_symlink():
+            aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
+            os.replace(path, aside / path.name)
+        os.replace(temporary, path)
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)

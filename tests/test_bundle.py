@@ -505,8 +505,8 @@ def test_a_dask_frame_is_scored_partition_by_partition(bundle) -> None:
     batch = credit_frame(600, seed=15)[0]
     batch.loc[[10, 250, 599], "city"] = "Paris"
     expected = bundle.score(batch, fallback=-1, unseen="reject")
-    with dask.config.set(scheduler="synchronous"):
-        result = bundle.score(dd.from_pandas(batch, npartitions=4), fallback=-1, unseen="reject")
+    with dask.config.set(scheduler="synchronous"):  # lazy: computed here, in the client (small data)
+        result = bundle.score(dd.from_pandas(batch, npartitions=4), fallback=-1, unseen="reject").compute()
     assert (result.n_rows, result.n_scored, result.n_rejected) == (600, 597, 3)
     pd.testing.assert_frame_equal(result.predictions, expected.predictions)
     assert result.rejects["row"].tolist() == [10, 250, 599]

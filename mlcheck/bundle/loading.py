@@ -275,9 +275,11 @@ class Bundle:
         ----------
         frame : pandas.DataFrame or dask.dataframe.DataFrame
             The batch; its index is kept on predictions and rejects (also when
-            every row is rejected). A Dask frame is scored partition by
-            partition (only the predictions and rejects are gathered), and
-            ``row`` in rejects counts positions in the whole frame.
+            every row is rejected). A Dask frame gives a lazy
+            :class:`~mlcheck.bundle.distributed.DaskScoreResult`: predictions
+            and rejects as Dask frames with the input's divisions, counts from
+            per-partition summaries, ``write`` to a Parquet data set from the
+            workers; ``row`` in rejects counts positions in the whole frame.
         fallback : scalar, optional
             A prediction for the rows that cannot be scored; they then also
             appear in ``predictions`` with ``fallback=True`` (and still in ``rejects``).
@@ -342,8 +344,11 @@ class Bundle:
             unseen_how=dict((schema.metadata or {}).get("unknown_levels") or {})
             if unseen == "model"
             else {name: "unseen=" + repr(unseen) for name in schema.names},
+            sample=None if isinstance(frame, pd.DataFrame) else self.golden_inputs,
         )
-        result = replace(result, log=self._log_fields(result.n_rows, time.perf_counter() - started))
+        # a Dask result is lazy: its rows are not counted (nor timed) until it is computed
+        n_rows = result.n_rows if isinstance(result, ScoreResult) else 0
+        result = replace(result, log=self._log_fields(n_rows, time.perf_counter() - started))
         if explain is None:
             return result
         from mlcheck.bundle.explain import with_drivers

@@ -227,14 +227,21 @@ def score_frame(
     scores: bool = False,
     form: str | None = None,
     unseen_how: dict[str, str] | None = None,
-) -> ScoreResult:
-    """Score ``frame`` with ``model`` behind ``schema``; see :meth:`Bundle.score`."""
+    sample: pd.DataFrame | None = None,
+) -> Any:
+    """Score ``frame`` with ``model`` behind ``schema``; see :meth:`Bundle.score`.
+
+    A Dask frame gives a lazy :class:`mlcheck.bundle.distributed.DaskScoreResult`
+    (``sample``: rows the model scores, to learn the predictions' dtypes).
+    """
     if form is None:
         from mlcheck.bundle.estimator import input_form
 
         form = input_form(model)
     if _is_dask(frame):
-        return _score_partitions(
+        from mlcheck.bundle.distributed import score_dask
+
+        return score_dask(
             model,
             schema,
             frame,
@@ -244,6 +251,7 @@ def score_frame(
             scores=scores,
             form=form,
             unseen_how=unseen_how,
+            sample=sample,
         )
     if not isinstance(frame, pd.DataFrame):
         raise UsageError(f"Bundle.score expects a pandas DataFrame, got {type(frame).__name__}")
@@ -350,27 +358,6 @@ def _assemble(
 
 
 def _is_dask(frame: Any) -> bool:
-    return type(frame).__module__.startswith("dask") and hasattr(frame, "to_delayed")
+    from mlcheck._dask import is_dask
 
-
-def _score_partitions(model: Any, schema: Schema, frame: Any, **options: Any) -> ScoreResult:
-    """Score a Dask frame partition by partition; only one partition's input is in memory per worker."""
-    from dask.base import compute
-    from dask.delayed import delayed
-
-    tasks = [delayed(score_frame)(model, schema, part, **options) for part in frame.to_delayed()]
-    parts: tuple[ScoreResult, ...] = compute(*tasks)
-    offset = 0
-    rejects = []
-    for part in parts:  # ``row`` counts positions in the whole frame, not in its partition
-        rejects.append(part.rejects.assign(**{ROW: part.rejects[ROW].to_numpy() + offset}))
-        offset += part.n_rows
-    return ScoreResult(
-        predictions=pd.concat([part.predictions for part in parts]),
-        rejects=pd.concat(rejects),
-        n_rows=sum(part.n_rows for part in parts),
-        n_scored=sum(part.n_scored for part in parts),
-        n_rejected=sum(part.n_rejected for part in parts),
-        fallback=options.get("fallback"),
-        notes=tuple(dict.fromkeys(note for part in parts for note in part.notes)),
-    )
+    return is_dask(frame)
