@@ -117,6 +117,17 @@ def test_leading_dash_no_checks_run_again_and_executed_values(page, lab):  # typ
     assert panel.locator(".mlcheck-history-item").count() == 2  # the runs of the notebook it ran
     shot(page, "24-executed-notebook-values")
 
+    # "Run again with these" runs the notebook the run executed, with the run's values.
+    panel.locator("button.mlcheck-run").click()
+    page.wait_for_function(
+        "() => document.querySelector('#mlcheck-panel .mlcheck-path')?.textContent === 'work/kinds.ipynb'"
+    )
+    page.wait_for_function(
+        "() => document.querySelectorAll('#mlcheck-panel .mlcheck-history-item.mlcheck-state-succeeded').length === 3",
+        timeout=JOB_TIMEOUT_MS,
+    )
+    assert "shift=-0.001" in panel.locator(".mlcheck-history-item").first.inner_text()
+
 
 def test_failed_start_clears_the_table_and_the_form_follows_the_file(page, lab):  # type: ignore[no-untyped-def]
     open_notebook(page, lab, "work/contracts.ipynb")
