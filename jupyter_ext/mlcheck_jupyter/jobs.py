@@ -564,6 +564,7 @@ class JobManager(LoggingConfigurable):
                 **self._ended(job, state=state.value, exit_code=returncode, message=message),
                 "retry": state.retry,
             }
+        job.parameter_file.unlink(missing_ok=True)  # read by the job at its start; run.json keeps the values
         return job.final
 
     def log_tail(self, job: Job, limit: int = 4000) -> str:

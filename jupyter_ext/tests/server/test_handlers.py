@@ -262,7 +262,8 @@ async def test_get_jobs_lists_running_jobs_and_a_finished_job_cannot_be_cancelle
     (entry,) = history["runs"]
     assert entry["given_parameters"] == {"shift": -0.001, "label": "--help"}
     assert entry["n_checks"] == 0 and "results" not in entry
-    # the job's parameter file and log stay beside the runs, nothing lands in the notebook's folder
+    # the job's log stays beside the runs (its parameter file is gone once read), nothing in the notebook's folder
+    assert [p.name for p in (jp_root_dir / "runs" / ".jobs").iterdir()] == [f"{job['id']}.log"]
     assert sorted(p.name for p in notebooks.iterdir() if p.name.startswith(("kinds", "."))) == ["kinds.ipynb"]
 
 
