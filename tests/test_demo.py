@@ -64,7 +64,9 @@ def test_demo_exports_a_bundle_and_writes_only_the_normal_predictions(demo: tupl
         "check_performance",
         "check_shift",
         "check_parity",
+        "check_leakage",
     }
+    assert bundle.importance is not None and len(bundle.importance) == 85  # one row per input column
     assert all(result.passed for result in bundle.contracts)
     predictions = pd.read_parquet(folder / "predictions" / "batch_normal.parquet")
     assert len(predictions) == 500

@@ -313,7 +313,7 @@ def explain_conformed(
     inputs = [str(name) for name in X.columns]
     pre, final = _split(model)
     method = _method(final)
-    approximation = "none: exact"
+    approximation = "exact"
     owners = None
     if method in ("linear", "tree"):
         fed, fed_background = (X, background) if form == "frame" else (X.to_numpy(), background.to_numpy())
@@ -497,7 +497,7 @@ def with_drivers(result: Any, explanation: pd.DataFrame, frame: pd.DataFrame, k:
             columns[first][i] = f"not explained: {why}"
     predictions = result.predictions.assign(**columns)
     note = (
-        f"drivers: the {min(k, len(features))} largest contributions to the {explanation.attrs['scale']} "
-        f"({explanation.attrs['method']}; approximation: {explanation.attrs['approximation']})"
+        f"drivers: the {min(k, len(features))} largest contributions to the {explanation.attrs['scale']}; "
+        f"{explanation.attrs['method']} explanation, {explanation.attrs['approximation']}"
     )
     return replace(result, predictions=predictions, notes=(*result.notes, note))

@@ -415,8 +415,6 @@ def check_leakage(table: Any, *, max_share: float = 0.8, severity: Severity = "e
             float(max_share),
             "" if passed else f"carries at least {share:.0%} of the importance: it dwarfs the rest",
         ),
-        *(Outcome(feature, True, float(ordered.loc[feature, "importance"]), 0.0, "not measurably used")
-          for feature in unused),
     )
     return CheckResult(
         "check_leakage",
