@@ -12,8 +12,9 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from mlcheck._validation import PATH, Options, validate_options
 from mlcheck.errors import UsageError
 
 if TYPE_CHECKING:
@@ -151,11 +152,12 @@ def _notebook_folder(runs_dir: Path, notebook: str | Path | None) -> Path:
     )
 
 
+@validate_options({"runs_dir": [PATH], "notebook": [None, PATH], "kind": [Options("job", "ci", "golden")]})
 def monitor(
     runs_dir: str | Path = "runs",
     notebook: str | Path | None = None,
     *,
-    kind: str = "job",
+    kind: Literal["job", "ci", "golden"] = "job",
 ) -> pd.DataFrame:
     """One row per run of a notebook, in batch-time order, every recorded figure a column.
 
