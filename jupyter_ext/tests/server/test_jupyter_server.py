@@ -247,7 +247,8 @@ async def test_two_jobs_at_once_one_holds_one_fails_each_in_its_run_dir(jp_fetch
     assert {run["run_id"]: run["given_parameters"] for run in history["runs"]}[strict["id"]] == {
         "min_coverage": 0.99
     }
-    newest = max((done, failed), key=lambda run: run["run_id"])  # run ids sort by start request, as rundir.scan
+    # run ids sort by the time the job was asked for, as rundir.scan lists runs
+    newest = max((done, failed), key=lambda run: run["run_id"])
     status, latest = await call(jp_fetch, "runs", "latest", path="work/contracts.ipynb")
     assert status == 200 and latest["run"]["run_id"] == newest["run_id"]
     assert latest["run"]["results"] == newest["results"]
