@@ -219,3 +219,17 @@ def test_the_cards_draw_importance_bars_with_intervals_and_stay_small() -> None:
     moved = check_importance(many, many.iloc[::-1].assign(importance=np.linspace(0.5, 0.0, 300)), top=3)
     page = render_html(moved.to_dict())
     assert "training" in page and "now" in page and "agreement" in page
+
+
+def test_the_shift_card_shows_importance_beside_kl() -> None:
+    from mlcheck.display.cards import render_html
+
+    X, y = _credit(800, 11)
+    model = _pipeline().fit(X[:400], y[:400])
+    table = importance(model, X[400:], y[400:], random_state=0)
+    batch = X[400:].assign(noise=np.random.default_rng(12).normal(3.0, 1.0, 400))
+    result = mc.check_shift(X[:400], batch, importance=table, min_importance=0.01)
+    page = render_html(result.to_dict())
+    assert "<th>importance" in page and "(ignored)" in page
+    plain = render_html(mc.check_shift(X[:400], batch).to_dict())
+    assert "<th>importance" not in plain

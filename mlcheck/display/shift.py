@@ -67,6 +67,11 @@ def shift_view(result: Mapping[str, Any], limit: int = CARD_FAILED) -> dict[str,
     new_columns = list(details.get("new_columns") or ())
     details["new_columns"] = new_columns[: min(CARD_NEW_COLUMNS, limit)]
     details["n_new_columns"] = len(new_columns)
+    if details.get("importance") is not None:  # check_shift(importance=): only the listed features' values
+        weights = details["importance"]
+        details["importance"] = {name: weights.get(name) for name, _ in listed}
+        for key in ("drifted_by_importance", "ignored"):
+            details[key] = list(details.get(key) or ())[: min(CARD_FEATURES, limit)]
     return details
 
 
@@ -77,10 +82,14 @@ def _yes_no(drifted: Any) -> str:
 def _shift_card(view: Mapping[str, Any]) -> str:
     details = view.get("details") or {}
     listed = _ranked(view)
+    # check_shift(importance=): what the model relies on, beside KL; a drift it ignores is marked so
+    weights = details.get("importance")
+    ignored = set(details.get("ignored") or ())
     rows = "".join(
         f"<tr><td>{html.escape(name)}<td>{format_value(r.get('kl'), 3)}<td>{format_value(r.get('psi'), 3)}"
         f"<td>{format_value(r.get('js'), 3)}<td>{format_value(r.get('p_adjusted', r.get('p_value')), 2)}"
         f"<td>{format_value(r.get('noise_floor'), 2)}<td>{_yes_no(r.get('drifted'))}"
+        + ("" if weights is None else f"<td>{format_value(weights.get(name), 3)}" + (" (ignored)" if name in ignored else ""))
         for name, r in listed
     )
     n_features = int(details.get("n_features") or len(listed))
@@ -94,7 +103,10 @@ def _shift_card(view: Mapping[str, Any]) -> str:
     p_label = "adjusted p" if any("p_adjusted" in r for _, r in listed) else "p"
     table = (
         '<table cellpadding="2" style="font-size:12px;margin-top:6px"><tr><th align="left">feature (by KL)'
-        f"<th>KL<th>PSI<th>JS<th>{p_label}<th>noise floor<th>drifted" + rows + "</table>"
+        f"<th>KL<th>PSI<th>JS<th>{p_label}<th>noise floor<th>drifted"
+        + ("" if weights is None else "<th>importance")
+        + rows
+        + "</table>"
     )
     charts = "".join(
         '<div style="display:inline-block;margin:4px 12px 0 0;font-size:11px">'
