@@ -38,6 +38,7 @@ _LAZY: dict[str, str] = {
     "evaluate": "mlcheck.contracts.performance",
     "ab_sample_size": "mlcheck.contracts.comparison",
     "importance": "mlcheck.contracts.importance",
+    "scorecard": "mlcheck.display.importance",
     "anomalies": "mlcheck.monitoring.detectors",
     "breakouts": "mlcheck.monitoring.detectors",
     "monitor": "mlcheck.monitoring.series",
@@ -99,6 +100,7 @@ __all__ = [
     "profile",
     "record",
     "recorded_results",
+    "scorecard",
     "shift_report",
 ]
 assert set(__all__) >= set(_LAZY) | set(_CHECKS)
@@ -161,6 +163,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlcheck.contracts.importance import check_importance as check_importance
     from mlcheck.contracts.importance import check_leakage as check_leakage
     from mlcheck.contracts.importance import importance as importance
+    from mlcheck.display.importance import scorecard as scorecard
     from mlcheck.contracts.operations import check_coverage as check_coverage
     from mlcheck.contracts.operations import check_latency as check_latency
     from mlcheck.contracts.operations import check_repeatable as check_repeatable

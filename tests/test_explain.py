@@ -179,3 +179,21 @@ def test_score_adds_reason_codes_as_readable_text(bundle) -> None:
     assert with_fallback.predictions.loc[2, "driver_1"].startswith("not explained: rejected by the schema: debt")
     with pytest.raises(mc.OptionError, match="explain"):
         bundle.score(batch, explain=0)
+
+
+def test_a_scorecard_shows_one_rows_drivers_and_adds_up(bundle) -> None:
+    batch = _frame(7, 3)[0].set_axis(["x", "y", "z"])
+    batch.loc["z", "debt"] = None
+    table = bundle.explain(batch)
+    card = mc.scorecard(table, batch, "y", top=2)
+    assert card.score == pytest.approx(float(model_score(bundle.model, batch.loc[["y"]])[0][0]), abs=1e-6)
+    text = repr(card)
+    assert text.startswith("row 'y': score ") and "= probability " in text and "1 other feature(s)" in text
+    first = table.loc["y", FEATURES].abs().idxmax()
+    assert text.splitlines()[2].startswith(f"  {first} = ")
+    page = card._repr_html_()
+    assert "base value" in page and "red pushes the score up" in page
+    with pytest.raises(UsageError, match="row 'z' has no explanation \\(rejected by the schema: debt"):
+        mc.scorecard(table, batch, "z")
+    with pytest.raises(UsageError, match="not in the explanation"):
+        mc.scorecard(table, batch, "nope")

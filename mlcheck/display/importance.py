@@ -16,7 +16,7 @@ from typing import Any
 from mlcheck.display.cards import CARD_FAILED, register_card
 from mlcheck.results import format_value
 
-__all__ = ["CARD_FEATURES", "importance_view"]
+__all__ = ["CARD_FEATURES", "Scorecard", "importance_view", "scorecard"]
 
 #: a card draws at most this many features
 CARD_FEATURES = 12
@@ -115,3 +115,118 @@ def _importance_card(view: Mapping[str, Any]) -> str:
 
 register_card("check_leakage", _leakage_card, view=importance_view)
 register_card("check_importance", _importance_card, view=importance_view)
+
+
+class Scorecard:
+    """One row's drivers as a credit-style scorecard: the score, then each feature's push.
+
+    Made by :func:`scorecard`; shown as HTML in a notebook and as text elsewhere.
+    """
+
+    def __init__(self, label: Any, score: float, base: float, scale: str, drivers: list[tuple[str, Any, float]],
+                 rest: tuple[int, float]) -> None:
+        self.label, self.score, self.base, self.scale = label, score, base, scale
+        self.drivers, self.rest = drivers, rest
+
+    def _headline(self) -> str:
+        text = f"score {self.score:+.3f} ({self.scale})"
+        if self.scale.startswith("log-odds"):  # the probability a person reads, from the log-odds explained
+            import math
+
+            text += f" = probability {1 / (1 + math.exp(-self.score)):.0%}"
+        return text
+
+    def __repr__(self) -> str:
+        lines = [f"row {self.label!r}: {self._headline()}", f"  base value {self.base:+.3f}"]
+        lines += [f"  {name} = {value}: {contribution:+.3f}" for name, value, contribution in self.drivers]
+        if self.rest[0]:
+            lines.append(f"  {self.rest[0]} other feature(s): {self.rest[1]:+.3f}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        scale = _scale([abs(c) for _, _, c in self.drivers])
+        rows = []
+        for name, value, contribution in self.drivers:
+            width = abs(contribution) / scale * 80
+            colour = "#cf222e" if contribution > 0 else "#1a7f37"
+            bar = (
+                '<div style="display:flex;width:160px"><div style="width:80px;display:flex;justify-content:flex-end">'
+                + (f'<div style="height:10px;width:{width:.1f}px;background:{colour}"></div>' if contribution < 0 else "")
+                + '</div><div style="width:80px">'
+                + (f'<div style="height:10px;width:{width:.1f}px;background:{colour}"></div>' if contribution >= 0 else "")
+                + "</div></div>"
+            )
+            rows.append(_row([html.escape(f"{name} = {value}"), bar, f"{contribution:+.3f}"]))
+        if self.rest[0]:
+            rows.append(_row([f"{self.rest[0]} other feature(s)", "", f"{self.rest[1]:+.3f}"]))
+        return (
+            '<div style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;font-size:12px;'
+            'border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;max-width:560px">'
+            f"<div><b>row {html.escape(str(self.label))}</b>: {html.escape(self._headline())}</div>"
+            f'<div style="color:#57606a">base value {self.base:+.3f}; red pushes the score up, green down</div>'
+            '<table style="border-collapse:collapse;margin-top:4px;font-size:12px">' + "".join(rows) + "</table></div>"
+        )
+
+
+def scorecard(explanation: Any, frame: Any, row: Any = None, *, top: int = 5) -> Scorecard:
+    """One row of ``bundle.explain(frame)`` as a scorecard: the score and its ``top`` drivers.
+
+    Parameters
+    ----------
+    explanation : pandas.DataFrame
+        What :meth:`mlcheck.Bundle.explain` returned for ``frame``.
+    frame : pandas.DataFrame
+        The batch explained (for the features' values).
+    row : index label, optional
+        The row to show; default the first.
+    top : int, default 5
+        Drivers listed, by absolute contribution; the others are summed in one line.
+
+    Returns
+    -------
+    Scorecard
+        Shown as HTML in a notebook, as text by ``print``.
+
+    Raises
+    ------
+    UsageError
+        The row is not in the explanation, or has no explanation (rejected by the schema).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mlcheck.display.importance import scorecard
+    >>> frame = pd.DataFrame({"months": [10.0], "debt": [5000.0]})
+    >>> explanation = pd.DataFrame({"months": [0.14], "debt": [0.05], "base_value": [-1.0]})
+    >>> explanation.attrs["scale"] = "log-odds of class 1 (decision_function)"
+    >>> print(scorecard(explanation, frame))
+    row 0: score -0.810 (log-odds of class 1 (decision_function)) = probability 31%
+      base value -1.000
+      months = 10: +0.140
+      debt = 5000: +0.050
+    """
+    from mlcheck.errors import Reason, UsageError
+
+    label = explanation.index[0] if row is None else row
+    if label not in explanation.index:
+        raise UsageError(f"scorecard: row {label!r} is not in the explanation's index", reason=Reason.INVALID_DATA)
+    entry = explanation.loc[label]
+    values = frame.loc[label]
+    if getattr(entry, "ndim", 1) != 1 or getattr(values, "ndim", 1) != 1:
+        raise UsageError(f"scorecard: the index label {label!r} names several rows; give a unique index")
+    reason = entry.get("not_explained")
+    if isinstance(reason, str):
+        raise UsageError(f"scorecard: row {label!r} has no explanation ({reason})", reason=Reason.INVALID_DATA)
+    names = [name for name in explanation.columns if name not in ("base_value", "not_explained")]
+    contributions = entry[names].astype(float)
+    order = contributions.abs().sort_values(ascending=False, kind="stable").index
+    shown = list(order[:top])
+    drivers = [(str(name), _value(values[name]), float(contributions[name])) for name in shown]
+    rest = contributions.drop(index=shown)
+    base = float(entry["base_value"])
+    return Scorecard(label, base + float(contributions.sum()), base, str(explanation.attrs.get("scale", "score")),
+                     drivers, (len(rest), float(rest.sum())))
+
+
+def _value(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
