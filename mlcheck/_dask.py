@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["is_dask", "reduce_partitions"]
+from mlcheck._validation import Constraint
+
+__all__ = ["DASK_FRAME", "is_dask", "reduce_partitions"]
 
 T = TypeVar("T")
 
@@ -35,3 +37,19 @@ def reduce_partitions(frame: Any, summarize: Callable[..., T], merge: Callable[[
     for summary in summaries[1:]:
         merged = merge(merged, summary)
     return merged
+
+
+class _DaskFrame(Constraint):
+    """A Dask DataFrame (an option that also takes a pandas one lists both)."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return is_dask(value) and hasattr(value, "columns")
+
+    def __str__(self) -> str:
+        return "a Dask DataFrame"
+
+    def invalid_examples(self) -> list[Any]:
+        return [object()]
+
+
+DASK_FRAME = _DaskFrame()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from mlcheck._dask import is_dask, reduce_partitions
 from mlcheck._validation import SEVERITY, HasMethods, Interval, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.results import CheckResult, Outcome
@@ -23,7 +24,9 @@ from mlcheck.errors import Reason, UsageError
 
 
 def _coverage_counts(values: Any) -> tuple[int, int]:
-    """(rows with a real value, all rows) of a sequence, array, series or frame."""
+    """(rows with a real value, all rows) of a sequence, array, series or frame (pandas or Dask)."""
+    if is_dask(values):  # counted per partition on the workers; only the two counts come back
+        return reduce_partitions(values, _coverage_counts, _added)
     if hasattr(values, "columns"):  # a frame: a row counts when all of its values are real
         mask = values.notna().all(axis=1).to_numpy()
         numeric = values.select_dtypes("number")
@@ -50,6 +53,10 @@ def _coverage_counts(values: Any) -> tuple[int, int]:
     return int(array.size), int(array.size)
 
 
+def _added(first: tuple[int, int], second: tuple[int, int]) -> tuple[int, int]:
+    return first[0] + second[0], first[1] + second[1]
+
+
 @register_check("check_coverage")
 @validate_options({"min": [Interval(Real, 0, 1, description="a fraction in [0, 1]")], "severity": [SEVERITY]})
 def check_coverage(values: Any, *, min: float = 0.99, severity: Severity = "error") -> CheckResult:
@@ -61,8 +68,8 @@ def check_coverage(values: Any, *, min: float = 0.99, severity: Severity = "erro
 
     Parameters
     ----------
-    values : array-like, pandas Series or DataFrame, or a scoring result
-        One prediction per row.
+    values : array-like, pandas or Dask Series or DataFrame, or a scoring result
+        One prediction per row (a Dask one is counted partition by partition).
     min : float, default 0.99
         The smallest acceptable coverage, in [0, 1].
     severity : {"error", "warning"}

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from mlcheck._validation import SEVERITY, InstanceOf, Interval, SequenceOf, validate_options
+from mlcheck._dask import DASK_FRAME, is_dask, reduce_partitions
 from mlcheck.contracts import register_check
 from mlcheck.contracts.conform import (
     TYPE_REASONS,
@@ -46,6 +47,7 @@ from mlcheck.contracts.conform import (
     column_labels,
     conform,
 )
+from mlcheck.contracts.schema_tally import MAX_ROWS_LISTED, ColumnTally, SchemaTally, measure
 from mlcheck.errors import UsageError
 from mlcheck.kinds import Kind, kind_of, kind_of_values, label_of, labels_of
 from mlcheck.results import CheckResult, Outcome
@@ -327,19 +329,15 @@ def as_schema(schema: Any) -> Schema:
 
 
 # -- the check ------------------------------------------------------------------
-def _precision_loss(series: pd.Series, spec: ColumnSchema) -> str:
+def _precision_loss(dtype: Any, spec: ColumnSchema) -> str:
     """A float column narrower than training's (float32 for float64): digits were lost upstream."""
-    if spec.kind != "float" or kind_of(series.dtype) != "float" or str(series.dtype) == spec.dtype:
+    if spec.kind != "float" or kind_of(dtype) != "float" or str(dtype) == spec.dtype:
         return ""
-    seen_bits = np.dtype(series.dtype).itemsize if isinstance(series.dtype, np.dtype) else 8
+    seen_bits = np.dtype(dtype).itemsize if isinstance(dtype, np.dtype) else 8
     expected_bits = np.dtype(spec.dtype).itemsize if spec.dtype in ("float16", "float32", "float64") else 8
     if seen_bits < expected_bits:
-        return f"dtype {series.dtype}, expected {spec.dtype}"  # fewer digits than training had
+        return f"dtype {dtype}, expected {spec.dtype}"  # fewer digits than training had
     return ""
-
-
-#: a result lists at most this many unscorable row positions (``n_unscorable`` counts them all)
-MAX_ROWS_LISTED = 1000
 
 
 _FRACTION = Interval(Real, 0, 1, description="a fraction in [0, 1]")
@@ -348,7 +346,7 @@ _FRACTION = Interval(Real, 0, 1, description="a fraction in [0, 1]")
 @register_check("check_schema")
 @validate_options(
     {
-        "frame": [InstanceOf(pd.DataFrame, description="a pandas DataFrame")],
+        "frame": [InstanceOf(pd.DataFrame, description="a pandas DataFrame"), DASK_FRAME],
         "max_null_increase": [_FRACTION],
         "max_out_of_range": [_FRACTION],
         "exclude": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
@@ -426,14 +424,18 @@ def check_schema(
     >>> result.details["unscorable_rows"], result.details["reason_counts"]
     ([1], {'unseen_category': 1})
     """
-    labels = column_labels(frame, where="check_schema")
+    distributed = is_dask(frame)
+    labels = column_labels(frame._meta if distributed else frame, where="check_schema")
     spec_schema = as_schema(schema)
     excluded = set(_names(exclude, "check_schema: exclude"))
     if excluded:
         spec_schema = spec_schema.replace_columns([c for c in spec_schema.columns if c.name not in excluded])
-    n_rows = len(frame)
     present = tuple(name for name in spec_schema.names if name in labels)
-    conformed = conform(frame, spec_schema, warn=False, columns=present)
+    if distributed:  # each partition counted on the workers; only the counts come back, merged in order
+        tally = reduce_partitions(frame, measure, SchemaTally.merge, spec_schema, present)
+    else:
+        tally = measure(frame, spec_schema, present)
+    n_rows = tally.n_rows
     outcomes: list[Outcome] = []
     failing: dict[str, str] = {}  # column -> what broke, one short line each
     columns: dict[str, dict[str, Any]] = {}  # column -> every aspect's figure, failed or not
@@ -447,9 +449,8 @@ def check_schema(
             continue
         figures: dict[str, Any] = {}
         outcome = _column_outcome(
-            frame[labels[spec.name]],
+            tally.columns[spec.name],
             spec,
-            conformed,
             float(max_null_increase),
             float(max_out_of_range),
             figures,
@@ -467,8 +468,9 @@ def check_schema(
     n_columns = len(spec_schema.columns)
     if not failed:
         message = f"{n_rows} rows match the schema of {n_columns} columns"
-        if conformed.casts:
-            message += f" ({len(conformed.casts)} column(s) cast without loss: {', '.join(conformed.casts)})"
+        casts = [name for name in spec_schema.names if name in tally.casts]  # the schema's order
+        if casts:
+            message += f" ({len(casts)} column(s) cast without loss: {', '.join(casts)})"
     else:
         # one failing column is named with what broke; several are named only (each outcome
         # says what broke), so the headline stays one line in the card, the text and the JSON
@@ -479,10 +481,8 @@ def check_schema(
         )
         message = f"{len(failed)} of {n_columns} columns break the schema: {named}"
     missing_columns = len(present) < n_columns
-    unscorable = np.arange(n_rows) if missing_columns else np.flatnonzero(conformed.bad)
-    reason_counts: dict[str, int] = {}
-    for code, positions in conformed.codes:
-        reason_counts[code.value] = reason_counts.get(code.value, 0) + len(positions)
+    unscorable = np.arange(min(n_rows, MAX_ROWS_LISTED)) if missing_columns else tally.unscorable
+    reason_counts = dict(tally.reason_counts)
     if missing_columns and n_rows:
         reason_counts["missing_column"] = n_rows
     return CheckResult(
@@ -498,11 +498,11 @@ def check_schema(
             "columns": columns,
             "extra_columns": extra,
             "n_extra_columns": len(extra),
-            "n_unscorable": len(unscorable),
+            "n_unscorable": n_rows if missing_columns else tally.n_unscorable,
             "unscorable_rows": unscorable[:MAX_ROWS_LISTED].tolist(),
             "reason_counts": reason_counts,
-            "casts": dict(conformed.casts),
-            "unseen_passed": dict(conformed.unseen_passed),
+            "casts": {name: tally.casts[name] for name in spec_schema.names if name in tally.casts},
+            "unseen_passed": dict(tally.unseen_passed),
         },
         message=message,
         outcomes=tuple(outcomes),
@@ -524,9 +524,8 @@ _TYPE_WORDS = {
 
 
 def _column_outcome(
-    series: pd.Series,
+    tally: ColumnTally,
     spec: ColumnSchema,
-    conformed: Conformed,
     max_null_increase: float,
     max_out_of_range: float,
     figures: dict[str, Any] | None = None,
@@ -539,31 +538,32 @@ def _column_outcome(
     observed: dict[str, Any] = {}
     threshold: dict[str, Any] = {}
     problems: list[str] = []
-    narrower = _precision_loss(series, spec)
+    narrower = _precision_loss(tally.dtype, spec)
     if narrower:
-        observed["dtype"], threshold["dtype"] = str(series.dtype), spec.dtype
+        observed["dtype"], threshold["dtype"] = str(tally.dtype), spec.dtype
         problems.append(narrower)
-    n_rows = len(series)
-    invalid = {code: conformed.counts.get((spec.name, code), 0) for code in TYPE_REASONS}
+    n_rows = tally.n_rows
+    invalid = {code: tally.invalid.get(code, 0) for code in TYPE_REASONS}
     n_invalid = sum(invalid.values())
     if n_rows and n_invalid / n_rows > max_out_of_range:
         observed["invalid"], threshold["invalid"] = _round(n_invalid / n_rows), max_out_of_range
         what = ", ".join(f"{_share(n / n_rows)} {_TYPE_WORDS[code]}" for code, n in invalid.items() if n)
         problems.append(f"values of another type than {spec.dtype}: {what}")
-    null_fraction = float(series.isna().mean()) if n_rows else 0.0
+    null_fraction = tally.n_null / n_rows if n_rows else 0.0
     null_limit = min(1.0, spec.null_fraction + max_null_increase)
     if null_fraction > null_limit:
         observed["nulls"], threshold["nulls"] = _round(null_fraction), _round(null_limit)
         had = "none" if spec.null_fraction == 0 else _share(spec.null_fraction)
         problems.append(f"{_share(null_fraction)} missing, training had {had}")
-    outside, what, examples = _outside_fraction(series, spec)
+    outside, what = tally.outside, tally.what
+    examples = list(tally.unseen)[:UNSEEN_EXAMPLES]
     if outside is not None and outside > max_out_of_range:
         observed["outside"], threshold["outside"] = _round(outside), max_out_of_range
         shown = ", ".join(repr(value) for value in examples)
         problems.append(f"{_share(outside)} of values {what}" + (f": {shown}" if shown else ""))
     if figures is not None:
         figures.update(
-            dtype=str(series.dtype),
+            dtype=str(tally.dtype),
             nulls=_round(null_fraction),
             null_limit=_round(null_limit),
             invalid=_round(n_invalid / n_rows) if n_rows else 0,
@@ -582,32 +582,3 @@ def _round(value: float) -> float | int:
 
 #: a failing categorical column names at most this many of its unseen values
 UNSEEN_EXAMPLES = 3
-
-
-def _outside_fraction(series: pd.Series, spec: ColumnSchema) -> tuple[float | None, str, list[Any]]:
-    """Fraction of present values outside the reference range (numeric) or levels (categorical).
-
-    Values that are not numbers at all are counted by the type aspect, not
-    here. Also says what "outside" means for the column and, for a
-    categorical one, gives the most frequent unseen values.
-    """
-    present = series.dropna()
-    if not len(present):
-        return (0.0, "", []) if spec.min is not None or spec.levels is not None else (None, "", [])
-    if spec.kind in ("float", "integer") and spec.min is not None and spec.max is not None:
-        numbers = (
-            pd.to_numeric(present.astype(object), errors="coerce")
-            if not pd.api.types.is_numeric_dtype(present.dtype) or pd.api.types.is_bool_dtype(present.dtype)
-            else present
-        )
-        array = numbers.to_numpy(dtype="float64", na_value=np.nan)
-        outside = ~((array >= spec.min) & (array <= spec.max)) & ~np.isnan(array)
-        return float(outside.mean()), f"outside the training range [{spec.min:.6g}, {spec.max:.6g}]", []
-    if spec.kind == "categorical" and spec.levels is not None:
-        text = labels_of(present)
-        unseen = ~text.isin(set(spec.levels)).to_numpy()
-        if unseen.any() and spec.legacy_levels:
-            unseen &= ~present.astype(str).isin(set(spec.levels)).to_numpy()
-        examples = text[unseen].value_counts().index[:UNSEEN_EXAMPLES].tolist() if unseen.any() else []
-        return float(unseen.mean()), "unseen in training", examples
-    return None, "", []
