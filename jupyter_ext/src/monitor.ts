@@ -31,12 +31,13 @@ export function endingText(run: IRun): string {
   const name = (run.path ?? run.run_id).split('/').pop();
   const checks = run.results?.length ?? run.n_checks;
   const failed = run.results ? run.results.filter(r => !r.passed).length : run.n_failed;
-  const detail =
-    run.state === 'failed' && checks ? ` (${failed} of ${checks} checks failed)` : '';
   if (run.state === 'succeeded' && checks === 0) {
     return `mlcheck job ${name}: it ran; no checks were recorded`;
   }
-  return `mlcheck job ${name}: ${ENDINGS[run.state] ?? run.state}${detail}`;
+  if (run.state === 'failed' && checks) {
+    return `mlcheck job ${name}: ${failed} of ${checks} checks failed`;
+  }
+  return `mlcheck job ${name}: ${ENDINGS[run.state] ?? run.state}`;
 }
 
 export class JobMonitor {
