@@ -3,8 +3,10 @@
 A job is the same run as ``mlcheck run`` on the command line: a separate
 Python process, started from an argument list (no shell) in the notebook's own
 folder, writing a run directory ``<runs_dir>/<notebook-stem>/<run-id>/``. The
-parameter values travel in a JSON file given with ``-f`` (never as arguments,
-so a value such as ``-1e-3`` cannot be taken for an option). The server
+parameter values travel in a YAML file given with ``--parameter-file``, each
+tagged ``!text`` so the job reads it exactly as ``-p NAME VALUE`` (and as
+``POST /mlcheck/parameters`` checked it); never as arguments, so a value such
+as ``-1e-3`` or ``--help`` cannot be taken for an option. The server
 chooses the run id, so it knows the run directory before the process starts;
 progress is read from the run directory's ``status.json`` and the outcome from
 its ``run.json``.
