@@ -33,7 +33,7 @@ def reduce_partitions(frame: Any, summarize: Callable[..., T], merge: Callable[[
 
     parts = frame.to_delayed()
     summaries = compute(*[delayed(summarize)(part, *args) for part in parts])
-    merged = summaries[0]
+    merged: T = summaries[0]
     for summary in summaries[1:]:
         merged = merge(merged, summary)
     return merged

@@ -7,13 +7,10 @@ Small data; the cluster runs its two workers as threads of this process
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import warnings
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from planted import clean_pipeline, credit_frame
@@ -93,8 +90,16 @@ def test_write_scores_each_partition_once_and_counts_come_with_it(client, bundle
     model = Counting(bundle.model)
     frame = dd.from_pandas(batch_frame(), npartitions=4)
     result = score_dask(
-        model, bundle.schema, frame, sample=bundle.golden_inputs, fallback=None, batch_size=None,
-        key=None, scores=True, form="frame", unseen_how={},
+        model,
+        bundle.schema,
+        frame,
+        sample=bundle.golden_inputs,
+        fallback=None,
+        batch_size=None,
+        key=None,
+        scores=True,
+        form="frame",
+        unseen_how={},
     )
     Counting.rows.clear()  # the client scored a few golden rows to learn the output dtypes
     written = result.write(tmp_path / "out.parquet")
@@ -110,7 +115,11 @@ def test_write_makes_three_partitioned_datasets_atomically(client, bundle, tmp_p
     target.write_text("an earlier batch")  # replaced whole, file or folder
     result = bundle.score(dd.from_pandas(batch_frame(), npartitions=3), scores=True)
     assert result.write(target, batch_time="2026-11-30") == target
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.log.parquet", "out.parquet", "out.rejects.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.log.parquet",
+        "out.parquet",
+        "out.rejects.parquet",
+    ]
     assert sorted(p.name for p in target.iterdir()) == [f"part.{i}.parquet" for i in range(3)]
     predictions = dd.read_parquet(target).compute()
     # the model's encoder ignores the unseen city: only the missing age is rejected
@@ -136,10 +145,16 @@ def test_a_failed_write_leaves_the_earlier_dataset_and_no_temporary_folder(clien
     with pytest.raises(RuntimeError, match="storage went away"):
         bundle.score(broken).write(target)
     pd.testing.assert_frame_equal(pd.read_parquet(target), before)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.log.parquet", "out.parquet", "out.rejects.parquet"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.log.parquet",
+        "out.parquet",
+        "out.rejects.parquet",
+    ]
 
 
-def test_bad_inputs_are_found_from_the_metadata_before_any_partition_is_read(client, bundle, tmp_path) -> None:
+def test_bad_inputs_are_found_from_the_metadata_before_any_partition_is_read(
+    client, bundle, tmp_path
+) -> None:
     frame = dd.from_pandas(batch_frame(), npartitions=2)
     with pytest.raises(UsageError, match="lacks 1 column"):
         bundle.score(frame.drop(columns=["age"]))
@@ -157,8 +172,16 @@ def test_persist_then_counts_then_write_scores_once(client, bundle, tmp_path) ->
     model = Counting(bundle.model)
     frame = dd.from_pandas(batch_frame(), npartitions=3)
     result = score_dask(
-        model, bundle.schema, frame, sample=bundle.golden_inputs, fallback=-1, batch_size=None,
-        key=None, scores=False, form="frame", unseen_how={},
+        model,
+        bundle.schema,
+        frame,
+        sample=bundle.golden_inputs,
+        fallback=-1,
+        batch_size=None,
+        key=None,
+        scores=False,
+        form="frame",
+        unseen_how={},
     )
     Counting.rows.clear()
     kept = result.persist()
@@ -179,7 +202,9 @@ def test_checks_on_dask_frames_equal_the_pandas_ones(client, bundle) -> None:
         """Every figure; new levels may come in another order when partitions merge, so bins are keyed."""
         out = {}
         for name, feature in result.details["features"].items():
-            out[name] = {k: v for k, v in feature.items() if k not in ("dtype", "bins") and not k.endswith("_pct")}
+            out[name] = {
+                k: v for k, v in feature.items() if k not in ("dtype", "bins") and not k.endswith("_pct")
+            }
             for share in (k for k in feature if k.endswith("_pct")):
                 out[name][share] = dict(zip(feature["bins"], feature[share]))
         return out
@@ -187,12 +212,20 @@ def test_checks_on_dask_frames_equal_the_pandas_ones(client, bundle) -> None:
     shift = mc.check_shift(bundle.profile, frame)
     assert figures(shift) == figures(mc.check_shift(bundle.profile, batch))
     coverage = mc.check_coverage(frame["age"])
-    assert coverage.details == mc.check_coverage(batch["age"]).details == {"n_rows": 600, "n_covered": 599, "n_missing": 1}
+    assert (
+        coverage.details
+        == mc.check_coverage(batch["age"]).details
+        == {"n_rows": 600, "n_covered": 599, "n_missing": 1}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         schema = mc.check_schema(frame, bundle.schema)
     assert not schema.passed and schema.to_dict() == mc.check_schema(computed, bundle.schema).to_dict()
-    assert schema.details["unscorable_rows"] == [20]  # a position in the whole frame (the model takes new cities)
-    assert schema.outcomes[3].message.endswith("'Rome', 'Paris', 'Lima'")  # most frequent first, over all partitions
+    assert schema.details["unscorable_rows"] == [
+        20
+    ]  # a position in the whole frame (the model takes new cities)
+    assert schema.outcomes[3].message.endswith(
+        "'Rome', 'Paris', 'Lima'"
+    )  # most frequent first, over all partitions
     partial = mc.check_schema(frame.drop(columns=["plan"]), bundle.schema)
     assert partial.to_dict() == mc.check_schema(computed.drop(columns=["plan"]), bundle.schema).to_dict()

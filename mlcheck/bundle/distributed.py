@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcheck.bundle.scoring import FALLBACK, PREDICTION, REASON_CODE, ROW, ScoreResult, score_frame
+from mlcheck.bundle.scoring import FALLBACK, REASON_CODE, ROW, ScoreResult, score_frame
+from mlcheck.contracts.parity import PREDICTION
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import UsageError
 
@@ -53,7 +54,10 @@ def _compute(*collections: Any, persist: bool = False) -> Any:
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Computing mixed collections", category=UserWarning)
-        return (dask.base.persist if persist else dask.base.compute)(*collections)
+        if persist:
+            return dask.base.persist(*collections)
+        return dask.base.compute(*collections)
+
 
 #: Rows of the golden set scored in the client to learn the predictions' columns and dtypes.
 _SAMPLE_ROWS = 16
@@ -149,7 +153,9 @@ def _predictions_meta(
     fallback = options.get("fallback")
     if fallback is not None and PREDICTION in scored.columns and len(scored):
         # rows given the fallback share the prediction column: its dtype holds both
-        both = pd.concat([scored[PREDICTION], pd.Series([fallback], dtype=object if isinstance(fallback, str) else None)])
+        both = pd.concat(
+            [scored[PREDICTION], pd.Series([fallback], dtype=object if isinstance(fallback, str) else None)]
+        )
         scored = scored.assign(**{PREDICTION: scored[PREDICTION].astype(both.dtype)})
     meta = scored.iloc[:0]
     meta.index = frame._meta.index[:0]
@@ -202,7 +208,10 @@ def score_dask(
     rejects_meta = score_frame(model, schema, frame._meta, **options).rejects
     predictions_meta = _predictions_meta(model, schema, frame, sample, options)
     parts = frame.to_delayed()
-    model_key, schema_key = delayed(model, pure=True), delayed(schema, pure=True)  # shipped once, not per task
+    model_key, schema_key = (
+        delayed(model, pure=True),
+        delayed(schema, pure=True),
+    )  # shipped once, not per task
     predictions, rejects, summaries = [], [], []
     offset: Any = 0
     for part in parts:
@@ -313,7 +322,9 @@ class DaskScoreResult:
         the write): the counts then come for free and :meth:`write` reads the
         kept rows instead of scoring again.
         """
-        predictions, rejects, *summaries = _compute(self.predictions, self.rejects, *self.summaries, persist=True)
+        predictions, rejects, *summaries = _compute(
+            self.predictions, self.rejects, *self.summaries, persist=True
+        )
         kept = DaskScoreResult(predictions, rejects, tuple(summaries), self.fallback, dict(self.log))
         kept.summary  # noqa: B018 - the summaries are in memory now: cheap, and checks the invariant
         return kept
@@ -394,7 +405,9 @@ class DaskScoreResult:
                 "data set (a folder of files); use a path ending in .parquet"
             )
         if not target.parent.is_dir():
-            raise UsageError(f"cannot write predictions to {target}: the folder {target.parent} does not exist")
+            raise UsageError(
+                f"cannot write predictions to {target}: the folder {target.parent} does not exist"
+            )
         outputs = [(target, self.predictions), (self.rejects_path(target), self.rejects)]
         if self.log:
             outputs.append((self.log_path(target), self.prediction_log(batch_time=batch_time)))

@@ -53,6 +53,7 @@ import pandas as pd
 
 from mlcheck._validation import PATH, InstanceOf, Interval, Options, SequenceOf, validate_options
 from mlcheck.bundle import store
+from mlcheck.bundle.distributed import DaskScoreResult
 from mlcheck.bundle.estimator import (
     FREE_TEXT,
     SAFE_TYPE_ROOTS,
@@ -255,7 +256,7 @@ class Bundle:
         scores: bool = False,
         unseen: Literal["model", "reject", "accept"] = "model",
         explain: int | None = None,
-    ) -> ScoreResult:
+    ) -> ScoreResult | DaskScoreResult:
         """Score a batch; rows that cannot be scored go to ``rejects`` with a reason and a reason code.
 
         The frame goes through the same conform step as :func:`mlcheck.check_schema`
@@ -349,7 +350,7 @@ class Bundle:
         # a Dask result is lazy: its rows are not counted (nor timed) until it is computed
         n_rows = result.n_rows if isinstance(result, ScoreResult) else 0
         result = replace(result, log=self._log_fields(n_rows, time.perf_counter() - started))
-        if explain is None:
+        if explain is None or not isinstance(result, ScoreResult):
             return result
         from mlcheck.bundle.explain import with_drivers
 

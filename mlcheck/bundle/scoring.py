@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from mlcheck.contracts.conform import RejectReason, conform
 from mlcheck.contracts.parity import PREDICTION, model_outputs
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import UsageError
+
+if TYPE_CHECKING:
+    from mlcheck.bundle.distributed import DaskScoreResult
 
 __all__ = ["ScoreResult", "score_frame"]
 
@@ -228,7 +231,7 @@ def score_frame(
     form: str | None = None,
     unseen_how: dict[str, str] | None = None,
     sample: pd.DataFrame | None = None,
-) -> Any:
+) -> ScoreResult | DaskScoreResult:
     """Score ``frame`` with ``model`` behind ``schema``; see :meth:`Bundle.score`.
 
     A Dask frame gives a lazy :class:`mlcheck.bundle.distributed.DaskScoreResult`

@@ -106,7 +106,9 @@ class SchemaTally:
         return SchemaTally(
             n_rows=self.n_rows + following.n_rows,
             columns={name: tally.merge(following.columns[name]) for name, tally in self.columns.items()},
-            unscorable=np.concatenate([self.unscorable, following.unscorable + self.n_rows])[:MAX_ROWS_LISTED],
+            unscorable=np.concatenate([self.unscorable, following.unscorable + self.n_rows])[
+                :MAX_ROWS_LISTED
+            ],
             n_unscorable=self.n_unscorable + following.n_unscorable,
             reason_counts=dict(reasons),
             casts={**following.casts, **self.casts},
@@ -137,7 +139,9 @@ def _outside(series: pd.Series, spec: ColumnSchema) -> tuple[int, int | None, st
         unseen = ~text.isin(set(spec.levels)).to_numpy()
         if unseen.any() and spec.legacy_levels:
             unseen &= ~present.astype(str).isin(set(spec.levels)).to_numpy()
-        counts = text[unseen].value_counts().iloc[:MAX_UNSEEN_KEPT] if unseen.any() else pd.Series([], dtype=int)
+        counts = (
+            text[unseen].value_counts().iloc[:MAX_UNSEEN_KEPT] if unseen.any() else pd.Series([], dtype=int)
+        )
         levels = {str(level): int(count) for level, count in counts.items()}
         return len(present), int(np.count_nonzero(unseen)), "unseen in training", levels
     return len(present), None, "", {}
