@@ -88,6 +88,16 @@ def test_small_batches_raise_no_drift_alert(tmp_path):
     assert [a.subjects for a in state.alerts if a.cause == "anomaly"] == [("rows",)]
 
 
+def test_a_batch_one_row_short_is_not_an_anomaly(tmp_path):
+    # a count that is nearly constant: any difference is "significant", none matters
+    write_runs(tmp_path, 30, rows=lambda day: 167 if day == 29 else 168)
+    assert not evaluate_alerts(monitor(tmp_path, "score")).alerts
+    doubled = tmp_path / "doubled"
+    write_runs(doubled, 30, rows=lambda day: 400 if day == 29 else 168)
+    [alert] = evaluate_alerts(monitor(doubled, "score")).alerts
+    assert alert.subjects == ("rows",) and "400 rows (usually 168)" in alert.message
+
+
 def test_weights_keep_unimportant_features_from_paging(tmp_path):
     write_runs(tmp_path, 41, drifted=lambda day, f: day == 40 and f == "region")
     frame = monitor(tmp_path, "score")

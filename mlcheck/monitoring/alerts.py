@@ -10,7 +10,10 @@ The policy, each point a lesson from teams that stopped reading their alerts:
   alert ("drift in 12 features"), not twelve.
 - **Small batches are not pages.** A run with far fewer rows than usual (under
   ``min_rows_share`` of the median of the runs before it) raises no drift or
-  anomaly alert: its figures are noise; it is named in the state instead.
+  anomaly alert: its figures are noise; its size is the one anomaly reported.
+  Batch size is judged in proportion (under ``min_rows_share``, or over its
+  inverse, of the usual), never by a test: a nearly constant count would make
+  a one-row difference significant.
 - **What matters first.** Features are weighted by importance (the bundle's,
   or the user's weights); features under ``min_weight`` are reported but never alert.
 - **Actionable.** Every alert says what moved, since which run, how far
@@ -112,7 +115,15 @@ def _watched_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c in WATCHED or c.startswith(("metric[", "value["))]
 
 
-def _flags(frame: pd.DataFrame, small: list[bool], weights: Mapping[str, float], min_weight: float, *, period: int | None) -> list[dict[str, dict[str, str]]]:
+def _flags(
+    frame: pd.DataFrame,
+    small: list[bool],
+    weights: Mapping[str, float],
+    min_weight: float,
+    *,
+    period: int | None,
+    min_rows_share: float,
+) -> list[dict[str, dict[str, str]]]:
     """Per run: cause -> {subject: how far}, for every run of the series."""
     import numpy as np
 
@@ -132,13 +143,25 @@ def _flags(frame: pd.DataFrame, small: list[bool], weights: Mapping[str, float],
             if drifted is True and not small[i]:
                 far = f"PSI {psi.iloc[i]:.3g}" if psi is not None and isinstance(psi.iloc[i], float) else "drifted"
                 flags[i].setdefault("drift", {})[feature] = far
+    if "rows" in frame:
+        # Batch size is judged proportionally, not statistically: a count that
+        # is almost constant makes any one-row difference "significant".
+        rows = frame["rows"].to_numpy(dtype=float, na_value=np.nan)
+        for i in range(len(rows)):
+            earlier = rows[:i][np.isfinite(rows[:i])]
+            if earlier.size and np.isfinite(rows[i]):
+                usual = float(np.median(earlier))
+                if small[i] or (min_rows_share > 0 and rows[i] > usual / min_rows_share):
+                    flags[i].setdefault("anomaly", {})["rows"] = f"{rows[i]:.0f} rows (usually {usual:.0f})"
     for column in _watched_columns(frame):
+        if column == "rows":
+            continue
         values = frame[column].to_numpy(dtype=float, na_value=np.nan) if frame[column].dtype != object else None
         if values is None or np.isfinite(values).sum() < 14:
             continue  # two weeks of daily runs before a series has a normal to depart from
         spots = anomalies(values, period=period)
         for i in spots.tolist():
-            if not small[i] or column == "rows":
+            if not small[i]:
                 baseline = float(np.nanmedian(values))
                 flags[i].setdefault("anomaly", {})[column] = f"{values[i]:.4g} (median {baseline:.4g})"
         # A breakout is seen only once min_size runs at the new level exist, so
@@ -214,7 +237,7 @@ def evaluate_alerts(
         state.notes.append(
             f"the latest batch is small ({runs['rows'].iloc[-1]:.0f} rows): its drift and anomalies raise no alert"
         )
-    flags = _flags(runs, small, weights or {}, min_weight, period=period)
+    flags = _flags(runs, small, weights or {}, min_weight, period=period, min_rows_share=min_rows_share)
     last = len(runs) - 1
     now = flags[last]
     before = flags[last - 1] if last > 0 else {}
