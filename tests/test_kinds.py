@@ -153,3 +153,21 @@ def test_legacy_files_are_read_with_their_old_words(name: str) -> None:
     else:
         restored_schema = mc.load(LEGACY).schema
         assert restored_schema.names == ("age", "rating", "code", "city")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"format": "mlcheck-schema", "version": 2, "columns": {}},
+        {"format": "mlcheck-schema", "version": 2, "columns": [{"name": "x"}]},
+        {"format": "mlcheck-schema", "version": 2, "columns": [], "keys": "id"},
+        {
+            "format": "mlcheck-schema",
+            "version": 2,
+            "columns": [{"name": "x", "dtype": "int64", "kind": "number", "nullable": False}],
+        },
+    ],
+)
+def test_a_malformed_schema_mapping_is_a_usage_error(data: dict) -> None:
+    with pytest.raises(mc.UsageError, match="mlcheck schema"):
+        mc.check_schema(pd.DataFrame({"x": [1]}), data)

@@ -198,21 +198,27 @@ class Schema:
                 f"schema version {data.get('version')} is newer than this mlcheck understands "
                 f"({SCHEMA_VERSION}); upgrade mlcheck"
             )
-        columns = data["columns"]
-        if not isinstance(columns, list):
-            raise TypeError(f"schema columns must be a list, got {type(columns).__name__}")
-        keys = data.get("keys") or []
-        if not isinstance(keys, list):
-            raise TypeError(f"schema keys must be a list, got {type(keys).__name__}")
-        metadata = data.get("metadata") or {}
-        if not isinstance(metadata, Mapping):
-            raise TypeError(f"schema metadata must be a mapping, got {type(metadata).__name__}")
-        return cls(
-            columns=tuple(ColumnSchema.from_dict(column, version=version) for column in columns),
-            n_reference_rows=int(data.get("n_reference_rows", 0)),
-            metadata=dict(metadata),
-            keys=tuple(str(key) for key in keys),
-        )
+        try:
+            columns = data["columns"]
+            if not isinstance(columns, list):
+                raise TypeError(f"schema columns must be a list, got {type(columns).__name__}")
+            keys = data.get("keys") or []
+            if not isinstance(keys, list):
+                raise TypeError(f"schema keys must be a list, got {type(keys).__name__}")
+            metadata = data.get("metadata") or {}
+            if not isinstance(metadata, Mapping):
+                raise TypeError(f"schema metadata must be a mapping, got {type(metadata).__name__}")
+            return cls(
+                columns=tuple(ColumnSchema.from_dict(column, version=version) for column in columns),
+                n_reference_rows=int(data.get("n_reference_rows", 0)),
+                metadata=dict(metadata),
+                keys=tuple(str(key) for key in keys),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise UsageError(
+                f"malformed mlcheck schema: {error!s} (a missing or wrong-typed field); "
+                "infer it again from the reference frame (mc.infer_schema) or export the bundle again"
+            ) from None
 
 
 # -- inference ----------------------------------------------------------------
