@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -229,3 +230,30 @@ def test_checks_on_dask_frames_equal_the_pandas_ones(client, bundle) -> None:
     )  # most frequent first, over all partitions
     partial = mc.check_schema(frame.drop(columns=["plan"]), bundle.schema)
     assert partial.to_dict() == mc.check_schema(computed.drop(columns=["plan"]), bundle.schema).to_dict()
+
+
+def test_the_score_template_runs_on_a_scheduler_given_by_address(bundle, tmp_path) -> None:
+    from mlcheck.runs import run_notebook
+
+    batch = credit_frame(900, seed=4)[0]
+    dd.from_pandas(batch, npartitions=3).to_parquet(tmp_path / "batch")  # a data set of 3 files
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", dashboard_address=None
+    ) as cluster:  # reachable from the notebook's kernel, another process
+        run = run_notebook(
+            Path(__file__).resolve().parent.parent / "templates" / "score.ipynb",
+            {
+                "model_dir": str(bundle.path),
+                "input_path": str(tmp_path / "batch"),
+                "output_path": str(tmp_path / "out.parquet"),
+                "scheduler": cluster.scheduler_address,
+            },
+            runs_dir=tmp_path / "runs",
+            timeout=300,
+        )
+    assert run.exit_code == 0, (run.message, run.failed_cell)
+    assert {result.name for result in run.results} == {"check_schema", "check_shift", "check_coverage"}
+    assert sorted(p.name for p in (tmp_path / "out.parquet").iterdir()) == [
+        f"part.{i}.parquet" for i in range(3)
+    ]
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == 900
