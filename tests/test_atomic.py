@@ -57,5 +57,9 @@ def test_no_other_module_writes_files_atomically_on_its_own():
     pattern = re.compile(r"os\.replace\(|tempfile\.mkstemp\(|NamedTemporaryFile\(")
     allowed = {ROOT / "mlcheck" / "_atomic.py", ROOT / "mlcheck" / "bundle" / "store.py"}
     sources = [*(ROOT / "mlcheck").rglob("*.py"), *(ROOT / "jupyter_ext" / "mlcheck_jupyter").rglob("*.py")]
-    copies = [str(path.relative_to(ROOT)) for path in sources if path not in allowed and pattern.search(path.read_text())]
+    copies = [
+        str(path.relative_to(ROOT))
+        for path in sources
+        if path not in allowed and pattern.search(path.read_text())
+    ]
     assert copies == []

@@ -50,9 +50,20 @@ def test_runs_go_beside_the_notebook_and_the_kernel_runs_in_its_folder_or_cwd(tm
     run = read_run(_only_run_dir(project / "runs", "where"))  # beside the notebook, not in the current folder
     assert run.values["cwd"] == str(project) and not (elsewhere / "runs").exists()
     assert "hello from the notebook" in done.stderr  # --log-output streams the notebook's own output
-    again = mlcheck("run", "project/where.ipynb", "--cwd", "workdir", "--runs-dir", "cron-runs", "--no-report", cwd=tmp_path)
+    again = mlcheck(
+        "run",
+        "project/where.ipynb",
+        "--cwd",
+        "workdir",
+        "--runs-dir",
+        "cron-runs",
+        "--no-report",
+        cwd=tmp_path,
+    )
     assert again.returncode == 0, again.stderr
-    run = read_run(_only_run_dir(tmp_path / "cron-runs", "where"))  # a given --runs-dir: from the current folder
+    run = read_run(
+        _only_run_dir(tmp_path / "cron-runs", "where")
+    )  # a given --runs-dir: from the current folder
     assert run.values["cwd"] == str(workdir)
 
 
@@ -78,7 +89,9 @@ def _file_size_limit() -> None:  # a "full disk" for this process and its kernel
 
 
 def test_a_full_disk_ends_the_run_as_infrastructure_with_a_record(tmp_path):
-    done = mlcheck("run", str(NOTEBOOKS / "hello.ipynb"), "--runs-dir", str(tmp_path), preexec=_file_size_limit)
+    done = mlcheck(
+        "run", str(NOTEBOOKS / "hello.ipynb"), "--runs-dir", str(tmp_path), preexec=_file_size_limit
+    )
     assert done.returncode == Status.INFRASTRUCTURE.exit_code, done.stdout + done.stderr
     assert "mlcheck/runs" not in done.stderr  # no traceback of mlcheck's (the kernel may log its own)
     run = read_run(_only_run_dir(tmp_path, "hello"))

@@ -15,21 +15,30 @@ from mlcheck.runs import kernels
 def test_an_installed_kernelspec_that_runs_this_interpreter_is_used():
     name = kernels.kernel_for_current_interpreter()
     spec = kernels.spec_manager().get_kernel_spec(name)
-    assert spec.argv[0] in ("python", "python3", sys.executable) or Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
+    assert (
+        spec.argv[0] in ("python", "python3", sys.executable)
+        or Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
+    )
 
 
 def test_a_kernelspec_is_registered_when_none_runs_this_interpreter(tmp_path, monkeypatch):
     other = tmp_path / "kernels" / "python3"
     other.mkdir(parents=True)
-    (other / "kernel.json").write_text(json.dumps(
-        {"argv": ["/opt/other/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-         "display_name": "another Python", "language": "python"}
-    ))
+    (other / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["/opt/other/bin/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "another Python",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
     from jupyter_client.kernelspec import KernelSpecManager
 
     monkeypatch.setattr(
-        kernels, "spec_manager",
+        kernels,
+        "spec_manager",
         lambda: KernelSpecManager(ensure_native_kernel=False, kernel_dirs=[str(tmp_path / "kernels")]),
     )
     name = kernels.kernel_for_current_interpreter()
@@ -49,7 +58,9 @@ def test_a_kernel_keeps_its_files_in_the_jobs_folder_and_leaves_none(tmp_path):
 
     folder = tmp_path / "job"
     folder.mkdir()
-    manager = kernels.start_kernel(kernels.kernel_for_current_interpreter(), cwd=str(tmp_path), env=dict(os.environ), folder=folder)
+    manager = kernels.start_kernel(
+        kernels.kernel_for_current_interpreter(), cwd=str(tmp_path), env=dict(os.environ), folder=folder
+    )
     try:
         client = manager.client()
         client.start_channels()
@@ -68,12 +79,18 @@ def test_a_kernel_that_cannot_start_is_an_infrastructure_error(tmp_path, monkeyp
 
     spec = tmp_path / "kernels" / "broken"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps(
-        {"argv": ["/no/such/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-         "display_name": "broken", "language": "python"}
-    ))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["/no/such/python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "broken",
+                "language": "python",
+            }
+        )
+    )
     monkeypatch.setattr(
-        kernels, "spec_manager",
+        kernels,
+        "spec_manager",
         lambda: KernelSpecManager(ensure_native_kernel=False, kernel_dirs=[str(tmp_path / "kernels")]),
     )
     with pytest.raises(InfrastructureError, match="the kernel 'broken' did not start: FileNotFoundError"):

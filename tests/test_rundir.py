@@ -49,7 +49,10 @@ def test_each_final_status_has_its_own_exit_code_and_retry_advice():
     assert all(member.exit_code is None for member in Status if not member.final)
     assert Status.from_exit_code(130) is Status.CANCELLED
     table = rundir.exit_code_table()
-    assert all(re.search(rf"^\s*{m.exit_code}\s+{m.value}\s+{'yes' if m.retry else 'no'}\s", table, re.MULTILINE) for m in final)
+    assert all(
+        re.search(rf"^\s*{m.exit_code}\s+{m.value}\s+{'yes' if m.retry else 'no'}\s", table, re.MULTILINE)
+        for m in final
+    )
 
 
 def test_the_command_line_exit_codes_come_from_the_table():
@@ -68,7 +71,11 @@ def test_records_round_trip_as_strict_json(tmp_path):
     text = (tmp_path / rundir.RUN_FILE).read_text()
     data = json.loads(text, parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name}"))
     assert data["parameters"] == {"threshold": "nan", "limit": "inf"}  # the documented spelling
-    assert data["status"] == "failed" and data["retry"] is False and data["schema_version"] == rundir.SCHEMA_VERSION
+    assert (
+        data["status"] == "failed"
+        and data["retry"] is False
+        and data["schema_version"] == rundir.SCHEMA_VERSION
+    )
     run = read_run(tmp_path)
     assert run.status == "failed" and run.exit_code == 1 and run.values == {"auc": 0.9}
 
@@ -122,7 +129,9 @@ def test_scan_lists_damaged_runs_and_latest_keeps_golden_runs_apart(tmp_path):
     assert latest(runs_dir, notebook, kind="golden").run_dir == golden
     assert latest(runs_dir, tmp_path / "other" / "score.ipynb") is None  # same stem, another notebook
     assert find_run(runs_dir, second.name) == second
-    assert find_run(runs_dir, "latest", notebook) == golden  # `mlcheck report latest NB`: the last of any kind
+    assert (
+        find_run(runs_dir, "latest", notebook) == golden
+    )  # `mlcheck report latest NB`: the last of any kind
     assert find_run(runs_dir, str(first)) == first
     with pytest.raises(UsageError, match="not a run directory, a run id"):
         find_run(runs_dir, "no-such-run")
@@ -181,7 +190,9 @@ def test_the_frontend_types_agree_with_the_schema():
     assert _ts_union(source, "RunStatus") == schema["$defs"]["status"]["enum"]
     running = re.search(r"export const RUNNING_STATES: RunStatus\[\] = \[([^\]]*)\]", source)
     assert running, "api.ts declares no RUNNING_STATES: RunStatus[]"
-    assert sorted(re.findall(r"'([a-z_]+)'", running.group(1))) == sorted(m.value for m in Status if not m.final)
+    assert sorted(re.findall(r"'([a-z_]+)'", running.group(1))) == sorted(
+        m.value for m in Status if not m.final
+    )
     body = re.search(r"export interface IFailedCell \{([^}]*)\}", source)
     assert body, "api.ts declares no IFailedCell"
     ts_fields = dict(re.findall(r"^\s*(\w+)\??:\s*([^;]+);", body.group(1), re.MULTILINE))
@@ -203,7 +214,9 @@ def test_no_other_module_keeps_its_own_list_of_status_words():
         for node in ast.walk(ast.parse(path.read_text())):
             items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
             if isinstance(node, (ast.Tuple, ast.List, ast.Set, ast.Dict)) and items:
-                found = {item.value for item in items if isinstance(item, ast.Constant) and item.value in words}
+                found = {
+                    item.value for item in items if isinstance(item, ast.Constant) and item.value in words
+                }
                 if len(found) >= 3:
                     copies.append(f"{path.relative_to(ROOT)}:{node.lineno} {sorted(found)}")
     assert copies == []

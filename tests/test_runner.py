@@ -30,7 +30,9 @@ def runs(tmp_path_factory):
     os.chdir(tmp_path_factory.mktemp("elsewhere"))  # relative data paths must resolve from the notebook
     try:
         done = {
-            "hello": run_notebook(NOTEBOOKS / "hello.ipynb", {"name": "tests", "repeat": "2"}, runs_dir=runs_dir),
+            "hello": run_notebook(
+                NOTEBOOKS / "hello.ipynb", {"name": "tests", "repeat": "2"}, runs_dir=runs_dir
+            ),
             "checks_pass": run_notebook(NOTEBOOKS / "checks.ipynb", runs_dir=runs_dir),
             "checks_fail": run_notebook(NOTEBOOKS / "checks.ipynb", {"fail": "true"}, runs_dir=runs_dir),
             "raises": run_notebook(NOTEBOOKS / "raises.ipynb", runs_dir=runs_dir),
@@ -39,14 +41,20 @@ def runs(tmp_path_factory):
             # a cell timeout counts from the cell's start: it expires in cell 3 however slow the machine
             "timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", runs_dir=runs_dir, cell_timeout=5),
             # a run timeout counts kernel start-up too: where it expires depends on the machine's speed
-            "run_timeout": run_notebook(NOTEBOOKS / "sleeps.ipynb", {"seconds": "3600"}, runs_dir=runs_dir, timeout=6),
+            "run_timeout": run_notebook(
+                NOTEBOOKS / "sleeps.ipynb", {"seconds": "3600"}, runs_dir=runs_dir, timeout=6
+            ),
             "dies": run_notebook(NOTEBOOKS / "dies.ipynb", runs_dir=runs_dir),
             "magic_cd": run_notebook(NOTEBOOKS / "magic_cd.ipynb", runs_dir=runs_dir, report=False),
             "magic_run": run_notebook(NOTEBOOKS / "magic_run.ipynb", runs_dir=runs_dir, report=False),
             "relative": run_notebook(NOTEBOOKS / "relative_path.ipynb", runs_dir=runs_dir),
             "no_params": run_notebook(NOTEBOOKS / "no_params.ipynb", runs_dir=runs_dir),
-            "no_language": run_notebook(NOTEBOOKS / "no_language.ipynb", {"n": "2"}, runs_dir=runs_dir, report=False),
-            "typed": run_notebook(NOTEBOOKS / "typed.ipynb", {"threshold": "1", "n_rows": "3"}, runs_dir=runs_dir),
+            "no_language": run_notebook(
+                NOTEBOOKS / "no_language.ipynb", {"n": "2"}, runs_dir=runs_dir, report=False
+            ),
+            "typed": run_notebook(
+                NOTEBOOKS / "typed.ipynb", {"threshold": "1", "n_rows": "3"}, runs_dir=runs_dir
+            ),
         }
     finally:
         os.chdir(cwd)
@@ -66,7 +74,9 @@ def test_successful_run_leaves_a_complete_run_directory(runs):
     run = done["hello"]
     assert (run.exit_code, run.status) == (0, "succeeded")
     assert run.run_dir.parent == runs_dir / "hello"
-    files = sorted(p.name for p in run.run_dir.iterdir() if p.name != "records")  # records/: the checks' full records
+    files = sorted(
+        p.name for p in run.run_dir.iterdir() if p.name != "records"
+    )  # records/: the checks' full records
     assert files == ["output.ipynb", "report.html", "run.json", "status.json"]
     record = record_of(run)
     assert record["parameters"] == {"name": "tests", "repeat": 2}
@@ -103,7 +113,9 @@ def test_raising_cell_exits_3_with_the_failing_cell(runs):
     assert run.failed_cell["ename"] == "ValueError" and run.failed_cell["evalue"] == "planted failure"
     assert "raise ValueError" in run.failed_cell["source"]
     assert not any("\x1b[" in line for line in run.failed_cell["traceback"])
-    assert any(re.match(r"Cell In\[\d+\] \(cell 2\)", line) for line in run.failed_cell["traceback"])  # + the user's number
+    assert any(
+        re.match(r"Cell In\[\d+\] \(cell 2\)", line) for line in run.failed_cell["traceback"]
+    )  # + the user's number
     notebook = output_of(run)
     assert run.failed_cell["cell"] == 2 and "cell 2 raised ValueError" in run.message  # the user's own count
     assert notebook.metadata["mlcheck"]["failed_cell"] == run.failed_cell["cell"]
@@ -145,7 +157,9 @@ def test_run_timeout_bounds_the_whole_run_and_is_recorded_truthfully(runs):
     assert output_of(run).metadata["papermill"]["exception"] is True
 
 
-@pytest.mark.parametrize(("name", "magic"), [("magic_cd", "%cd /no/such/dir"), ("magic_run", "%run missing_script.py")])
+@pytest.mark.parametrize(
+    ("name", "magic"), [("magic_cd", "%cd /no/such/dir"), ("magic_run", "%run missing_script.py")]
+)
 def test_a_failed_line_magic_is_a_failed_cell(runs, name, magic):
     """IPython only prints a failed %cd and carries on in the old folder; a job stops there (papermill's rule)."""
     run = runs[1][name]
@@ -153,7 +167,10 @@ def test_a_failed_line_magic_is_a_failed_cell(runs, name, magic):
     assert run.failed_cell["cell"] == 2 and run.failed_cell["source"] == magic
     assert run.message.startswith("cell 2 ")
     notebook = output_of(run)
-    assert notebook.metadata["papermill"]["exception"] is True and notebook.metadata["mlcheck"]["failed_cell"] == 2
+    assert (
+        notebook.metadata["papermill"]["exception"] is True
+        and notebook.metadata["mlcheck"]["failed_cell"] == 2
+    )
     codes = [c for c in notebook.cells if c.cell_type == "code"]
     assert codes[-1].metadata["papermill"]["status"] == "pending" and codes[-1].outputs == []  # never ran
 
@@ -211,7 +228,12 @@ def test_bad_parameters_are_refused_before_anything_runs(tmp_path):
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "mlcheck", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout, check=False
+        [sys.executable, "-m", "mlcheck", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -231,8 +253,13 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
 )
 def test_cli_usage_errors_exit_2_without_traceback(args, expected, tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "mlcheck", *args] + (["--runs-dir", str(tmp_path)] if args[0] == "run" else []),
-        capture_output=True, text=True, cwd=NOTEBOOKS, timeout=60, check=False,
+        [sys.executable, "-m", "mlcheck", *args]
+        + (["--runs-dir", str(tmp_path)] if args[0] == "run" else []),
+        capture_output=True,
+        text=True,
+        cwd=NOTEBOOKS,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr and "Traceback" not in done.stderr
@@ -259,14 +286,33 @@ def test_cli_params_table():
     assert lines[0].split() == ["name", "type", "default", "comment"]
     assert any(line.split()[:3] == ["threshold", "float", "0.5"] and "cut-off" in line for line in lines)
     as_json = json.loads(run_cli("params", str(NOTEBOOKS / "typed.ipynb"), "--json").stdout)
-    assert as_json[1] == {"name": "n_rows", "type": "int", "default": 10, "default_source": "10", "comment": ""}
+    assert as_json[1] == {
+        "name": "n_rows",
+        "type": "int",
+        "default": 10,
+        "default_source": "10",
+        "comment": "",
+    }
 
 
 def test_sigterm_cancels_the_job_and_saves_the_notebook(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlcheck", "run", str(NOTEBOOKS / "sleeps.ipynb"), "--runs-dir", str(tmp_path),
-         "--run-id", "cancel-me", "--progress", "plain"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "mlcheck",
+            "run",
+            str(NOTEBOOKS / "sleeps.ipynb"),
+            "--runs-dir",
+            str(tmp_path),
+            "--run-id",
+            "cancel-me",
+            "--progress",
+            "plain",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     status = tmp_path / "sleeps" / "cancel-me" / "status.json"
     deadline = time.monotonic() + 60

@@ -200,7 +200,9 @@ def test_a_run_directory_always_gets_its_record_and_the_caller_still_gets_the_si
 
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
     try:
-        run = run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, progress=cancel_at_start, report=False)
+        run = run_notebook(
+            NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, progress=cancel_at_start, report=False
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert (run.status, run.exit_code) == ("cancelled", 130)

@@ -19,11 +19,21 @@ from mlcheck.display.cards import format_value
 def add_arguments_run(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NB", help="the notebook to execute")
     parser.add_argument(
-        "-p", "--parameter", nargs=2, action=_ParameterPair, default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action=_ParameterPair,
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="set a parameter, read by its declared type (VALUE may start with '-': -p shift -1e-3); repeatable",
     )
     parser.add_argument(
-        "-r", "--raw-parameter", nargs=2, action=_ParameterPair, default=[], metavar=("NAME", "TEXT"),
+        "-r",
+        "--raw-parameter",
+        nargs=2,
+        action=_ParameterPair,
+        default=[],
+        metavar=("NAME", "TEXT"),
         help="set a parameter to TEXT as a str, never interpreted (papermill's -r; wins over -p)",
     )
     for option, dest in _PAIR_OPTIONS.items():  # what _verbatim_values rewrites -p/-r into
@@ -38,14 +48,18 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
         "--cwd", metavar="DIR", help="the kernel's working folder (default: the notebook's folder)"
     )
     parser.add_argument(
-        "--log-output", action="store_true", help="stream the notebook's own output (prints, logging) to stderr"
+        "--log-output",
+        action="store_true",
+        help="stream the notebook's own output (prints, logging) to stderr",
     )
     parser.add_argument("--timeout", type=float, metavar="S", help="seconds for the whole run")
     parser.add_argument("--cell-timeout", type=float, metavar="S", help="seconds for any one cell")
     parser.add_argument("--kernel", metavar="K", help="kernelspec to run in (default: this interpreter)")
     parser.add_argument("--run-id", help="use this run id (default: a new, time-sortable one)")
     parser.add_argument(
-        "--progress", choices=("auto", "bar", "plain", "none"), default="auto",
+        "--progress",
+        choices=("auto", "bar", "plain", "none"),
+        default="auto",
         help="progress display: a bar on a terminal, plain lines otherwise (default: auto)",
     )
     parser.add_argument("--no-report", action="store_true", help="do not render report.html")
@@ -133,7 +147,11 @@ class _ProgressPrinter:
                 return
             self._draw()
         elif status["state"] == "running":
-            print(f"cell {status['cell']}/{status['n_cells']} started at {status['elapsed']:.1f} s", file=self.stream, flush=True)
+            print(
+                f"cell {status['cell']}/{status['n_cells']} started at {status['elapsed']:.1f} s",
+                file=self.stream,
+                flush=True,
+            )
 
     def _draw(self) -> None:
         with self.lock:
@@ -194,7 +212,9 @@ def check_table(results: list[Any]) -> str:
     total = 0
     for result in results:
         outcomes = result.outcomes or ()
-        subjects = [(o.passed, f"{result.name}[{o.subject}]", o.observed, o.threshold, o.message) for o in outcomes]
+        subjects = [
+            (o.passed, f"{result.name}[{o.subject}]", o.observed, o.threshold, o.message) for o in outcomes
+        ]
         if not outcomes:
             subjects = [(result.passed, result.name, result.observed, result.threshold, result.message)]
         for passed, name, observed, threshold, message in subjects:
@@ -224,7 +244,9 @@ def _exit_line(run: Any) -> str:
     from mlcheck.runs.rundir import Status
 
     status = Status.parse(run.status)
-    return f"exit {run.exit_code} ({status.value}): {status.meaning}; retry: {'yes' if status.retry else 'no'}"
+    return (
+        f"exit {run.exit_code} ({status.value}): {status.meaning}; retry: {'yes' if status.retry else 'no'}"
+    )
 
 
 def _outputs(run: Any) -> list[str]:
@@ -273,12 +295,20 @@ def print_run(run: Any, stream: TextIO = sys.stdout) -> None:
             out("\n".join(trace[-8:]))
     values = [f"{k}={format_value(v)}" for k, v in run.values.items() if not isinstance(v, (list, dict))]
     if values:
-        out("recorded: " + ", ".join(values[:12]) + (f" (+{len(values) - 12} more)" if len(values) > 12 else ""))
+        out(
+            "recorded: "
+            + ", ".join(values[:12])
+            + (f" (+{len(values) - 12} more)" if len(values) > 12 else "")
+        )
     outputs = _outputs(run)
     if outputs:
         out("outputs: " + ", ".join(outputs))
     out(f"run directory: {run.run_dir}")
-    out(f"executed notebook: {run.output_path}" if run.output_path.exists() else "executed notebook: not written")
+    out(
+        f"executed notebook: {run.output_path}"
+        if run.output_path.exists()
+        else "executed notebook: not written"
+    )
     if run.report_path.exists():
         out(f"report: {run.report_path}")
     out(_exit_line(run))
@@ -340,7 +370,9 @@ def run_params(args: argparse.Namespace) -> int:
         print(f"{args.notebook}: the parameters cell assigns no names.")
         return 0
     rows = [(p.name, p.type_name, p.default_source, p.comment) for p in parameters]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("name", "type", "default", "comment"))]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("name", "type", "default", "comment"))
+    ]
     print("  ".join(h.ljust(w) for h, w in zip(("name", "type", "default", "comment"), widths)).rstrip())
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
@@ -350,8 +382,12 @@ def run_params(args: argparse.Namespace) -> int:
 # -- report -----------------------------------------------------------------
 def add_arguments_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="a run directory, a run id, or `latest` (then give NB)")
-    parser.add_argument("notebook", metavar="NB", nargs="?", help="the notebook, for `latest` or to narrow a run id")
-    parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
+    parser.add_argument(
+        "notebook", metavar="NB", nargs="?", help="the notebook, for `latest` or to narrow a run id"
+    )
+    parser.add_argument(
+        "--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)"
+    )
 
 
 def _runs_dir(args: argparse.Namespace) -> str:
@@ -375,13 +411,18 @@ def run_report(args: argparse.Namespace) -> int:
 # -- history ----------------------------------------------------------------
 def add_arguments_history(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NB", nargs="?", help="only this notebook's runs")
-    parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
+    parser.add_argument(
+        "--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)"
+    )
     parser.add_argument("-n", "--limit", type=int, default=20, help="newest N runs (default 20)")
     parser.add_argument(
         "--kind", choices=("job", "ci", "golden", "all"), default="job",
         help="which runs: the notebook's jobs (default), its pytest runs (ci), golden-parity runs, or all",
     )  # fmt: skip
-    parser.add_argument("--json", action="store_true", help="print strict JSON (non-finite numbers as strings)")
+    parser.add_argument(
+        "--json", action="store_true", help="print strict JSON (non-finite numbers as strings)"
+    )
+
 
 #: failed checks shown per run before "+N more"
 SHOWN_FAILURES = 5
@@ -404,7 +445,9 @@ def run_history(args: argparse.Namespace) -> int:
     from mlcheck.runs.history import history
 
     runs_dir = _runs_dir(args)
-    rows = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)[: max(args.limit, 0)]
+    rows = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)[
+        : max(args.limit, 0)
+    ]
     if args.json:
         data = [{**row.__dict__, "run_dir": str(row.run_dir)} for row in rows]
         print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))
@@ -412,7 +455,9 @@ def run_history(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs under {runs_dir}")
         return 0
-    print(f"{'run id':<30} {'notebook':<20} {'status':<14} {'exit':>4} {'time':>8}  metrics · drift · changed · failed")
+    print(
+        f"{'run id':<30} {'notebook':<20} {'status':<14} {'exit':>4} {'time':>8}  metrics · drift · changed · failed"
+    )
     for row in rows:
         if row.damaged:
             print(f"{row.run_id:<30} {row.notebook:<20} {'damaged':<14} {'':>4} {'':>8}  {row.damaged}")
@@ -433,5 +478,7 @@ def run_history(args: argparse.Namespace) -> int:
             ("!! " + ", ".join(row.anomalies)) if row.anomalies else "",
         ]
         detail = " · ".join(part for part in parts if part)
-        print(f"{row.run_id:<30} {row.notebook:<20} {row.status:<14} {row.exit_code:>4} {row.duration:7.1f}s  {detail}".rstrip())
+        print(
+            f"{row.run_id:<30} {row.notebook:<20} {row.status:<14} {row.exit_code:>4} {row.duration:7.1f}s  {detail}".rstrip()
+        )
     return 0

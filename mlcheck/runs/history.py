@@ -66,12 +66,23 @@ def _robust_z(value: float, others: list[float]) -> float:
 def _annotate(rows: list[HistoryRow]) -> None:
     """Mark parameters that differ between runs, and values far from the other runs'."""
     names = {name for row in rows for name in row.parameters}
-    varying = {n for n in names if len({json.dumps(r.parameters.get(n), sort_keys=True, default=str) for r in rows}) > 1}
+    varying = {
+        n
+        for n in names
+        if len({json.dumps(r.parameters.get(n), sort_keys=True, default=str) for r in rows}) > 1
+    }
     for row in rows:
         row.changed = {n: row.parameters.get(n) for n in sorted(varying)}
-    value_names = {n for row in rows for n, v in row.values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    value_names = {
+        n
+        for row in rows
+        for n, v in row.values.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     for name in sorted(value_names):
-        series = [(row, float(row.values[name])) for row in rows if isinstance(row.values.get(name), (int, float))]
+        series = [
+            (row, float(row.values[name])) for row in rows if isinstance(row.values.get(name), (int, float))
+        ]
         if len(series) < 5:  # too few runs to call anything unusual
             continue
         for row, value in series:
@@ -97,7 +108,9 @@ def history(
     """
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
-        raise UsageError(f"no runs directory at {runs_dir}; run a notebook with `mlcheck run NB` first, or pass --runs-dir")
+        raise UsageError(
+            f"no runs directory at {runs_dir}; run a notebook with `mlcheck run NB` first, or pass --runs-dir"
+        )
     if notebook is not None and not notebook_folder(runs_dir, notebook).is_dir():
         known = sorted(p.name for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
         raise UsageError(
@@ -112,7 +125,11 @@ def history(
             if not (scanned.run_dir / RUN_FILE).exists():  # no record yet: still going, or killed outright
                 pid = holder(scanned.run_dir)
                 label = "running" if pid is not None else "killed"
-                problem = f"running in process {pid}" if pid is not None else "no run.json and no process runs it: killed (e.g. SIGKILL)"
+                problem = (
+                    f"running in process {pid}"
+                    if pid is not None
+                    else "no run.json and no process runs it: killed (e.g. SIGKILL)"
+                )
             rows.append(
                 HistoryRow(
                     run_id=scanned.run_id, notebook=scanned.run_dir.parent.name + ".ipynb", status=label,

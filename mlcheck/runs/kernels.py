@@ -9,7 +9,11 @@ from typing import Any
 
 from mlcheck.errors import UsageError
 
-_PYTHON_ALIASES = {"python", f"python{sys.version_info[0]}", f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+_PYTHON_ALIASES = {
+    "python",
+    f"python{sys.version_info[0]}",
+    f"python{sys.version_info[0]}.{sys.version_info[1]}",
+}
 
 
 def _same_interpreter(executable: str) -> bool:
@@ -115,7 +119,9 @@ def start_kernel(name: str, *, cwd: str, env: dict[str, str], folder: Path) -> A
         _wait(manager.start_kernel(cwd=cwd, env=env))
     except Exception as error:  # noqa: BLE001 - any launch failure is the machine's, not the notebook's
         stop_kernel(manager)
-        raise InfrastructureError(f"the kernel {name!r} did not start: {type(error).__name__}: {error}") from None
+        raise InfrastructureError(
+            f"the kernel {name!r} did not start: {type(error).__name__}: {error}"
+        ) from None
     return manager
 
 

@@ -77,7 +77,7 @@ def index_of(cells: Sequence[Any], cell_id: str | None) -> int | None:
 
 
 def describe(cells: Sequence[Any], index: int | None) -> str:
-    """"cell 3" for a user cell, "mlcheck's set-up" for an injected one, "start-up" when none ran."""
+    """ "cell 3" for a user cell, "mlcheck's set-up" for an injected one, "start-up" when none ran."""
     if index is None:
         return "start-up, before any cell ran"
     number = cell_number(cells, index)
@@ -106,7 +106,11 @@ class Verdict:
 
 
 def _stream_text(cell: Any, name: str = "stderr") -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", ()) if o.get("output_type") == "stream" and o.get("name") == name)
+    return "".join(
+        o.get("text", "")
+        for o in cell.get("outputs", ())
+        if o.get("output_type") == "stream" and o.get("name") == name
+    )
 
 
 _IN_PROMPT = re.compile(r"Cell In\[(\d+)\]")
@@ -151,7 +155,9 @@ def _first_failure(notebook: nbformat.NotebookNode) -> tuple[int, dict[str, Any]
                 return index, {
                     "ename": output.get("ename", ""),
                     "evalue": output.get("evalue", ""),
-                    "traceback": renumber_traceback([strip_ansi(line) for line in output.get("traceback", [])], notebook.cells),
+                    "traceback": renumber_traceback(
+                        [strip_ansi(line) for line in output.get("traceback", [])], notebook.cells
+                    ),
                 }
         if cell.get("metadata", {}).get("papermill", {}).get("exception") is True:
             text = strip_ansi(_stream_text(cell)).strip()
@@ -214,20 +220,40 @@ def settle(
         else:
             limit = f"the {cell_timeout or 0:g} s cell timeout"
         message = f"timed out: {where} was still running at {limit}"
-        return Verdict("timeout", _cell_info(notebook, running, ename="Timeout", evalue=message, traceback=[]), message, running)
+        return Verdict(
+            "timeout",
+            _cell_info(notebook, running, ename="Timeout", evalue=message, traceback=[]),
+            message,
+            running,
+        )
     if ending == "died":
         detail = str(error) if error is not None else "kernel died"
         message = f"the kernel died while running {where} ({detail})"
-        return Verdict("died", _cell_info(notebook, running, ename="DeadKernelError", evalue=detail, traceback=[]), message, running)
+        return Verdict(
+            "died",
+            _cell_info(notebook, running, ename="DeadKernelError", evalue=detail, traceback=[]),
+            message,
+            running,
+        )
     if ending == "crashed":
         message = f"mlcheck failed while running {where}: {type(error).__name__}: {error}"
-        return Verdict("raised", _cell_info(notebook, running, ename=type(error).__name__, evalue=str(error), traceback=[]), message, running)
+        return Verdict(
+            "raised",
+            _cell_info(notebook, running, ename=type(error).__name__, evalue=str(error), traceback=[]),
+            message,
+            running,
+        )
     if ending == "infrastructure":
         detail = str(error) if error is not None else "the kernel did not start"
         message = f"the machine failed the job during {where}: {detail}"
         return Verdict("infrastructure", None, message, None)
     message = f"cancelled while running {where}"
-    return Verdict("cancelled", _cell_info(notebook, running, ename="Cancelled", evalue=message, traceback=[]), message, running)
+    return Verdict(
+        "cancelled",
+        _cell_info(notebook, running, ename="Cancelled", evalue=message, traceback=[]),
+        message,
+        running,
+    )
 
 
 def _status_of(ending: str) -> Status | None:
@@ -255,7 +281,9 @@ def exit_status(verdict: Verdict, results: Sequence[CheckResult]) -> tuple[Statu
     return Status.SUCCEEDED, message
 
 
-def mark_notebook(notebook: nbformat.NotebookNode, run_id: str, status: Status, message: str, verdict: Verdict) -> None:
+def mark_notebook(
+    notebook: nbformat.NotebookNode, run_id: str, status: Status, message: str, verdict: Verdict
+) -> None:
     """Write the truth into the executed notebook's metadata (papermill's flags included)."""
     failed = verdict.failed_cell
     notebook.metadata["mlcheck"] = {

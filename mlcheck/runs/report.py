@@ -41,7 +41,12 @@ def _outcome_row(result: Mapping[str, Any], outcome: Mapping[str, Any]) -> str:
 def _check_block(result: Mapping[str, Any], cell_ids: Sequence[str]) -> str:
     """One check: its verdict and message, its failed subjects, the rest folded away."""
     outcomes = list(result.get("outcomes") or ()) or [
-        {"subject": "", "passed": result["passed"], "observed": result.get("observed"), "threshold": result.get("threshold")}
+        {
+            "subject": "",
+            "passed": result["passed"],
+            "observed": result.get("observed"),
+            "threshold": result.get("threshold"),
+        }
     ]
     failed = [o for o in outcomes if not o["passed"]]
     held = [o for o in outcomes if o["passed"]]
@@ -58,7 +63,9 @@ def _check_block(result: Mapping[str, Any], cell_ids: Sequence[str]) -> str:
         f"{anchor}</span><br>{html.escape(str(result.get('message') or ''))}</div>"
     )
     table = (
-        "<table class='mlcheck-checks'><tbody>" + "".join(_outcome_row(result, o) for o in failed) + "</tbody></table>"
+        "<table class='mlcheck-checks'><tbody>"
+        + "".join(_outcome_row(result, o) for o in failed)
+        + "</tbody></table>"
         if failed
         else ""
     )
@@ -142,4 +149,3 @@ def render_report(run_dir: str | Path) -> Path:
     path = Path(run_dir) / REPORT_FILE
     atomic_write_text(path, page)  # report.html is re-rendered freely: no fsync
     return path
-

@@ -48,7 +48,9 @@ def _full_record(payload: dict[str, Any], run_dir: str | Path | None) -> dict[st
     return dict(payload["result"])
 
 
-def collect(notebook: nbformat.NotebookNode | str | Path, run_dir: str | Path | None = None) -> NotebookResults:
+def collect(
+    notebook: nbformat.NotebookNode | str | Path, run_dir: str | Path | None = None
+) -> NotebookResults:
     """Every check result, recorded value and the kernel's environment in a notebook.
 
     Each result carries the user's number of the cell that produced it in
@@ -67,7 +69,10 @@ def collect(notebook: nbformat.NotebookNode | str | Path, run_dir: str | Path | 
         kind = payload.get("kind")
         if kind == "check" and isinstance(payload.get("result"), dict):
             result = CheckResult.from_dict(_full_record(payload, run_dir))
-            cell = {"cell": cell_number(notebook.cells, index), "cell_id": str(notebook.cells[index].get("id", ""))}
+            cell = {
+                "cell": cell_number(notebook.cells, index),
+                "cell_id": str(notebook.cells[index].get("id", "")),
+            }
             found.results.append(result.with_(details={**result.details, **cell}))
         elif kind == "record" and "name" in payload:
             found.values[str(payload["name"])] = payload.get("value")

@@ -137,21 +137,41 @@ class Status(str, enum.Enum):
         member.meaning = meaning
         return member
 
-    QUEUED = ("queued", None, False, "waiting for a free slot (the JupyterLab server runs a few jobs at a time)")
+    QUEUED = (
+        "queued",
+        None,
+        False,
+        "waiting for a free slot (the JupyterLab server runs a few jobs at a time)",
+    )
     STARTING = ("starting", None, False, "the kernel is starting; no cell has run yet")
     RUNNING = ("running", None, False, "cells are running")
     CANCELLING = ("cancelling", None, False, "asked to stop; saving the executed notebook")
     SUCCEEDED = ("succeeded", 0, False, "every contract held")
-    FAILED = ("failed", 1, False, "a contract failed (a check, or the export gate refused); retrying will not change the data")
+    FAILED = (
+        "failed",
+        1,
+        False,
+        "a contract failed (a check, or the export gate refused); retrying will not change the data",
+    )
     USAGE = ("usage", 2, False, "bad usage, parameters or notebook; nothing ran")
-    ERROR = ("error", 3, True, "a cell raised, a magic failed or the notebook called sys.exit(non-zero); may be transient")
+    ERROR = (
+        "error",
+        3,
+        True,
+        "a cell raised, a magic failed or the notebook called sys.exit(non-zero); may be transient",
+    )
     TIMEOUT = ("timeout", 4, True, "the run or a cell timed out")
     DIED = ("died", 5, True, "the kernel died (e.g. out of memory)")
     INFRASTRUCTURE = (
         "infrastructure", 6, True,
         "the machine failed the job (disk full, runs directory not writable, kernel did not start)",
     )  # fmt: skip
-    INTEGRITY = ("integrity", 7, False, "a bundle's files do not match its manifest (tampered or damaged); investigate, do not retry")
+    INTEGRITY = (
+        "integrity",
+        7,
+        False,
+        "a bundle's files do not match its manifest (tampered or damaged); investigate, do not retry",
+    )
     CANCELLED = ("cancelled", 130, False, "cancelled by a signal (SIGINT or SIGTERM)")
 
     @property
@@ -210,7 +230,12 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def check_run_id(run_id: str) -> str:
     """``run_id`` if it can name a run directory; UsageError otherwise."""
-    if not isinstance(run_id, str) or not run_id or any(ch in run_id for ch in "/\\\0") or run_id.startswith("."):
+    if (
+        not isinstance(run_id, str)
+        or not run_id
+        or any(ch in run_id for ch in "/\\\0")
+        or run_id.startswith(".")
+    ):
         raise UsageError(f"a run id must be a plain name (no slashes, not hidden), got {run_id!r}")
     return run_id
 
@@ -444,7 +469,9 @@ def read_run(run_dir: str | Path) -> Run:
     if not path.is_file():
         if (run_dir / STATUS_FILE).is_file():
             raise DamagedRun(f"{run_dir} has no run.json yet: the run is still going or was killed")
-        raise DamagedRun(f"{run_dir} is not a run directory (no {RUN_FILE}); runs live in runs/<notebook>/<run-id>/")
+        raise DamagedRun(
+            f"{run_dir} is not a run directory (no {RUN_FILE}); runs live in runs/<notebook>/<run-id>/"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -479,7 +506,9 @@ def _notebook_folders(runs_dir: Path, notebook: str | Path | None) -> list[Path]
     return sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def scan(runs_dir: str | Path, notebook: str | Path | None = None, *, unfinished: bool = False) -> Iterator[ScannedRun]:
+def scan(
+    runs_dir: str | Path, notebook: str | Path | None = None, *, unfinished: bool = False
+) -> Iterator[ScannedRun]:
     """Every run directory under ``runs_dir`` (of ``notebook``, or of all), newest run id first.
 
     A damaged ``run.json`` is yielded with ``run=None`` and the problem, never
@@ -543,7 +572,9 @@ def find_run(runs_dir: str | Path, reference: str | Path, notebook: str | Path |
             raise UsageError(f"no finished run of {Path(notebook).name} under {runs_dir}")
         return run.run_dir
     if "/" not in text and "\\" not in text and not text.startswith(".") and runs_dir.is_dir():
-        matches = [folder / text for folder in _notebook_folders(runs_dir, notebook) if (folder / text).is_dir()]
+        matches = [
+            folder / text for folder in _notebook_folders(runs_dir, notebook) if (folder / text).is_dir()
+        ]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
@@ -622,7 +653,9 @@ def json_schema() -> dict[str, Any]:
             "status_record": _record_schema(StatusRecord, ("run_id", "notebook", "state")),
         },
     }
-    schema["$defs"]["run"]["properties"]["failed_cell"] = {"anyOf": [{"$ref": "#/$defs/failed_cell"}, {"type": "null"}]}
+    schema["$defs"]["run"]["properties"]["failed_cell"] = {
+        "anyOf": [{"$ref": "#/$defs/failed_cell"}, {"type": "null"}]
+    }
     schema["$defs"]["status_record"]["properties"]["cell"] = {"$ref": "#/$defs/cell"}
     return schema
 
@@ -630,8 +663,12 @@ def json_schema() -> dict[str, Any]:
 def _main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m mlcheck.runs.rundir", description=__doc__.splitlines()[0])
-    parser.add_argument("--schema", action="store_true", help="print the JSON Schema of run.json and status.json")
+    parser = argparse.ArgumentParser(
+        prog="python -m mlcheck.runs.rundir", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--schema", action="store_true", help="print the JSON Schema of run.json and status.json"
+    )
     parser.add_argument("--table", action="store_true", help="print the exit-code table of `mlcheck run`")
     args = parser.parse_args(argv)
     if args.table:

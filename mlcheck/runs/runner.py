@@ -420,13 +420,17 @@ class _Job:
         except InfrastructureError as error:  # progress is a courtesy; the run goes on
             warnings.warn(str(error), RunWarning, stacklevel=2)
 
-    def execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None) -> Run:
+    def execute(
+        self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None
+    ) -> Run:
         try:
             return self._execute(timeout=timeout, cell_timeout=cell_timeout, report=report, language=language)
         finally:
             runlock.release(self.run_dir, self.lock)  # the run is over, report included
 
-    def _execute(self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None) -> Run:
+    def _execute(
+        self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None
+    ) -> Run:
         from mlcheck.runs.engine import ExecutionWatch
         from mlcheck.runs.kernels import start_kernel, stop_kernel
         from mlcheck.runs.provenance import git_state  # noqa: F401 - imported before any cancel can arrive
@@ -445,23 +449,32 @@ class _Job:
                 try:  # one folder for the kernel's sockets, connection file and scratch space
                     scratch = Path(tempfile.mkdtemp(prefix=_temporary_prefix()))
                 except OSError as exc:
-                    raise InfrastructureError(f"cannot create a temporary folder: {exc.strerror or exc}") from None
+                    raise InfrastructureError(
+                        f"cannot create a temporary folder: {exc.strerror or exc}"
+                    ) from None
 
                 try:  # held until the run ends: the proof, for whoever cancels it, that this process is the run
                     self.lock = runlock.hold(self.run_dir)
                 except OSError:  # a file system without record locks: only the run's starter can cancel it
                     self.lock = None
                 try:
-                    atomic_write_text(self.input_path, nbformat.writes(inject_parameters(_prepared(self.source, language), self.coerced)))
+                    atomic_write_text(
+                        self.input_path,
+                        nbformat.writes(inject_parameters(_prepared(self.source, language), self.coerced)),
+                    )
                 except OSError as exc:
-                    raise InfrastructureError(f"cannot write {self.input_path}: {exc.strerror or exc}") from None
+                    raise InfrastructureError(
+                        f"cannot write {self.input_path}: {exc.strerror or exc}"
+                    ) from None
                 self.status(Status.STARTING)
                 environment = {**os.environ, RUN_ID_ENV: self.run_id, RUN_DIR_ENV: str(self.run_dir)}
                 # hypothesis (behind check_parity) keeps a cache in the working directory, which is the
                 # user's notebook folder; a job gives it a scratch folder instead
                 environment.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(scratch / "hypothesis"))
                 # launching is never interrupted: a kernel launched but not yet managed would be orphaned
-                manager = start_kernel(self.kernel_name, cwd=str(self.workdir), env=environment, folder=scratch)
+                manager = start_kernel(
+                    self.kernel_name, cwd=str(self.workdir), env=environment, folder=scratch
+                )
                 # papermill and nbconvert load here while the kernel boots, in this thread: an
                 # import thread could hold the import lock that an interrupted main thread waits for
                 import papermill  # noqa: F401
@@ -501,7 +514,9 @@ class _Job:
             )
         return run
 
-    def _execute_with(self, manager: Any, watch: Any, timeout: float | None) -> tuple[str, BaseException | None]:
+    def _execute_with(
+        self, manager: Any, watch: Any, timeout: float | None
+    ) -> tuple[str, BaseException | None]:
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError
@@ -584,7 +599,9 @@ class _Job:
         ended_wall = datetime.now(timezone.utc)
         duration = time.monotonic() - self.started
         executed = self._executed()
-        running = watch.timeout_cell_id if ending == "timeout" and watch.timeout_cell_id else self.current_cell_id
+        running = (
+            watch.timeout_cell_id if ending == "timeout" and watch.timeout_cell_id else self.current_cell_id
+        )
         verdict = outcomes.settle(
             executed, ending, error, running,
             timeout=timeout, cell_timeout=watch.cell_timeout, binding_limit=watch.binding_limit,
