@@ -197,3 +197,33 @@ def test_a_scorecard_shows_one_rows_drivers_and_adds_up(bundle) -> None:
         mc.scorecard(table, batch, "z")
     with pytest.raises(UsageError, match="not in the explanation"):
         mc.scorecard(table, batch, "nope")
+
+
+def test_grouping_by_name_is_not_fooled_by_an_input_named_like_a_transformer() -> None:
+    X, y = _frame(8, 300)
+    X = X.assign(cat=np.random.default_rng(8).normal(size=300))  # "cat" is also the encoder's name
+    model = make_pipeline(
+        ColumnTransformer(
+            [("num", StandardScaler(), ["history_months", "debt", "cat"]), ("cat", OneHotEncoder(), ["region"])]
+        ),
+        LogisticRegression(),
+    ).fit(X, y)
+    table = explain(model, X[:10], background=X)
+    assert table.attrs["method"] == "linear"
+    coef = model[-1].coef_[0]
+    scaled = model[:-1].transform(X[:10])[:, 2] - model[:-1].transform(X)[:, 2].mean()
+    np.testing.assert_allclose(table["cat"], coef[2] * scaled, atol=1e-12)  # the numeric column alone
+
+
+def test_a_model_fit_on_an_array_is_grouped_by_position(tmp_path) -> None:
+    X, y = _frame(9, 300)
+    numbers = X[["history_months", "debt"]]
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(numbers.to_numpy(), y)
+    bundle = mc.export(model, tmp_path / "arrays", reference=numbers)
+    assert bundle.input_form == "array"
+    table = bundle.explain(numbers[:5])
+    assert table.attrs["method"] == "linear"
+    np.testing.assert_allclose(
+        table[["history_months", "debt", BASE_VALUE]].sum(axis=1), model.decision_function(numbers[:5].to_numpy()),
+        atol=1e-9,
+    )

@@ -156,16 +156,14 @@ def _groups(pre: Any, inputs: Sequence[str], n_out: int) -> np.ndarray | None:
     by_length = sorted(inputs, key=len, reverse=True)
     owners = np.empty(n_out, dtype=np.int64)
     for c, name in enumerate(names):
-        owner = None
-        # ColumnTransformer prefixes "transformer__"; try the name with and without it
-        for text in (name, name.split("__", 1)[1]) if "__" in name else (name,):
-            if text in position:
-                owner = position[text]
-                break
-            match = next((f for f in by_length if text.startswith(f + "_")), None)
-            if match is not None:
-                owner = position[match]
-                break
+        # ColumnTransformer prefixes "transformer__": an exact name first, then the name without the
+        # prefix, then a level after the input's name (the prefix stripped first, so an input named
+        # like a transformer, "cat", never claims "cat__region_north")
+        texts = (name.split("__", 1)[1], name) if "__" in name else (name,)
+        owner = next((position[text] for text in (name, *texts) if text in position), None)
+        if owner is None:
+            match = next((f for text in texts for f in by_length if text.startswith(f + "_")), None)
+            owner = None if match is None else position[match]
         if owner is None:
             return None
         owners[c] = owner
@@ -318,7 +316,11 @@ def explain_conformed(
     if method in ("linear", "tree"):
         fed, fed_background = (X, background) if form == "frame" else (X.to_numpy(), background.to_numpy())
         Z = pre.transform(fed) if pre is not None else fed
-        owners = _groups(pre, inputs, Z.shape[1])
+        # a model fit on an array names its inputs x0, x1, ... (or as its feature_names_in_)
+        named = inputs if form == "frame" else [str(n) for n in getattr(model, "feature_names_in_", [])] or [
+            f"x{i}" for i in range(len(inputs))
+        ]
+        owners = _groups(pre, named, Z.shape[1])
     if owners is None:
         method = "agnostic"
     if method == "linear" and owners is not None:
