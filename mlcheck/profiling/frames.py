@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mlcheck.errors import UsageError
-from mlcheck.kinds import counted_by_levels, kind_of, label_of
+from mlcheck.kinds import counted_by_levels, kind_of_values, label_of
 from mlcheck.profiling.model import (
     CategoricalColumn,
     ColumnSummary,
@@ -163,20 +163,17 @@ def _object_level_counts(series: Any) -> tuple[dict[str, int], int, tuple[str, .
 def _kind_of(series: Any) -> str:
     """How to count a column: 'numeric' (bins), 'integer' (levels when few, else bins) or 'categorical'.
 
-    The column's kind is :func:`mlcheck.kinds.kind_of` (what schema.json says);
-    this only chooses the summary. An object column holding numbers is binned.
+    The column's kind is :func:`mlcheck.kinds.kind_of_values` (what schema.json
+    says, an object column holding numbers being ``float``); this only chooses
+    the summary.
     """
     import pandas as pd
 
-    kind = kind_of(series.dtype)
+    kind = kind_of_values(series)
     if kind == "integer":
         return "integer"
     if kind in ("float", "datetime") or pd.api.types.is_timedelta64_dtype(series.dtype):
         return "numeric"
-    if series.dtype == object:
-        inferred = pd.api.types.infer_dtype(series, skipna=True)
-        if inferred in ("integer", "floating", "mixed-integer-float", "decimal"):
-            return "numeric"
     return "categorical"
 
 
