@@ -227,3 +227,32 @@ def test_a_model_fit_on_an_array_is_grouped_by_position(tmp_path) -> None:
         table[["history_months", "debt", BASE_VALUE]].sum(axis=1), model.decision_function(numbers[:5].to_numpy()),
         atol=1e-9,
     )
+
+
+def test_rows_the_model_raises_on_are_not_explained_and_say_why(tmp_path) -> None:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    X, y = _frame(10, 200)
+    numbers = X[["history_months", "debt"]]
+    model = LogisticRegression().fit(numbers, y)
+    bundle = mc.export(model, tmp_path / "plain", reference=numbers)
+
+    class Picky(BaseEstimator, ClassifierMixin):  # refuses rows with a huge debt, as a real model might
+        def __init__(self, inner=None):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.__dict__["inner"], name)
+
+        def predict(self, rows):
+            if (np.asarray(rows)[:, 1] > 1e6).any():
+                raise ValueError("debt out of the model's range")
+            return self.inner.predict(rows)
+
+    bundle.model = Picky(model)
+    batch = numbers[:4].copy()
+    batch.iloc[1, 1] = 5e6
+    result = bundle.score(batch, explain=1, fallback=0)
+    assert result.n_rejected == 1
+    assert result.predictions["driver_1"].iloc[1] == "not explained: model raised ValueError: debt out of the model's range"
+    assert all(text.startswith(("history_months = ", "debt = ")) for text in result.predictions["driver_1"].iloc[[0, 2, 3]])

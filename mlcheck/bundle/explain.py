@@ -472,32 +472,36 @@ def explain_frame(
     return out
 
 
-def with_drivers(result: Any, explanation: pd.DataFrame, frame: pd.DataFrame, k: int) -> Any:
-    """``result`` (a ScoreResult) with ``driver_1..k`` on its predictions; see :meth:`Bundle.score`."""
+def with_drivers(result: Any, frame: pd.DataFrame, k: int, explain_rows: Any) -> Any:
+    """``result`` (a ScoreResult) with ``driver_1..k`` on its predictions; see :meth:`Bundle.score`.
+
+    Only the rows the model scored are explained (``explain_rows`` is
+    :meth:`Bundle.explain`), so a row the schema or the model rejected costs
+    nothing and, when a fallback shows it, says why in ``driver_1``.
+    """
     from dataclasses import replace
 
-    rejected = set(result.rejects["row"].tolist()) if len(result.rejects) else set()
-    fallback = result.predictions["fallback"].to_numpy(dtype=bool) if "fallback" in result.predictions else None
-    positions = (
-        np.arange(len(frame))
-        if fallback is not None
-        else np.array([p for p in range(len(frame)) if p not in rejected], dtype=np.int64)
-    )
-    rows = explanation.iloc[positions]
-    explained = rows[NOT_EXPLAINED].isna().to_numpy() & ~np.isin(positions, list(rejected))
-    features = [c for c in explanation.columns if c not in (BASE_VALUE, NOT_EXPLAINED)]
-    texts = drivers(rows.iloc[np.flatnonzero(explained)], frame.iloc[positions[explained]], k)
+    rejects = result.rejects
+    rejected = np.unique(rejects["row"].to_numpy(dtype=np.int64)) if len(rejects) else np.array([], dtype=np.int64)
+    scored = np.setdiff1d(np.arange(len(frame)), rejected)
+    explanation = explain_rows(frame.iloc[scored])
+    has_fallback = "fallback" in result.predictions.columns
+    positions = np.arange(len(frame)) if has_fallback else scored  # the predictions' rows, in input order
+    explained = np.isin(positions, scored)
+    texts = drivers(explanation, frame.iloc[scored], k)
     columns = {name: np.full(len(positions), "", dtype=object) for name in texts.columns}
     for name in columns:
         columns[name][explained] = texts[name].to_numpy()
-    if len(columns) and (~explained).any():
-        reasons = result.rejects.set_index("row")["reason"] if len(result.rejects) else pd.Series(dtype=object)
+    if columns and not explained.all():
+        by_row = rejects.drop_duplicates("row").set_index("row")
         first = next(iter(columns))
         for i in np.flatnonzero(~explained):
-            position = int(positions[i])
-            why = rows[NOT_EXPLAINED].iloc[i] or f"rejected: {reasons.get(position, 'not scored')}"
-            columns[first][i] = f"not explained: {why}"
+            reason = str(by_row.loc[int(positions[i]), "reason"])
+            code = str(by_row.loc[int(positions[i]), "reason_code"])
+            where = "" if "model_error" in code else "rejected by the schema: "
+            columns[first][i] = f"not explained: {where}{reason}"
     predictions = result.predictions.assign(**columns)
+    features = [c for c in explanation.columns if c not in (BASE_VALUE, NOT_EXPLAINED)]
     note = (
         f"drivers: the {min(k, len(features))} largest contributions to the {explanation.attrs['scale']}; "
         f"{explanation.attrs['method']} explanation, {explanation.attrs['approximation']}"

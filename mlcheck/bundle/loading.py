@@ -354,7 +354,7 @@ class Bundle:
             return result
         from mlcheck.bundle.explain import with_drivers
 
-        explained: ScoreResult = with_drivers(result, self.explain(frame), frame, int(explain))
+        explained: ScoreResult = with_drivers(result, frame, int(explain), self.explain)
         return explained
 
     def _log_fields(self, n_rows: int, elapsed: float) -> dict[str, Any]:
