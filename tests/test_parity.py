@@ -208,3 +208,22 @@ def test_mlcheck_parity_refuses_a_notebook_without_the_scoring_parameters(export
     done = _parity(exported, "train.ipynb", tmp_path / "runs")  # a training notebook: no model_dir
     assert done.returncode == 2 and "model_dir" in done.stderr
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("output.ipynb"))
+
+
+_TRANSFORMED: list[int] = []
+
+
+def _counted(X: pd.DataFrame) -> pd.DataFrame:
+    _TRANSFORMED.append(len(X))
+    return X
+
+
+def test_scores_run_the_pipeline_transformers_once_with_the_same_outputs() -> None:
+    frame, target = credit_frame(300, seed=3)
+    X = frame[["age", "income", "tenure"]]
+    pipeline = make_pipeline(FunctionTransformer(_counted), StandardScaler(), LogisticRegression()).fit(X, target)
+    _TRANSFORMED.clear()
+    outputs = model_outputs(pipeline, X, scores=True)
+    assert _TRANSFORMED == [300]  # was twice: predict, then predict_proba, each through every step
+    assert outputs["prediction"].tolist() == pipeline.predict(X).tolist()
+    assert outputs[["score_0", "score_1"]].to_numpy().tolist() == pipeline.predict_proba(X).tolist()

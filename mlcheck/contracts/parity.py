@@ -68,7 +68,8 @@ def model_outputs(model: Any, X: Any, *, scores: bool = True) -> pd.DataFrame:
     ['prediction', 'score_0', 'score_1']
     """
     index = X.index if isinstance(X, (pd.DataFrame, pd.Series)) else None
-    predicted = np.asarray(model.predict(X))
+    final, features = _final_step(model, X, scores=scores)
+    predicted = np.asarray(final.predict(features))
     data: dict[str, Any] = {}
     if predicted.ndim == 2:
         for j in range(predicted.shape[1]):
@@ -77,7 +78,7 @@ def model_outputs(model: Any, X: Any, *, scores: bool = True) -> pd.DataFrame:
         data[PREDICTION] = predicted
     if scores and hasattr(model, "predict_proba") and hasattr(model, "classes_"):
         try:
-            proba = np.asarray(model.predict_proba(X))
+            proba = np.asarray(final.predict_proba(features))
         except (AttributeError, NotImplementedError):  # e.g. an SVC fitted without probability
             proba = None
         classes = np.asarray(model.classes_)
@@ -85,6 +86,22 @@ def model_outputs(model: Any, X: Any, *, scores: bool = True) -> pd.DataFrame:
             for j, label in enumerate(classes.tolist()):
                 data[f"{SCORE_PREFIX}{label}"] = proba[:, j]
     return pd.DataFrame(data, index=index)
+
+
+def _final_step(model: Any, X: Any, *, scores: bool) -> tuple[Any, Any]:
+    """(estimator, input) to ask for predictions: a pipeline's last step on the transformed ``X``
+    when both predict and predict_proba are wanted, so the transformers run once, not twice.
+
+    ``Pipeline.predict`` and ``predict_proba`` are exactly ``final.predict(transform(X))``
+    and ``final.predict_proba(transform(X))``, so the outputs are the same.
+    """
+    steps = getattr(model, "steps", None)
+    if not scores or not isinstance(steps, list) or len(steps) < 2 or not hasattr(model, "predict_proba"):
+        return model, X
+    final = steps[-1][1]
+    if not hasattr(final, "predict_proba") or not hasattr(final, "classes_"):
+        return model, X
+    return final, model[:-1].transform(X)
 
 
 def _is_exact(series: pd.Series) -> bool:
