@@ -165,6 +165,9 @@ def test_export_stores_the_importance_on_held_out_rows(tmp_path) -> None:
     pd.testing.assert_frame_equal(mc.load(bundle.path).importance, expected, check_names=False)
     # the bundle stands for its training importance in check_importance
     assert mc.check_importance(bundle, expected).passed
+    # and in check_shift: the bundle's importance weighs its drift
+    weighed = mc.check_shift(bundle.profile, X[400:], importance=bundle, min_importance=0.01)
+    assert "importance" in weighed.details and weighed.details["min_importance"] == 0.01
     without = mc.export(model, tmp_path / "plain", reference=X[:400])
     assert without.importance is None and not (without.path / "importance.json").exists()
     with pytest.raises(UsageError, match="held_out"):
