@@ -285,7 +285,10 @@ class Bundle:
             A prediction for the rows that cannot be scored; they then also
             appear in ``predictions`` with ``fallback=True`` (and still in ``rejects``).
         batch_size : int, optional
-            Score this many rows at a time (bounds memory); default all at once.
+            Score this many rows at a time (bounds memory). Default: batches of
+            about 16 MiB of the input (:func:`mlcheck.bundle.scoring.default_batch_size`),
+            so the pipeline's working memory stays bounded whatever the frame's
+            size; a Dask frame is batched within each partition.
         key : str or list of str, optional
             Columns that identify a row; copied to predictions and rejects.
             Default: the key columns recorded at export (``export(key=...)``)

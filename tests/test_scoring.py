@@ -1,0 +1,38 @@
+"""Bundle.score's default batch size: bounded by the input's memory, same predictions as one batch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from planted import clean_pipeline, credit_frame
+
+from mlcheck.bundle import scoring
+from mlcheck.bundle.scoring import BATCH_BYTES, MIN_BATCH_ROWS, default_batch_size, score_frame
+from mlcheck.contracts.schema import infer_schema
+
+
+def test_the_default_batch_holds_about_batch_bytes_of_the_input() -> None:
+    wide = pd.DataFrame(np.zeros((200_000, 20)))  # 160 bytes a row
+    assert abs(default_batch_size(wide) - BATCH_BYTES // 160) < 200  # (the index adds a few bytes)
+    text = pd.DataFrame(
+        {"t": pd.Series(["x" * 100] * 50_000, dtype=object)}
+    )  # text counted by its characters
+    assert default_batch_size(text) < 50_000
+    assert default_batch_size(pd.DataFrame({"x": np.zeros(500)})) == 500  # small: one batch
+    assert default_batch_size(pd.DataFrame({"x": np.zeros(10**6)})) == 10**6  # 8 MB: one batch
+    assert default_batch_size(pd.DataFrame(np.zeros((20_000, 5_000)))) == MIN_BATCH_ROWS
+
+
+def test_batched_by_default_scores_exactly_as_one_batch(monkeypatch) -> None:
+    frame, target = credit_frame(3_000, seed=2)
+    model = clean_pipeline().fit(frame, target)
+    schema = infer_schema(frame)
+    batch = credit_frame(25_000, seed=3)[0]
+    batch.loc[[7, 12_000, 24_999], "age"] = None
+    whole = score_frame(model, schema, batch, batch_size=len(batch), scores=True)
+    monkeypatch.setattr(scoring, "BATCH_BYTES", 200_000)  # a few thousand rows a batch: several batches
+    assert default_batch_size(batch) == MIN_BATCH_ROWS
+    batched = score_frame(model, schema, batch, scores=True)
+    pd.testing.assert_frame_equal(batched.predictions, whole.predictions)
+    pd.testing.assert_frame_equal(batched.rejects, whole.rejects)
+    assert batched.rejects["row"].tolist() == [7, 12_000, 24_999]
