@@ -114,7 +114,7 @@ def test_live_progress_and_cancel_from_the_panel(page, lab):  # type: ignore[no-
     open_notebook(page, lab, "work/sleeps.ipynb")
     open_panel(page)
     panel = page.locator("#mlcheck-panel")
-    panel.locator('.mlcheck-field[data-parameter="seconds"] input').fill("45")
+    panel.locator('.mlcheck-field[data-parameter="seconds"] input').fill("600")  # cancelled long before
     panel.locator("button.mlcheck-run").click()
     # The sleeping cell is the last but one: progress shows it while it runs.
     line = panel.locator(".mlcheck-status-line")
