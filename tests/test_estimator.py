@@ -317,3 +317,18 @@ def test_a_loaded_bundle_is_not_an_integrity_error_for_a_plain_model(tmp_path: P
     with pytest.raises(BundleIntegrityError):
         _replace_file(bundle.path, "schema.json", b"[]")
         mc.load(bundle.path)
+
+
+def test_export_warns_about_a_feature_that_looks_like_an_id(tmp_path: Path) -> None:
+    X, y = _credit(200)
+    X["customer"] = [f"c{i:04d}" for i in range(200)]
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["customer"]), remainder="passthrough"
+        ),
+        LogisticRegression(),
+    ).fit(X, y)
+    with pytest.warns(
+        UserWarning, match=r"'customer' holds a different value on each of its 200 rows.*key='customer'"
+    ):
+        mc.export(model, tmp_path / "ids", reference=X)

@@ -160,6 +160,30 @@ def _golden(model: Any, golden: pd.DataFrame, schema: Any) -> tuple[pd.DataFrame
     return pd.concat([features, outputs], axis=1), form
 
 
+#: A level column with a distinct value on every row is flagged from this many rows on.
+ID_LIKE_ROWS = 50
+
+
+def _warn_on_ids(schema: Schema) -> None:
+    """Warn about a feature with a distinct value on every reference row: an id, most likely.
+
+    The schema keeps every level, so such a column makes every new row an
+    unseen level (rejected unless the model's encoder takes it) and makes
+    schema.json as long as the training data.
+    """
+    n_rows = schema.n_reference_rows
+    for column in schema.columns:
+        n_present = round(n_rows * (1.0 - column.null_fraction))
+        if column.levels is not None and n_present >= ID_LIKE_ROWS and len(column.levels) == n_present:
+            warnings.warn(
+                f"export: column {column.name!r} holds a different value on each of its {n_present} rows, "
+                "as an id does: every new row will be an unseen level. If it identifies rows, train "
+                f"without it and pass key={column.name!r}; if it is text, feed it to a text vectorizer",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
 def _model_bytes(model: Any) -> tuple[bytes, list[str]]:
     """The model as skops bytes and the types it needs; refused whole when another process cannot load it."""
     import skops.io as sio
@@ -307,6 +331,7 @@ def export(
             f"export: key column(s) {features_named} are in reference=, as features; a key is not a feature"
         )
     schema = with_unknown_handling(Schema(schema.columns, schema.n_reference_rows, {}, keys), model)
+    _warn_on_ids(schema)
     if golden is None:
         golden = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=0)
     golden_frame, form = _golden(model, golden, schema)
