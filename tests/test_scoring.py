@@ -15,9 +15,9 @@ def test_the_default_batch_holds_about_batch_bytes_of_the_input() -> None:
     wide = pd.DataFrame(np.zeros((200_000, 20)))  # 160 bytes a row
     assert abs(default_batch_size(wide) - BATCH_BYTES // 160) < 200  # (the index adds a few bytes)
     text = pd.DataFrame(
-        {"t": pd.Series(["x" * 100] * 50_000, dtype=object)}
+        {"t": pd.Series(["x" * 100] * 200_000, dtype=object)}
     )  # text counted by its characters
-    assert default_batch_size(text) < 50_000
+    assert default_batch_size(text) < 200_000
     assert default_batch_size(pd.DataFrame({"x": np.zeros(500)})) == 500  # small: one batch
     assert default_batch_size(pd.DataFrame({"x": np.zeros(10**6)})) == 10**6  # 8 MB: one batch
     assert default_batch_size(pd.DataFrame(np.zeros((20_000, 5_000)))) == MIN_BATCH_ROWS
