@@ -115,7 +115,7 @@ async def test_a_burst_of_20_starts_stays_within_the_bound(
         return alive
 
     replies = await asyncio.gather(
-        *(client.start(SLEEPS, {"seconds": "120"}, allow_duplicate=True) for _ in range(20))
+        *(client.start(SLEEPS, {"seconds": "600"}, allow_duplicate=True) for _ in range(20))
     )
     assert [status for status, _ in replies] == [201] * 20
     jobs = [job for _, job in replies]
@@ -163,7 +163,7 @@ async def test_a_burst_of_20_starts_stays_within_the_bound(
 
 
 async def test_a_second_start_of_a_running_notebook_is_refused_unless_asked(client, notebooks):
-    status, job = await client.start(SLEEPS, {"seconds": "120"})
+    status, job = await client.start(SLEEPS, {"seconds": "600"})
     assert status == 201, job
     try:
         status, reply = await client.start(SLEEPS, {"seconds": "1"})

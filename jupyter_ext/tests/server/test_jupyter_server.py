@@ -273,7 +273,7 @@ async def test_a_job_whose_cell_raises_reports_the_cell_and_the_error(jp_fetch, 
 
 async def test_a_job_can_be_cancelled_and_its_notebook_is_kept(jp_fetch, jp_root_dir, notebooks):
     status, job = await call(
-        jp_fetch, "jobs", method="POST", body={"path": "work/sleeps.ipynb", "parameters": {"seconds": "60"}}
+        jp_fetch, "jobs", method="POST", body={"path": "work/sleeps.ipynb", "parameters": {"seconds": "600"}}
     )
     assert status == 201, job
 
@@ -353,7 +353,7 @@ async def test_a_run_started_in_a_terminal_is_listed_followed_and_cancellable(
 
     command = [
         sys.executable, "-m", "mlcheck", "run", "sleeps.ipynb", "--runs-dir", str(jp_root_dir / "runs"),
-        "--run-id", "from-terminal", "--progress", "none", "-p", "seconds", "60",
+        "--run-id", "from-terminal", "--progress", "none", "-p", "seconds", "600",
     ]  # fmt: skip
     process = subprocess.Popen(  # noqa: ASYNC220 - returns at once; the test then polls the server
         command, cwd=notebooks, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
