@@ -210,7 +210,9 @@ def _linear(final: Any, Z: Any, background: Any, owners: np.ndarray, n_inputs: i
 
 def _tree(final: Any, Z: Any, owners: np.ndarray, n_inputs: int, target: Any) -> tuple[np.ndarray, np.ndarray]:
     explainer = _tree_explainer(final)
-    values = np.asarray(explainer.shap_values(_dense(Z), check_additivity=False))
+    found = explainer.shap_values(_dense(Z), check_additivity=False)
+    # one array per class in older shap releases, one (n, n_out, n_classes) array since 0.45
+    values = np.stack(found, axis=-1) if isinstance(found, list) else np.asarray(found)
     expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype="float64"))
     index, _ = _class_index(final, target)
     if values.ndim == 3:  # (n, n_out, n_classes)
