@@ -17,7 +17,8 @@ import contextlib
 import math
 import warnings
 from numbers import Real
-from typing import Any, Iterator, Literal, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def _score_metrics(
         both = bool(target.any() and not target.all())
         if not both and {"roc_auc", "average_precision"} & set(names):
             notes.append("roc_auc and average_precision are undefined: y_true holds one class only")
-        calls = {
+        calls: dict[str, Callable[[], Any]] = {
             "roc_auc": lambda: skm.roc_auc_score(target, scores, sample_weight=weights) if both else math.nan,
             "average_precision": lambda: (
                 skm.average_precision_score(target, scores, sample_weight=weights) if both else math.nan
@@ -491,7 +492,7 @@ def _reason(subject: str, report: Mapping[str, Any]) -> str:
     for note in report.get("notes", ()):
         both_scores = note.startswith("roc_auc and average_precision") and metric in ("roc_auc", "average_precision")
         if note.startswith(metric + " ") or both_scores:
-            return note.split(": ", 1)[-1]
+            return str(note).split(": ", 1)[-1]
     label = match.group("label") if match and match.group("label") else None
     if label is None and report.get("task") == "binary" and metric in PER_CLASS_METRICS:
         label = str(report.get("pos_label") if report.get("pos_label") is not None else report["labels"][-1])
