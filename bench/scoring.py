@@ -13,14 +13,25 @@ less disturbed by other work on a shared machine.
   where training had none, half an unseen category). The bare ``predict``
   cannot score that frame at all (it raises on the first missing value), so
   the ratio is against the bare ``predict`` of the clean frame.
+- scores: ``Bundle.score(scores=True)`` against the bare ``predict_proba``
+  (the pipeline's transformers run once for both outputs).
+- memory: each call runs in a fresh process that builds the frame first; the
+  peak growth is the peak resident set during the call (Linux ``VmHWM``, reset
+  just before it) minus the resident set before it, given against the input
+  frame's size (``memory_usage(deep=True)``). The default batch size must keep
+  ``Bundle.score``'s growth within 1.5x the input (asserted); ``batch_size=``
+  the whole frame shows what one batch costs.
 
-Run: ``python bench/scoring.py [--rows 1000000] [--repeats 5]``
+Run: ``python bench/scoring.py [--rows 1000000] [--repeats 5] [--skip-memory]``
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +46,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 import mlcheck as mc
+from mlcheck.bundle.scoring import BATCH_BYTES
 
 NUMERIC = [f"x{i}" for i in range(6)]
 CATEGORICAL = {"region": 5, "product": 20, "channel": 50}
@@ -60,6 +72,40 @@ def damage(frame: pd.DataFrame, fraction: float, *, seed: int) -> pd.DataFrame:
     return damaged
 
 
+#: the default batch size must keep the peak growth of Bundle.score within this factor of the input
+MEMORY_BOUND = 1.5
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def memory_worker(kind: str, rows: int, bundle_path: str) -> dict[str, float]:
+    """Peak memory growth of one call on a fresh frame, in this (fresh) process."""
+    bundle = mc.load(bundle_path)
+    model = bundle.model
+    clean = make_frame(rows, seed=1)
+    calls = {
+        "predict": lambda: model.predict(clean),
+        "predict_proba": lambda: model.predict_proba(clean),
+        "score": lambda: bundle.score(clean),
+        "score_scores": lambda: bundle.score(clean, scores=True),
+        "score_one_batch": lambda: bundle.score(clean, batch_size=rows),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bundle.score(clean.iloc[:1000], scores=True)  # warm-up: imports, first-call allocations
+        gc.collect()
+        before = _status_kib("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current resident set
+        calls[kind]()
+        peak = _status_kib("VmHWM")
+    return {"input_mib": float(clean.memory_usage(deep=True).sum()) / 2**20, "growth_mib": (peak - before) / 1024}
+
+
 def timed(function) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process) of one call."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -71,7 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--memory-worker", nargs=2, help=argparse.SUPPRESS)  # KIND BUNDLE
     args = parser.parse_args(argv)
+    if args.memory_worker:
+        print(json.dumps(memory_worker(args.memory_worker[0], args.rows, args.memory_worker[1])))
+        return 0
 
     train = make_frame(20_000, seed=0)
     target = (train["x0"] + train["x1"] + (train["region"] == "region_1") > 0.3).to_numpy()
@@ -101,11 +152,16 @@ def main(argv: list[str] | None = None) -> int:
     assert checked.n_rejected == int(args.rows * 0.01) and checked.n_scored + checked.n_rejected == args.rows
     np.testing.assert_array_equal(bundle.score(clean).predictions["prediction"], model.predict(clean))
 
-    timings: dict[str, list[tuple[float, float]]] = {"bare": [], "clean": [], "bad": []}
-    for _ in range(args.repeats):  # interleaved: all three see the same machine state
+    np.testing.assert_allclose(
+        bundle.score(clean, scores=True).predictions[["score_False", "score_True"]], model.predict_proba(clean)
+    )
+    timings: dict[str, list[tuple[float, float]]] = {"bare": [], "clean": [], "bad": [], "proba": [], "scores": []}
+    for _ in range(args.repeats):  # interleaved: all see the same machine state
         timings["bare"].append(timed(lambda: model.predict(clean)))
         timings["clean"].append(timed(lambda: bundle.score(clean)))
         timings["bad"].append(timed(lambda: bundle.score(bad, unseen="reject")))
+        timings["proba"].append(timed(lambda: model.predict_proba(clean)))
+        timings["scores"].append(timed(lambda: bundle.score(clean, scores=True)))
     wall = {name: statistics.median(t[0] for t in runs) for name, runs in timings.items()}
     cpu = {name: statistics.median(t[1] for t in runs) for name, runs in timings.items()}
     rows = args.rows
@@ -123,6 +179,29 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:28s}{wall[name]:8.3f}{rows / wall[name]:12,.0f}{wall[name] / wall['bare']:7.3f}"
             f"{cpu[name]:8.3f}{cpu[name] / cpu['bare']:7.3f}"
         )
+    print("ratios against model.predict_proba on the clean frame")
+    for name, label in {"proba": "model.predict_proba", "scores": "Bundle.score(scores=True)"}.items():
+        print(
+            f"{label:28s}{wall[name]:8.3f}{rows / wall[name]:12,.0f}{wall[name] / wall['proba']:7.3f}"
+            f"{cpu[name]:8.3f}{cpu[name] / cpu['proba']:7.3f}"
+        )
+    if args.skip_memory:
+        return 0
+    print("peak memory growth, each call in a fresh process; against the input frame's size")
+    growth: dict[str, float] = {}
+    for kind in ("predict", "predict_proba", "score", "score_scores", "score_one_batch"):
+        output = subprocess.run(
+            [sys.executable, __file__, "--rows", str(rows), "--memory-worker", kind, str(bundle.path)],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        measured = json.loads(output.strip().splitlines()[-1])
+        growth[kind] = measured["growth_mib"] / measured["input_mib"]
+        print(f"{kind:28s}{measured['growth_mib']:8.0f} MiB{growth[kind]:7.2f}x  (input {measured['input_mib']:.0f} MiB)")
+    if measured["input_mib"] * 2**20 >= 10 * BATCH_BYTES:  # a frame of many default batches: the bound holds
+        for kind in ("score", "score_scores"):
+            assert growth[kind] <= MEMORY_BOUND, f"{kind}: peak growth {growth[kind]:.2f}x the input, bound {MEMORY_BOUND}x"
+    else:
+        print(f"(the {MEMORY_BOUND}x bound is asserted from 10 default batches of input, {10 * BATCH_BYTES >> 20} MiB, up)")
     return 0
 
 

@@ -8,7 +8,15 @@ shift and one gains a 1% level the reference never saw):
 * Evidently: a ``Report([DataDriftPreset(method=...)])`` run with its ``kl_div``
   and its ``psi`` method, in its own virtual environment (it needs ``pandas<3``;
   it is not a dependency of mlcheck). The environment is created on first use;
-* the lower bound: one ``np.histogram`` per column and side on 20 uniform bins.
+* the lower bound: one ``np.histogram`` per column and side on 20 uniform bins;
+* the compiled lower bound: the same counts with ``fast_histogram.histogram1d``
+  (C, uniform bins: the least work any exact binning of these values can do),
+  when the ``fast-histogram`` package is installed; else the numpy bound is
+  the bound, and the table says so.
+
+``--scaling`` times mlcheck's profile + shift in one process over rows (1e4 to
+``--max-rows``, 25 columns) and over columns (10 to 1,000 at 10,000 rows), and
+prints the CPU time per million cells, which is flat when the cost is linear.
 
 Each tool runs in a fresh process that loads the frames from Parquet first; the
 compute time is the median over ``--repeats`` runs, and the memory is the peak
@@ -158,6 +166,61 @@ def _run_numpy(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, floa
     return out
 
 
+def _run_fast_histogram(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, float]:
+    from fast_histogram import histogram1d
+
+    out = {}
+    for name in reference.columns:
+        ref, cur = reference[name], current[name]
+        if isinstance(ref.dtype, pd.CategoricalDtype):
+            p = np.bincount(ref.cat.codes.to_numpy() + 1, minlength=len(LEVELS) + 2)
+            q = np.bincount(cur.cat.codes.to_numpy() + 1, minlength=len(LEVELS) + 2)
+        else:
+            ref, cur = ref.to_numpy(dtype=float), cur.to_numpy(dtype=float)
+            span = (np.nanmin(ref), np.nanmax(ref) + 1e-9)
+            p, q = histogram1d(ref, 20, span), histogram1d(cur, 20, span)
+        out[name] = float(
+            np.sum((q + 0.5) / (q.sum() + 10) * np.log(((q + 0.5) / (q.sum() + 10)) / ((p + 0.5) / (p.sum() + 10))))
+        )
+    return out
+
+
+def has_fast_histogram() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("fast_histogram") is not None
+
+
+def scaling_worker(max_rows: int) -> list[dict[str, Any]]:
+    """CPU seconds of profile + shift_report over rows and over columns, in this process."""
+    import mlcheck as mc
+
+    def measure(reference: pd.DataFrame, current: pd.DataFrame) -> float:
+        times = []
+        for _ in range(3):
+            cpu = time.process_time()
+            mc.shift_report(mc.profile(reference), current)
+            times.append(time.process_time() - cpu)
+        return statistics.median(times)
+
+    mc.shift_report(mc.profile(make_chunk(2_000, 1, current=False)), make_chunk(2_000, 2, current=True))
+    out = []
+    n = 10_000
+    while n <= max_rows:
+        reference, current = make_chunk(n, 1, current=False), make_chunk(n, 2, current=True)
+        out.append({"rows": n, "columns": 25, "cpu_seconds": measure(reference, current)})
+        n *= 10
+    base_ref, base_cur = make_chunk(10_000, 1, current=False), make_chunk(10_000, 2, current=True)
+    for width in (10, 100, 1_000):
+        copies = -(-width // 25)
+        reference = pd.concat([base_ref.add_suffix(f"_{i}") for i in range(copies)], axis=1).iloc[:, :width]
+        current = pd.concat([base_cur.add_suffix(f"_{i}") for i in range(copies)], axis=1).iloc[:, :width]
+        out.append({"rows": 10_000, "columns": width, "cpu_seconds": measure(reference, current)})
+    for row in out:
+        row["cpu_us_per_cell"] = row["cpu_seconds"] / (2 * row["rows"] * row["columns"]) * 1e6
+    return out
+
+
 def _run_evidently(reference: pd.DataFrame, current: pd.DataFrame, method: str) -> dict[str, float]:
     from evidently import Report
     from evidently.presets import DataDriftPreset
@@ -182,6 +245,9 @@ def worker(tool: str, n: int, repeats: int) -> dict[str, Any]:
         import mlcheck.contracts.shift  # noqa: F401 - import time is not compute time
 
         run = lambda: _run_mlcheck(reference, current)
+    elif tool == "fast-histogram":
+        run = lambda: _run_fast_histogram(reference, current)
+        run()  # first-call costs
     else:
         run = lambda: _run_numpy(reference, current)
     warm_up = reference.head(2_000), current.head(2_000)  # first-call costs are not compute
@@ -320,10 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parquet-rows", type=int, default=0, help="also stream two Parquet files of N rows")
     parser.add_argument("--batch-rows", type=int, default=262_144)
     parser.add_argument("--skip-evidently", action="store_true")
+    parser.add_argument("--scaling", action="store_true", help="also time rows 1e4.. and columns 10..1000")
+    parser.add_argument("--max-rows", type=int, default=1_000_000, help="largest row count of --scaling")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         kind, *rest = args.worker
+        if kind == "scaling":
+            print(json.dumps(scaling_worker(int(rest[0]))))
+            return 0
         if kind == "parquet":
             result = parquet_worker(int(rest[0]), int(rest[1]))
         else:
@@ -335,7 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict[str, Any]] = []
     for n in args.sizes:
         data_files(n)
-        for tool in ("mlcheck", "numpy-lower-bound"):
+        bounds = ("numpy-lower-bound", "fast-histogram") if has_fast_histogram() else ("numpy-lower-bound",)
+        for tool in ("mlcheck", *bounds):
             rows.append(spawn(sys.executable, tool, str(n), str(args.repeats)))
             print(
                 f"{n:>10,} {tool:<22} {rows[-1]['seconds']:8.2f} s {rows[-1]['peak_mib']:8.0f} MiB",
@@ -356,9 +428,21 @@ def main(argv: list[str] | None = None) -> int:
         data_files(args.parquet_rows)  # written before the worker starts, so not in its memory
         streamed = spawn(sys.executable, "parquet", str(args.parquet_rows), str(args.batch_rows))
         extra["parquet"] = streamed
+    if not has_fast_histogram():
+        extra["lower_bound"] = "fast-histogram is not installed: numpy.histogram is the lower bound"
+    if args.scaling:
+        extra["scaling"] = spawn(sys.executable, "scaling", str(args.max_rows))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"rows": rows, **extra}, indent=1))
     print(table(rows))
+    for n in sorted({r["rows"] for r in rows}):
+        group = {r["tool"]: r for r in rows if r["rows"] == n}
+        bound = group.get("fast-histogram") or group["numpy-lower-bound"]
+        line = f"{n:,} rows a side: mlcheck CPU {group['mlcheck']['cpu_seconds'] / bound['cpu_seconds']:.1f}x {bound['tool']}"
+        for tool in ("evidently:kl_div", "evidently:psi"):
+            if tool in group:
+                line += f"; {tool} {group[tool]['cpu_seconds'] / group['mlcheck']['cpu_seconds']:.0f}x mlcheck"
+        print(line)
     print(json.dumps(extra, indent=1))
     return 0
 
