@@ -353,3 +353,31 @@ def test_dask_current_binned_on_a_reference_keeps_retyped_columns_mergeable(dask
     assert merged["skewed"].edges == reference["skewed"].edges
     assert merged["skewed"].counts == profile(current, edges_from=reference)["skewed"].counts
     assert sum(merged["extra"].counts) + merged["extra"].other == 6_000
+
+
+def _level_counts_by_value(series: pd.Series) -> dict[str, int]:
+    """The per-level definition: every distinct value's label, counts added (the oracle)."""
+    from collections import Counter
+
+    from mlcheck.kinds import label_of
+
+    counts: Counter[str] = Counter()
+    for value, count in series.dropna().value_counts(sort=False).items():
+        counts[label_of(value)] += int(count)
+    return dict(counts)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(max_size=3), st.integers(-3, 3), st.floats(-2, 2, width=16)), max_size=60
+    ),
+    st.sampled_from(["str", object]),
+)
+def test_level_counts_of_text_equal_the_per_level_definition(values, dtype):
+    from mlcheck.profiling.frames import _object_level_counts
+
+    series = pd.Series(values, dtype=object)
+    if dtype == "str":  # a text column: the vectorized path
+        series = pd.Series([v if v is None else str(v) for v in values], dtype="str")
+    counts, n_missing, _ = _object_level_counts(series)
+    assert counts == _level_counts_by_value(series) and n_missing == int(series.isna().sum())

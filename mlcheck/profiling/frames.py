@@ -155,6 +155,8 @@ def _object_level_counts(series: Any) -> tuple[dict[str, int], int, tuple[str, .
     except TypeError:  # unhashable values (lists, dicts): compare them by their text
         notes = ["unhashable values; levels compared by their text"]
         value_counts = present.map(str).value_counts(sort=False)
+    if value_counts.index.inferred_type == "string":  # text: each value is its own label, no per-level call
+        return dict(zip(value_counts.index.tolist(), value_counts.tolist())), n_missing, tuple(notes)
     for value, count in value_counts.items():
         counts[label_of(value)] += int(count)
     return dict(counts), n_missing, tuple(notes)
