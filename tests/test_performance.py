@@ -323,6 +323,22 @@ def test_evaluate_reports_the_intervals_check_performance_holds_bounds_by() -> N
         evaluate(y, y_score=scores, sample_weight=np.ones(600), confidence=0.9)
 
 
+def test_evaluate_gives_every_metric_an_interval_regression_and_multiclass_too() -> None:
+    """A metric added to the report without bootstrap draws would fail here, not in a user's kernel."""
+    rng = np.random.default_rng(25)
+    y = rng.normal(size=300)
+    report = evaluate(y, y_pred=y + rng.normal(0, 0.5, 300), n_features=3, confidence=0.9, n_resamples=300)
+    assert set(report["intervals"]) == {k for k, v in report["metrics"].items() if v is not None}
+    wape = report["metrics"]["wape"]
+    assert report["intervals"]["wape"][0] <= wape <= report["intervals"]["wape"][1]
+    codes = rng.choice(3, 400, p=[0.6, 0.3, 0.1])
+    logits = rng.normal(size=(400, 3)) + np.eye(3)[codes]
+    proba = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    multiclass = evaluate(codes, y_score=proba, confidence=0.9, n_resamples=300)
+    finite = {k for k, v in multiclass["metrics"].items() if v is not None and not math.isnan(v)}
+    assert set(multiclass["intervals"]) == finite
+
+
 def test_confidence_means_the_same_two_sided_interval_in_check_improvement() -> None:
     rng = np.random.default_rng(23)
     y = rng.integers(0, 2, 1500)

@@ -525,6 +525,7 @@ def _regression_columns(
         columns.append(
             (np.log1p(y_pred) - np.log1p(y_true)) ** 2 if nonnegative[-1] else np.zeros_like(y_true)
         )
+    columns.append(np.abs(y_true))  # last: WAPE's denominator
     key = sum(np.abs(y_pred - y_true) for y_pred in predictions)
     return np.column_stack(columns), np.asarray(key), nonnegative
 
@@ -539,6 +540,7 @@ def _regression_metrics(
         e2, ae, ape, le2 = (means[:, 2 + 4 * index + k] for k in range(4))
         r2 = np.where(spread > 0, 1 - safe_ratio(e2, spread), np.nan)
         draws = {"rmse": np.sqrt(np.clip(e2, 0, None)), "mae": ae, "mape": ape, "r2": r2}
+        draws["wape"] = np.where(means[:, -1] > 0, safe_ratio(ae, means[:, -1]), np.nan)
         if ok:
             draws["rmsle"] = np.sqrt(np.clip(le2, 0, None))
         if n_features is not None and n - n_features - 1 > 0:
