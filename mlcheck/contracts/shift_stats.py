@@ -14,8 +14,10 @@ brackets; ``docs/statistics.md`` has the measured error rates):
 * **The table test.** Pearson's X^2 of the 2 x B table (reference, current).
   Where every expected count is at least :data:`MIN_EXPECTED` its p-value is
   the chi-squared(B - 1) tail (Cochran's rule); elsewhere it is a Monte Carlo
-  p-value ``(1 + #{X*^2 >= X^2}) / (1 + draws)`` (Davison and Hinkley 1997,
-  ch. 4), which is valid at any n. The null tables are drawn by relabelling
+  p-value ``(#{X*^2 > X^2} + U (1 + #{X*^2 = X^2})) / (1 + draws)``, ties
+  broken at random so it is uniform under no change even for a two-level
+  column (Davison and Hinkley 1997, ch. 4), valid at any n. Draws are seeded
+  (``random_state`` and the feature's name). The null tables are drawn by relabelling
   rows (a multivariate hypergeometric draw of the reference's share of each
   bin: the permutation law, exact for categories and for the missing and
   infinite bins); a numeric feature's quantile bins, whose edges are the
