@@ -60,3 +60,24 @@ def test_dashboard_opens_in_chromium(tmp_path):
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / "monitor-dashboard.png"), full_page=True)
         browser.close()
+
+
+def test_show_displays_the_same_plots_inline_in_a_notebook(tmp_path):
+    from mlcheck.monitoring.dashboard import Dashboard, show
+
+    write_runs(tmp_path, 30, drifted=lambda day, f: day >= 29 and f == "age")
+    frame = monitor(tmp_path, "score")
+    shown = show(frame, notebook="score.ipynb")
+    assert isinstance(shown, Dashboard)
+    assert shown.page.startswith("<!doctype html>") and "<title>mlcheck monitor: score.ipynb</title>" in shown.page
+    inline = shown._repr_html_()
+    # the page's body in a div whose class scopes every style rule: nothing leaks into the notebook
+    assert inline.startswith("<div class='mlcheck-monitor'><style>") and inline.endswith("</div>")
+    assert "<html" not in inline and "<body" not in inline and "<script" not in inline
+    assert inline.count("<svg") == shown.page.count("<svg") == 4 + 4 + 1
+    assert "ALERT drift" in inline
+    for style in inline.split("<style")[1:]:
+        rules = style.split(">", 1)[1].split("</style>", 1)[0]
+        assert all(rule.strip().startswith(".mlcheck-monitor") for rule in rules.split("}") if rule.strip())
+    saved = shown.save(tmp_path / "page.html")
+    assert saved.read_text(encoding="utf-8") == shown.page

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from mlcheck.monitoring.alerts import MonitorState
 
-__all__ = ["render_dashboard", "write_dashboard"]
+__all__ = ["Dashboard", "render_dashboard", "show", "write_dashboard"]
 
 #: features shown as their own PSI series, by largest PSI over the runs
 TOP_FEATURES = 6
@@ -86,6 +86,19 @@ def _heatmap(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     return _svg(figure)
 
 
+def _style(scope: str) -> str:
+    """The page's CSS with every rule under ``scope`` ("body" for the page, a class inside a notebook)."""
+    rules = {
+        "": "font:14px system-ui,sans-serif;margin:2em;max-width:60em;color:#1f2328",
+        "h1": "font-size:1.4em",
+        "h2": "font-size:1.1em;margin-top:2em",
+        ".alert": "color:#a40e26;font-weight:600",
+        "pre": "background:#f6f8fa;padding:1em;white-space:pre-wrap",
+        "svg": "max-width:100%;height:auto",
+    }
+    return "".join(f"{scope} {selector}".rstrip() + "{" + rule + "}" for selector, rule in rules.items())
+
+
 def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | None = None) -> str:
     """The dashboard of ``frame`` (a :func:`mlcheck.monitor` frame) as one HTML page.
 
@@ -113,9 +126,7 @@ def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | 
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>mlcheck monitor: {html.escape(state.notebook)}</title>",
-        "<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:60em;color:#1f2328}"
-        "h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}.alert{color:#a40e26;font-weight:600}"
-        "pre{background:#f6f8fa;padding:1em;white-space:pre-wrap}svg{max-width:100%;height:auto}</style></head><body>",
+        f"<style>{_style('body')}</style></head><body>",
         f"<h1>mlcheck monitor: {html.escape(state.notebook)}</h1>",
         f"<p class='{'alert' if state.alerts else ''}'>{len(state.alerts)} alert(s) at the latest run.</p>",
         "<pre>" + html.escape("\n".join(format_state(state))) + "</pre>",
@@ -144,3 +155,74 @@ def write_dashboard(path: str | Path, frame: pd.DataFrame, state: MonitorState, 
     path = Path(path)
     atomic_write_text(path, render_dashboard(frame, state, period=period))
     return path
+
+
+class Dashboard:
+    """A rendered dashboard: shown inline by Jupyter (``_repr_html_``), saved with :meth:`save`.
+
+    Attributes
+    ----------
+    page : str
+        The self-contained HTML document of :func:`render_dashboard`.
+    """
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+
+    def _repr_html_(self) -> str:
+        # The page's body inside a <div> whose class scopes the page's CSS, so the
+        # notebook's own styles are left alone (a full <html> document does not nest).
+        body = self.page[self.page.index("<body>") + len("<body>") : self.page.rindex("</body>")]
+        # matplotlib's SVG carries a document-wide "*{stroke-...}" rule: keep it to these plots
+        body = body.replace('<style type="text/css">*{', '<style type="text/css">.mlcheck-monitor svg *{')
+        return f"<div class='mlcheck-monitor'><style>{_style('.mlcheck-monitor')}</style>{body}</div>"
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` atomically (no half-written file); returns the path."""
+        from mlcheck._atomic import atomic_write_text
+
+        path = Path(path)
+        atomic_write_text(path, self.page)
+        return path
+
+
+def show(
+    frame: pd.DataFrame, *, notebook: str = "", period: int | None = None, **alert_options: Any
+) -> Dashboard:
+    """The dashboard of a :func:`mlcheck.monitor` frame, for display in a notebook.
+
+    The same plots as ``mlcheck monitor --html`` and the JupyterLab panel's
+    Monitor view: the last expression of a cell shows them inline, and
+    :meth:`Dashboard.save` writes the page.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per run (``mc.monitor(...)``), in batch-time order.
+    notebook : str, optional
+        The name shown in the title.
+    period : int, optional
+        Season length in runs for the detectors (detected when not given).
+    **alert_options
+        ``weights``, ``min_weight``, ``min_rows_share`` of
+        :func:`mlcheck.monitoring.alerts.evaluate_alerts`.
+
+    Returns
+    -------
+    Dashboard
+
+    Raises
+    ------
+    UsageError
+        When an alert option is not valid (from :func:`~mlcheck.monitoring.alerts.evaluate_alerts`).
+
+    Examples
+    --------
+    >>> import mlcheck as mc
+    >>> from mlcheck.monitoring.dashboard import show
+    >>> show(mc.monitor("runs", "score.ipynb"), notebook="score.ipynb")  # doctest: +SKIP
+    """
+    from mlcheck.monitoring.alerts import evaluate_alerts
+
+    state = evaluate_alerts(frame, notebook=notebook, period=period, **alert_options)
+    return Dashboard(render_dashboard(frame, state, period=period))
