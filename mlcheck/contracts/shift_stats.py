@@ -65,6 +65,8 @@ __all__ = [
 SMOOTHING = 0.5
 #: Expected count below which a level is pooled as rare, and under which the chi-squared law is not trusted.
 MIN_EXPECTED = 5.0
+#: Cells of null tables drawn at once (float64: 16 MiB per array).
+NULL_BLOCK = 2_000_000
 #: Draws of the unseen count's law (cheap: one binomial per distinct pooled count).
 UNSEEN_DRAWS = 4_000
 
@@ -310,14 +312,20 @@ def compare_counts(
         floor = float((stats.chi2.isf(alpha, df) - df) * inverse_n)
     else:
         method = "monte carlo"
-        null_ref, null_cur = _null_tables(pooled_ref, pooled_cur, pooled_rank, n_resamples, rng)
         statistic = float(_pearson(pooled_ref.astype(np.float64), pooled_cur.astype(np.float64)))
-        null_statistic = _pearson(null_ref, null_cur)
+        # in blocks of about NULL_BLOCK cells: a many-level column's null tables stay small in memory
+        block = max(1, NULL_BLOCK // n_bins)
+        parts = []
+        for start in range(0, n_resamples, block):
+            null_ref, null_cur = _null_tables(
+                pooled_ref, pooled_cur, pooled_rank, min(block, n_resamples - start), rng
+            )
+            parts.append((_pearson(null_ref, null_cur), *_divergences(null_ref, null_cur)))
+        null_statistic, null_kl, null_psi = (np.concatenate(column) for column in zip(*parts))
         tolerance = 1e-9 * max(statistic, 1.0)
         greater = int(np.count_nonzero(null_statistic > statistic + tolerance))
         tied = int(np.count_nonzero(np.abs(null_statistic - statistic) <= tolerance))
         p_table = _randomized_p(greater, tied, n_resamples, rng)
-        null_kl, null_psi = _divergences(null_ref, null_cur)
         psi_centre, kl_centre = float(null_psi.mean()), float(null_kl.mean())
         floor = float(np.quantile(null_psi - psi_centre, 1 - alpha))
     effect, kl_effect = psi - psi_centre, kl - kl_centre
