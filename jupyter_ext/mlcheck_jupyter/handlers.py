@@ -10,6 +10,7 @@
 | DELETE /mlcheck/jobs/<id>        | cancel a queued or running job (202); 409 when it has finished |
 | GET    /mlcheck/runs?path=[&limit=] | the notebook's finished runs, newest first, without results |
 | GET    /mlcheck/runs/latest?path= | the results of the newest finished run of a notebook         |
+| GET    /mlcheck/monitor?path=    | the notebook's job runs over time as one HTML page (``mlcheck monitor --html``'s); 404 when it has none |
 
 Every handler requires Jupyter's authentication and authorization. A bad
 request is answered 400 with ``{"message", "field"}`` (``"parameter"`` for a
@@ -200,6 +201,30 @@ class LatestRunHandler(MlcheckHandler):
         self.reply({"path": self.manager.relative(notebook), "run": self.manager.latest(notebook)})
 
 
+class MonitorHandler(MlcheckHandler):
+    @tornado.web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """The dashboard page (text/html); errors are JSON like every other endpoint's."""
+        import asyncio
+
+        from mlcheck.errors import MlcheckError
+        from mlcheck_jupyter.monitorview import EXECUTOR, dashboard_page
+
+        try:
+            notebook = self.query_path()
+            page = await asyncio.get_running_loop().run_in_executor(EXECUTOR, dashboard_page, self.manager, notebook)
+        except RequestError as error:
+            self.refuse(error)
+            return
+        except MlcheckError as error:  # e.g. a damaged runs folder the series cannot read
+            self.refuse(RequestError(400, str(error), field="path"))
+            return
+        # the page has no script; say so to the browser too, should it be opened on its own
+        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+        self.finish(page, set_content_type="text/html; charset=utf-8")
+
+
 HANDLERS: list[tuple[str, type[MlcheckHandler]]] = [
     ("parameters", ParametersHandler),
     ("jobs", JobsHandler),
@@ -207,6 +232,7 @@ HANDLERS: list[tuple[str, type[MlcheckHandler]]] = [
     (r"jobs/([^/]+)", JobHandler),
     ("runs", RunsHandler),
     ("runs/latest", LatestRunHandler),
+    ("monitor", MonitorHandler),
 ]
 
 

@@ -248,8 +248,14 @@ def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
     except (OSError, KeyError, pa.ArrowException):
         pass
     entries: dict[str, tuple[str, str, str]] = {}
-    for run_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    # a run writes its own folder and record: a symbolic link is not a run, and may point out of
+    # a server's root (the JupyterLab Monitor view reads this too)
+    for run_dir in sorted(
+        p for p in folder.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    ):
         try:
+            if (run_dir / rundir.RUN_FILE).is_symlink():
+                continue
             stat = (run_dir / rundir.RUN_FILE).stat()
         except OSError:
             continue  # still going, or killed before its record: not yet part of the series

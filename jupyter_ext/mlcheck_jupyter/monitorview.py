@@ -1,0 +1,78 @@
+"""The Monitor view's page: a notebook's job runs over time, as ``mlcheck monitor --html`` draws them.
+
+Where the runs are: the server's runs directory (``JobManager.runs_dir``, where
+the panel's jobs write), else ``runs/`` beside the notebook (where
+``mlcheck run`` writes by default), the first that holds a folder for the
+notebook's stem. Both are inside the server root; a runs folder that is a
+symbolic link is not followed, nor are links inside it
+(:func:`mlcheck.monitoring.series.monitor` skips them).
+
+The series comes from :func:`mlcheck.monitoring.series.monitor`, whose Parquet
+index beside the runs keeps a long series fast to load; the page from
+:func:`mlcheck.monitoring.dashboard.show`. Drawing runs in one worker thread:
+the server's event loop stays free for other requests meanwhile, and
+matplotlib's figure manager, which is not thread-safe, is used by one thread.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlcheck_jupyter.jobs import RequestError
+
+if TYPE_CHECKING:
+    from mlcheck_jupyter.jobs import JobManager
+
+__all__ = ["MAX_RUNS", "dashboard_page", "runs_folder"]
+
+#: the newest runs drawn (the benchmark's size: bench/monitor.py loads and draws 1,000 runs)
+MAX_RUNS = 1000
+
+#: one drawing at a time, off the event loop
+EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlcheck-monitor")
+
+
+def runs_folder(manager: JobManager, notebook: Path) -> Path | None:
+    """The runs directory that holds ``notebook``'s runs (see the module's docstring), or None."""
+    candidates = [manager.runs_path, notebook.parent / "runs"]
+    for runs in dict.fromkeys(candidates):
+        folder = runs / notebook.stem
+        if runs.is_symlink() or folder.is_symlink() or not folder.is_dir():
+            continue
+        if not folder.resolve().is_relative_to(manager.root):
+            continue  # a link further up the path
+        return runs
+    return None
+
+
+def dashboard_page(manager: JobManager, notebook: Path) -> str:
+    """The dashboard of ``notebook``'s job runs as one HTML page; a 404 RequestError when it has none.
+
+    Raises
+    ------
+    RequestError
+        404 (field ``path``) when no runs folder holds job runs of the notebook.
+    """
+    from mlcheck.monitoring.dashboard import show
+    from mlcheck.monitoring.series import monitor
+
+    name = manager.relative(notebook) or notebook.name
+    runs = runs_folder(manager, notebook)
+    if runs is None:
+        raise RequestError(
+            404,
+            f"{name} has no runs to monitor yet (looked in {manager.relative(manager.runs_path)}/"
+            f"{notebook.stem}/ and runs/{notebook.stem}/ beside it): run it as a job first",
+            field="path",
+        )
+    frame = monitor(runs, notebook.stem, kind="job")
+    if frame.empty:
+        raise RequestError(
+            404,
+            f"{name} has no finished job runs in {manager.relative(runs)}/{notebook.stem}/ "
+            "(CI and golden runs are not monitored): run it as a job first",
+            field="path",
+        )
+    return show(frame.iloc[-MAX_RUNS:], notebook=name).page
