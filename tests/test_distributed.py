@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from planted import clean_pipeline, credit_frame
@@ -257,3 +258,29 @@ def test_the_score_template_runs_on_a_scheduler_given_by_address(bundle, tmp_pat
         f"part.{i}.parquet" for i in range(3)
     ]
     assert len(pd.read_parquet(tmp_path / "out.parquet")) == 900
+
+
+_READ: list[int] = []
+
+
+def _counted_read(part: pd.DataFrame) -> pd.DataFrame:
+    _READ.append(len(part))
+    return part
+
+
+def test_a_dask_frame_is_profiled_on_a_reference_reading_each_partition_once(client, bundle) -> None:
+    from mlcheck.profiling.frames import profile_frame
+    from mlcheck.profiling.model import MAX_LEVELS, streaming_bins
+
+    batch = batch_frame().assign(new_column=np.arange(600) % 5)  # a column the reference lacks
+    frame = dd.from_pandas(batch, npartitions=4).map_partitions(_counted_read)
+    _READ.clear()
+    merged = mc.profile(frame, edges_from=bundle.profile)
+    assert sorted(_READ) == sorted(len(part) for part in np.array_split(np.arange(600), 4))  # once each
+    # the previous definition: every partition profiled on the first partition's streaming bins, merged
+    parts = [frame.partitions[i].compute() for i in range(4)]  # as Dask types them (text: string[pyarrow])
+    shared = streaming_bins(bundle.profile, profile_frame(parts[0], 20, (), bundle.profile, MAX_LEVELS))
+    expected = profile_frame(parts[0], 20, (), shared, MAX_LEVELS)
+    for part in parts[1:]:
+        expected = expected.merge(profile_frame(part, 20, (), shared, MAX_LEVELS))
+    assert merged == expected

@@ -317,19 +317,25 @@ def profile_dask(
     from dask.base import compute
     from dask.delayed import delayed
 
+    partitions = frame.to_delayed()
+    first: Profile | None = None
     if edges_from is None:
         n_rows = int(frame.shape[0].compute())
         fraction = min(1.0, sample_rows / max(n_rows, 1))
         sample = frame if fraction >= 1.0 else frame.sample(frac=fraction, random_state=random_state)
         shared = profile_frame(sample.compute(), bins, categorical, None, max_levels)
     else:  # columns new to the reference, or of another kind, take the first partition's bins
-        first = profile_frame(frame.partitions[0].compute(), bins, categorical, edges_from, max_levels)
+        (first,) = compute(delayed(profile_frame)(partitions[0], bins, categorical, edges_from, max_levels))
         shared = streaming_bins(edges_from, first)
+        # the first partition binned on `shared` gives `first` again, unless a column folded levels
+        # past max_levels: then it is profiled again, else it is read and profiled once, on a worker
+        if any(isinstance(column, CategoricalColumn) and column.other for column in first.columns.values()):
+            first = None
     parts = [
         delayed(profile_frame)(part, bins, categorical, shared, max_levels)
-        for part in frame.to_delayed()
+        for part in (partitions if first is None else partitions[1:])
     ]
-    profiles = compute(*parts)
+    profiles = (() if first is None else (first,)) + tuple(compute(*parts))
     merged: Profile = profiles[0]
     for part_profile in profiles[1:]:
         merged = merged.merge(part_profile)
