@@ -382,7 +382,9 @@ class DaskScoreResult:
         a reader never sees part of one; a failure leaves the targets as they
         were. The three data sets and the counts are computed together: each
         partition is scored once. ``path`` must be on storage every worker
-        shares with the client.
+        shares with the client. An unnamed index is stored under Dask's name
+        ``__null_dask_index__``, which ``dask.dataframe.read_parquet`` reads
+        back as unnamed (``pandas.read_parquet`` keeps the name).
 
         Returns
         -------
