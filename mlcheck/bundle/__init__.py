@@ -2,7 +2,8 @@
 
 ``mc.export(model, path, reference=X_train)`` writes it only when every
 recorded contract holds; ``mc.load(path)`` verifies it and loads it safely;
-``bundle.score(batch)`` scores a batch without losing a row.
+``bundle.score(batch)`` scores a batch without losing a row (a Dask batch
+lazily, on its cluster: :class:`DaskScoreResult`).
 
 Layout of a bundle directory::
 
@@ -17,8 +18,9 @@ Layout of a bundle directory::
     MANIFEST.sha256   the manifest's own checksum (sha256sum format)
 """
 
+from mlcheck.bundle.distributed import DaskScoreResult
 from mlcheck.bundle.gate import export, provenance
 from mlcheck.bundle.loading import Bundle, BundleVersionWarning, load
 from mlcheck.bundle.scoring import ScoreResult
 
-__all__ = ["Bundle", "BundleVersionWarning", "ScoreResult", "export", "load", "provenance"]
+__all__ = ["Bundle", "BundleVersionWarning", "DaskScoreResult", "ScoreResult", "export", "load", "provenance"]
