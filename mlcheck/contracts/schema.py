@@ -401,8 +401,10 @@ def check_schema(
 
     Parameters
     ----------
-    frame : pandas.DataFrame
-        The batch to check.
+    frame : pandas.DataFrame or dask.dataframe.DataFrame
+        The batch to check. A Dask frame is counted partition by partition on
+        its workers (:mod:`mlcheck.contracts.schema_tally`) and the counts
+        merged: the same result as on the whole frame in pandas.
     schema : Schema, dict or pandas.DataFrame
         ``bundle.schema``, its dict form, or a reference frame to infer it from.
     max_null_increase : float, default 0.01
