@@ -132,7 +132,8 @@ export class ApiError extends Error {
 
 export async function requestAPI<T>(
   endPoint: string,
-  init: RequestInit = {}
+  init: RequestInit = {},
+  asText = false
 ): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, 'mlcheck', endPoint);
@@ -159,6 +160,9 @@ export async function requestAPI<T>(
         ? 'The mlcheck server extension is not enabled on this Jupyter server (pip install mlcheck-jupyter, then restart it).'
         : `The server failed (${response.status} ${response.statusText}); the Jupyter server's log says why.`);
     throw new ApiError(message, response.status, data?.parameter ?? null, data?.field ?? null);
+  }
+  if (asText) {
+    return text as T; // a page (the monitor's HTML); its refusals are JSON like the rest
   }
   return (data ?? {}) as T;
 }
@@ -194,5 +198,7 @@ export const api = {
       body: JSON.stringify({ path, parameters, allow_duplicate: allowDuplicate })
     }),
   cancel: (id: string) =>
-    requestAPI<IRun>(`jobs/${encodeURIComponent(id)}`, { method: 'DELETE' })
+    requestAPI<IRun>(`jobs/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  /** The notebook's job runs over time as one HTML page (no script); 404 when it has none. */
+  monitor: (path: string) => requestAPI<string>(`monitor${q(path)}`, {}, true)
 };

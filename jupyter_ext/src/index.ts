@@ -14,12 +14,14 @@ import { LabIcon } from '@jupyterlab/ui-components';
 
 import { api, IRun } from './api';
 import { JobMonitor, JobStatusItem } from './monitor';
+import { MonitorView } from './monitorview';
 import { MlcheckPanel } from './panel';
 
 export const CommandIDs = {
   runAsJob: 'mlcheck:run-as-job',
   runFileAsJob: 'mlcheck:run-file-as-job',
-  openPanel: 'mlcheck:open-panel'
+  openPanel: 'mlcheck:open-panel',
+  monitorRuns: 'mlcheck:monitor-runs'
 };
 
 const SHORTCUT = 'Accel Alt J';
@@ -127,9 +129,36 @@ const plugin: JupyterFrontEndPlugin<void> = {
       rank: 3
     });
 
+    // one Monitor tab per notebook: asked again, it comes to the front and is drawn again
+    const monitorViews = new Map<string, MonitorView>();
+    const monitoredPath = (args: { path?: unknown }) =>
+      typeof args.path === 'string' ? args.path : panel.notebookPath ?? tracker.currentWidget?.context.path ?? null;
+    app.commands.addCommand(CommandIDs.monitorRuns, {
+      label: 'mlcheck: Monitor runs of this notebook',
+      caption: "The notebook's job runs over time: metrics, drift per feature, anomalies, breakouts and alerts",
+      icon: mlcheckIcon,
+      isEnabled: args => monitoredPath(args) !== null,
+      execute: async args => {
+        const path = monitoredPath(args);
+        if (!path) {
+          return;
+        }
+        let view = monitorViews.get(path);
+        if (!view || view.isDisposed) {
+          view = new MonitorView(path);
+          monitorViews.set(path, view);
+          view.disposed.connect(() => monitorViews.delete(path));
+          app.shell.add(view, 'main', { mode: 'split-right' });
+        }
+        app.shell.activateById(view.id);
+        await view.refresh();
+      }
+    });
+
     mainMenu?.runMenu.addGroup([{ command: CommandIDs.runAsJob }, { command: CommandIDs.openPanel }], 1000);
     palette?.addItem({ command: CommandIDs.runAsJob, category: 'mlcheck' });
     palette?.addItem({ command: CommandIDs.openPanel, category: 'mlcheck' });
+    palette?.addItem({ command: CommandIDs.monitorRuns, category: 'mlcheck' });
 
     if (statusBar) {
       const item = new JobStatusItem(monitor, () => app.shell.activateById(panel.id));

@@ -59,6 +59,11 @@ export class MlcheckPanel extends Widget {
     this.cancelButton.onclick = () => void this.cancelJob();
     this.resetButton.onclick = () => this.form.reset();
     this.resetButton.title = "Put every parameter back to the notebook's default";
+    this.monitorButton.type = 'button';
+    this.monitorButton.title = "The notebook's job runs over time: metrics, drift, anomalies, breakouts and alerts";
+    this.monitorButton.setAttribute('aria-label', 'Monitor the runs of this notebook over time (opens a tab)');
+    this.monitorButton.onclick = () =>
+      void this.commands.execute('mlcheck:monitor-runs', { path: this.jobsPath ?? this.notebookPath ?? undefined });
     this.actions.append(this.runButton, this.cancelButton, this.resetButton);
     this.cancelButton.hidden = true;
     monitor.changed.connect(this.onJobs, this);
@@ -352,6 +357,8 @@ export class MlcheckPanel extends Widget {
       cancel: run => void this.cancelJob(run)
     });
     this.historyBox.replaceChildren(list);
+    const heading = list.querySelector('h3');
+    heading ? heading.after(this.monitorButton) : list.prepend(this.monitorButton); // beside the runs it draws
   }
 
   private givenValues(run: IRun): Record<string, string> {
@@ -589,6 +596,7 @@ export class MlcheckPanel extends Widget {
   private readonly runButton = el('button', 'jp-Button jp-mod-accept mlcheck-run', 'Run as job');
   private readonly cancelButton = el('button', 'jp-Button jp-mod-warn mlcheck-cancel', 'Cancel');
   private readonly resetButton = el('button', 'jp-Button jp-mod-reject mlcheck-reset', 'Reset to defaults');
+  private readonly monitorButton = el('button', 'jp-Button mlcheck-small-button mlcheck-monitor-runs', 'Monitor runs');
 }
 
 export { RUNNING_STATES };
