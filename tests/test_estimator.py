@@ -332,3 +332,13 @@ def test_export_warns_about_a_feature_that_looks_like_an_id(tmp_path: Path) -> N
         UserWarning, match=r"'customer' holds a different value on each of its 200 rows.*key='customer'"
     ):
         mc.export(model, tmp_path / "ids", reference=X)
+
+
+def test_scores_of_a_pipeline_with_the_users_transformer_match_predict_proba() -> None:
+    from mlcheck.contracts.parity import model_outputs
+
+    X, y = _credit()
+    model = make_pipeline(AddsRatio(), LogisticRegression()).fit(X, y)
+    outputs = model_outputs(model, X.iloc[:50], scores=True)  # was "Pipeline instance is not fitted yet"
+    assert outputs["prediction"].tolist() == model.predict(X.iloc[:50]).tolist()
+    assert np.allclose(outputs[["score_0", "score_1"]].to_numpy(), model.predict_proba(X.iloc[:50]))

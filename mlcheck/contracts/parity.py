@@ -101,7 +101,13 @@ def _final_step(model: Any, X: Any, *, scores: bool) -> tuple[Any, Any]:
     final = steps[-1][1]
     if not hasattr(final, "predict_proba") or not hasattr(final, "classes_"):
         return model, X
-    return final, model[:-1].transform(X)
+    # The fitted transformers one by one, as Pipeline.transform does: a slice
+    # (model[:-1]) is a new Pipeline that scikit-learn >= 1.8 calls unfitted.
+    features = X
+    for _, step in steps[:-1]:
+        if step is not None and step != "passthrough":
+            features = step.transform(features)
+    return final, features
 
 
 def _is_exact(series: pd.Series) -> bool:
