@@ -5,7 +5,7 @@
  * no script and has no access to JupyterLab, so nothing in a run's recorded
  * values can act on the page around it. Refresh draws it again from the runs.
  */
-import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
+import { MainAreaWidget } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
@@ -55,13 +55,13 @@ export class MonitorView extends MainAreaWidget<MonitorContent> {
     this.title.caption = `mlcheck: the job runs of ${path} over time`;
     this.title.closable = true;
     this.addClass('mlcheck-monitor');
-    const refresh = new ToolbarButton({
-      className: 'mlcheck-monitor-refresh',
-      icon: refreshIcon,
-      label: 'Refresh',
-      tooltip: `Draw the runs of ${path} again`,
-      onClick: () => void this.refresh()
-    });
+    // a plain <button>, not a ToolbarButton: that one marks its <div> aria-pressed, which axe refuses there
+    const refresh = new Widget({ node: el('button', 'jp-Button jp-mod-minimal mlcheck-monitor-refresh') });
+    const button = refresh.node as HTMLButtonElement;
+    button.type = 'button';
+    button.title = `Draw the runs of ${path} again`;
+    button.append(refreshIcon.element({ tag: 'span', className: 'mlcheck-monitor-refresh-icon' }), 'Refresh');
+    button.onclick = () => void this.refresh();
     this.toolbar.addItem('refresh', refresh);
   }
 

@@ -61,7 +61,7 @@ export class MlcheckPanel extends Widget {
     this.resetButton.title = "Put every parameter back to the notebook's default";
     this.monitorButton.type = 'button';
     this.monitorButton.title = "The notebook's job runs over time: metrics, drift, anomalies, breakouts and alerts";
-    this.monitorButton.setAttribute('aria-label', 'Monitor the runs of this notebook over time (opens a tab)');
+    this.monitorButton.setAttribute('aria-label', 'Monitor runs of this notebook over time (opens a tab)');
     this.monitorButton.onclick = () =>
       void this.commands.execute('mlcheck:monitor-runs', { path: this.jobsPath ?? this.notebookPath ?? undefined });
     this.actions.append(this.runButton, this.cancelButton, this.resetButton);
