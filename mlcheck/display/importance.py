@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from numbers import Integral
 from typing import Any
 
+from mlcheck._validation import Interval, validate_options
 from mlcheck.display.cards import CARD_FAILED, register_card
 from mlcheck.results import format_value
 
@@ -168,6 +170,7 @@ class Scorecard:
         )
 
 
+@validate_options({"top": [Interval(Integral, 1, None)]})
 def scorecard(explanation: Any, frame: Any, row: Any = None, *, top: int = 5) -> Scorecard:
     """One row of ``bundle.explain(frame)`` as a scorecard: the score and its ``top`` drivers.
 
