@@ -34,10 +34,14 @@ MAX_RUNS = 1000
 EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlcheck-monitor")
 
 
+def candidates(manager: JobManager, notebook: Path) -> list[Path]:
+    """Where ``notebook``'s runs may be, in order: the server's runs directory, ``runs/`` beside it."""
+    return list(dict.fromkeys([manager.runs_path, notebook.parent / "runs"]))
+
+
 def runs_folder(manager: JobManager, notebook: Path) -> Path | None:
     """The runs directory that holds ``notebook``'s runs (see the module's docstring), or None."""
-    candidates = [manager.runs_path, notebook.parent / "runs"]
-    for runs in dict.fromkeys(candidates):
+    for runs in candidates(manager, notebook):
         folder = runs / notebook.stem
         if runs.is_symlink() or folder.is_symlink() or not folder.is_dir():
             continue
@@ -61,11 +65,9 @@ def dashboard_page(manager: JobManager, notebook: Path) -> str:
     name = manager.relative(notebook) or notebook.name
     runs = runs_folder(manager, notebook)
     if runs is None:
+        looked = " and ".join(f"{manager.relative(runs / notebook.stem)}/" for runs in candidates(manager, notebook))
         raise RequestError(
-            404,
-            f"{name} has no runs to monitor yet (looked in {manager.relative(manager.runs_path)}/"
-            f"{notebook.stem}/ and runs/{notebook.stem}/ beside it): run it as a job first",
-            field="path",
+            404, f"{name} has no runs to monitor yet (looked in {looked}): run it as a job first", field="path"
         )
     frame = monitor(runs, notebook.stem, kind="job")
     if frame.empty:

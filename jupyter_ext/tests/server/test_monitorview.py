@@ -84,12 +84,15 @@ async def test_runs_beside_a_notebook_in_a_folder_are_found(jp_fetch, jp_root_di
     assert "<title>mlcheck monitor: work/score.ipynb</title>" in page and "20 run" in page
 
 
-async def test_no_runs_is_a_404_naming_the_path(jp_fetch, jp_root_dir):
-    write_notebook(jp_root_dir / "score.ipynb")
-    status, kind, body = await fetch(jp_fetch, "score.ipynb")
+async def test_no_runs_is_a_404_naming_the_path_and_where_it_looked(jp_fetch, jp_root_dir):
+    write_notebook(jp_root_dir / "work" / "score.ipynb")
+    status, kind, body = await fetch(jp_fetch, "work/score.ipynb")
     reply = json.loads(body)
     assert status == 404 and kind.startswith("application/json") and reply["field"] == "path"
-    assert "no runs to monitor yet" in reply["message"] and "run it as a job first" in reply["message"]
+    assert reply["message"] == (
+        "work/score.ipynb has no runs to monitor yet (looked in runs/score/ and work/runs/score/): "
+        "run it as a job first"
+    )
 
 
 async def test_only_ci_runs_is_a_404_too(jp_fetch, jp_root_dir):
