@@ -217,3 +217,23 @@ def test_report_takes_a_run_id_or_latest(tmp_path):
     assert by_id.returncode == 0 and Path(by_id.stdout.strip()) == run_dir / "report.html"
     unknown = mlcheck("report", "no-such-run", "--runs-dir", str(project / "runs"), cwd=tmp_path)
     assert unknown.returncode == 2 and "mlcheck history" in unknown.stderr
+
+
+def test_the_run_log_goes_to_the_current_stdout_not_the_one_at_import(capsys) -> None:
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    from mlcheck.cli.jobs import print_run
+
+    run = SimpleNamespace(
+        status="succeeded", message="no checks were recorded", results=[], failed_cell=None, exit_code=0,
+        started="", parameters={}, run_dir="r", notebook="n.ipynb", values={}, record=SimpleNamespace(cwd=""),
+        output_path=Path("no/output.ipynb"), report_path=Path("no/report.html"),
+    )  # fmt: skip
+    replaced, sys.stdout = sys.stdout, io.StringIO()
+    try:
+        print_run(run)
+        assert sys.stdout.getvalue().startswith("SUCCEEDED: no checks were recorded")
+    finally:
+        sys.stdout = replaced

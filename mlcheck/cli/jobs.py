@@ -276,11 +276,14 @@ def _outputs(run: Any) -> list[str]:
     return lines
 
 
-def print_run(run: Any, stream: TextIO = sys.stdout) -> None:
+def print_run(run: Any, stream: TextIO | None = None) -> None:
     """The log of a finished run that on-call reads: failures first, then what held, where things are, what the exit code means."""
 
     def out(text: str = "") -> None:
-        print(text, file=stream)
+        # sys.stdout looked up at each call, not bound at import: a default of
+        # sys.stdout would keep whatever stream was current when the module was
+        # first imported (a test's capture, closed since)
+        print(text, file=stream if stream is not None else sys.stdout)
 
     out(f"{run.status.upper()}: {run.message}")
     out(check_table(run.results))
