@@ -7,6 +7,9 @@ cancel, a full disk) leaves the target as it was and no temporary file behind.
 Only a process killed outright (SIGKILL, power cut) can leave its hidden
 ``.<name>.*.tmp`` file in the target's folder.
 
+:func:`atomic_directory` does the same for a whole folder (a Parquet data set
+written by Dask workers), renamed into place when complete.
+
 ``fsync=True`` also flushes the data to disk before the rename, so the new file
 survives a power cut (at the cost of a disk flush): used for predictions, which
 a downstream system consumes.
@@ -25,6 +28,7 @@ from typing import Any
 
 __all__ = [
     "atomic_copy",
+    "atomic_directory",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
