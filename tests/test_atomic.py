@@ -63,3 +63,24 @@ def test_no_other_module_writes_files_atomically_on_its_own():
         if path not in allowed and pattern.search(path.read_text())
     ]
     assert copies == []
+
+
+def test_atomic_directory_replaces_a_folder_whole_or_not_at_all(tmp_path) -> None:
+    from mlcheck._atomic import atomic_directory
+
+    target = tmp_path / "data.parquet"
+    target.mkdir()
+    (target / "part.0.parquet").write_text("old")
+    with atomic_directory(target) as folder:
+        (folder / "part.0.parquet").write_text("new")
+        (folder / "part.1.parquet").write_text("new")
+        assert (target / "part.0.parquet").read_text() == "old"  # nothing visible until the block ends
+    assert sorted(p.name for p in target.iterdir()) == ["part.0.parquet", "part.1.parquet"]
+    try:
+        with atomic_directory(target) as folder:
+            (folder / "part.0.parquet").write_text("half")
+            raise OSError("disk full")
+    except OSError:
+        pass
+    assert (target / "part.0.parquet").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.parquet"]  # no temporary folder left
