@@ -181,7 +181,8 @@ def auc_batch(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
     """ROC-AUC from counts per score cell, cells in ascending score order; ties count one half."""
     below = np.cumsum(negatives, axis=-1) - negatives
     wins = (positives * (below + 0.5 * negatives)).sum(axis=-1)
-    return wins / (positives.sum(axis=-1) * negatives.sum(axis=-1))
+    auc: np.ndarray = wins / (positives.sum(axis=-1) * negatives.sum(axis=-1))
+    return auc
 
 
 def auc_standard_error_batch(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
@@ -199,7 +200,8 @@ def auc_standard_error_batch(positives: np.ndarray, negatives: np.ndarray) -> np
     auc = safe_ratio((positives * v10).sum(axis=-1, keepdims=True), n_pos)
     s10 = safe_ratio((positives * (v10 - auc) ** 2).sum(axis=-1), n_pos[..., 0] - 1)
     s01 = safe_ratio((negatives * (v01 - auc) ** 2).sum(axis=-1), n_neg[..., 0] - 1)
-    return np.sqrt(safe_ratio(s10, n_pos[..., 0]) + safe_ratio(s01, n_neg[..., 0]))
+    standard_error: np.ndarray = np.sqrt(safe_ratio(s10, n_pos[..., 0]) + safe_ratio(s01, n_neg[..., 0]))
+    return standard_error
 
 
 def average_precision_batch(positives: np.ndarray, negatives: np.ndarray) -> np.ndarray:
@@ -207,7 +209,8 @@ def average_precision_batch(positives: np.ndarray, negatives: np.ndarray) -> np.
     true_positive = np.cumsum(positives[..., ::-1], axis=-1)[..., ::-1]
     predicted = true_positive + np.cumsum(negatives[..., ::-1], axis=-1)[..., ::-1]
     precision = safe_ratio(true_positive, predicted)
-    return (positives * precision).sum(axis=-1) / positives.sum(axis=-1)
+    average: np.ndarray = (positives * precision).sum(axis=-1) / positives.sum(axis=-1)
+    return average
 
 
 def score_cells(scores: np.ndarray, *, max_cells: int = MAX_SCORE_CELLS) -> tuple[np.ndarray, int, bool]:
@@ -476,7 +479,8 @@ def resampled_sums(
         return np.concatenate([w @ values for w in row_resamples(np.zeros(n_rows), n_resamples, rng)])
     cell, n_cells, _ = score_cells(key)
     counts = np.bincount(cell, minlength=n_cells).astype(np.float64)
-    means = np.stack([np.bincount(cell, values[:, j], n_cells) for j in range(n_columns)], axis=1)
+    # float sums of each column per cell (bincount with weights; numpy's stubs say integers)
+    means: np.ndarray = np.stack([np.bincount(cell, values[:, j], n_cells) for j in range(n_columns)], axis=1)
     means /= np.maximum(counts, 1)[:, None]
     centred = values - means[cell]
     covariance = np.zeros((n_cells, n_columns, n_columns))
@@ -491,7 +495,8 @@ def resampled_sums(
     drawn = cell_resamples(counts[None].astype(np.int64), n_resamples, rng)[:, 0].astype(np.float64)
     noise = rng.standard_normal((n_resamples, n_cells, n_columns)) * np.sqrt(drawn)[:, :, None]
     spread = np.matmul(noise.transpose(1, 0, 2), roots.transpose(0, 2, 1)).sum(axis=0)
-    return drawn @ means + spread
+    sums: np.ndarray = drawn @ means + spread
+    return sums
 
 
 def regression_draws(
@@ -605,8 +610,9 @@ def _placement_share(prepared: Prepared) -> np.ndarray:
     codes = prepared.true_codes
     if prepared.task == "binary":
         return placement_values(codes == prepared.pos_index, prepared.y_score)
-    columns = range(prepared.n_classes)
-    return sum(placement_values(codes == c, prepared.y_score[:, c]) for c in columns) / prepared.n_classes
+    shares = [placement_values(codes == c, prepared.y_score[:, c]) for c in range(prepared.n_classes)]
+    total: np.ndarray = sum(shares[1:], shares[0])
+    return total / prepared.n_classes
 
 
 def score_sums_draws(
@@ -639,11 +645,12 @@ def score_sums_draws(
     values = np.column_stack(columns)
     key = values.sum(axis=1)
     if metric == "roc_auc":  # the placement expansion holds with class counts fixed; AUC ignores them
-        total = sum(
+        parts = [
             resampled_sums(values[rows], key[rows], n_resamples, rng)
             for rows in (np.flatnonzero(first.true_codes == c) for c in range(first.n_classes))
             if rows.size
-        )
+        ]
+        total = sum(parts[1:], parts[0])
     else:  # mean losses: rows resampled as drawn (see label_draws)
         total = resampled_sums(values, key, n_resamples, rng)
     offsets = points if metric == "roc_auc" else [0.0] * len(problems)
