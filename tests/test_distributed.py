@@ -284,3 +284,24 @@ def test_a_dask_frame_is_profiled_on_a_reference_reading_each_partition_once(cli
     for part in parts[1:]:
         expected = expected.merge(profile_frame(part, 20, (), shared, MAX_LEVELS))
     assert merged == expected
+
+
+def test_key_columns_and_a_text_fallback_keep_their_types_across_partitions(client, bundle) -> None:
+    batch = batch_frame().assign(customer=lambda f: [f"c{i}" for i in range(len(f))])
+    expected = bundle.score(batch, key="customer", fallback="unknown", unseen="reject")
+    frame = dd.from_pandas(batch, npartitions=3)
+    result = bundle.score(frame, key="customer", fallback="unknown", unseen="reject")
+    assert list(result.predictions.columns) == list(expected.predictions.columns)
+    computed = result.compute()
+    # classes 0/1 and the text fallback share one column: text, one type for Parquet
+    assert computed.predictions["prediction"].tolist() == [str(v) for v in expected.predictions["prediction"]]
+    pd.testing.assert_frame_equal(
+        computed.predictions.drop(columns="prediction"),
+        expected.predictions.drop(columns="prediction"),
+        check_dtype=False,
+    )
+    assert computed.rejects["customer"].tolist() == ["c10", "c20", "c250", "c599"]
+    mixed = bundle.score(frame, fallback=-1, unseen="reject").compute().predictions["prediction"]
+    assert (
+        str(mixed.dtype) == "int64" and (mixed == -1).sum() == 4
+    )  # a fallback of the classes' type keeps it

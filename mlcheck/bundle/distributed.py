@@ -152,11 +152,11 @@ def _predictions_meta(
         scored = score_frame(model, schema, keyed, **options).predictions
     fallback = options.get("fallback")
     if fallback is not None and PREDICTION in scored.columns and len(scored):
-        # rows given the fallback share the prediction column: its dtype holds both
-        both = pd.concat(
-            [scored[PREDICTION], pd.Series([fallback], dtype=object if isinstance(fallback, str) else None)]
-        )
-        scored = scored.assign(**{PREDICTION: scored[PREDICTION].astype(both.dtype)})
+        # rows given the fallback share the prediction column: its dtype holds both; a fallback of
+        # another type (text for integer classes) makes the column text, as Parquet needs one type
+        both = pd.concat([scored[PREDICTION], pd.Series([fallback], dtype=object)]).infer_objects()
+        dtype = pd.StringDtype("pyarrow") if both.dtype == object else both.dtype
+        scored = scored.assign(**{PREDICTION: scored[PREDICTION].astype(dtype)})
     meta = scored.iloc[:0]
     meta.index = frame._meta.index[:0]
     if fallback is not None and FALLBACK not in meta.columns:
@@ -238,7 +238,10 @@ class DaskScoreResult:
     Attributes
     ----------
     predictions : dask.dataframe.DataFrame
-        As :attr:`ScoreResult.predictions`, with the input's divisions.
+        As :attr:`ScoreResult.predictions`, with the input's divisions. With a
+        ``fallback`` of another type than the predictions (text for integer
+        classes), ``prediction`` is a text column (Parquet needs one type per
+        column; the pandas result keeps Python objects).
     rejects : dask.dataframe.DataFrame
         As :attr:`ScoreResult.rejects`; ``row`` counts positions in the whole frame.
     summaries : tuple of Delayed
