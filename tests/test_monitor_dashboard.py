@@ -81,3 +81,21 @@ def test_show_displays_the_same_plots_inline_in_a_notebook(tmp_path):
         assert all(rule.strip().startswith(".mlcheck-monitor") for rule in rules.split("}") if rule.strip())
     saved = shown.save(tmp_path / "page.html")
     assert saved.read_text(encoding="utf-8") == shown.page
+
+
+def test_drawing_leaves_the_notebooks_plotting_backend_alone(tmp_path):
+    """A kernel's inline backend stays (matplotlib.use would have switched it), and pyplot keeps no figure."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from mlcheck.monitoring.dashboard import show
+
+    write_runs(tmp_path, 20)
+    before = matplotlib.get_backend()
+    plt.switch_backend("pdf")  # stands for a notebook's own backend: any that is not the default
+    try:
+        figures = plt.get_fignums()
+        assert show(monitor(tmp_path, "score"), notebook="score.ipynb").page.count("<svg") == 9
+        assert matplotlib.get_backend() == "pdf" and plt.get_fignums() == figures
+    finally:
+        plt.switch_backend(before)

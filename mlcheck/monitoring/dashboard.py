@@ -34,25 +34,35 @@ TOP_FEATURES = 6
 HEATMAP_FEATURES = 40
 
 
-def _svg(figure: Any) -> str:
-    import matplotlib.pyplot as plt
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure and its axes made without pyplot.
 
+    pyplot would need a backend: choosing one (``matplotlib.use``) switches a
+    notebook's inline backend away, and pyplot's figure registry is not
+    thread-safe (the Jupyter server draws in a worker thread). A bare Figure
+    draws to SVG with no backend and is freed with its last reference.
+    """
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height))
+    return figure, figure.subplots()
+
+
+def _svg(figure: Any) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(figure)
     text = buffer.getvalue()
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
 
 
 def _series_plot(frame: pd.DataFrame, column: str, *, period: int | None) -> str:
-    import matplotlib.pyplot as plt
     import numpy as np
 
     from mlcheck.monitoring.detectors import anomalies, breakouts, without
 
     values = frame[column].to_numpy(dtype=float, na_value=np.nan)
     times = frame.index
-    figure, axes = plt.subplots(figsize=(7.5, 2.1))
+    figure, axes = _figure(7.5, 2.1)
     axes.plot(times, values, color="#0550ae", linewidth=1.2, marker="o", markersize=2.5)
     if np.isfinite(values).sum() >= 14:
         spots = anomalies(values, period=period)
@@ -72,11 +82,10 @@ def _series_plot(frame: pd.DataFrame, column: str, *, period: int | None) -> str
 
 
 def _heatmap(frame: pd.DataFrame, columns: dict[str, str]) -> str:
-    import matplotlib.pyplot as plt
     import numpy as np
 
     data = np.array([frame[column].to_numpy(dtype=float, na_value=np.nan) for column in columns.values()])
-    figure, axes = plt.subplots(figsize=(7.5, 0.18 * len(columns) + 1.2))
+    figure, axes = _figure(7.5, 0.18 * len(columns) + 1.2)
     image = axes.imshow(data, aspect="auto", cmap="viridis", interpolation="nearest", vmin=0)
     axes.set_yticks(range(len(columns)), list(columns), fontsize=6)
     step = max(1, len(frame) // 10)
@@ -116,9 +125,6 @@ def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | 
     str
         A self-contained HTML document (inline SVG, no script, no network).
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)  # headless; a notebook's own backend is left alone when set
     from mlcheck.monitoring.alerts import format_state
     from mlcheck.monitoring.series import feature_columns
 
