@@ -99,3 +99,25 @@ def test_drawing_leaves_the_notebooks_plotting_backend_alone(tmp_path):
         assert matplotlib.get_backend() == "pdf" and plt.get_fignums() == figures
     finally:
         plt.switch_backend(before)
+
+
+def test_show_in_a_real_kernel_displays_the_plots_and_keeps_inline_plots(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    write_runs(tmp_path / "runs", 20)
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("%matplotlib inline\nimport matplotlib\nbackend = matplotlib.get_backend()"),
+            nbformat.v4.new_code_cell(
+                "import mlcheck as mc\nfrom mlcheck.monitoring.dashboard import show\n"
+                f"show(mc.monitor({str(tmp_path / 'runs')!r}, 'score'), notebook='score.ipynb')"
+            ),
+            nbformat.v4.new_code_cell("matplotlib.get_backend() == backend"),
+        ]
+    )
+    from mlcheck.runs.kernels import kernel_for_current_interpreter
+
+    nbclient.NotebookClient(notebook, timeout=300, kernel_name=kernel_for_current_interpreter()).execute()
+    shown = notebook.cells[1].outputs[0]["data"]
+    assert shown["text/html"].startswith("<div class='mlcheck-monitor'>") and shown["text/html"].count("<svg") == 9
+    assert notebook.cells[2].outputs[0]["data"]["text/plain"] == "True"

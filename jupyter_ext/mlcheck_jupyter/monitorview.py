@@ -10,8 +10,8 @@ symbolic link is not followed, nor are links inside it
 The series comes from :func:`mlcheck.monitoring.series.monitor`, whose Parquet
 index beside the runs keeps a long series fast to load; the page from
 :func:`mlcheck.monitoring.dashboard.show`. Drawing runs in one worker thread:
-the server's event loop stays free for other requests meanwhile, and
-matplotlib's figure manager, which is not thread-safe, is used by one thread.
+the server's event loop stays free for other requests meanwhile, and as
+drawing is CPU-bound, two at once would only share the cores.
 """
 
 from __future__ import annotations
