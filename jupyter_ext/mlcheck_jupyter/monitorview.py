@@ -3,7 +3,10 @@
 Where the runs are: the server's runs directory (``JobManager.runs_dir``, where
 the panel's jobs write), else ``runs/`` beside the notebook (where
 ``mlcheck run`` writes by default), the first that holds a folder for the
-notebook's stem. Both are inside the server root; a runs folder that is a
+notebook's stem whose newest run is of this very notebook (two notebooks in
+different folders may share a stem), else the first that holds such a folder
+at all (runs copied from another machine name a path that is not here).
+Both are inside the server root; a runs folder that is a
 symbolic link is not followed, nor are links inside it
 (:func:`mlcheck.monitoring.series.monitor` skips them).
 
@@ -39,16 +42,32 @@ def candidates(manager: JobManager, notebook: Path) -> list[Path]:
     return list(dict.fromkeys([manager.runs_path, notebook.parent / "runs"]))
 
 
+def _newest_is_of(folder: Path, notebook: Path) -> bool:
+    """Whether the newest finished run in ``folder`` ran ``notebook`` (run ids sort by start time)."""
+    from mlcheck.runs.rundir import RUN_FILE
+    from mlcheck_jupyter.runview import read_json
+
+    run_dirs = (p for p in folder.iterdir() if not p.name.startswith(".") and p.is_dir() and not p.is_symlink())
+    for run_dir in sorted(run_dirs, key=lambda path: path.name, reverse=True):
+        record = read_json(run_dir / RUN_FILE)  # None for a link, or a run still going
+        if record is not None:
+            return Path(str(record.get("notebook", ""))).resolve() == notebook
+    return False
+
+
 def runs_folder(manager: JobManager, notebook: Path) -> Path | None:
     """The runs directory that holds ``notebook``'s runs (see the module's docstring), or None."""
+    found = []
     for runs in candidates(manager, notebook):
         folder = runs / notebook.stem
         if runs.is_symlink() or folder.is_symlink() or not folder.is_dir():
             continue
         if not folder.resolve().is_relative_to(manager.root):
             continue  # a link further up the path
-        return runs
-    return None
+        if _newest_is_of(folder, notebook):
+            return runs
+        found.append(runs)
+    return found[0] if found else None
 
 
 def dashboard_page(manager: JobManager, notebook: Path) -> str:

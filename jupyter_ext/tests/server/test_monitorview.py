@@ -84,6 +84,24 @@ async def test_runs_beside_a_notebook_in_a_folder_are_found(jp_fetch, jp_root_di
     assert "<title>mlcheck monitor: work/score.ipynb</title>" in page and "20 run" in page
 
 
+async def test_a_notebook_sharing_a_stem_gets_its_own_runs(jp_fetch, jp_root_dir):
+    """runs/score/ holds the runs of ./score.ipynb; work/score.ipynb's are beside it, in work/runs/score/."""
+    top = write_notebook(jp_root_dir / "score.ipynb")
+    write_runs(jp_root_dir / "runs" / "score", top, 30)
+    work = write_notebook(jp_root_dir / "work" / "score.ipynb")
+    write_runs(jp_root_dir / "work" / "runs" / "score", work, 20)
+    status, _, page = await fetch(jp_fetch, "work/score.ipynb")
+    assert status == 200 and "work/score.ipynb: 20 run(s)" in page
+    status, _, page = await fetch(jp_fetch, "score.ipynb")
+    assert status == 200 and "score.ipynb: 30 run(s)" in page
+
+    # runs that name a notebook not here (copied from another machine) are still shown
+    elsewhere = write_notebook(jp_root_dir / "copied.ipynb")
+    write_runs(jp_root_dir / "runs" / "copied", Path("/elsewhere") / elsewhere.name, 15)
+    status, _, page = await fetch(jp_fetch, "copied.ipynb")
+    assert status == 200 and "copied.ipynb: 15 run(s)" in page
+
+
 async def test_no_runs_is_a_404_naming_the_path_and_where_it_looked(jp_fetch, jp_root_dir):
     write_notebook(jp_root_dir / "work" / "score.ipynb")
     status, kind, body = await fetch(jp_fetch, "work/score.ipynb")
