@@ -36,3 +36,14 @@ def test_batched_by_default_scores_exactly_as_one_batch(monkeypatch) -> None:
     pd.testing.assert_frame_equal(batched.predictions, whole.predictions)
     pd.testing.assert_frame_equal(batched.rejects, whole.rejects)
     assert batched.rejects["row"].tolist() == [7, 12_000, 24_999]
+
+
+def test_reason_counts_count_each_code_of_a_rejected_row() -> None:
+    frame, target = credit_frame(2_000, seed=2)
+    model = clean_pipeline(handle_unknown="error").fit(frame, target)
+    schema = infer_schema(frame)
+    batch = credit_frame(50, seed=5)[0]
+    batch.loc[[3], ["age", "city"]] = [None, "Paris"]  # two reasons on one row
+    batch.loc[[9], "city"] = "Paris"
+    result = score_frame(model, schema, batch)
+    assert result.reason_counts == {"missing_value": 1, "unseen_category": 2}

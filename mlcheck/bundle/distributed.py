@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcheck.bundle.scoring import FALLBACK, REASON_CODE, ROW, ScoreResult, score_frame
+from mlcheck.bundle.scoring import FALLBACK, ROW, ScoreResult, score_frame
 from mlcheck.contracts.parity import PREDICTION
 from mlcheck.contracts.schema import Schema
 from mlcheck.errors import UsageError
@@ -115,10 +115,9 @@ def _score_partition(
     with warnings.catch_warnings():  # the client warned once about dropped columns
         warnings.simplefilter("ignore")
         result = score_frame(model, schema, part, **options)
-    reasons = Counter(
-        code for codes in result.rejects[REASON_CODE].tolist() for code in str(codes).split(";") if code
+    summary = PartitionSummary(
+        result.n_rows, result.n_scored, result.n_rejected, result.reason_counts, result.notes
     )
-    summary = PartitionSummary(result.n_rows, result.n_scored, result.n_rejected, dict(reasons), result.notes)
     return _like(result.predictions, predictions_meta), _like(result.rejects, rejects_meta), summary
 
 

@@ -10,6 +10,7 @@ error. Invariant: ``n_rows == n_scored + n_rejected``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,14 @@ class ScoreResult:
     def coverage(self) -> float | None:
         """Fraction of rows with a real prediction (None for an empty batch)."""
         return self.n_scored / self.n_rows if self.n_rows else None
+
+    @property
+    def reason_counts(self) -> dict[str, int]:
+        """Reason code -> rejected rows carrying it (a row with two codes counts under both)."""
+        if REASON_CODE not in self.rejects.columns:
+            return {}
+        codes = self.rejects[REASON_CODE].tolist()
+        return dict(Counter(code for joined in codes for code in str(joined).split(";") if code))
 
     def rejects_path(self, path: str | Path) -> Path:
         """Where :meth:`write` puts the rejects for predictions written to ``path``."""
