@@ -27,7 +27,8 @@ class MonitorContent extends Widget {
 
   /** Fetch and show the page again; settles when it is shown (or the refusal is). */
   async refresh(): Promise<void> {
-    this.status.textContent = `Drawing the runs of ${this.path}…`;
+    // the detectors' first pass over a long series takes a while (cached by the server after)
+    this.status.textContent = `Drawing the runs of ${this.path}… (the first time, a long series takes up to a minute)`;
     this.status.classList.remove('mlcheck-monitor-error');
     try {
       const page = await api.monitor(this.path);
