@@ -43,6 +43,8 @@ __all__ = ["anomalies", "breakouts", "seasonal_period", "without"]
 
 #: a season must repeat at least this many times to be estimated
 _MIN_CYCLES = 2
+#: most runs fit to find the residuals' scale (see _residual_scale)
+_SCALE_RUNS = 240
 #: scale of the MAD that makes it a consistent estimator of a normal sigma
 _MAD_TO_SIGMA = 1.4826
 
@@ -166,9 +168,14 @@ def _residual_scale(n: int, period: int) -> NDArray[np.float64]:
     follows the data more closely. Dividing by it studentizes the residuals,
     without which the ESD test raised 12% false alarms at 4 seasons (alpha
     5%). H is found by fitting unit vectors; beyond 12 seasons the middle is
-    stationary, so only 12 seasons are fit and the middle value repeated.
+    stationary, so only 12 seasons are fit and the middle value repeated. The
+    fit is also capped at :data:`_SCALE_RUNS` runs: at long periods (one
+    detected at 120 on 1,000 runs) fitting every run cost 1,000 STL fits of
+    1,000 points, minutes on a first view; beyond the cap the end effects,
+    which reach about one trend window (4 seasons) in, are kept and the middle
+    repeated, an approximation only for seasons longer than 30 runs.
     """
-    size = min(n, 12 * period)
+    size = min(n, 12 * period, _SCALE_RUNS)
     unit = np.eye(size)
     hat = np.column_stack([_fit(unit[:, j].copy(), period) for j in range(size)])
     scale: NDArray[np.float64] = np.sqrt(((np.eye(size) - hat) ** 2).sum(axis=1))
