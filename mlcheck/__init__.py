@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "CheckResult": "mlcheck.results",
     "Outcome": "mlcheck.results",
     "record": "mlcheck.kernel",
+    "clear": "mlcheck.kernel",
     "recorded_results": "mlcheck.kernel",
     "profile": "mlcheck.profiling.model",
     "Profile": "mlcheck.profiling.model",
@@ -92,6 +93,7 @@ __all__ = [
     "check_repeatable",
     "check_schema",
     "check_shift",
+    "clear",
     "evaluate",
     "export",
     "importance",
@@ -173,6 +175,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from mlcheck.contracts.schema import check_schema as check_schema
     from mlcheck.contracts.shift import check_shift as check_shift
     from mlcheck.contracts.shift import shift_report as shift_report
+    from mlcheck.kernel import clear as clear
     from mlcheck.kernel import record as record
     from mlcheck.monitoring.detectors import anomalies as anomalies
     from mlcheck.monitoring.detectors import breakouts as breakouts

@@ -11,6 +11,15 @@ That part holds the card's bounded view of the result (a saved card stays under
 ``mlcheck run`` job the full record is also written to the run directory, as
 ``records/<id>.json``, and the payload names it (``"record": "<id>"``); the
 runner puts those full records into ``run.json``.
+
+A notebook cell that is run again replaces what it recorded before: each
+result is kept with the id of the cell that recorded it (the ``cellId`` that
+JupyterLab, VS Code and Notebook 7 put in the metadata of each execute
+request) and the request's id, and the first result of a new execution of a
+cell drops the results of its earlier executions. So fixing the data and
+re-running the failed check's cell unblocks the export gate. Without a cell id
+(a plain process, IPython in a terminal, nbclient and papermill, which run each
+cell once) every result is kept; :func:`clear` forgets them all.
 """
 
 from __future__ import annotations
@@ -52,6 +61,8 @@ RECORDS_DIR = "records"
 @dataclass
 class _Record:
     results: list[CheckResult] = field(default_factory=list)
+    # per result, (cell id, execute request id) of the cell that recorded it, or None
+    origins: list[tuple[str, str] | None] = field(default_factory=list)
     values: dict[str, Any] = field(default_factory=dict)
     shown: list[CheckResult] = field(default_factory=list)
 
@@ -69,6 +80,30 @@ def _kernel() -> Any:
 
     shell = get_ipython()
     return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
+
+
+def _executing_cell() -> tuple[str, str] | None:
+    """(cell id, request id) of the notebook cell being executed, or None.
+
+    ipykernel keeps the execute request it is serving as the shell's parent
+    message; the front end (JupyterLab, VS Code, Notebook 7) names the cell in
+    its metadata as ``cellId``. nbclient and papermill send no cell id.
+    """
+    shell = _kernel()
+    if shell is None:
+        return None
+    try:
+        parent = shell.kernel.get_parent()
+    except Exception:  # noqa: BLE001 - an older or foreign kernel: record as outside a notebook
+        return None
+    if not isinstance(parent, dict):
+        return None
+    metadata = parent.get("metadata") or {}
+    cell = metadata.get("cellId") if isinstance(metadata, dict) else None
+    request = (parent.get("header") or {}).get("msg_id")
+    if not isinstance(cell, str) or not cell or not isinstance(request, str):
+        return None
+    return cell, request
 
 
 def _publish(bundle: dict[str, Any]) -> None:
@@ -109,8 +144,23 @@ def show(result: CheckResult) -> None:
 
 
 def record_result(result: CheckResult, *, display: bool = True) -> CheckResult:
-    """Keep ``result`` in this process's record and show it in a kernel."""
+    """Keep ``result`` in this process's record and show it in a kernel.
+
+    In a notebook cell run again, the results of the cell's earlier executions
+    are dropped first (see the module's docstring).
+    """
+    origin = _executing_cell()
+    if origin is not None:
+        cell, request = origin
+        kept = [
+            (kept_result, kept_origin)
+            for kept_result, kept_origin in zip(_RECORD.results, _RECORD.origins)
+            if kept_origin is None or kept_origin[0] != cell or kept_origin[1] == request
+        ]
+        _RECORD.results[:] = [kept_result for kept_result, _ in kept]
+        _RECORD.origins[:] = [kept_origin for _, kept_origin in kept]
     _RECORD.results.append(result)
+    _RECORD.origins.append(origin)
     if display and _kernel() is not None:
         show(result)
     return result
@@ -165,7 +215,10 @@ def recorded(check: Callable[P, CheckResult]) -> Callable[P, CheckResult]:
 
 
 def recorded_results() -> list[CheckResult]:
-    """Every check result recorded in this process, oldest first."""
+    """Every check result recorded in this process, oldest first.
+
+    A notebook cell run again keeps only the results of its latest execution.
+    """
     return list(_RECORD.results)
 
 
@@ -175,8 +228,21 @@ def recorded_values() -> dict[str, Any]:
 
 
 def clear() -> None:
-    """Forget every recorded result and value (a fresh start in a long-lived kernel)."""
+    """Forget every recorded result and value (a fresh start in a long-lived kernel).
+
+    The export gate then sees no failed check until the checks run again.
+    Use it after fixing a failure whose cell was deleted or changed to run other
+    checks (a cell run again already replaces its own earlier results).
+
+    Examples
+    --------
+    >>> import mlcheck as mc
+    >>> mc.clear()
+    >>> mc.recorded_results()
+    []
+    """
     _RECORD.results.clear()
+    _RECORD.origins.clear()
     _RECORD.values.clear()
     _RECORD.shown.clear()
 

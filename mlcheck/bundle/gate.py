@@ -308,8 +308,9 @@ def export(
         listed = "; ".join(f"{r.name}: {r.message or 'failed'}" for r in blocking)
         raise ContractViolation(
             f"export refused: {len(blocking)} failed check(s) block it ({listed}). Fix the model or the data "
-            "and run the checks again; nothing was written. The gate reads every result recorded in this "
-            "kernel: after a fix, restart it (or call mlcheck.kernel.clear()) so old failures are forgotten",
+            "and run the checks again; nothing was written. The gate reads the results recorded in this "
+            "kernel: a notebook cell run again replaces its earlier results; to forget the others (from "
+            "a deleted or changed cell, or outside JupyterLab), call mc.clear() and run the checks again",
             blocking,
         )
     target = Path(path)
