@@ -360,3 +360,39 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere():
     feed(_ProgressPrinter("plain", plain))
     assert "\r[" in bar.getvalue() and "cell 2/2" in bar.getvalue() and "\n" not in bar.getvalue()
     assert plain.getvalue().splitlines() == ["cell 1/2 started at 0.1 s", "cell 2/2 started at 0.2 s"]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "ename", "expected"),
+    [
+        ("option", "OptionError", (2, "usage", False)),
+        ("parameter", "ParameterError", (2, "usage", False)),
+        ("bundle", "UsageError", (2, "usage", False)),
+        ("own", "ValueError", (3, "error", True)),  # the user's own exception may be transient: retry
+    ],
+)
+def test_an_mlcheck_user_mistake_raised_in_a_cell_is_usage_and_never_retried(
+    mistake, ename, expected, tmp_path
+):
+    """Retrying a wrong option, an unset parameter or a missing bundle never helps (they were exit 3, retry: yes)."""
+    run = run_notebook(
+        NOTEBOOKS / "usage_mistake.ipynb", {"mistake": mistake}, runs_dir=tmp_path, report=False
+    )
+    assert (run.exit_code, run.status, run.record.retry) == expected
+    assert run.failed_cell["ename"] == ename and run.failed_cell["cell"] == 3
+    assert f"cell 3 raised {ename}" in run.message
+    notebook = output_of(run)
+    assert (notebook.metadata["mlcheck"]["exit_code"], notebook.metadata["mlcheck"]["retry"]) == expected[::2]
+    assert "after" not in run.values  # the cells after the mistake did not run
+
+
+def test_the_usage_error_names_cover_every_mlcheck_usage_error():
+    """outcome.USAGE_ERRORS names classes; every UsageError subclass mlcheck defines must be in it."""
+    import mlcheck.runs.rundir  # noqa: F401  (defines DamagedRun, a UsageError)
+    from mlcheck.runs.outcome import USAGE_ERRORS
+
+    def subclasses(cls):
+        return {cls, *(sub for direct in cls.__subclasses__() for sub in subclasses(direct))}
+
+    ours = {cls.__name__ for cls in subclasses(UsageError) if cls.__module__.startswith("mlcheck.")}
+    assert ours <= USAGE_ERRORS

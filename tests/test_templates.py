@@ -90,8 +90,9 @@ def test_new_train_without_data_path_says_what_to_set(new_notebooks: Path) -> No
     run = run_notebook(
         new_notebooks / "churn_train.ipynb", runs_dir=new_notebooks / "runs-empty", timeout=300
     )
-    assert run.exit_code == 3
-    assert run.failed_cell["ename"] == "ValueError"
+    # an unconfigured job is a usage mistake: exit 2, and a scheduler does not retry it (it was 3, retried)
+    assert (run.exit_code, run.status, run.record.retry) == (2, "usage", False)
+    assert run.failed_cell["ename"] == "ParameterError"
     assert "set the parameters data_path and target" in run.failed_cell["evalue"]
 
 

@@ -32,6 +32,12 @@ INJECTED_TAG = "mlcheck-injected"
 INJECTED_TAGS = frozenset({INJECTED_TAG, "injected-parameters"})
 #: exceptions that mean "the bundle is not what was exported": not a bug to retry
 INTEGRITY_ERRORS = frozenset({"BundleIntegrityError"})
+#: mlcheck's user-mistake errors (:class:`mlcheck.errors.UsageError` and its subclasses): raised in a
+#: cell they end the run as "usage" (exit 2), since retrying a wrong option, parameter or path never helps.
+#: A cell's error output names only the class, so these are names; tests keep the set in step with the classes.
+USAGE_ERRORS = frozenset(
+    {"UsageError", "OptionError", "RegistryError", "ParameterError", "NotebookError", "DamagedRun"}
+)
 
 
 def user_code_cell(cell: Any) -> bool:
@@ -95,8 +101,8 @@ def strip_ansi(text: str) -> str:
 class Verdict:
     """How execution ended, before the checks are counted.
 
-    ``ending`` is ``completed``, ``raised``, ``timeout``, ``died``, ``cancelled``
-    or ``infrastructure``; ``index`` is where ``failed_cell`` sits in the executed notebook.
+    ``ending`` is ``completed``, ``raised``, ``usage`` (a cell raised one of mlcheck's
+    :data:`USAGE_ERRORS`), ``integrity``, ``timeout``, ``died``, ``cancelled`` or ``infrastructure``; ``index`` is where ``failed_cell`` sits in the executed notebook.
     """
 
     ending: str
@@ -210,7 +216,13 @@ def settle(
             message = f"{where} failed: {info['evalue']}"
         else:
             message = f"{where} raised {info['ename']}: {info['evalue']}"
-        ending = "integrity" if info["ename"] in INTEGRITY_ERRORS else "raised"
+        ending = (
+            "integrity"
+            if info["ename"] in INTEGRITY_ERRORS
+            else "usage"
+            if info["ename"] in USAGE_ERRORS
+            else "raised"
+        )
         return Verdict(ending, _cell_info(notebook, index, **info), message, index)
     running = index_of(cells, running_cell_id)
     where = describe(cells, running)

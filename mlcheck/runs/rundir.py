@@ -153,7 +153,12 @@ class Status(str, enum.Enum):
         False,
         "a contract failed (a check, or the export gate refused); retrying will not change the data",
     )
-    USAGE = ("usage", 2, False, "bad usage, parameters or notebook; nothing ran")
+    USAGE = (
+        "usage",
+        2,
+        False,
+        "bad usage, parameters or API use: fix and rerun; no retry",
+    )
     ERROR = (
         "error",
         3,

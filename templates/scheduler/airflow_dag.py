@@ -10,7 +10,8 @@ exit  meaning                                      the task
 0     every contract held, predictions written     succeeds
 1     a contract failed (schema, drift, coverage)  fails, no retry: the data
                                                    will not change by retrying
-2     bad usage or parameters; nothing ran         fails, no retry
+2     bad usage, parameters or API use (also   fails, no retry: fix and
+      an mlcheck error raised in a cell)           rerun
 3     a cell raised (e.g. the batch is missing)    fails, retried
 4     timed out                                    fails, retried
 5     the kernel died (e.g. out of memory)         fails, retried
@@ -49,7 +50,7 @@ TIMEOUT_S = 1800
 EXIT_CODES: dict[int, tuple[str, bool]] = {
     0: ("every contract held; predictions written", False),
     1: ("a contract failed (schema, drift or coverage); no predictions were written", False),
-    2: ("bad usage or parameters; nothing ran", False),
+    2: ("bad usage, parameters or API use (an mlcheck error in a cell too); fix and rerun", False),
     3: ("a cell raised", True),
     4: ("the run timed out", True),
     5: ("the kernel died", True),

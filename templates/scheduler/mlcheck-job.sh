@@ -5,7 +5,7 @@
 #   exit  status          retry  meaning
 #      0  succeeded       no     every contract held
 #      1  failed          no     a contract failed (a check, or the export gate refused)
-#      2  usage           no     bad usage, parameters or notebook; nothing ran
+#      2  usage           no     bad usage, parameters or API use: fix and rerun
 #      3  error           yes    a cell raised, a magic failed or the notebook called sys.exit(non-zero)
 #      4  timeout         yes    the run or a cell timed out
 #      5  died            yes    the kernel died (e.g. out of memory)
@@ -26,7 +26,7 @@ while :; do
     case $code in
         0) echo "mlcheck job: exit 0 (succeeded): every contract held" >&2; exit 0 ;;
         1) retry=no; meaning="failed: a contract failed; retrying will not change the data" ;;
-        2) retry=no; meaning="usage: bad usage, parameters or notebook; nothing ran" ;;
+        2) retry=no; meaning="usage: bad usage, parameters or API use; fix and rerun" ;;
         3) retry=yes; meaning="error: a cell raised or a magic failed" ;;
         4) retry=yes; meaning="timeout: the run or a cell timed out" ;;
         5) retry=yes; meaning="died: the kernel died" ;;
