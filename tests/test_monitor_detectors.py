@@ -119,3 +119,13 @@ def test_short_and_constant_series_flag_nothing():
     assert anomalies(np.full(50, 4.2)).size == 0
     assert breakouts([1.0, 2.0]).size == 0
     assert breakouts(np.full(50, 4.2)).size == 0
+
+
+def test_a_large_step_is_one_breakout_and_infinite_values_are_anomalies():
+    for seed in range(20):
+        step = np.r_[np.zeros(40), np.full(40, 5.0)] + np.random.default_rng(seed).normal(0, 0.3, 80)
+        assert breakouts(step).tolist() == [40], seed  # was [8, 26, 40, 51, 69] for seed 0
+    assert anomalies(np.r_[np.ones(30), np.inf, np.ones(30)]).tolist() == [30]
+    values = daily(60, 3)
+    values[[10, 50]] = [np.inf, -np.inf]
+    assert {10, 50} <= set(anomalies(values).tolist())

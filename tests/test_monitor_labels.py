@@ -94,3 +94,21 @@ def test_prediction_logs_are_read_back_from_a_folder(tmp_path):
         read_prediction_logs(tmp_path / "empty")
     with pytest.raises(UsageError, match="does not exist"):
         read_prediction_logs(tmp_path / "nowhere")
+
+
+def test_string_classes_take_pos_label_and_foreign_labels_are_named():
+    log, labels = scored_days(days=21)
+    yes_no = {1: "Yes", 0: "No"}
+    log = log.assign(prediction=log["prediction"].map(yes_no)).rename(columns={"score_1": "score_Yes"})
+    labels = labels.assign(Purchase=labels["label"].map(yes_no))
+    with pytest.raises(UsageError, match="pos_label='Yes'"):
+        check_realized(log, labels, key="customer", label="Purchase", min={"recall": 0.6}, n_resamples=100)
+    result = check_realized(
+        log, labels, key="customer", label="Purchase", min={"recall": 0.6}, pos_label="Yes", n_resamples=200
+    )
+    assert result.passed and 0.7 < result.details["metrics"]["recall"] < 0.9
+    weekly = realized_performance(log, labels, key="customer", label="Purchase", pos_label="Yes", n_resamples=100)
+    assert weekly["recall"].iloc[:2].between(0.7, 0.9).all()
+    # labels given as 1/0 for a model that predicts "Yes"/"No": a clear error, not a TypeError
+    with pytest.raises(UsageError, match="not of the model's classes"):
+        check_realized(log, labels, key="customer", min={"recall": 0.6}, pos_label="Yes", n_resamples=100)

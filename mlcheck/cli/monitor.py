@@ -19,6 +19,16 @@ from mlcheck.errors import UsageError
 WEBHOOK_FAILED = 6
 
 
+def _period(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of runs: {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"a season lasts at least 2 runs, got {value}")
+    return value
+
+
 def add_arguments_monitor(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebook", metavar="NB", nargs="?", help="the notebook whose runs to watch (path or stem)")
     parser.add_argument("--runs-dir", metavar="DIR", help="where the runs are (default: runs/ beside NB, else ./runs)")
@@ -32,25 +42,23 @@ def add_arguments_monitor(parser: argparse.ArgumentParser) -> None:
         "--min-rows-share", type=float, default=0.5,
         help="a batch with fewer rows than this share of the usual raises no drift alert (default 0.5)",
     )  # fmt: skip
-    parser.add_argument("--period", type=int, help="season length in runs (detected when not given)")
+    parser.add_argument("--period", type=_period, help="season length in runs, at least 2 (detected when not given)")
     parser.add_argument("--kind", choices=("job", "ci", "golden"), default="job", help="which runs (default: jobs)")
 
 
 def _weights(bundle: str | None) -> dict[str, float]:
+    """Feature -> importance from the bundle (``importance.json``, as ``mc.export`` writes it)."""
     if not bundle:
         return {}
-    path = Path(bundle) / "importance.json"
-    if not path.is_file():
-        raise UsageError(f"{bundle} has no importance.json: export the bundle with held-out labels, or drop --bundle")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        table = data.get("importance", data) if isinstance(data, dict) else {}
-        weights = {
-            str(name): float(entry["importance"] if isinstance(entry, dict) else entry) for name, entry in table.items()
-        }
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        raise UsageError(f"{path} is not an importance table ({error}): export the bundle again") from None
-    return {name: max(weight, 0.0) for name, weight in weights.items()}
+    from mlcheck.bundle import load
+
+    table = load(bundle).importance  # verified against the manifest, like every bundle file
+    if table is None:
+        raise UsageError(
+            f"{bundle} has no importance: export it with held_out=(X, y) (or importance=mc.importance(...)), "
+            "or drop --bundle"
+        )
+    return {str(name): max(float(value), 0.0) for name, value in table["importance"].items()}
 
 
 def _post(url: str, payload: dict[str, Any]) -> str | None:

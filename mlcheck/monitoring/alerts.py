@@ -133,7 +133,9 @@ def _flags(
     statuses = frame["status"].astype(str).tolist()
     for i, status in enumerate(statuses):
         if status not in ("succeeded", "nan"):
-            flags[i].setdefault("status", {})[status] = f"exit code {frame['exit_code'].iloc[i]}"
+            code = frame["exit_code"].iloc[i]
+            shown = f"{int(code)}" if isinstance(code, (int, float)) and code == code else "unknown"
+            flags[i].setdefault("status", {})[status] = f"exit code {shown}"
     for column in [c for c in frame.columns if c.startswith("drifted[")]:
         feature = column[len("drifted[") : -1]
         if weights and weights.get(feature, 0.0) < min_weight:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 from typing import Literal
 
 from mlcheck._validation import NAME, SEVERITY, Interval, MappingOf, SequenceOf, validate_options
@@ -84,6 +84,26 @@ def _positive_score(log: pd.DataFrame, positive: Any) -> str | None:
     return scores[-1] if len(scores) == 2 else None
 
 
+def _classes_and_score(labelled: pd.DataFrame, label: str, pos_label: Any) -> tuple[Any, str | None]:
+    """(pos_label to use, the positive class's score column or None) for labelled rows."""
+    truth, predicted = labelled[label].tolist(), labelled["prediction"].tolist()
+    kinds = {type(v).__name__ for v in truth} - {type(v).__name__ for v in predicted}
+    try:
+        classes = sorted(set(truth) | set(predicted))
+    except TypeError:
+        raise UsageError(
+            f"the labels ({', '.join(sorted(kinds)) or 'mixed'} values such as {truth[0]!r}) are not of the "
+            f"model's classes (predictions such as {predicted[0]!r}): give labels as the model predicts them"
+        ) from None
+    if pos_label is None and len(classes) == 2 and not all(isinstance(c, Number) for c in classes):
+        raise UsageError(
+            f"which class is positive? the classes are {classes}: pass pos_label=, e.g. pos_label={classes[-1]!r}"
+        )
+    positive = classes[-1] if pos_label is None else pos_label
+    score = _positive_score(labelled, positive) if len(classes) == 2 else None
+    return (positive if len(classes) == 2 else pos_label), score
+
+
 def realized_performance(
     log: pd.DataFrame,
     labels: pd.DataFrame,
@@ -93,6 +113,7 @@ def realized_performance(
     period: str = "W",
     business: str | None = None,
     confidence: float = 0.95,
+    pos_label: Any = None,
     n_resamples: int = 1000,
     random_state: int = 0,
 ) -> pd.DataFrame:
@@ -115,6 +136,9 @@ def realized_performance(
         A column of ``labels`` summed per period (revenue, losses).
     confidence : float, default 0.95
         Two-sided bootstrap intervals, as in :func:`mlcheck.evaluate`.
+    pos_label : optional
+        The positive class for binary metrics; needed when the classes are
+        not numbers or booleans (e.g. "Yes"/"No").
     n_resamples, random_state
         Bootstrap resamples and seed.
 
@@ -160,13 +184,13 @@ def realized_performance(
             row["business"] = float(labelled[business].sum())
         if len(labelled) >= 2:
             y_true = labelled[label].to_numpy()
-            classes = sorted(set(y_true.tolist()) | set(labelled["prediction"].tolist()))
-            score = _positive_score(labelled, classes[-1]) if len(classes) == 2 else None
+            positive, score = _classes_and_score(labelled, label, pos_label)
             try:
                 report = evaluate(
                     y_true,
                     y_pred=labelled["prediction"].to_numpy(),
                     y_score=labelled[score].to_numpy() if score else None,
+                    pos_label=positive,
                     confidence=confidence,
                     n_resamples=n_resamples,
                     random_state=random_state,
@@ -234,6 +258,7 @@ def check_realized(
     window: str = "28D",
     confidence: float = 0.95,
     min_labelled: int = 30,
+    pos_label: Any = None,
     n_resamples: int = 1000,
     random_state: int = 0,
     severity: Literal["error", "warning"] = "error",
@@ -256,6 +281,8 @@ def check_realized(
         A pandas offset: how far back from the newest batch to look.
     confidence : float, default 0.95
     min_labelled : int, default 30
+    pos_label : optional
+        As in :func:`realized_performance`.
     n_resamples, random_state
         Bootstrap resamples and seed.
     severity : {"error", "warning"}
@@ -311,12 +338,12 @@ def check_realized(
         message = f"{len(labelled)} labelled rows in the last {window}: not enough to judge (need {min_labelled})"
         return CheckResult("check_realized", passed=False, severity=severity, observed=None,
                            threshold=dict(min), details=details, message=message, outcomes=outcomes)  # fmt: skip
-    classes = sorted(set(labelled[label].tolist()) | set(labelled["prediction"].tolist()))
-    score = _positive_score(labelled, classes[-1]) if len(classes) == 2 else None
+    positive, score = _classes_and_score(labelled, label, pos_label)
     report = evaluate(
         labelled[label].to_numpy(),
         y_pred=labelled["prediction"].to_numpy(),
         y_score=labelled[score].to_numpy() if score else None,
+        pos_label=positive,
         confidence=confidence,
         n_resamples=n_resamples,
         random_state=random_state,
