@@ -171,3 +171,22 @@ class socket_closed:
 
     def __exit__(self, *exc) -> None:
         self.socket.close()
+
+
+def test_cli_weights_by_the_importance_a_bundle_was_exported_with(tmp_path, capsys):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    import mlcheck as mc
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["age", "income", "plan", "region"])
+    y = (X["age"] + rng.normal(size=200) > 0).astype(int)
+    table = mc.importance(LogisticRegression().fit(X, y), X, y, n_repeats=3, random_state=0)
+    mc.export(LogisticRegression().fit(X, y), tmp_path / "bundle", reference=X, importance=table)
+    write_runs(tmp_path / "runs", 41, drifted=lambda day, f: day == 40 and f == "region")
+    args = ["monitor", "score", "--runs-dir", str(tmp_path / "runs"), "--bundle", str(tmp_path / "bundle")]
+    assert main([*args, "--min-weight", "0.05"]) == 0  # region is unimportant: reported, no page
+    assert main(args) == 1
+    assert main([*args[:4], "--bundle", str(tmp_path / "nowhere")]) == 2
+    capsys.readouterr()
