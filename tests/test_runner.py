@@ -249,6 +249,13 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
         (["params", "corrupt.ipynb"], "not a valid notebook"),
         (["report", "."], "not a run directory"),
         (["history", "--runs-dir", "no-such-runs"], "no runs directory"),
+        # inf reached the runner as an OverflowError: a traceback and exit 3 "retry: yes"
+        (["run", "hello.ipynb", "--timeout", "inf"], "--timeout: must be a positive, finite number"),
+        (["run", "hello.ipynb", "--cell-timeout", "inf"], "--cell-timeout: must be a positive, finite"),
+        (["run", "hello.ipynb", "--cell-timeout", "nan"], "--cell-timeout: must be a positive, finite"),
+        (["run", "hello.ipynb", "--timeout", "0"], "--timeout: must be a positive, finite number"),
+        (["run", "hello.ipynb", "--timeout", "-1"], "--timeout: must be a positive, finite number"),
+        (["run", "hello.ipynb", "--timeout", "soon"], "--timeout: not a number of seconds"),
     ],
 )
 def test_cli_usage_errors_exit_2_without_traceback(args, expected, tmp_path):
@@ -396,3 +403,11 @@ def test_the_usage_error_names_cover_every_mlcheck_usage_error():
 
     ours = {cls.__name__ for cls in subclasses(UsageError) if cls.__module__.startswith("mlcheck.")}
     assert ours <= USAGE_ERRORS
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), 0.0, -1.0])
+@pytest.mark.parametrize("option", ["timeout", "cell_timeout"])
+def test_run_notebook_refuses_a_timeout_that_is_not_a_positive_finite_number(option, seconds, tmp_path):
+    with pytest.raises(UsageError, match="positive, finite number of seconds"):
+        run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, **{option: seconds})
+    assert not list(tmp_path.iterdir())  # refused before a run directory was made

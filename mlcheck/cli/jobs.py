@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 import threading
@@ -52,8 +53,12 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="stream the notebook's own output (prints, logging) to stderr",
     )
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds for the whole run")
-    parser.add_argument("--cell-timeout", type=float, metavar="S", help="seconds for any one cell")
+    parser.add_argument(
+        "--timeout", type=_seconds, metavar="S", help="seconds for the whole run (default: no limit)"
+    )
+    parser.add_argument(
+        "--cell-timeout", type=_seconds, metavar="S", help="seconds for any one cell (default: no limit)"
+    )
     parser.add_argument("--kernel", metavar="K", help="kernelspec to run in (default: this interpreter)")
     parser.add_argument("--run-id", help="use this run id (default: a new, time-sortable one)")
     parser.add_argument(
@@ -72,6 +77,19 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
         + "\n\nPaths given here (NB, --runs-dir, -f) are relative to the current folder; the notebook's"
         "\nparameter values are read by the notebook, which runs in its own folder (or --cwd)."
     )
+
+
+def _seconds(text: str) -> float:
+    """A timeout in seconds: positive and finite (``inf`` used to reach the runner and crash as exit 3)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(
+            f"must be a positive, finite number of seconds, got {text!r} (omit the option for no limit)"
+        )
+    return value
 
 
 _PAIR_OPTIONS = {"--parameter-pair": "parameter", "--raw-parameter-pair": "raw_parameter"}

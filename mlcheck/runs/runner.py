@@ -338,8 +338,11 @@ def run_notebook(
     raw.update(parameters or {})
     coerced = coerce_parameters(declared, raw, notebook=notebook_path.name)
     for option, value in (("timeout", timeout), ("cell timeout", cell_timeout)):
-        if value is not None and not value > 0:
-            raise UsageError(f"the {option} must be a positive number of seconds, got {value!r}")
+        # inf is refused too: it reached math.ceil as an OverflowError (exit 3, retried); omit it for no limit
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise UsageError(
+                f"the {option} must be a positive, finite number of seconds (omit it for no limit), got {value!r}"
+            )
     workdir = Path(cwd).expanduser().resolve() if cwd is not None else notebook_path.parent
     if not workdir.is_dir():
         raise UsageError(f"--cwd {cwd} is not a folder")
