@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import resource
 import shutil
 import signal
@@ -237,3 +238,67 @@ def test_the_run_log_goes_to_the_current_stdout_not_the_one_at_import(capsys) ->
         assert sys.stdout.getvalue().startswith("SUCCEEDED: no checks were recorded")
     finally:
         sys.stdout = replaced
+
+
+def test_a_recorded_number_no_float_holds_never_breaks_history_or_monitor(tmp_path):
+    """mc.record("big", 10**400) used to make history and monitor crash with OverflowError for every run."""
+    notebook = tmp_path / "rec.ipynb"
+    runs_dir = tmp_path / "runs"
+    for day in range(1, 7):
+        _record(runs_dir, notebook, Status.SUCCEEDED, f"2026-01-0{day}T00:00:00+00:00",
+                values={"big": 10**400, "small": day, "psi_big": 10**400})  # fmt: skip
+    done = mlcheck("history", str(notebook), cwd=tmp_path)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    rows = done.stdout.splitlines()[1:]
+    assert len(rows) == 6 and all("big=1e+400" in row and "small=" in row for row in rows)
+    assert not any("max drift" in row for row in rows)  # no float holds it: not compared
+    as_json = json.loads(mlcheck("history", str(notebook), "--json", cwd=tmp_path).stdout)
+    assert as_json[0]["values"]["big"] == 10**400  # kept as recorded
+    monitored = mlcheck("monitor", str(notebook), "--runs-dir", str(runs_dir), cwd=tmp_path)
+    assert monitored.returncode == 0 and "Traceback" not in monitored.stderr, monitored.stderr
+    from mlcheck.monitoring.series import run_row
+
+    assert math.isnan(run_row({"values": {"big": 10**400}})["value[big]"])  # NaN in the monitor frame
+
+
+def _shift_result(psi: dict[str, float], *, passed: bool) -> dict:
+    features = {name: {"psi": value, "kl": value / 2, "effect": value - 0.05} for name, value in psi.items()}
+    return {"name": "check_shift", "passed": passed, "severity": "error", "observed": max(psi.values()),
+            "details": {"max_kl": None, "max_psi": 0.1, "features": features},
+            "outcomes": [{"subject": name, "passed": value < 0.1} for name, value in psi.items()]}  # fmt: skip
+
+
+def test_history_shows_the_largest_drift_of_a_failed_check_shift(tmp_path):
+    """The README's "largest drift value" came from recorded kl/psi values only, never from check_shift."""
+    notebook = tmp_path / "score.ipynb"
+    runs_dir = tmp_path / "runs"
+    _record(runs_dir, notebook, Status.FAILED, "2026-01-02T00:00:00+00:00",
+            results=[_shift_result({"age": 4.211, "income": 0.02}, passed=False)])  # fmt: skip
+    done = mlcheck("history", str(notebook), cwd=tmp_path)
+    row = done.stdout.splitlines()[1]
+    assert "max drift psi[age]=4.21" in row and "failed: check_shift[age]" in row, done.stdout
+    as_json = json.loads(mlcheck("history", str(notebook), "--json", cwd=tmp_path).stdout)
+    assert as_json[0]["drift"] == ["psi[age]", 4.211]
+
+
+def test_history_says_which_other_kinds_of_runs_exist_and_refuses_a_negative_limit(tmp_path):
+    notebook = tmp_path / "checks.ipynb"
+    runs_dir = tmp_path / "runs"
+    for started in ("2026-01-01", "2026-01-02"):
+        _record(runs_dir, notebook, Status.SUCCEEDED, started, kind="ci")
+    done = mlcheck("history", str(notebook), cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"no job runs under {runs_dir}; 2 ci runs: use --kind ci (or --kind all)"
+    assert len(mlcheck("history", str(notebook), "--kind", "ci", cwd=tmp_path).stdout.splitlines()) == 3
+    negative = mlcheck("history", str(notebook), "-n", "-5", cwd=tmp_path)
+    assert negative.returncode == 2 and "-n/--limit must be a positive number" in negative.stderr
+
+
+def test_history_text_and_json_agree_that_a_run_without_record_was_killed(tmp_path):
+    """A run directory without run.json whose lock nobody holds: "killed" in both (text said "damaged")."""
+    notebook = tmp_path / "sleeps.ipynb"
+    runs_dir = tmp_path / "runs"
+    create_run_dir(runs_dir, notebook)  # what SIGKILL leaves: the directory, no record
+    text = mlcheck("history", str(notebook), cwd=tmp_path).stdout.splitlines()[1]
+    as_json = json.loads(mlcheck("history", str(notebook), "--json", cwd=tmp_path).stdout)
+    assert as_json[0]["status"] == "killed" and text.split()[2] == "killed" and "damaged" not in text

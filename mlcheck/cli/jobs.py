@@ -450,38 +450,55 @@ SHOWN_FAILURES = 5
 
 
 def _largest_drift(row: Any) -> str:
-    """The largest drift value among a run's recorded values and failed checks (names with kl/psi/drift)."""
-    drifts = [
-        (float(v), k) for k, v in row.values.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and any(w in k.lower() for w in ("kl", "psi", "drift"))
-    ]  # fmt: skip
-    if not drifts:
+    """The run's largest drift figure (from its check_shift results, else its kl/psi/drift values)."""
+    if row.drift is None:
         return ""
-    value, name = max(drifts)
+    name, value = row.drift
     return f"{name}={format_value(value)}"
+
+
+def _no_rows(runs_dir: str, args: argparse.Namespace) -> str:
+    """What to say when no run of the asked kind exists: which other kinds do, and how to list them."""
+    from collections import Counter
+
+    from mlcheck.runs.history import history
+
+    if args.kind == "all":
+        return f"no runs under {runs_dir}"
+    kinds = Counter(row.kind for row in history(runs_dir, args.notebook, kind=None) if not row.damaged)
+    if not kinds:
+        return f"no runs under {runs_dir}"
+    others = "; ".join(
+        f"{count} {kind} run{'s' if count > 1 else ''}: use --kind {kind}"
+        for kind, count in sorted(kinds.items())
+    )
+    return f"no {args.kind} runs under {runs_dir}; {others} (or --kind all)"
 
 
 def run_history(args: argparse.Namespace) -> int:
     from mlcheck.results import to_jsonable
     from mlcheck.runs.history import history
 
+    from mlcheck.errors import UsageError
+
+    if args.limit < 1:
+        raise UsageError(f"-n/--limit must be a positive number of runs, got {args.limit}")
     runs_dir = _runs_dir(args)
-    rows = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)[
-        : max(args.limit, 0)
-    ]
+    rows = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)[: args.limit]
     if args.json:
         data = [{**row.__dict__, "run_dir": str(row.run_dir)} for row in rows]
         print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))
         return 0
     if not rows:
-        print(f"no runs under {runs_dir}")
+        print(_no_rows(runs_dir, args))
         return 0
     print(
         f"{'run id':<30} {'notebook':<20} {'status':<14} {'exit':>4} {'time':>8}  metrics · drift · changed · failed"
     )
     for row in rows:
         if row.damaged:
-            print(f"{row.run_id:<30} {row.notebook:<20} {'damaged':<14} {'':>4} {'':>8}  {row.damaged}")
+            # the row's own label (damaged, killed, running): the same word --json gives
+            print(f"{row.run_id:<30} {row.notebook:<20} {row.status:<14} {'':>4} {'':>8}  {row.damaged}")
             continue
         metrics = [
             f"{k}={format_value(v)}" for k, v in row.values.items()

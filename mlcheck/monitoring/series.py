@@ -33,7 +33,10 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int no float holds (mc.record("big", 10**400)): NaN, never a crash
+            return float("nan")
     if value in ("nan", "inf", "-inf"):
         return float(value)
     return None

@@ -31,6 +31,56 @@ class HistoryRow:
     kind: str = "job"
     #: why the run's record could not be read ("" for a readable one)
     damaged: str = ""
+    #: the largest drift figure of the run as ``(name, value)``, e.g. ``("psi[age]", 4.2)``; None when none
+    drift: tuple[str, float] | None = None
+
+
+def number(value: Any) -> float | None:
+    """``value`` as a float when it is a real number that fits one; None otherwise.
+
+    A recorded value may be any JSON number: ``mc.record("big", 10**400)`` is an
+    int no float holds, and ``float()`` of it raises OverflowError. Such a value
+    is shown as recorded but takes no part in comparisons (anomalies, drift).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+#: words in a recorded value's name that mark it as a drift figure
+DRIFT_WORDS = ("kl", "psi", "drift")
+
+
+def largest_drift(values: dict[str, Any], results: list[dict[str, Any]]) -> tuple[str, float] | None:
+    """The run's largest drift figure: from its check_shift results first, else from recorded values.
+
+    A check_shift result keeps each feature's figures in ``details.features``;
+    the statistic its threshold applies to is KL when the check was given
+    ``max_kl`` alone, else PSI. Recorded values count when their name contains
+    kl, psi or drift. Non-finite and unrepresentable values are skipped.
+    """
+    found: list[tuple[float, str]] = []
+    for result in results:
+        if result.get("name") != "check_shift":
+            continue
+        details = result.get("details") or {}
+        figure = "kl" if details.get("max_kl") is not None and details.get("max_psi") is None else "psi"
+        for feature, record in (details.get("features") or {}).items():
+            value = number(record.get(figure)) if isinstance(record, dict) else None
+            if value is not None and value == value and abs(value) != float("inf"):
+                found.append((value, f"{figure}[{feature}]"))
+    if not found:
+        for name, raw in values.items():
+            value = number(raw)
+            if value is not None and value == value and any(w in name.lower() for w in DRIFT_WORDS):
+                found.append((value, name))
+    if not found:
+        return None
+    value, name = max(found)
+    return name, value
 
 
 def _row(run: Run) -> HistoryRow:
@@ -52,6 +102,7 @@ def _row(run: Run) -> HistoryRow:
         failed_checks=failed,
         run_dir=run.run_dir,
         kind=record.kind,
+        drift=largest_drift(dict(record.values), list(record.results)),
     )
 
 
@@ -73,16 +124,9 @@ def _annotate(rows: list[HistoryRow]) -> None:
     }
     for row in rows:
         row.changed = {n: row.parameters.get(n) for n in sorted(varying)}
-    value_names = {
-        n
-        for row in rows
-        for n, v in row.values.items()
-        if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
+    value_names = {n for row in rows for n, v in row.values.items() if number(v) is not None}
     for name in sorted(value_names):
-        series = [
-            (row, float(row.values[name])) for row in rows if isinstance(row.values.get(name), (int, float))
-        ]
+        series = [(row, value) for row in rows if (value := number(row.values.get(name))) is not None]
         if len(series) < 5:  # too few runs to call anything unusual
             continue
         for row, value in series:
