@@ -343,8 +343,9 @@ def test_reordered_columns_score_as_trained(tmp_path, data) -> None:
 
 def test_missing_and_extra_columns(bundle) -> None:
     batch = credit_frame(10, seed=9)[0]
-    with pytest.raises(UsageError, match="'plan'"):
-        bundle.score(batch.drop(columns="plan"))
+    missing = bundle.score(batch.drop(columns="plan"))  # every row rejected: a failed contract, not a crash
+    assert (missing.n_scored, missing.reason_counts) == (0, {"missing_column": 10})
+    assert set(missing.rejects["reason"]) == {"missing column 'plan'"}
     with pytest.warns(ExtraColumnsWarning, match="note"):
         assert bundle.score(batch.assign(note="x")).n_scored == 10
     with pytest.raises(UsageError, match="key column"):

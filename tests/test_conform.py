@@ -117,7 +117,7 @@ def test_duplicate_column_names_are_a_usage_error_in_both() -> None:
 
 def test_an_empty_frame_missing_a_column_is_refused() -> None:
     empty = _reference(5).iloc[:0].drop(columns="city")
-    with pytest.raises(UsageError, match=r"lacks 1 column.*'city'"):
+    with pytest.raises(UsageError, match=r"lacks 1 of the model.s \d+ columns: 'city'"):
         score_frame(MODEL, SCHEMA, empty)  # was: accepted
     assert not mc.check_schema(empty, SCHEMA).passed
     complete = score_frame(MODEL, SCHEMA, _reference(5).iloc[:0])
@@ -214,3 +214,29 @@ def test_valid_and_castable_rows_are_all_scored(frame: pd.DataFrame) -> None:
         "reason_code"
     ].str.contains("missing_value|too_large")
     assert edge_only.all(), result.rejects  # castable values (whole floats, "True") are never refused
+
+
+# -- a batch missing a column: one decision, every row rejected, never a crash -------------------------
+def test_a_missing_or_space_padded_column_rejects_every_row_in_both_with_a_short_hint() -> None:
+    """F8: Bundle.score raised UsageError (a scoring job exit 3, retried) while check_schema counted rows."""
+    batch = _reference(30, seed=2)
+    renamed = batch.rename(columns={"tenure": "tenure "})  # a padded name from an upstream export
+    checked, scored = _both(renamed)
+    assert (scored.n_rows, scored.n_scored, scored.n_rejected) == (30, 0, 30)
+    assert scored.reason_counts == {"missing_column": 30} == checked.details["reason_counts"]
+    assert checked.details["n_unscorable"] == 30
+    assert set(scored.rejects["reason"]) == {"missing column 'tenure' (did you mean 'tenure '?)"}
+    assert checked.details["failing"] == {"tenure": "column is missing (did you mean 'tenure '?)"}
+    assert not mc.check_coverage(scored, min=0.99).passed  # a failed contract: exit 1, no retry
+    # many missing columns: the reason names five, not every column of both frames
+    wide = pd.DataFrame({f"c{i}": np.arange(30.0) for i in range(85)})
+    schema = infer_schema(wide)
+    model = DummyClassifier().fit(wide, np.arange(30) % 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cut = score_frame(model, schema, wide.drop(columns=[f"c{i}" for i in range(40)]), form="frame")
+    (reason,) = set(cut.rejects["reason"])
+    assert reason.endswith("and 35 more") and len(reason) < 120
+    with pytest.raises(UsageError) as raised:
+        conform(wide.drop(columns=[f"c{i}" for i in range(40)]), schema)
+    assert len(str(raised.value)) < 300  # was every expected and given name: about 2.5 KB

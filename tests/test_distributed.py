@@ -158,7 +158,7 @@ def test_bad_inputs_are_found_from_the_metadata_before_any_partition_is_read(
     client, bundle, tmp_path
 ) -> None:
     frame = dd.from_pandas(batch_frame(), npartitions=2)
-    with pytest.raises(UsageError, match="lacks 1 column"):
+    with pytest.raises(UsageError, match="lacks 1 of the model"):
         bundle.score(frame.drop(columns=["age"]))
     with pytest.raises(UsageError, match="key column"):
         bundle.score(frame, key="customer")

@@ -419,7 +419,7 @@ def drivers(table: pd.DataFrame, X: pd.DataFrame, k: int) -> pd.DataFrame:
     values = table[names].to_numpy(dtype="float64")
     k = min(k, len(names))
     order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
-    inputs = X[names]
+    inputs = X.reindex(columns=names)  # a batch missing a column has every row rejected: none is read
     out: dict[str, list[str]] = {f"driver_{i + 1}": [] for i in range(k)}
     for row in range(len(table)):
         for rank in range(k):
@@ -451,7 +451,8 @@ def explain_frame(
                if type(frame).__module__.startswith("dask") else ""),
             reason=Reason.INVALID_TYPE,
         )
-    conformed = conform(frame, schema, keep=tuple(schema.keys), warn=False)
+    # a missing column rejects every row, as Bundle.score does: the rows get their reason, no crash
+    conformed = conform(frame, schema, keep=tuple(schema.keys), warn=False, missing="reject")
     reference = conform(background, schema, warn=False)
     reference_rows = reference.features.iloc[np.flatnonzero(~reference.bad)]
     good = np.flatnonzero(~conformed.bad)

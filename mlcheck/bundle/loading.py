@@ -260,8 +260,11 @@ class Bundle:
         """Score a batch; rows that cannot be scored go to ``rejects`` with a reason and a reason code.
 
         The frame goes through the same conform step as :func:`mlcheck.check_schema`
-        (so the two never disagree on a row): a missing column raises
-        :class:`~mlcheck.errors.UsageError`; extra columns are dropped with an
+        (so the two never disagree on a row): a missing column rejects every
+        row with reason code ``missing_column`` (the reason names the column and
+        its near match in the batch, ``did you mean 'MAUT1 '?``), so
+        ``check_coverage`` fails (an empty batch missing one raises
+        :class:`~mlcheck.errors.UsageError`: it has no row to reject); extra columns are dropped with an
         ``ExtraColumnsWarning`` (key columns are kept); casts that lose nothing
         are made (whole-valued floats into integer columns, ``"True"``/``"False"``
         into boolean ones, nullable dtypes), and ``result.notes`` says which; a

@@ -1,8 +1,10 @@
 """Scoring a batch with a bundle: no row is lost, every reject has a reason.
 
-The batch is conformed to the bundle's schema first (missing columns raise,
-extra columns are dropped with a warning, dtypes are coerced when lossless);
-rows that cannot be scored go to ``rejects`` with a reason. The model then
+The batch is conformed to the bundle's schema first (a missing column rejects
+every row with reason code ``missing_column``; an empty batch missing one
+raises), extra columns are dropped with a
+warning, dtypes are coerced when lossless); rows that cannot be scored go to
+``rejects`` with a reason. The model then
 scores the remaining rows in one call; when it raises, the batch is bisected
 so that only the rows it cannot score are rejected, each with the model's
 error. Invariant: ``n_rows == n_scored + n_rejected``.
@@ -14,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -300,10 +302,13 @@ def score_frame(
     codes: list[pd.Series] = []  # row position -> reason codes
     casts: dict[str, str] = {}
     passed: dict[str, int] = {}
-    # an empty frame is conformed too: a missing column is an error whatever the number of rows
+    # a missing column rejects every row (reason code missing_column), as check_schema counts them:
+    # a bad batch is a failed contract (check_coverage), never a crash a scheduler retries. An empty
+    # frame (a Dask frame's metadata too) has no row to reject: its missing column raises
+    missing: Literal["raise", "reject"] = "reject" if n_rows else "raise"
     for start in range(0, max(n_rows, 1), step):
         chunk = frame if step >= n_rows else frame.iloc[start : start + step]
-        conformed = conform(chunk, schema, keep=keys, warn=start == 0)
+        conformed = conform(chunk, schema, keep=keys, warn=start == 0, missing=missing)
         casts.update(conformed.casts)
         for column, count in conformed.unseen_passed.items():
             passed[column] = passed.get(column, 0) + count

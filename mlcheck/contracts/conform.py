@@ -23,6 +23,7 @@ training level at any cardinality: the level check is exact, never dropped.
 
 from __future__ import annotations
 
+import difflib
 import enum
 import warnings
 from collections.abc import Mapping
@@ -45,7 +46,9 @@ __all__ = [
     "RejectReason",
     "as_input",
     "conform",
+    "describe_missing",
     "input_form",
+    "near_match",
 ]
 
 
@@ -59,6 +62,7 @@ class ExtraColumnsWarning(UserWarning):
 class RejectReason(str, enum.Enum):
     """Why a row cannot be scored: one code per problem, written to ``rejects["reason_code"]``."""
 
+    MISSING_COLUMN = "missing_column"
     MISSING_VALUE = "missing_value"
     NOT_A_NUMBER = "not_a_number"
     NOT_AN_INTEGER = "not_an_integer"
@@ -336,6 +340,30 @@ def column_labels(frame: pd.DataFrame, *, where: str) -> dict[str, Any]:
     return {str(label): label for label in frame.columns}
 
 
+def near_match(name: str, candidates: list[str]) -> str | None:
+    """The candidate ``name`` was most likely meant as: same text up to case and padding, else the closest.
+
+    ``difflib.get_close_matches`` (ratio of matching characters >= 0.8) finds
+    a renamed or mistyped column: ``'MAUT1 '`` for ``'MAUT1'``.
+    """
+    folded = name.strip().casefold()
+    for candidate in candidates:
+        if candidate.strip().casefold() == folded:
+            return candidate
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def describe_missing(missing: list[str], labels: list[str], *, shown: int = 5) -> str:
+    """Short text naming the first ``shown`` missing columns, each with a near-match hint among ``labels``."""
+    parts = []
+    for name in missing[:shown]:
+        hint = near_match(name, labels)
+        parts.append(f"{name!r}" + (f" (did you mean {hint!r}?)" if hint is not None else ""))
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    return ", ".join(parts) + more
+
+
 def conform(
     frame: pd.DataFrame,
     schema: Schema,
@@ -343,6 +371,7 @@ def conform(
     keep: tuple[str, ...] = (),
     warn: bool = True,
     columns: tuple[str, ...] | None = None,
+    missing: Literal["raise", "reject"] = "raise",
 ) -> Conformed:
     """Turn ``frame`` into the model's input and find the rows that cannot be scored.
 
@@ -364,12 +393,19 @@ def conform(
     columns : tuple of str, optional
         Conform only these schema columns (``check_schema`` reports a missing
         column as an outcome instead of raising).
+    missing : {"raise", "reject"}, default "raise"
+        A schema column the frame lacks: ``"raise"`` a UsageError;
+        ``"reject"`` every row with reason code ``missing_column`` (what
+        ``Bundle.score`` does, so a bad batch fails ``check_coverage``, the
+        same decision ``check_schema`` makes). Either way the text names at
+        most 5 missing columns, each with its near match in the frame
+        (``did you mean 'MAUT1 '?``).
 
     Raises
     ------
     UsageError
-        The frame lacks a column of the schema, has duplicated column names,
-        or is not a DataFrame.
+        The frame lacks a column of the schema (``missing="raise"``), has
+        duplicated column names, or is not a DataFrame.
 
     Examples
     --------
@@ -382,15 +418,15 @@ def conform(
     """
     labels = column_labels(frame, where="conform")
     wanted = schema.names if columns is None else columns
-    missing = [name for name in wanted if name not in labels]
-    if missing:
-        raise UsageError(
-            f"the frame lacks {len(missing)} column(s) the model was trained on: {missing}; "
-            f"expected the columns {list(schema.names)}, got {list(map(str, frame.columns))}. "
-            "Add the missing columns (a column may hold missing values if the schema allows them)."
-        )
+    absent = [name for name in wanted if name not in labels]
     known = set(schema.names) | set(keep) | set(schema.keys)
     extra = tuple(name for name in labels if name not in known)
+    if absent and missing == "raise":
+        raise UsageError(
+            f"the frame lacks {len(absent)} of the model's {len(schema.names)} columns: "
+            f"{describe_missing(absent, list(extra))}. Add or rename them (a column may hold missing "
+            "values if the schema allows them); bundle.schema.names lists every column"
+        )
     if extra and warn:
         warnings.warn(
             f"dropped {len(extra)} column(s) the model was not trained on: {list(extra)[:10]}",
@@ -398,10 +434,21 @@ def conform(
             stacklevel=3,
         )
     collect = _Reasons(len(frame))
+    if absent and len(frame):  # every row rejected with one short reason; check_schema counts the same
+        every = np.arange(len(frame))
+        collect.bad[:] = True
+        collect.parts.append(
+            pd.Series(f"missing column {describe_missing(absent, list(extra))}", index=every)
+        )
+        collect.codes.append((RejectReason.MISSING_COLUMN, every))
+        collect.counts.update({(name, RejectReason.MISSING_COLUMN): len(frame) for name in absent})
     out: dict[str, pd.Series] = {}
     coerced: dict[str, str] = {}
     for spec in schema.columns:
         if spec.name not in wanted:
+            continue
+        if spec.name not in labels:  # a stand-in: every row is rejected above
+            out[spec.name] = pd.Series(np.nan, index=frame.index, name=spec.name, dtype="float64")
             continue
         series = frame[labels[spec.name]]
         conformer = _CONFORMERS.get(spec.kind)

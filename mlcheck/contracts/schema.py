@@ -46,6 +46,7 @@ from mlcheck.contracts.conform import (
     RejectReason,
     column_labels,
     conform,
+    near_match,
 )
 from mlcheck.contracts.schema_tally import MAX_ROWS_LISTED, ColumnTally, SchemaTally, measure
 from mlcheck.errors import UsageError
@@ -449,10 +450,10 @@ def check_schema(
     columns: dict[str, dict[str, Any]] = {}  # column -> every aspect's figure, failed or not
     for spec in spec_schema.columns:
         if spec.name not in labels:
-            outcomes.append(
-                Outcome(spec.name, False, {"present": False}, {"present": True}, "column is missing")
-            )
-            failing[spec.name] = "column is missing"
+            hint = near_match(spec.name, [name for name in labels if name not in spec_schema.names])
+            said = "column is missing" + (f" (did you mean {hint!r}?)" if hint is not None else "")
+            outcomes.append(Outcome(spec.name, False, {"present": False}, {"present": True}, said))
+            failing[spec.name] = said
             columns[spec.name] = {"present": False, "passed": False}
             continue
         figures: dict[str, Any] = {}
