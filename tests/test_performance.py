@@ -601,3 +601,56 @@ def test_the_zero_recall_model_fails_its_notebook_job(tmp_path) -> None:
     # with 7 positives even a balanced model's 95% recall interval is about [0.43, 1]: more rows to pass
     careful = run_notebook(notebook, {"balanced": True, "rare": 40}, runs_dir=tmp_path, report=False)
     assert careful.status == "succeeded" and careful.exit_code == 0
+
+
+# -- proportions at small counts: the exact binomial interval ---------------------------------
+def _found(n_positive: int, n_found: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n_found`` of ``n_positive`` positives predicted positive, among 500 negatives (50 false alarms)."""
+    y = np.r_[np.ones(n_positive, int), np.zeros(500, int)]
+    found, missed = np.ones(n_found, int), np.zeros(n_positive - n_found, int)
+    pred = np.r_[found, missed, np.ones(50, int), np.zeros(450, int)]
+    return y, pred
+
+
+def test_a_perfect_recall_on_five_positives_keeps_the_exact_lower_bound() -> None:
+    y, pred = _found(5, 5)
+    intervals = evaluate(y, y_pred=pred, confidence=0.95)["intervals"]
+    # Clopper-Pearson: the lower end of 5 of 5 at 95% two-sided is 0.025 ** (1 / 5) = 0.478
+    assert intervals["recall"][0] == pytest.approx(0.025 ** (1 / 5)) and intervals["recall"][0] <= 0.48
+    assert intervals["recall[class=1]"] == intervals["recall"]
+    assert check_performance(y, pred, min={"recall": 0.99}, confidence=0.95).passed is False
+    y10, pred10 = _found(10, 10)
+    low10 = evaluate(y10, y_pred=pred10, confidence=0.95)["intervals"]["recall"][0]
+    assert low10 == pytest.approx(0.025**0.1)
+
+
+def test_proportion_intervals_are_never_narrower_than_the_exact_one() -> None:
+    from scipy.stats import binomtest
+
+    y, pred = _found(8, 6)
+    intervals = evaluate(y, y_pred=pred, confidence=0.9)["intervals"]
+    for subject, (hits, trials) in {
+        "recall": (6, 8),
+        "precision": (6, 56),
+        "recall[class=0]": (450, 500),  # specificity
+        "precision[class=0]": (450, 452),  # negative predictive value
+        "accuracy": (456, 508),
+    }.items():
+        exact = binomtest(hits, trials).proportion_ci(confidence_level=0.9, method="exact")
+        low, high = intervals[subject]
+        assert low <= exact.low + 1e-12 and high >= exact.high - 1e-12, subject
+
+
+@pytest.mark.parametrize(("n_positive", "bound"), [(5, 0.4), (5, 0.6), (10, 0.6), (10, 0.75)])
+def test_a_recall_bound_at_the_true_recall_passes_at_most_at_the_one_sided_rate(n_positive, bound) -> None:
+    """The false-pass rate when the true recall equals the bound, exactly: the check is seeded, so it
+    depends only on how many positives are found, and the rate is the binomial sum over that count
+    (no simulation noise). Before the exact interval: 7.8% at (5, 0.6), 5.6% at (10, 0.75); now 0% and 0%."""
+    from scipy.stats import binom
+
+    rate = 0.0
+    for found in range(n_positive + 1):
+        y, pred = _found(n_positive, found)
+        if check_performance(y, pred, min={"recall": bound}, confidence=0.95, random_state=0).passed:
+            rate += binom.pmf(found, n_positive, bound)
+    assert rate <= 0.025 + 1e-12, rate

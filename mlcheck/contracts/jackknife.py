@@ -27,8 +27,10 @@ from mlcheck.contracts.resampling import (
     _regression_metrics,
     auc_standard_error_batch,
     confusion_batch,
+    exact_interval,
     interval,
     label_metric_draws,
+    proportion_counts,
     safe_ratio,
 )
 
@@ -131,6 +133,10 @@ def intervals(
     counts whose bootstrap law is a lattice, where BCa's corrections widened
     recall's and balanced accuracy's intervals to 98-99% coverage with 18
     positives while the percentile interval covers 94-96% (``docs/statistics.md``).
+    Proportions (accuracy, a class's precision and recall) get the wider of that
+    interval and the exact binomial one on the metric's own denominator
+    (:func:`~mlcheck.contracts.resampling.exact_interval`): at a handful of
+    positives every resample can be identical and the bootstrap collapses.
     """
     label_metrics = prepared.task != "regression"
     loo = jackknife(
@@ -150,6 +156,14 @@ def intervals(
             point=None if point is None else float(point),
             jackknife=loo.get(subject),
         )
+        counts = proportion_counts(prepared, subject) if label_metrics else None
+        if counts is not None and counts[1] > 0:
+            exact_low, exact_high = exact_interval(*counts, confidence)
+            low, high = out[subject]
+            out[subject] = (
+                exact_low if np.isnan(low) else min(low, exact_low),
+                exact_high if np.isnan(high) else max(high, exact_high),
+            )
     return out
 
 

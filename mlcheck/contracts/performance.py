@@ -370,7 +370,10 @@ def evaluate(
         Also report each metric's two-sided bootstrap interval at this level
         (e.g. 0.95: the interval covers the population value 95% of the
         time; BCa for score and regression metrics, percentile for label
-        metrics; rows resampled as drawn; see ``docs/statistics.md`` for the
+        metrics, widened for proportions (accuracy, a class's precision and
+        recall) to at least the exact Clopper-Pearson interval on the metric's
+        denominator, which a bootstrap of a few rows cannot reach; rows
+        resampled as drawn; see ``docs/statistics.md`` for the
         measured coverage). The same word
         means the same in :func:`check_performance` and ``check_improvement``.
     n_resamples : int, default 2000

@@ -61,6 +61,9 @@ __all__ = [
     "resampled_sums",
     "placement_values",
     "score_sums_draws",
+    "PROPORTION_METRICS",
+    "proportion_counts",
+    "exact_interval",
 ]
 
 #: Distinct scores kept as exact cells; more are pooled into this many quantile bins. Pooling
@@ -304,6 +307,52 @@ def interval(
         levels = ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z)))
     low, high = np.quantile(finite, levels)
     return float(low), float(high)
+
+
+# -- proportions: the exact binomial interval --------------------------------------------
+#: Label metrics that are one count over another (accuracy; precision and recall of one class,
+#: so also specificity and NPV as the negative class's recall and precision).
+PROPORTION_METRICS = ("accuracy", "precision", "recall")
+
+
+def proportion_counts(prepared: Prepared, subject: str) -> tuple[int, int] | None:
+    """(successes, trials) of a proportion subject on the confusion matrix, or None for any other.
+
+    ``recall`` counts the class's rows predicted as it among its rows, ``precision``
+    its rows among the rows predicted as it, ``accuracy`` the diagonal among all
+    rows. Multiclass ``precision`` and ``recall`` (macro averages) are not proportions.
+    """
+    match = SUBJECT.match(subject)
+    if prepared.task == "regression" or match is None or prepared.labels is None:
+        return None
+    metric, label = match.group("metric"), match.group("label")
+    if metric not in PROPORTION_METRICS or (metric == "accuracy" and label is not None):
+        return None
+    cells = _confusion_cells(prepared)
+    if metric == "accuracy":
+        return int(np.trace(cells)), int(cells.sum())
+    if label is not None:
+        index = [str(value) for value in prepared.labels.tolist()].index(label)
+    elif prepared.pos_index is not None:
+        index = prepared.pos_index
+    else:
+        return None
+    trials = cells[index, :].sum() if metric == "recall" else cells[:, index].sum()
+    return int(cells[index, index]), int(trials)
+
+
+def exact_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
+    """The two-sided exact (Clopper-Pearson) binomial interval of ``successes / trials``.
+
+    Clopper and Pearson (1934), Biometrika 26(4), by ``scipy.stats.binomtest``:
+    each end errs with probability at most ``(1 - confidence) / 2`` at every
+    ``trials``, where a bootstrap collapses (5 of 5 found: every resample is
+    1.0, the percentile interval [1, 1]; the exact lower end is 0.478).
+    """
+    from scipy.stats import binomtest
+
+    found = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="exact")
+    return float(found.low), float(found.high)
 
 
 # -- draws of a validated problem -----------------------------------------------------
