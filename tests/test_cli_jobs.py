@@ -302,3 +302,28 @@ def test_history_text_and_json_agree_that_a_run_without_record_was_killed(tmp_pa
     text = mlcheck("history", str(notebook), cwd=tmp_path).stdout.splitlines()[1]
     as_json = json.loads(mlcheck("history", str(notebook), "--json", cwd=tmp_path).stdout)
     assert as_json[0]["status"] == "killed" and text.split()[2] == "killed" and "damaged" not in text
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """`mlcheck history | head -1` printed a BrokenPipeError traceback."""
+    notebook = tmp_path / "many.ipynb"
+    for day in range(1, 29):
+        _record(
+            tmp_path / "runs", notebook, Status.SUCCEEDED, f"2026-02-{day:02d}", values={"note": "x" * 2000}
+        )
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "mlcheck", "history", str(notebook), "-n", "100"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert reader.stdout is not None and reader.stdout.readline().startswith(b"run id")
+    reader.stdout.close()  # what head does after its first line
+    stderr = reader.stderr.read().decode() if reader.stderr else ""
+    assert reader.wait(timeout=60) == 141 and stderr == ""
+
+
+def test_the_log_of_a_run_without_checks_does_not_claim_contracts_held(tmp_path):
+    done = mlcheck("run", str(NOTEBOOKS / "no_params.ipynb"), "--no-report", "--runs-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == (
+        "exit 0 (succeeded): the notebook ran to its end; it recorded no checks; retry: no"
+    )

@@ -246,6 +246,7 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120) -> subpro
         (["run", "corrupt.ipynb"], "not a valid notebook"),
         (["run", "missing.ipynb"], "notebook not found"),
         (["run", "hello.ipynb", "-f", "missing.yaml"], "parameter file not found"),
+        (["run", "hello.ipynb", "-f", "data"], "parameter file data is a folder; give a YAML or JSON file"),
         (["params", "corrupt.ipynb"], "not a valid notebook"),
         (["report", "."], "not a run directory"),
         (["history", "--runs-dir", "no-such-runs"], "no runs directory"),

@@ -262,9 +262,10 @@ def _exit_line(run: Any) -> str:
     from mlcheck.runs.rundir import Status
 
     status = Status.parse(run.status)
-    return (
-        f"exit {run.exit_code} ({status.value}): {status.meaning}; retry: {'yes' if status.retry else 'no'}"
-    )
+    meaning = status.meaning
+    if status is Status.SUCCEEDED and not run.record.results:  # "every contract held" would claim checks ran
+        meaning = "the notebook ran to its end; it recorded no checks"
+    return f"exit {run.exit_code} ({status.value}): {meaning}; retry: {'yes' if status.retry else 'no'}"
 
 
 def _outputs(run: Any) -> list[str]:

@@ -106,7 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._run(args))
+        code = int(args._run(args))
+        sys.stdout.flush()  # here, not at exit: a reader gone away is then a BrokenPipeError we catch
+        return code
     except ContractViolation as error:
         print(f"mlcheck {args.command}: {error}", file=sys.stderr)
         return 1
@@ -118,6 +120,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mlcheck {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (``mlcheck history | head``): stop quietly, as Unix tools do.
+
+    Python would otherwise print a traceback, and another "Exception ignored"
+    when it flushes stdout at exit; pointing stdout at /dev/null stops both.
+    The exit code is the shell's for a command killed by SIGPIPE (128 + 13).
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (captured in a test): nothing to flush
+        pass
+    finally:
+        os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -542,6 +542,10 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
         a document that is not a mapping of names.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ParameterError(
+            f"parameter file {path} is a folder; give a YAML or JSON file (e.g. -f {path}/params.yaml)"
+        )
     if not path.is_file():
         raise ParameterError(f"parameter file not found: {path}")
     size = path.stat().st_size
