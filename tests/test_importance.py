@@ -257,3 +257,57 @@ def test_check_importance_rarely_fails_when_nothing_changed() -> None:
     )
     # the top 3 of the reference stay within reach of the top 3 in a fresh batch
     assert failed <= 2, f"{failed} of {draws} unchanged batches failed"
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[object, pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = (X["a"] > 0).astype(int)
+    return LogisticRegression().fit(X, y), X, y
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "message"),
+    [
+        ("unfitted", UsageError, r"LogisticRegression is not fitted; fit it on the training rows first"),
+        ("bogus scoring", OptionError, r"scoring must be a scikit-learn scorer name .*got 'bogus'"),
+        ("extra column", UsageError, r"not seen at fit \['d'\]\); pass X\[list\(model.feature_names_in_\)\]"),
+        ("missing column", UsageError, r"missing \['b'\]"),
+        ("other order", UsageError, r"in another order"),
+        ("array too wide", UsageError, r"X has 3 column\(s\) but the model was fit on 2"),
+        ("string labels", UsageError, r"none of y's labels \('no', 'yes'\) is a class the model predicts"),
+        ("NaN in X", UsageError, r"missing or infinite values in X \(column\(s\) \['a'\]\).*imputer"),
+        ("NaN in y", UsageError, r"y holds \d+ missing label\(s\); drop those rows"),
+        ("one class", UsageError, r"roc_auc is undefined on these rows.*one class only \(0\)"),
+    ],
+)
+def test_user_mistakes_are_named_with_their_fix(fitted, case, error, message) -> None:
+    model, X, y = fitted
+    calls = {
+        "unfitted": lambda: importance(LogisticRegression(), X, y),
+        "bogus scoring": lambda: importance(model, X, y, scoring="bogus"),
+        "extra column": lambda: importance(model, X.assign(d=1.0), y),
+        "missing column": lambda: importance(model, X[["a"]], y),
+        "other order": lambda: importance(model, X[["b", "a"]], y),
+        "array too wide": lambda: importance(model, X.assign(d=1.0).to_numpy(), y),
+        "string labels": lambda: importance(model, X, y.map({0: "no", 1: "yes"})),
+        "NaN in X": lambda: importance(model, X.assign(a=X["a"].where(X["a"] > -1)), y),
+        "NaN in y": lambda: importance(model, X, y.astype(float).where(X["a"] > -1)),
+        "one class": lambda: importance(model, X, np.zeros(len(X), int), scoring="roc_auc"),
+    }
+    with pytest.raises(error, match=message) as raised:
+        calls[case]()
+    assert raised.value.parameter in {"model", "scoring", "X", "y"}
+
+
+def test_a_scorer_name_or_callable_is_taken_and_a_model_that_takes_nan_is_not_refused(fitted) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import get_scorer
+
+    model, X, y = fitted
+    assert importance(model, X, y, scoring="roc_auc", random_state=0).index[0] == "a"
+    assert importance(model, X, y, scoring=get_scorer("accuracy"), random_state=0).index[0] == "a"
+    holes = X.assign(b=X["b"].where(X["b"] > -1))
+    tolerant = HistGradientBoostingClassifier(max_iter=20).fit(holes, y)
+    assert importance(tolerant, holes, y, random_state=0).index[0] == "a"

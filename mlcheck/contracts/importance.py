@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mlcheck._validation import SEVERITY, HasMethods, Interval, validate_options
+from mlcheck._validation import SEVERITY, Constraint, HasMethods, Interval, validate_options
 from mlcheck.contracts import register_check
 from mlcheck.errors import Reason, UsageError
 from mlcheck.results import CheckResult, Outcome
@@ -59,6 +59,132 @@ CONFIDENCE = 0.95
 _FITTED_MODEL = HasMethods("predict", description="a fitted model with .predict()")
 
 
+class _ScorerName(Constraint):
+    """A scikit-learn scorer name (``sklearn.metrics.get_scorer_names()``), read when a value is checked."""
+
+    reason = Reason.NOT_AN_OPTION
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        from sklearn.metrics import get_scorer_names
+
+        return value in get_scorer_names()
+
+    def failure_reason(self, value: Any) -> Reason | None:
+        return Reason.NOT_AN_OPTION if isinstance(value, str) else None
+
+    def __str__(self) -> str:
+        return (
+            "a scikit-learn scorer name (one of sklearn.metrics.get_scorer_names(): 'accuracy', "
+            "'balanced_accuracy', 'roc_auc', 'neg_log_loss', 'r2', 'neg_mean_absolute_error', ...)"
+        )
+
+    def invalid_examples(self) -> list[Any]:
+        return ["__not_a_scorer__"]
+
+
+def _refuse(message: str, parameter: str) -> UsageError:
+    return UsageError(f"importance: {message}", reason=Reason.INVALID_DATA, parameter=parameter)
+
+
+def _check_fitted(model: Any) -> None:
+    """Refuse an estimator that was never fit (scikit-learn's own test of fitted attributes)."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError:
+        raise _refuse(
+            f"the {type(model).__name__} is not fitted; fit it on the training rows first "
+            "(model.fit(X_train, y_train)), then measure importance on held-out rows",
+            "model",
+        ) from None
+    except TypeError:  # not a scikit-learn estimator: it has .predict, the call itself will tell
+        return
+
+
+def _check_columns(model: Any, X: Any) -> None:
+    """The columns the model was fit on, in that order (scikit-learn's ``feature_names_in_``)."""
+    fitted_names = getattr(model, "feature_names_in_", None)
+    if fitted_names is not None and hasattr(X, "columns"):
+        expected = [str(name) for name in fitted_names]
+        given = [str(name) for name in X.columns]
+        if given == expected:
+            return
+        missing = [name for name in expected if name not in given]
+        extra = [name for name in given if name not in expected]
+        problem = "; ".join(
+            part
+            for part in (
+                f"missing {missing}" if missing else "",
+                f"not seen at fit {extra}" if extra else "",
+                "in another order" if not missing and not extra else "",
+            )
+            if part
+        )
+        raise _refuse(
+            f"X's columns differ from those the model was fit on ({problem}); pass "
+            "X[list(model.feature_names_in_)], the fit's columns in the fit's order",
+            "X",
+        )
+    width = getattr(model, "n_features_in_", None)
+    shape = np.shape(X)
+    if isinstance(width, Integral) and len(shape) == 2 and shape[1] != width:
+        raise _refuse(
+            f"X has {shape[1]} column(s) but the model was fit on {int(width)}; pass the columns it was fit on",
+            "X",
+        )
+
+
+def _check_labels(model: Any, y: Any) -> None:
+    """Labels present, and of the kind the model predicts (a classifier's ``classes_``)."""
+    values = pd.Series(np.asarray(y, dtype=object).ravel())
+    missing = int(values.isna().sum())
+    if missing:
+        raise _refuse(
+            f"y holds {missing} missing label(s); drop those rows from X and y (a row without its "
+            "label cannot be scored)",
+            "y",
+        )
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return
+    known = set(np.asarray(classes).tolist())
+    given = set(values.tolist())
+    if given and not given & known:
+        shown = sorted(map(repr, given))[:5]
+        raise _refuse(
+            f"none of y's labels ({', '.join(shown)}) is a class the model predicts "
+            f"({', '.join(sorted(map(repr, known))[:5])}); give y in the labels the model was fit on "
+            "(for example y.map({'no': 0, 'yes': 1}))",
+            "y",
+        )
+
+
+def _scoring_failed(error: ValueError, X: Any) -> UsageError:
+    """A user's mistake the model or scorer refused while scoring, said plainly."""
+    text = str(error)
+    first = text.splitlines()[0] if text else type(error).__name__
+    if "NaN" in text or "infinity" in text:
+        frame = pd.DataFrame(X)
+        numeric = frame.select_dtypes("number")
+        bad = [str(c) for c in numeric.columns if not np.isfinite(numeric[c].to_numpy(dtype=float)).all()]
+        bad += [str(c) for c in frame.columns if c not in numeric.columns and frame[c].isna().any()]
+        named = f" (column(s) {bad[:10]})" if bad else ""
+        return _refuse(
+            f"the model cannot take missing or infinite values in X{named}: {first} Fill them as at "
+            "training (an imputer inside the pipeline) or drop those rows",
+            "X",
+        )
+    return _refuse(
+        f"the model could not score these rows ({type(error).__name__}: {first}); pass held-out rows "
+        "in the form and columns the model was fit on, with labels of the kind it predicts",
+        "X",
+    )
+
+
 def _scoring_name(scoring: Any) -> str:
     if scoring is None:
         return "the model's score method (accuracy for classifiers, R^2 for regressors)"
@@ -68,6 +194,7 @@ def _scoring_name(scoring: Any) -> str:
 @validate_options(
     {
         "model": [_FITTED_MODEL],
+        "scoring": [None, _ScorerName(), "callable"],
         "n_repeats": [Interval(Integral, 2, None, description="an integer >= 2 (the interval needs two)")],
         "random_state": [None, Interval(Integral, 0, None)],
     },
@@ -120,9 +247,14 @@ def importance(
     Raises
     ------
     OptionError
-        ``model`` has no ``predict``, or ``n_repeats``/``random_state`` is invalid.
+        ``model`` has no ``predict``, or ``scoring`` (not a scikit-learn
+        scorer name nor a callable), ``n_repeats`` or ``random_state`` is invalid.
     UsageError
-        ``X`` and ``y`` differ in length or are empty.
+        ``X`` and ``y`` differ in length or are empty; the model is not fitted;
+        ``X``'s columns are not those the model was fit on (names and order, or
+        their number); ``y`` has missing labels or none of the model's classes;
+        the model cannot score ``X`` (missing values it does not take); the
+        score is undefined on these rows (``roc_auc`` on one class).
 
     Examples
     --------
@@ -138,7 +270,10 @@ def importance(
     >>> bool(table.loc["signal", "low"] > 0.3)
     True
     """
+    import warnings
+
     from scipy import stats
+    from sklearn.exceptions import UndefinedMetricWarning
     from sklearn.inspection import permutation_importance
 
     n_rows = len(X)
@@ -152,11 +287,28 @@ def importance(
         if hasattr(X, "columns")
         else [f"x{i}" for i in range(np.shape(X)[1])]
     )
-    found = permutation_importance(
-        model, X, y, scoring=scoring, n_repeats=n_repeats, random_state=random_state
-    )
+    _check_fitted(model)
+    _check_columns(model, X)
+    _check_labels(model, y)
+    with warnings.catch_warnings():
+        # an undefined score (roc_auc on one class) is refused below, once, not warned per shuffle
+        warnings.filterwarnings("ignore", category=UndefinedMetricWarning)
+        try:
+            found = permutation_importance(
+                model, X, y, scoring=scoring, n_repeats=n_repeats, random_state=random_state
+            )
+        except ValueError as error:
+            raise _scoring_failed(error, X) from None
     drops = np.asarray(found.importances, dtype="float64")  # (n_features, n_repeats)
     mean = drops.mean(axis=1)
+    if not np.isfinite(mean).any():
+        classes = pd.unique(np.asarray(y, dtype=object).ravel())
+        hint = f"; y holds one class only ({classes[0]!r})" if len(classes) == 1 else ""
+        raise _refuse(
+            f"{_scoring_name(scoring)} is undefined on these rows, every shuffle scored NaN{hint}. "
+            "Pass held-out rows holding every class, or another scoring",
+            "y",
+        )
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, n_repeats - 1) * drops.std(axis=1, ddof=1) / math.sqrt(n_repeats)
     table = pd.DataFrame({"importance": mean, "low": mean - half, "high": mean + half}, index=names)
     table.index.name = "feature"
