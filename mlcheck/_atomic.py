@@ -10,6 +10,10 @@ Only a process killed outright (SIGKILL, power cut) can leave its hidden
 :func:`atomic_directory` does the same for a whole folder (a Parquet data set
 written by Dask workers), renamed into place when complete.
 
+Every write that the system refuses (permission denied, read-only file system,
+full disk, no such folder) raises :class:`mlcheck.errors.WriteError` naming the
+path and the fix (exit code 6 on the command line), never a bare ``OSError``.
+
 ``fsync=True`` also flushes the data to disk before the rename, so the new file
 survives a power cut (at the cost of a disk flush): used for predictions, which
 a downstream system consumes.
@@ -17,6 +21,7 @@ a downstream system consumes.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -25,6 +30,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from mlcheck.errors import WriteError
 
 __all__ = [
     "atomic_copy",
@@ -44,10 +51,46 @@ def _umask() -> int:
     return mask
 
 
+#: The system's reasons a write fails that say nothing about mlcheck: a path to fix or a machine to mend.
+_WRITE_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOENT", "ENOTDIR", "EISDIR", "EIO", "EFBIG")
+    if hasattr(errno, name)
+)
+
+
+def cannot_write(path: Path, error: OSError) -> WriteError:
+    """``error`` (from writing ``path``) as a :class:`~mlcheck.errors.WriteError` that names the path and the fix."""
+    folder = path.parent
+    if error.errno in (errno.ENOENT, errno.ENOTDIR) and not folder.is_dir():
+        fix = f"the folder {folder} does not exist: create it or choose another path"
+    elif error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        fix = "the disk is full: free some space and retry"
+    else:
+        fix = f"choose a path in a folder you can write to (the folder is {folder})"
+    raised = WriteError(f"cannot write {path}: {error.strerror or error}; {fix}")
+    raised.errno, raised.strerror, raised.filename = error.errno, error.strerror, str(path)
+    return raised
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Turn the system's write failures (permission, read-only, full disk, no folder) into a WriteError."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except OSError as error:
+        if error.errno not in _WRITE_ERRNOS:
+            raise
+        raise cannot_write(path, error) from error
+
+
 @contextmanager
 def _temporary(path: Path) -> Iterator[Path]:
     """A fresh temporary file beside ``path`` (the usual file mode), removed at the end if still there."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with _translated(path):
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temporary = Path(name)
     try:
         os.close(handle)
@@ -77,16 +120,17 @@ def atomic_writer(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
     path = Path(path)
     with _temporary(path) as temporary:
         yield temporary
-        if fsync:
-            with open(temporary, "rb+") as stream:
-                os.fsync(stream.fileno())
-        os.replace(temporary, path)
+        with _translated(path):
+            if fsync:
+                with open(temporary, "rb+") as stream:
+                    os.fsync(stream.fileno())
+            os.replace(temporary, path)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = False) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    with atomic_writer(path, fsync=fsync) as temporary, open(temporary, "wb") as stream:
-        stream.write(data)
+    with atomic_writer(path, fsync=fsync) as temporary, _translated(Path(path)), open(temporary, "wb") as stream:
+        stream.write(data)  # a full disk shows here
 
 
 def atomic_write_text(path: str | Path, text: str, *, fsync: bool = False) -> None:
@@ -140,8 +184,8 @@ def atomic_copy(source: str | Path, target: str | Path, *, overwrite: bool = Tru
 
 def write_with(path: str | Path, write: Callable[[Path], None], *, fsync: bool = False) -> None:
     """Call ``write(temporary_path)`` and move the result onto ``path`` atomically."""
-    with atomic_writer(path, fsync=fsync) as temporary:
-        write(temporary)
+    with atomic_writer(path, fsync=fsync) as temporary, _translated(Path(path)):
+        write(temporary)  # a full disk shows here
 
 
 @contextmanager
@@ -166,7 +210,8 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     (['part.0.parquet'], ['out.parquet'])
     """
     path = Path(path)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    with _translated(path):
+        temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         os.chmod(temporary, 0o777 & ~_umask())  # mkdtemp makes 0700
         yield temporary

@@ -35,6 +35,7 @@ __all__ = [
     "Reason",
     "RegistryError",
     "UsageError",
+    "WriteError",
 ]
 
 _UNSET: Any = object()
@@ -75,6 +76,8 @@ class Reason(str, Enum):
     CONTRACT_FAILED = "contract_failed"
     #: a bundle's files do not match its manifest
     BUNDLE_INTEGRITY = "bundle_integrity"
+    #: a file could not be written (folder read-only or missing, disk full)
+    CANNOT_WRITE = "cannot_write"
 
 
 class MlcheckError(Exception):
@@ -176,3 +179,22 @@ class BundleIntegrityError(MlcheckError):
     exit_code = 7
 
     default_reason = Reason.BUNDLE_INTEGRITY
+
+
+class WriteError(MlcheckError, OSError):
+    """A file could not be written: its folder is missing or read-only, or the disk is full.
+
+    Raised by every atomic write (:mod:`mlcheck._atomic`) with the path and
+    the system's reason. The machine's problem or a path to fix, never a
+    failed contract: exit code 6, as the runner's infrastructure errors. It
+    is also an ``OSError`` (with the original ``errno`` and ``filename``), so
+    code that handles the system's own error keeps handling it.
+    """
+
+    #: exit code of the command line (mlcheck.runs.rundir.Status.INFRASTRUCTURE)
+    exit_code = 6
+
+    default_reason = Reason.CANNOT_WRITE
+
+    def __str__(self) -> str:  # the message, not OSError's "[Errno 13] ..." once errno is set
+        return str(self.args[0]) if self.args else ""

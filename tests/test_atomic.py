@@ -84,3 +84,45 @@ def test_atomic_directory_replaces_a_folder_whole_or_not_at_all(tmp_path) -> Non
         pass
     assert (target / "part.0.parquet").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.parquet"]  # no temporary folder left
+
+
+UNWRITABLE = Path("/proc/mlcheck-test/out.json")  # /proc takes no new files, even for root
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder no one can write to")
+def test_a_write_the_system_refuses_is_a_write_error_with_the_path_not_a_bare_oserror():
+    """F14/F16: an unwritable path was a raw FileNotFoundError traceback (exit 1, 'a check failed')."""
+    from mlcheck.errors import MlcheckError, WriteError
+
+    target = Path("/proc") / "mlcheck-test.json"
+    for write in (
+        lambda: atomic_write_text(target, "x"),
+        lambda: atomic_write_json(target, {"a": 1}),
+        lambda: atomic_copy(__file__, target, overwrite=False),
+    ):
+        with pytest.raises(WriteError) as raised:
+            write()
+        assert isinstance(raised.value, MlcheckError) and isinstance(raised.value, OSError)
+        assert raised.value.exit_code == 6 and raised.value.reason == "cannot_write"
+        assert str(raised.value).startswith(f"cannot write {target}: ") and "[Errno" not in str(raised.value)
+
+
+def test_a_missing_folder_is_a_write_error_that_says_so(tmp_path):
+    from mlcheck.errors import WriteError
+
+    with pytest.raises(WriteError, match=r"the folder .*missing does not exist"):
+        atomic_write_text(tmp_path / "missing" / "out.txt", "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_commands_writing_to_an_unwritable_path_exit_6_with_a_message(tmp_path, capsys):
+    from mlcheck.cli import main
+
+    data = tmp_path / "a.csv"
+    data.write_text("a,b\n1,2\n3,4\n5,6\n")
+    assert main(["profile", str(data), "-o", "/proc/x.json"]) == 6  # was a traceback, exit 1
+    assert main(["shift", str(data), str(data), "-o", "/proc/r.json"]) == 6  # the check passed: never 1
+    err = capsys.readouterr().err
+    assert "cannot write /proc/x.json" in err and "cannot write /proc/r.json" in err
+    assert "Traceback" not in err

@@ -514,3 +514,15 @@ def test_a_dask_frame_is_scored_partition_by_partition(bundle) -> None:
     pd.testing.assert_frame_equal(
         result.rejects, expected.rejects, check_dtype=False
     )  # dask: string[pyarrow]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder no one can write to")
+def test_export_and_write_to_an_unwritable_folder_are_write_errors(data, model, bundle) -> None:
+    """F14: both were a raw FileNotFoundError (a scoring job: exit 3, retried as if transient)."""
+    from mlcheck.errors import WriteError
+
+    X, _ = data
+    with pytest.raises(WriteError, match="cannot write /proc/mlcheck_b"):
+        mc.export(model, "/proc/mlcheck_b", reference=X)
+    with pytest.raises(WriteError, match=r"cannot write /proc/out\.(rejects\.)?parquet"):
+        bundle.score(X.iloc[:5]).write("/proc/out.parquet")

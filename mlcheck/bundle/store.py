@@ -111,8 +111,13 @@ def recover(path: Path) -> None:
 
 def new_staging_dir(path: Path) -> Path:
     """A fresh hidden directory beside ``path`` to build the bundle in."""
+    from mlcheck._atomic import cannot_write
+
     staging = path.parent / _STAGING.format(name=path.name, pid=os.getpid(), token=secrets.token_hex(4))
-    staging.mkdir(parents=False)
+    try:
+        staging.mkdir(parents=False)
+    except OSError as error:  # a read-only or missing folder: the path and the fix, not a traceback
+        raise cannot_write(path, error) from error
     return staging
 
 

@@ -105,9 +105,14 @@ def run_monitor(args: argparse.Namespace) -> int:
     else:
         print("\n".join(format_state(state)))
     if args.log and state.alerts:
-        with open(args.log, "a", encoding="utf-8") as log:  # append-only: each line is whole
-            for line in alert_lines(state):
-                log.write(strict_json(line, indent=None) + "\n")
+        from mlcheck._atomic import cannot_write
+
+        try:
+            with open(args.log, "a", encoding="utf-8") as log:  # append-only: each line is whole
+                for line in alert_lines(state):
+                    log.write(strict_json(line, indent=None) + "\n")
+        except OSError as error:  # an unwritable log: exit 6 with the path, not a traceback and exit 1
+            raise cannot_write(Path(args.log), error) from error
     if args.html:
         from mlcheck.monitoring.dashboard import write_dashboard
 
