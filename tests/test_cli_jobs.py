@@ -327,3 +327,19 @@ def test_the_log_of_a_run_without_checks_does_not_claim_contracts_held(tmp_path)
     assert done.stdout.splitlines()[-1] == (
         "exit 0 (succeeded): the notebook ran to its end; it recorded no checks; retry: no"
     )
+
+
+def test_history_changed_is_what_differs_from_the_run_before_and_kind_all_names_kinds(tmp_path):
+    """Every row listed every parameter that varied anywhere, so a run with its defaults looked changed."""
+    from mlcheck.runs.history import history
+
+    notebook = tmp_path / "score.ipynb"
+    runs_dir = tmp_path / "runs"
+    for started, batch in (("2026-01-01", "normal"), ("2026-01-02", "drifted"), ("2026-01-03", "drifted")):
+        _record(runs_dir, notebook, Status.SUCCEEDED, started, parameters={"batch": batch, "seed": 0})
+    _record(runs_dir, notebook, Status.SUCCEEDED, "2026-01-04", kind="ci")
+    rows = history(runs_dir, notebook)
+    # newest first; the oldest has none
+    assert [row.changed for row in rows] == [{}, {"batch": "drifted"}, {}]
+    lines = mlcheck("history", str(notebook), "--kind", "all", cwd=tmp_path).stdout.splitlines()[1:]
+    assert sorted(line.split()[2] for line in lines) == ["(ci)", "(job)", "(job)", "(job)"]

@@ -496,6 +496,10 @@ def run_history(args: argparse.Namespace) -> int:
     print(
         f"{'run id':<30} {'notebook':<20} {'status':<14} {'exit':>4} {'time':>8}  metrics · drift · changed · failed"
     )
+
+    def name(row: Any) -> str:  # with --kind all, each run says its kind
+        return f"{row.notebook} ({row.kind})" if args.kind == "all" else row.notebook
+
     for row in rows:
         if row.damaged:
             # the row's own label (damaged, killed, running): the same word --json gives
@@ -518,6 +522,6 @@ def run_history(args: argparse.Namespace) -> int:
         ]
         detail = " · ".join(part for part in parts if part)
         print(
-            f"{row.run_id:<30} {row.notebook:<20} {row.status:<14} {row.exit_code:>4} {row.duration:7.1f}s  {detail}".rstrip()
+            f"{row.run_id:<30} {name(row):<20} {row.status:<14} {row.exit_code:>4} {row.duration:7.1f}s  {detail}".rstrip()
         )
     return 0

@@ -115,15 +115,23 @@ def _robust_z(value: float, others: list[float]) -> float:
 
 
 def _annotate(rows: list[HistoryRow]) -> None:
-    """Mark parameters that differ between runs, and values far from the other runs'."""
-    names = {name for row in rows for name in row.parameters}
-    varying = {
-        n
-        for n in names
-        if len({json.dumps(r.parameters.get(n), sort_keys=True, default=str) for r in rows}) > 1
-    }
-    for row in rows:
-        row.changed = {n: row.parameters.get(n) for n in sorted(varying)}
+    """Mark parameters that differ from the run before, and values far from the other runs'.
+
+    ``rows`` are one notebook's runs, newest first. A row's ``changed`` holds the
+    parameters whose value differs from the previous (older) run's, so a run
+    with its defaults after runs without them shows only what it changed back.
+    """
+
+    def spelled(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, default=str)
+
+    for row, previous in zip(rows, rows[1:]):
+        names = sorted(set(row.parameters) | set(previous.parameters))
+        row.changed = {
+            n: row.parameters.get(n)
+            for n in names
+            if spelled(row.parameters.get(n)) != spelled(previous.parameters.get(n))
+        }
     value_names = {n for row in rows for n, v in row.values.items() if number(v) is not None}
     for name in sorted(value_names):
         series = [(row, value) for row in rows if (value := number(row.values.get(name))) is not None]
