@@ -239,6 +239,15 @@ def test_item_5_ambiguous_numbers_are_refused_with_the_forms_that_decide(text):
     assert coerce_parameter(UNTYPED, RawText(text)) == text  # -r passes the text
 
 
+@pytest.mark.parametrize("text", ["[1, 2", "[a, [b]", "{k: [1}", "{k: 1"])
+def test_an_untyped_list_or_mapping_cut_short_is_refused(text):
+    """'[1, 2' became the text '[1, 2' while '{a: [}' was refused: both are typos."""
+    with pytest.raises(ParameterError, match="opens a list or mapping it does not close"):
+        coerce_parameter(UNTYPED, TextValue(text))
+    assert coerce_parameter(UNTYPED, RawText(text)) == text  # -r passes the text
+    assert coerce_parameter(UNTYPED, TextValue("[draft] note")) == "[draft] note"  # balanced: text
+
+
 def test_item_5_non_finite_untyped_values():
     assert math.isnan(coerce_parameter(UNTYPED, TextValue("nan")))
     assert coerce_parameter(UNTYPED, TextValue("-inf")) == -math.inf

@@ -196,6 +196,13 @@ def resolve_untyped(text: str, *, from_file: bool) -> Any:
         return int(_number_text(stripped))
     if _FLOAT.fullmatch(stripped) or _NON_FINITE.fullmatch(stripped):
         return parse_float(stripped)
+    # a list or mapping cut short ('[1, 2', '{k: [1}') is a typo, refused as '{a: [}' is; a text
+    # that only starts with a bracket ('[draft] note') has as many closing brackets and stays text
+    opened = stripped[:1] == "[" or (stripped[:1] == "{" and ":" in stripped)
+    if opened and (stripped.count("[") != stripped.count("]") or stripped.count("{") != stripped.count("}")):
+        raise ValueRefused(
+            f"{text!r} opens a list or mapping it does not close; close it, or pass the text with -r"
+        )
     # a whole flow collection is one; '{name}' (a format string, no colon) stays text
     if (stripped.startswith("[") and stripped.endswith("]")) or (
         stripped.startswith("{") and stripped.endswith("}") and ":" in stripped
