@@ -290,3 +290,23 @@ def test_the_cron_wrapper_retries_exactly_what_the_table_says(status: Status, tm
     attempts = len(counter.read_text().splitlines())
     assert attempts == (3 if status.retry else 1), done.stderr
     assert f"exit {status.exit_code} ({status.value}" in done.stderr
+
+
+@pytest.mark.parametrize("notebook", ["new", "example"])
+def test_score_notebooks_refuse_to_write_over_their_input_batch(
+    notebook: str, new_notebooks: Path, tmp_path: Path
+) -> None:
+    """F17: output_path == input_path replaced the 500x86 batch by 500x5 predictions, exit 0."""
+    path = new_notebooks / "churn_score.ipynb" if notebook == "new" else ROOT / "example_notebooks" / "score.ipynb"
+    batch = tmp_path / "b.parquet"
+    shutil.copyfile(DATA / "batch_normal.parquet", batch)
+    before = batch.read_bytes()
+    for output in (batch, tmp_path / "." / "b.parquet"):  # the same file, spelled another way
+        run = run_notebook(
+            path, {"input_path": str(batch), "output_path": str(output)}, runs_dir=tmp_path / "runs", timeout=300
+        )
+        assert (run.exit_code, run.status, run.record.retry) == (2, "usage", False)
+        assert run.failed_cell["ename"] == "ParameterError"
+        assert "would overwrite the batch input_path" in run.failed_cell["evalue"]
+    assert batch.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.parquet", "runs"]
