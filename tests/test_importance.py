@@ -311,3 +311,11 @@ def test_a_scorer_name_or_callable_is_taken_and_a_model_that_takes_nan_is_not_re
     holes = X.assign(b=X["b"].where(X["b"] > -1))
     tolerant = HistGradientBoostingClassifier(max_iter=20).fit(holes, y)
     assert importance(tolerant, holes, y, random_state=0).index[0] == "a"
+
+
+def test_a_table_with_an_infinite_importance_is_refused_not_shown_as_nan_percent() -> None:
+    table = pd.DataFrame(
+        {"importance": [np.inf, 0.1], "low": [0.0, 0.0], "high": [np.inf, 0.2]}, index=["a", "b"]
+    )
+    with pytest.raises(UsageError, match="missing or infinite values"):
+        check_leakage(table)

@@ -359,8 +359,12 @@ def _as_table(value: Any, where: str) -> pd.DataFrame:
             f"(columns {list(COLUMNS)}) or a bundle exported with held-out labels; got {type(value).__name__}",
             reason=Reason.INVALID_DATA,
         )
-    if table[list(COLUMNS)].isna().to_numpy().any() or len(table) == 0:
-        raise UsageError(f"{where} is empty or holds missing values", reason=Reason.INVALID_DATA)
+    values = table[list(COLUMNS)].to_numpy(dtype="float64", na_value=np.nan)
+    if len(table) == 0 or not np.isfinite(values).all():  # inf made shares NaN ("nan%" of the importance)
+        raise UsageError(
+            f"{where} is empty or holds missing or infinite values; pass the table mc.importance returns",
+            reason=Reason.INVALID_DATA,
+        )
     return table.sort_values("importance", ascending=False, kind="stable")
 
 
