@@ -526,3 +526,23 @@ def test_export_and_write_to_an_unwritable_folder_are_write_errors(data, model, 
         mc.export(model, "/proc/mlcheck_b", reference=X)
     with pytest.raises(WriteError, match=r"cannot write /proc/out\.(rejects\.)?parquet"):
         bundle.score(X.iloc[:5]).write("/proc/out.parquet")
+
+
+def test_columns_named_like_scorings_own_outputs_are_refused_with_the_fix(tmp_path, data, model, bundle) -> None:
+    """F24: a feature 'row' gave rejects two 'row' columns and write() a raw AttributeError;
+    'reason' lost the input's values; key='prediction' gave two 'prediction' columns."""
+    X, _ = data
+    for name in ("row", "reason", "reason_code"):
+        renamed = X.rename(columns={X.columns[0]: name})
+        with pytest.raises(UsageError, match=rf"export: the column '{name}' has the name of a column scoring adds"):
+            mc.export(model, tmp_path / name, reference=renamed)
+        assert not (tmp_path / name).exists()
+    with pytest.raises(UsageError, match="export: the column 'prediction'"):
+        mc.export(model, tmp_path / "k", reference=X, key="prediction")
+    batch = X.iloc[:20]
+    with pytest.raises(UsageError, match=r"Bundle.score: the column 'prediction'.*input_prediction"):
+        bundle.score(batch.assign(prediction=np.arange(20)), key="prediction")
+    with pytest.raises(UsageError, match="Bundle.score: the column 'reason'"):
+        bundle.score(batch.assign(reason="a note from upstream"))  # an extra column would shadow the reason
+    result = bundle.score(batch.assign(customer=np.arange(20)), key="customer")
+    assert list(result.rejects.columns).count("row") == 1 and result.n_scored == 20

@@ -331,6 +331,9 @@ def export(
         raise UsageError(
             f"export: key column(s) {features_named} are in reference=, as features; a key is not a feature"
         )
+    from mlcheck.bundle.scoring import check_output_names
+
+    check_output_names(schema.names, keys, where="export")  # a clash with scoring's own columns, refused now
     schema = with_unknown_handling(Schema(schema.columns, schema.n_reference_rows, {}, keys), model)
     _warn_on_ids(schema)
     if golden is None:

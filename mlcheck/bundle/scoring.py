@@ -29,7 +29,7 @@ from mlcheck.errors import UsageError
 if TYPE_CHECKING:
     from mlcheck.bundle.distributed import DaskScoreResult
 
-__all__ = ["ScoreResult", "score_frame"]
+__all__ = ["ScoreResult", "check_output_names", "score_frame"]
 
 REASON = "reason"
 REASON_CODE = "reason_code"
@@ -241,6 +241,50 @@ def _predict_guarded(
     return scored, failed
 
 
+#: Columns of ``rejects`` that scoring adds beside the input's own columns.
+REJECT_COLUMNS = frozenset({ROW, REASON, REASON_CODE})
+#: Columns of ``predictions`` and the prediction log that scoring adds beside the key columns.
+PREDICTION_COLUMNS = frozenset(
+    {PREDICTION, FALLBACK, "batch_time", "run_id", "bundle", "scored_at", "latency"}
+)
+
+
+def check_output_names(columns: Sequence[Any], keys: Sequence[str], *, where: str) -> None:
+    """Refuse input or key columns named like scoring's own output columns.
+
+    Every input column is copied to ``rejects`` beside ``row``, ``reason``
+    and ``reason_code``; key columns are copied to ``predictions`` beside
+    ``prediction``, ``score_<class>``, ``fallback``, ``driver_<k>`` and the
+    log's fields. A clash would give duplicated columns (``write`` cannot
+    store them) or silently replace the input's values.
+
+    Raises
+    ------
+    UsageError
+        Naming the column, the clash and the fix (rename it).
+    """
+    taken_by_keys = REJECT_COLUMNS | PREDICTION_COLUMNS
+    clashes = list(
+        dict.fromkeys(
+            [str(name) for name in columns if str(name) in REJECT_COLUMNS]
+            + [
+                str(name)
+                for name in keys
+                if name in taken_by_keys or str(name).startswith(("score_", "driver_"))
+            ]
+        )
+    )
+    if clashes:
+        name = clashes[0]
+        raise UsageError(
+            f"{where}: the column {name!r} has the name of a column scoring adds to its output "
+            f"(rejects: {', '.join(sorted(REJECT_COLUMNS))}; predictions: {', '.join(sorted(PREDICTION_COLUMNS))}, "
+            f"score_<class>, driver_<k>); rename it, e.g. frame.rename(columns={{{name!r}: 'input_{name}'}}), "
+            "and fit the model on the new name if it is a feature"
+            + (f" ({len(clashes) - 1} more: {clashes[1:4]})" if len(clashes) > 1 else "")
+        )
+
+
 def _key_columns(frame: pd.DataFrame, key: str | Sequence[str] | None) -> tuple[str, ...]:
     if key is None:
         return ()
@@ -295,6 +339,7 @@ def score_frame(
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise UsageError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     keys = _key_columns(frame, key)
+    check_output_names(list(frame.columns), keys, where="Bundle.score")
     n_rows = len(frame)
     step = batch_size or default_batch_size(frame)
     pieces: list[tuple[np.ndarray, pd.DataFrame]] = []
