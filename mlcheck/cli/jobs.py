@@ -263,7 +263,7 @@ def _exit_line(run: Any) -> str:
 
     status = Status.parse(run.status)
     meaning = status.meaning
-    if status is Status.SUCCEEDED and not run.record.results:  # "every contract held" would claim checks ran
+    if status is Status.SUCCEEDED and not run.results:  # "every contract held" would claim checks ran
         meaning = "the notebook ran to its end; it recorded no checks"
     return f"exit {run.exit_code} ({status.value}): {meaning}; retry: {'yes' if status.retry else 'no'}"
 
