@@ -343,3 +343,12 @@ def test_history_changed_is_what_differs_from_the_run_before_and_kind_all_names_
     assert [row.changed for row in rows] == [{}, {"batch": "drifted"}, {}]
     lines = mlcheck("history", str(notebook), "--kind", "all", cwd=tmp_path).stdout.splitlines()[1:]
     assert sorted(line.split()[2] for line in lines) == ["(ci)", "(job)", "(job)", "(job)"]
+
+
+def test_the_log_of_a_user_mistake_in_a_cell_says_usage_without_a_traceback(tmp_path):
+    done = mlcheck("run", str(NOTEBOOKS / "usage_mistake.ipynb"), "--no-report", "--runs-dir", str(tmp_path))
+    assert done.returncode == 2, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("USAGE: cell 3 raised OptionError: check_coverage: severity must be one of")
+    assert "Traceback" not in done.stdout and "_validation.py" not in done.stdout  # kept in output.ipynb
+    assert lines[-1] == f"exit 2 (usage): {Status.USAGE.meaning}; retry: no"

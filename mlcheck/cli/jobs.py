@@ -313,7 +313,7 @@ def print_run(run: Any, stream: TextIO | None = None) -> None:
         for line in str(cell.get("source", "")).splitlines()[:15]:
             out(f"    {line}")
         trace = cell.get("traceback") or []
-        if trace:
+        if trace and run.status != "usage":  # a user mistake: its message says what and the fix
             out("\n".join(trace[-8:]))
     values = [f"{k}={format_value(v)}" for k, v in run.values.items() if not isinstance(v, (list, dict))]
     if values:
