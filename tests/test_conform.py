@@ -240,3 +240,16 @@ def test_a_missing_or_space_padded_column_rejects_every_row_in_both_with_a_short
     with pytest.raises(UsageError) as raised:
         conform(wide.drop(columns=[f"c{i}" for i in range(40)]), schema)
     assert len(str(raised.value)) < 300  # was every expected and given name: about 2.5 KB
+
+
+def test_a_boolean_column_where_training_had_numbers_is_refused_by_both() -> None:
+    """F9: age=True was scored as age=1 with the note 'whole-valued float64 cast to int64'."""
+    for column, dtype in (("tenure", "bool"), ("age", "boolean")):  # an integer and a float feature
+        batch = _reference(12, seed=3)
+        batch[column] = pd.array([True, False] * 6, dtype=dtype)
+        checked, scored = _both(batch)
+        assert (scored.n_scored, scored.n_rejected) == (0, 12)
+        assert scored.reason_counts == {"not_a_number": 12} == checked.details["reason_counts"]
+        assert scored.rejects["reason"].iloc[0] == f"{column}: a {dtype}, not a number: True"
+        assert not any("cast" in note for note in scored.notes)  # no note about a float64 it never was
+        assert "not numbers" in checked.details["failing"][column]

@@ -12,7 +12,8 @@ nothing is accepted by both with a note in :attr:`Conformed.casts`:
   NumPy counterparts, and back;
 
 A lossy one is refused by both, per row: a fraction into an integer column
-(``not_an_integer``), text that is no number (``not_a_number``), a value
+(``not_an_integer``), text that is no number or a boolean where training had
+numbers (``not_a_number``: True/False mean something else than 1/0), a value
 that is no boolean or date, an infinity, a missing value where training
 had none, or a level training never saw when the model cannot take it.
 
@@ -194,7 +195,13 @@ def _conform_numeric(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -
     target = pd.api.types.pandas_dtype(spec.dtype)
     unparsed = None
     if pd.api.types.is_bool_dtype(series.dtype):
+        # True/False where training had numbers: a different meaning, not a lossless cast; refused
+        # per row like text that is no number (it was scored as 1/0 with a note about float64)
         values = series.astype("float64") if not series.hasnans else series.astype("Float64")
+        unparsed = series.notna().to_numpy()
+        collect.add(
+            unparsed, spec.name, RejectReason.NOT_A_NUMBER, f"a {series.dtype}, not a number:", series
+        )
     elif pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype):
         values = series
     else:  # strings, objects, categories holding numbers: parse, and say which did not parse
@@ -216,7 +223,8 @@ def _conform_numeric(series: pd.Series, spec: ColumnSchema, collect: _Reasons) -
         too_large = np.isfinite(array) & (np.abs(array) >= 2.0**63)
         collect.add(too_large, spec.name, RejectReason.TOO_LARGE, "too large for a 64-bit integer:", series)
         fractional |= too_large
-        if pd.api.types.is_float_dtype(values.dtype) and (np.isfinite(array) & ~fractional).any():
+        cast = np.isfinite(array) & ~fractional & (~unparsed if unparsed is not None else True)
+        if pd.api.types.is_float_dtype(values.dtype) and cast.any():
             collect.casts.setdefault(spec.name, f"whole-valued {values.dtype} cast to {spec.dtype}")
     if values.dtype == target:
         return values
