@@ -47,3 +47,22 @@ def test_reason_counts_count_each_code_of_a_rejected_row() -> None:
     batch.loc[[9], "city"] = "Paris"
     result = score_frame(model, schema, batch)
     assert result.reason_counts == {"missing_value": 1, "unseen_category": 2}
+
+
+def test_write_never_overwrites_a_protected_input(tmp_path) -> None:
+    """F17: a scoring job with output_path == input_path replaced its batch by the predictions."""
+    import pytest
+
+    from mlcheck.bundle.scoring import ScoreResult
+    from mlcheck.errors import UsageError
+
+    batch = tmp_path / "b.parquet"
+    pd.DataFrame({"x": [1.0, 2.0]}).to_parquet(batch)
+    before = batch.read_bytes()
+    result = ScoreResult(pd.DataFrame({"prediction": [1, 0]}), pd.DataFrame({"reason": []}), 2, 2, 0)
+    for output in (batch, tmp_path / "." / "b.parquet", tmp_path / "b.rejects.parquet"):
+        protect = batch if output != tmp_path / "b.rejects.parquet" else [tmp_path / "b.rejects.rejects.parquet"]
+        with pytest.raises(UsageError, match="is a protected input"):
+            result.write(output, protect=protect)
+    assert batch.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["b.parquet"]
+    assert result.write(tmp_path / "out.parquet", protect=str(batch)).name == "out.parquet"

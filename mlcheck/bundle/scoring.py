@@ -144,7 +144,9 @@ class ScoreResult:
             log[name] = self.log.get(name)
         return log
 
-    def write(self, path: str | Path, *, batch_time: Any = None) -> Path:
+    def write(
+        self, path: str | Path, *, batch_time: Any = None, protect: str | Path | Sequence[str | Path] = ()
+    ) -> Path:
         """Write the predictions to ``path`` (Parquet or CSV) and the rejects beside it, atomically.
 
         The rejects go to ``<stem>.rejects<suffix>`` (written even when empty,
@@ -155,10 +157,28 @@ class ScoreResult:
         ``<stem>.log.parquet``: what delayed labels are joined to
         (:func:`mlcheck.monitoring.labels.realized_performance`).
 
+        Parameters
+        ----------
+        path : str or pathlib.Path
+        batch_time : optional
+            The prediction log's ``batch_time`` (default: the scoring time).
+        protect : path or list of paths, optional
+            Files never to overwrite, typically the batch's own file
+            (``protect=input_path``): a scoring job given the same path for
+            its input and its output would replace the batch by its predictions.
+
         Returns
         -------
         pathlib.Path
             The predictions' path.
+
+        Raises
+        ------
+        UsageError
+            The folder does not exist, the suffix is not ``.parquet``/``.pq``/``.csv``,
+            or one of the files to write is a ``protect``-ed one (nothing is written).
+        WriteError
+            The system refused the write (read-only folder, full disk).
 
         Examples
         --------
@@ -173,6 +193,14 @@ class ScoreResult:
         if not target.parent.is_dir():
             raise UsageError(
                 f"cannot write predictions to {target}: the folder {target.parent} does not exist"
+            )
+        protected = {Path(p).resolve() for p in ([protect] if isinstance(protect, (str, Path)) else protect)}
+        targets = [target, self.rejects_path(target), *([self.log_path(target)] if self.log else [])]
+        clash = [str(t) for t in targets if t.resolve() in protected]
+        if clash:
+            raise UsageError(
+                f"cannot write predictions to {target}: {clash[0]} is a protected input "
+                "(write(protect=...)), it would be overwritten; write the predictions to another path"
             )
         rejects = self.rejects.copy()
         for column in rejects.columns:  # raw input values of mixed types: keep them readable in any format
