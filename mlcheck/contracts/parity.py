@@ -185,8 +185,10 @@ def _outcome(subject: str, n_rows: int, n_differ: int, what: str) -> Outcome:
 def _edge_frame(schema: Any) -> pd.DataFrame | None:
     """Rows at the schema's edges, one column moved at a time from a typical row; None if none can be built.
 
-    Numeric columns take 0 and the ends of the reference range, nullable ones
-    also a missing value; the other columns keep a typical value (the middle
+    Numeric columns take 0, the ends of the reference range, values ten
+    spans outside it and extreme magnitudes (the edges of
+    :func:`mlcheck.contracts.strategies.column_values`), nullable ones also a
+    missing value; the other columns keep a typical value (the middle
     of the range, the first level, False).
     """
     typical: dict[str, Any] = {}
@@ -195,7 +197,14 @@ def _edge_frame(schema: Any) -> pd.DataFrame | None:
         if spec.kind in ("integer", "float") and spec.min is not None and spec.max is not None:
             middle = (float(spec.min) + float(spec.max)) / 2
             typical[spec.name] = round(middle) if spec.kind == "integer" else middle
-            values = [spec.min, spec.max, 0]
+            low, high = float(spec.min), float(spec.max)
+            span = high - low or 1.0
+            # the strategies' own edges: the range's ends, 0, far outside it, extreme magnitudes
+            values = (
+                [low, high, 0, 2**40, -(2**40)]
+                if spec.kind == "integer"
+                else [low, high, 0.0, low - 10 * span, high + 10 * span, 1e300, -1e300]
+            )
             moves += [(spec.name, int(v) if spec.kind == "integer" else float(v)) for v in dict.fromkeys(values)]
         elif spec.kind == "categorical" and spec.levels:
             typical[spec.name] = spec.levels[0]
