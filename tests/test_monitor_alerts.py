@@ -190,3 +190,14 @@ def test_cli_weights_by_the_importance_a_bundle_was_exported_with(tmp_path, caps
     assert main(args) == 1
     assert main([*args[:4], "--bundle", str(tmp_path / "nowhere")]) == 2
     capsys.readouterr()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder no one can write to")
+def test_cli_log_or_html_to_an_unwritable_path_exits_6_with_the_path(tmp_path, capsys):
+    """F16: a traceback and exit 1, the code of 'alerts fired'."""
+    write_runs(tmp_path / "runs", 41, drifted=lambda day, f: day == 40 and f == "plan")
+    runs = str(tmp_path / "runs")
+    assert main(["monitor", "score", "--runs-dir", runs, "--log", "/proc/x.jsonl"]) == 6
+    assert main(["monitor", "score", "--runs-dir", runs, "--html", "/proc/x.html"]) == 6
+    err = capsys.readouterr().err
+    assert "cannot write /proc/x.jsonl" in err and "cannot write /proc/x.html" in err and "Traceback" not in err
