@@ -66,6 +66,12 @@ def set_theme(page, name: str, light: bool) -> None:  # type: ignore[no-untyped-
         " && getComputedStyle(document.body).getPropertyValue('--mlcheck-fail').trim() !== ''",
         arg=light,
     )
+    # JupyterLab shows its splash screen (the logo) over everything while a theme loads; axe run under
+    # it cannot tell any background (seen on a busy machine): wait until the panel is on top again
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#mlcheck-panel'); const r = p.getBoundingClientRect();"
+        " const e = document.elementFromPoint(r.x + r.width / 2, r.y + 20); return e !== null && p.contains(e); }"
+    )
     # the theme's stylesheet is in once the panel's background follows it
     page.wait_for_function(
         "(light) => { const c = getComputedStyle(document.querySelector('#mlcheck-panel')).backgroundColor;"
