@@ -266,20 +266,22 @@ def _probe_generated(
     # hypothesis seeds its draws with constants it finds in the loaded modules,
     # so which frames a seeded search draws depends on what else the process
     # imported; the edges (0, the range's ends, missing) must be tried whatever it is.
+    def smallest(failing: pd.DataFrame) -> dict[str, Any] | None:
+        """Drop rows one by one while the frame still fails: a small failing frame, cheaply."""
+        position = 0
+        while position < len(failing) and len(failing) > 1:
+            smaller = failing.drop(index=failing.index[position])
+            if finding(smaller) is not None:
+                failing = smaller
+            else:
+                position += 1
+        return finding(failing)
+
     edges = _edge_frame(schema)
-    if edges is not None:
-        if finding(edges) is not None:
-            failing = edges
-            position = 0
-            while position < len(failing) and len(failing) > 1:
-                smaller = failing.drop(index=failing.index[position])
-                if finding(smaller) is not None:
-                    failing = smaller
-                else:
-                    position += 1
-            return tried[0], finding(failing)
+    if edges is not None and finding(edges) is not None:
+        return tried[0], smallest(edges)
     # generation only: hypothesis's shrinker would run the model on thousands of
-    # candidates; dropping rows one by one below gives a small failing frame cheaply
+    # candidates; smallest() gives a small failing frame cheaply
     probe_settings = settings(
         max_examples=examples,
         database=None,
@@ -294,14 +296,7 @@ def _probe_generated(
         )
     except NoSuchExample:
         return tried[0], None
-    position = 0
-    while position < len(failing) and len(failing) > 1:
-        smaller = failing.drop(index=failing.index[position])
-        if finding(smaller) is not None:
-            failing = smaller
-        else:
-            position += 1
-    return tried[0], finding(failing)
+    return tried[0], smallest(failing)
 
 
 @register_check("check_parity")

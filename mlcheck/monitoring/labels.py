@@ -104,6 +104,24 @@ def _classes_and_score(labelled: pd.DataFrame, label: str, pos_label: Any) -> tu
     return (positive if len(classes) == 2 else pos_label), score
 
 
+def _evaluate(
+    labelled: pd.DataFrame, label: str, pos_label: Any, confidence: float, n_resamples: int, random_state: int
+) -> dict[str, Any]:
+    """mc.evaluate of the labelled rows' predictions (and positive scores, when logged) with intervals."""
+    from mlcheck.contracts.performance import evaluate
+
+    positive, score = _classes_and_score(labelled, label, pos_label)
+    return evaluate(
+        labelled[label].to_numpy(),
+        y_pred=labelled["prediction"].to_numpy(),
+        y_score=labelled[score].to_numpy() if score else None,
+        pos_label=positive,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        random_state=random_state,
+    )
+
+
 def realized_performance(
     log: pd.DataFrame,
     labels: pd.DataFrame,
@@ -158,7 +176,6 @@ def realized_performance(
     """
     import pandas as pd
 
-    from mlcheck.contracts.performance import evaluate
 
     keys = [key] if isinstance(key, str) else list(key)
     for name, frame, needed in (("log", log, keys), ("labels", labels, [*keys, label])):
@@ -183,18 +200,8 @@ def realized_performance(
         if business is not None:
             row["business"] = float(labelled[business].sum())
         if len(labelled) >= 2:
-            y_true = labelled[label].to_numpy()
-            positive, score = _classes_and_score(labelled, label, pos_label)
             try:
-                report = evaluate(
-                    y_true,
-                    y_pred=labelled["prediction"].to_numpy(),
-                    y_score=labelled[score].to_numpy() if score else None,
-                    pos_label=positive,
-                    confidence=confidence,
-                    n_resamples=n_resamples,
-                    random_state=random_state,
-                )
+                report = _evaluate(labelled, label, pos_label, confidence, n_resamples, random_state)
             except UsageError as error:
                 row["note"] = str(error)
             else:
@@ -299,7 +306,6 @@ def check_realized(
     """
     import pandas as pd
 
-    from mlcheck.contracts.performance import evaluate
     from mlcheck.results import CheckResult, Outcome
 
     if not min:
@@ -338,16 +344,7 @@ def check_realized(
         message = f"{len(labelled)} labelled rows in the last {window}: not enough to judge (need {min_labelled})"
         return CheckResult("check_realized", passed=False, severity=severity, observed=None,
                            threshold=dict(min), details=details, message=message, outcomes=outcomes)  # fmt: skip
-    positive, score = _classes_and_score(labelled, label, pos_label)
-    report = evaluate(
-        labelled[label].to_numpy(),
-        y_pred=labelled["prediction"].to_numpy(),
-        y_score=labelled[score].to_numpy() if score else None,
-        pos_label=positive,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        random_state=random_state,
-    )
+    report = _evaluate(labelled, label, pos_label, confidence, n_resamples, random_state)
     outcomes_list = []
     for metric, bound in min.items():
         if metric not in report["metrics"]:
