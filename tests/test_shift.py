@@ -291,7 +291,6 @@ def test_max_psi_alone_and_features_subset():
         ({"alpha": 0}, "alpha must be a probability"),
         ({"alpha": 1.5}, "alpha must be a probability"),
         ({"max_kl": -1}, "max_kl must be a number"),
-        ({"max_psi": None}, "give max_kl, max_psi or both"),
         ({"multiplicity": "bonferroni"}, "multiplicity must be one of"),
         ({"n_resamples": 5}, "n_resamples must be"),
         ({"features": ["nope"]}, "not in the reference"),
@@ -454,3 +453,15 @@ def test_the_demo_drift_card_over_85_features_stays_small(demo_drift) -> None:
     # stays under 20 KB (wrong before: 31 KB, and 101 KB at 500 features)
     reference, current = demo_drift
     assert _saved_size(check_shift(reference, current)) < 20_000
+
+
+def test_max_kl_alone_decides_by_kl_and_psi_is_the_default_only_when_neither_is_given() -> None:
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({"age": rng.normal(40, 10, 3000)})
+    current = pd.DataFrame({"age": rng.normal(48, 10, 3000)})  # 0.8 sigma: far beyond PSI 0.1
+    default = check_shift(reference, current)
+    assert not default.passed and default.threshold == 0.1 and default.details["max_psi"] == 0.1
+    # loosening max_kl alone loosens the check (the default PSI threshold used to decide anyway)
+    loose = check_shift(reference, current, max_kl=10.0)
+    assert loose.passed and loose.threshold == 10.0 and loose.details["max_psi"] is None
+    assert not check_shift(reference, current, max_kl=10.0, max_psi=0.1).passed  # both given: either decides

@@ -361,10 +361,11 @@ def add_arguments_shift(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-psi",
         type=_threshold,
-        default=0.1,
+        default=None,
         metavar="X",
         help="largest acceptable effect: PSI centred on its value under no change, or 'none' to judge "
-        "by KL alone (default: 0.1, a moderate shift; 0.25 is a major one; see docs/statistics.md)",
+        "by KL alone (default: 0.1 unless --max-kl is given; 0.1 is a moderate shift, 0.25 a major one; "
+        "see docs/statistics.md)",
     )
     parser.add_argument("--alpha", type=float, default=0.01, help="significance level (default: 0.01)")
     parser.add_argument(

@@ -240,15 +240,16 @@ SHIFT_OPTIONS: dict[str, list[Any]] = {
 }
 
 
-def _validate(max_kl: Any, max_psi: Any, where: str) -> None:
-    """What no single option can say: at least one of the two thresholds."""
+def _thresholds(max_kl: float | None, max_psi: float | None) -> tuple[float | None, float | None]:
+    """The thresholds in force: the ones given, or PSI 0.1 when neither was.
+
+    ``max_kl=0.5`` alone judges by KL alone: a default PSI threshold kept
+    beside it would decide instead, and loosening ``max_kl`` would change
+    nothing (a new user found exactly that).
+    """
     if max_kl is None and max_psi is None:
-        raise OptionError(
-            f"{where}: give max_kl, max_psi or both; with neither nothing could drift",
-            reason=Reason.CONFLICTING_OPTIONS,
-            parameter="max_psi",
-            value=None,
-        )
+        return None, MODERATE_PSI
+    return max_kl, max_psi
 
 
 def _shifts(
@@ -266,7 +267,7 @@ def _shifts(
     n_resamples: int | None = None,
     random_state: int = 0,
 ) -> tuple[list[FeatureShift], Profile, Profile]:
-    _validate(max_kl, max_psi, where)
+    max_kl, max_psi = _thresholds(max_kl, max_psi)
     reference_profile, current_profile = _as_profiles(reference, current, bins, categorical)
     if features is None:
         names = list(reference_profile.columns)
@@ -304,7 +305,7 @@ def shift_report(
     reference: Any,
     current: Any,
     *,
-    max_psi: float | None = MODERATE_PSI,
+    max_psi: float | None = None,
     max_kl: float | None = None,
     alpha: float = 0.01,
     multiplicity: Literal["holm", "bh", "none"] = "holm",
@@ -321,8 +322,8 @@ def shift_report(
     reference, current : pandas/pyarrow/Dask frame or Profile
         The data the model learned on and the data it meets now. A frame is
         profiled; the current side is always binned on the reference's bins.
-    max_psi : float or None, default 0.1
-        Threshold on the effect (PSI minus its expectation under no change;
+    max_psi : float or None, default None
+        When neither ``max_psi`` nor ``max_kl`` is given, 0.1. Threshold on the effect (PSI minus its expectation under no change;
         ``docs/statistics.md`` translates 0.1 and 0.25 into mean shifts and
         share changes). ``drifted`` needs the effect above it **and** an
         adjusted p-value below ``alpha``.
@@ -551,7 +552,7 @@ def check_shift(
     reference: Any,
     current: Any,
     *,
-    max_psi: float | None = MODERATE_PSI,
+    max_psi: float | None = None,
     max_kl: float | None = None,
     alpha: float = 0.01,
     multiplicity: Literal["holm", "bh", "none"] = "holm",
@@ -579,8 +580,8 @@ def check_shift(
     ----------
     reference, current : pandas/pyarrow/Dask frame or Profile
         E.g. ``X_train`` and ``X_test``, or ``bundle.profile`` and a new batch.
-    max_psi : float or None, default 0.1
-        Largest acceptable effect (0.1: a moderate shift by the PSI
+    max_psi : float or None, default None
+        When neither ``max_psi`` nor ``max_kl`` is given, 0.1. Largest acceptable effect (0.1: a moderate shift by the PSI
         convention, about a 0.3-sigma mean shift of a normal feature; 0.25:
         major).
     max_kl : float or None, default None
@@ -627,6 +628,7 @@ def check_shift(
     >>> result.passed, [o.subject for o in result.outcomes if not o.passed]
     (False, ['age'])
     """
+    max_kl, max_psi = _thresholds(max_kl, max_psi)
     shifts, reference_profile, current_profile = _shifts(
         reference,
         current,
