@@ -133,8 +133,10 @@ def _flags(
     statuses = frame["status"].astype(str).tolist()
     for i, status in enumerate(statuses):
         if status not in ("succeeded", "nan"):
-            code = frame["exit_code"].iloc[i]
-            shown = f"{int(code)}" if isinstance(code, (int, float)) and code == code else "unknown"
+            try:  # numpy ints, or floats when some run lacks one (NaN): shown as a plain integer
+                shown = str(int(frame["exit_code"].iloc[i]))
+            except (TypeError, ValueError):
+                shown = "unknown"
             flags[i].setdefault("status", {})[status] = f"exit code {shown}"
     for column in [c for c in frame.columns if c.startswith("drifted[")]:
         feature = column[len("drifted[") : -1]
