@@ -35,6 +35,7 @@ mlcheck.errors.OptionError: test: unexpected keyword argument 'alpah' (did you m
 
 from __future__ import annotations
 
+import abc
 import functools
 import inspect
 import math
@@ -66,17 +67,19 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class Constraint:
-    """What one option may be: a test, a description, and values that break it."""
+class Constraint(abc.ABC):
+    """What one option may be: a test, a description, and values that break it (an abstract base)."""
 
     #: the reason reported when a value fails this constraint and no closer one
     reason: Reason = Reason.INVALID_TYPE
 
+    @abc.abstractmethod
     def is_satisfied_by(self, value: Any) -> bool:
-        raise NotImplementedError
+        """Whether ``value`` passes."""
 
+    @abc.abstractmethod
     def __str__(self) -> str:
-        raise NotImplementedError
+        """What the option may be, in words for messages ("a number in [0, 1]")."""
 
     def failure_reason(self, value: Any) -> Reason | None:
         """The reason when ``value`` has the right type but a wrong value, else None."""
