@@ -12,7 +12,10 @@ written by Dask workers), renamed into place when complete.
 
 Every write that the system refuses (permission denied, read-only file system,
 full disk, no such folder) raises :class:`mlcheck.errors.WriteError` naming the
-path and the fix (exit code 6 on the command line), never a bare ``OSError``.
+path and the fix, never a bare ``OSError``: a refused path (permission, read-only,
+no such folder) is its subclass :class:`~mlcheck.errors.PathNotWritable`, exit
+code 2 on the command line (fix the path; a retry never helps), a full disk or
+an I/O error exit code 6 (the machine's; retry once mended).
 
 ``fsync=True`` also flushes the data to disk before the rename, so the new file
 survives a power cut (at the cost of a disk flush): used for predictions, which
@@ -31,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mlcheck.errors import WriteError
+from mlcheck.errors import PathNotWritable, WriteError
 
 __all__ = [
     "atomic_copy",
@@ -59,6 +62,12 @@ _WRITE_ERRNOS = frozenset(
 )
 
 
+#: Of those, the ones a retry may cure once the machine is mended (the rest name a path to fix).
+_MACHINE_ERRNOS = frozenset(
+    getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EIO", "EFBIG") if hasattr(errno, name)
+)
+
+
 def cannot_write(path: Path, error: OSError) -> WriteError:
     """``error`` (from writing ``path``) as a :class:`~mlcheck.errors.WriteError` that names the path and the fix."""
     folder = path.parent
@@ -68,7 +77,9 @@ def cannot_write(path: Path, error: OSError) -> WriteError:
         fix = "the disk is full: free some space and retry"
     else:
         fix = f"choose a path in a folder you can write to (the folder is {folder})"
-    raised = WriteError(f"cannot write {path}: {error.strerror or error}; {fix}")
+    # A refused path is the user's to fix (exit 2); a full disk or I/O error is the machine's (exit 6, retry).
+    kind = WriteError if error.errno in _MACHINE_ERRNOS else PathNotWritable
+    raised = kind(f"cannot write {path}: {error.strerror or error}; {fix}")
     raised.errno, raised.strerror, raised.filename = error.errno, error.strerror, str(path)
     return raised
 

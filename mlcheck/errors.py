@@ -36,6 +36,7 @@ __all__ = [
     "RegistryError",
     "UsageError",
     "WriteError",
+    "PathNotWritable",
 ]
 
 _UNSET: Any = object()
@@ -198,3 +199,18 @@ class WriteError(MlcheckError, OSError):
 
     def __str__(self) -> str:  # the message, not OSError's "[Errno 13] ..." once errno is set
         return str(self.args[0]) if self.args else ""
+
+
+class PathNotWritable(WriteError, UsageError):
+    """A file could not be written because of its path: the folder is missing, read-only or not yours.
+
+    Raised by every atomic write (:mod:`mlcheck._atomic`) for a refused path
+    (``EACCES``, ``EPERM``, ``EROFS``, ``ENOENT``, ``ENOTDIR``, ``EISDIR``).
+    Retrying the same path never helps, so it is a usage error (exit code 2,
+    no retry), unlike a full disk or an I/O error (:class:`WriteError`, exit
+    code 6, worth a retry once the machine is mended). Still a ``WriteError``
+    and an ``OSError``, so handlers of either keep working.
+    """
+
+    #: exit code of the command line (mlcheck.runs.rundir.Status.USAGE)
+    exit_code = 2

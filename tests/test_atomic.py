@@ -92,7 +92,7 @@ UNWRITABLE = Path("/proc/mlcheck-test/out.json")  # /proc takes no new files, ev
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, a folder no one can write to")
 def test_a_write_the_system_refuses_is_a_write_error_with_the_path_not_a_bare_oserror():
     """F14/F16: an unwritable path was a raw FileNotFoundError traceback (exit 1, 'a check failed')."""
-    from mlcheck.errors import MlcheckError, WriteError
+    from mlcheck.errors import MlcheckError, PathNotWritable, WriteError
 
     target = Path("/proc") / "mlcheck-test.json"
     for write in (
@@ -103,7 +103,9 @@ def test_a_write_the_system_refuses_is_a_write_error_with_the_path_not_a_bare_os
         with pytest.raises(WriteError) as raised:
             write()
         assert isinstance(raised.value, MlcheckError) and isinstance(raised.value, OSError)
-        assert raised.value.exit_code == 6 and raised.value.reason == "cannot_write"
+        # a path the system refuses is the user's to fix: exit 2 (no retry), not the machine's exit 6
+        assert isinstance(raised.value, PathNotWritable)
+        assert raised.value.exit_code == 2 and raised.value.reason == "cannot_write"
         assert str(raised.value).startswith(f"cannot write {target}: ") and "[Errno" not in str(raised.value)
 
 
@@ -116,13 +118,33 @@ def test_a_missing_folder_is_a_write_error_that_says_so(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
-def test_commands_writing_to_an_unwritable_path_exit_6_with_a_message(tmp_path, capsys):
+def test_commands_writing_to_an_unwritable_path_exit_2_with_a_message(tmp_path, capsys):
     from mlcheck.cli import main
 
     data = tmp_path / "a.csv"
     data.write_text("a,b\n1,2\n3,4\n5,6\n")
-    assert main(["profile", str(data), "-o", "/proc/x.json"]) == 6  # was a traceback, exit 1
-    assert main(["shift", str(data), str(data), "-o", "/proc/r.json"]) == 6  # the check passed: never 1
+    # was a traceback, exit 1; then exit 6 (retry), though retrying a refused path never helps
+    assert main(["profile", str(data), "-o", "/proc/x.json"]) == 2
+    assert main(["shift", str(data), str(data), "-o", "/proc/r.json"]) == 2  # the check passed: never 1
     err = capsys.readouterr().err
     assert "cannot write /proc/x.json" in err and "cannot write /proc/r.json" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "exit_code"),
+    [("EACCES", "PathNotWritable", 2), ("EROFS", "PathNotWritable", 2), ("ENOENT", "PathNotWritable", 2),
+     ("ENOSPC", "WriteError", 6), ("EIO", "WriteError", 6)],
+)  # fmt: skip
+def test_a_refused_path_is_usage_and_a_full_disk_is_the_machines(tmp_path, name, kind, exit_code):
+    """A scheduler retries exit 6: right for a full disk, never useful for a path no one can write."""
+    import errno
+    import os
+
+    from mlcheck._atomic import cannot_write
+    from mlcheck.errors import WriteError
+
+    code = getattr(errno, name)
+    raised = cannot_write(tmp_path / "out.json", OSError(code, os.strerror(code)))
+    assert type(raised).__name__ == kind and isinstance(raised, WriteError) and isinstance(raised, OSError)
+    assert raised.exit_code == exit_code and raised.errno == code

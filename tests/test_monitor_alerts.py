@@ -197,7 +197,8 @@ def test_cli_log_or_html_to_an_unwritable_path_exits_6_with_the_path(tmp_path, c
     """F16: a traceback and exit 1, the code of 'alerts fired'."""
     write_runs(tmp_path / "runs", 41, drifted=lambda day, f: day == 40 and f == "plan")
     runs = str(tmp_path / "runs")
-    assert main(["monitor", "score", "--runs-dir", runs, "--log", "/proc/x.jsonl"]) == 6
-    assert main(["monitor", "score", "--runs-dir", runs, "--html", "/proc/x.html"]) == 6
+    # a path the system refuses is the user's to fix: exit 2, not a retry
+    assert main(["monitor", "score", "--runs-dir", runs, "--log", "/proc/x.jsonl"]) == 2
+    assert main(["monitor", "score", "--runs-dir", runs, "--html", "/proc/x.html"]) == 2
     err = capsys.readouterr().err
     assert "cannot write /proc/x.jsonl" in err and "cannot write /proc/x.html" in err and "Traceback" not in err

@@ -111,7 +111,7 @@ def run_monitor(args: argparse.Namespace) -> int:
             with open(args.log, "a", encoding="utf-8") as log:  # append-only: each line is whole
                 for line in alert_lines(state):
                     log.write(strict_json(line, indent=None) + "\n")
-        except OSError as error:  # an unwritable log: exit 6 with the path, not a traceback and exit 1
+        except OSError as error:  # an unwritable log: its path named (exit 2; 6 for a full disk), not a traceback
             raise cannot_write(Path(args.log), error) from error
     if args.html:
         from mlcheck.monitoring.dashboard import write_dashboard

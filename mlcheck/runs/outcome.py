@@ -36,7 +36,7 @@ INTEGRITY_ERRORS = frozenset({"BundleIntegrityError"})
 #: cell they end the run as "usage" (exit 2), since retrying a wrong option, parameter or path never helps.
 #: A cell's error output names only the class, so these are names; tests keep the set in step with the classes.
 USAGE_ERRORS = frozenset(
-    {"UsageError", "OptionError", "RegistryError", "ParameterError", "NotebookError", "DamagedRun"}
+    {"UsageError", "OptionError", "RegistryError", "ParameterError", "NotebookError", "DamagedRun", "PathNotWritable"}
 )
 
 
