@@ -713,3 +713,20 @@ def test_a_float_for_a_str_parameter_is_refused_because_its_text_is_gone():
     with pytest.raises(ParameterError, match="quote it"):
         coerce_parameter(version, table["model_version"])
     assert coerce_parameter(version, table["store"]) == "2142"
+
+
+def test_a_broken_parameters_cell_is_named_by_the_cell_number_users_see(tmp_path):
+    """F7: the message said "cell 0" for the first cell, while every other message counts from 1."""
+    import nbformat
+
+    from mlcheck.errors import NotebookError
+    from mlcheck.runs.parameters import read_parameters
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("import os"),
+        nbformat.v4.new_code_cell("x = = 1", metadata={"tags": ["parameters"]}),
+    ]
+    with pytest.raises(NotebookError, match=r"the parameters cell \(cell 2\) is not valid Python"):
+        read_parameters(nb)

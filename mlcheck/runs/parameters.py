@@ -385,7 +385,11 @@ def read_parameters(notebook: str | Path | nbformat.NotebookNode) -> list[Parame
     index = parameters_cell_index(notebook)
     if index is None:
         return []
-    return parse_parameters(notebook.cells[index].source, where=f"the parameters cell (cell {index})")
+    from mlcheck.runs.outcome import cell_number  # the one numbering: 1-based among the user's code cells
+
+    return parse_parameters(
+        notebook.cells[index].source, where=f"the parameters cell (cell {cell_number(notebook.cells, index)})"
+    )
 
 
 def describe_parameters(parameters: list[Parameter]) -> str:
