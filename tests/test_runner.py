@@ -412,3 +412,27 @@ def test_run_notebook_refuses_a_timeout_that_is_not_a_positive_finite_number(opt
     with pytest.raises(UsageError, match="positive, finite number of seconds"):
         run_notebook(NOTEBOOKS / "hello.ipynb", runs_dir=tmp_path, **{option: seconds})
     assert not list(tmp_path.iterdir())  # refused before a run directory was made
+
+
+def test_two_notebooks_sharing_a_name_and_a_runs_dir_keep_their_own_history(tmp_path):
+    """F23: a/job.ipynb and b/job.ipynb in one --runs-dir: history of b listed a's runs as b's."""
+    import shutil
+
+    from mlcheck.runs.runner import RunWarning
+
+    runs_dir = tmp_path / "shared"
+    notebooks = {}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        notebooks[name] = tmp_path / name / "job.ipynb"
+        shutil.copy(NOTEBOOKS / "hello.ipynb", notebooks[name])
+    first = run_notebook(notebooks["a"], {"name": "from-a"}, runs_dir=runs_dir)
+    with pytest.warns(RunWarning, match=r"also holds runs of .*a/job\.ipynb, another notebook named job\.ipynb"):
+        second = run_notebook(notebooks["b"], {"name": "from-b"}, runs_dir=runs_dir)
+    assert first.run_dir.parent == second.run_dir.parent  # one folder per stem, as documented
+    assert [row.run_id for row in history(runs_dir, notebooks["b"])] == [second.run_id]
+    assert [row.run_id for row in history(runs_dir, notebooks["a"])] == [first.run_id]
+    # by stem alone both are listed, each compared only with its own notebook's runs
+    both = history(runs_dir, "job")
+    assert {row.run_id for row in both} == {first.run_id, second.run_id}
+    assert all(row.changed == {} for row in both)

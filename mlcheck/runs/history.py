@@ -33,6 +33,8 @@ class HistoryRow:
     damaged: str = ""
     #: the largest drift figure of the run as ``(name, value)``, e.g. ``("psi[age]", 4.2)``; None when none
     drift: tuple[str, float] | None = None
+    #: the notebook's path as the run recorded it ("" for a damaged run)
+    path: str = ""
 
 
 def number(value: Any) -> float | None:
@@ -94,6 +96,7 @@ def _row(run: Run) -> HistoryRow:
     return HistoryRow(
         run_id=record.run_id,
         notebook=Path(record.notebook).name,
+        path=str(record.notebook),
         status=record.status.value,
         exit_code=record.exit_code,
         duration=float(record.duration or 0.0),
@@ -170,8 +173,13 @@ def history(
         )
     from mlcheck.runs.runlock import holder
 
+    # Runs are foldered by stem, so a/job.ipynb and b/job.ipynb share runs/job/: a notebook given as a
+    # path keeps only its own runs (each record names its notebook), as `latest` does.
+    own = Path(notebook).resolve() if notebook is not None and Path(notebook).is_file() else None
     rows = []
     for scanned in scan(runs_dir, notebook, unfinished=True):
+        if own is not None and scanned.run is not None and Path(scanned.run.record.notebook).resolve() != own:
+            continue
         if scanned.run is None:
             label, problem = "damaged", scanned.problem
             if not (scanned.run_dir / RUN_FILE).exists():  # no record yet: still going, or killed outright
@@ -193,8 +201,8 @@ def history(
             rows.append(_row(scanned.run))
     by_notebook: dict[tuple[str, str], list[HistoryRow]] = {}
     for row in rows:
-        if not row.damaged:
-            by_notebook.setdefault((row.notebook, row.kind), []).append(row)
+        if not row.damaged:  # by the notebook's path: two notebooks sharing a name are not one series
+            by_notebook.setdefault((row.path or row.notebook, row.kind), []).append(row)
     for group in by_notebook.values():
         _annotate(group)
     return rows

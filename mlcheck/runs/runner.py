@@ -189,6 +189,29 @@ class _Signals:
             self._interruptible = False
 
 
+def _warn_if_shared(runs_path: Path, notebook_path: Path) -> None:
+    """Warn when the stem's folder already holds runs of another notebook of the same name.
+
+    Runs are foldered by stem (``runs/job/``): ``a/job.ipynb`` and ``b/job.ipynb``
+    with one ``--runs-dir`` share it. History and ``latest`` keep them apart by
+    the path each record names, but a shared folder is easy to misread, so say so once per run.
+    """
+    from mlcheck.runs.rundir import notebook_folder, scan
+
+    for scanned in scan(runs_path, notebook_path):  # newest first: one readable record is enough
+        if scanned.run is None:
+            continue
+        other = Path(scanned.run.record.notebook)
+        if other.resolve() != notebook_path:
+            warnings.warn(
+                f"{notebook_folder(runs_path, notebook_path)} also holds runs of {other}, another notebook "
+                f"named {notebook_path.name}: give each its own --runs-dir to keep their runs apart",
+                RunWarning,
+                stacklevel=3,
+            )
+        return
+
+
 def _check_runs_dir(runs_dir: str | Path | None, notebook_path: Path) -> Path:
     """The absolute runs directory: beside the notebook by default; relative paths from the current folder."""
     if runs_dir is None:
@@ -347,6 +370,7 @@ def run_notebook(
     if not workdir.is_dir():
         raise UsageError(f"--cwd {cwd} is not a folder")
     runs_path = _check_runs_dir(runs_dir, notebook_path)
+    _warn_if_shared(runs_path, notebook_path)
 
     from mlcheck.runs.kernels import kernel_language, resolve_kernel
 
