@@ -164,3 +164,35 @@ def test_demo_data_is_what_its_readme_says() -> None:
     assert not normal.isna().any().any() and not training.isna().any().any()
     readme = (DATA / "README.md").read_text()
     assert "4,622" in readme and "148" in readme and "18 of 148" in readme
+
+
+def test_notebooks_are_copied_with_the_kernel_metadata_jupyterlab_writes(tmp_path: Path) -> None:
+    """Issue 13 item 17: JupyterLab marked an opened example modified (kernelspec display name, language_info).
+
+    The shipped notebooks carry ipykernel's values; a copy gets this machine's
+    (its Python version is part of language_info), byte for byte the shipped file when they agree.
+    """
+    import json
+
+    from mlcheck.cli.demo import copy_notebook, local_kernel_metadata
+
+    local = local_kernel_metadata()
+    assert local is not None  # the test interpreter runs the python3 kernel
+    assert local["kernelspec"]["display_name"].endswith("(ipykernel)")
+    assert local["language_info"]["version"] == sys.version.split()[0]
+    for shipped in (resource_dir(EXAMPLES) / "train.ipynb", resource_dir(TEMPLATES) / "score.ipynb"):
+        notebook = json.loads(shipped.read_text(encoding="utf-8"))
+        assert set(notebook["metadata"]) == {"kernelspec", "language_info"}
+        assert set(notebook["metadata"]["language_info"]) == set(local["language_info"])
+        copy_notebook(shipped, tmp_path / "same.ipynb", overwrite=False)
+        if all(notebook["metadata"][key] == value for key, value in local.items()):
+            assert (tmp_path / "same.ipynb").read_bytes() == shipped.read_bytes()
+        older = tmp_path / "older.ipynb"  # as if shipped from another Python
+        notebook["metadata"]["language_info"]["version"] = "3.10.0"
+        older.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+        copy_notebook(older, tmp_path / "copy.ipynb")
+        copied = json.loads((tmp_path / "copy.ipynb").read_text(encoding="utf-8"))
+        assert copied["metadata"] == local
+        assert copied["cells"] == notebook["cells"]
+        for path in (tmp_path / "same.ipynb", tmp_path / "copy.ipynb", older):
+            path.unlink()

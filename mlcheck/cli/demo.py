@@ -54,6 +54,61 @@ def copy_file(source: Path, target: Path, *, overwrite: bool = True) -> None:
     atomic_copy(source, target, overwrite=overwrite)
 
 
+def local_kernel_metadata(kernel_name: str = "python3") -> dict[str, Any] | None:
+    """The ``kernelspec`` and ``language_info`` JupyterLab writes into a notebook it opens here, or None.
+
+    JupyterLab sets both when a notebook's kernel starts (``kernelspec`` from the
+    kernelspec, ``language_info`` from the kernel's info reply) and marks the
+    notebook modified when they differ from the file's, so a notebook that never
+    was edited asks to be saved. ipykernel's ``language_info`` holds its
+    interpreter's version: it is known here only when ``kernel_name`` runs this
+    interpreter; None when it runs another one (or none is installed).
+    """
+    from mlcheck.runs.kernels import _same_interpreter, spec_manager
+
+    try:
+        spec = spec_manager().get_kernel_spec(kernel_name).to_dict()
+    except Exception:  # noqa: BLE001 - not installed as a file: Jupyter offers ipykernel's own, this interpreter
+        if kernel_name != "python3":
+            return None
+        from ipykernel.kernelspec import get_kernel_dict
+
+        spec = get_kernel_dict()
+    argv = spec.get("argv") or []
+    if not argv or not _same_interpreter(argv[0]) or "ipykernel" not in " ".join(argv):
+        return None
+    from ipykernel.ipkernel import IPythonKernel
+
+    return {
+        "kernelspec": {"display_name": spec["display_name"], "language": spec["language"], "name": kernel_name},
+        "language_info": dict(IPythonKernel.language_info),
+    }
+
+
+def copy_notebook(source: Path, target: Path, *, overwrite: bool = True) -> None:
+    """Copy a shipped notebook with this machine's kernel metadata (:func:`local_kernel_metadata`).
+
+    Opening the copy in JupyterLab then leaves it unmodified. The notebook is
+    written as Jupyter writes notebooks (nbformat's JSON layout), byte for byte
+    the source when the metadata already match.
+    """
+    import json
+    import tempfile
+
+    text = source.read_text(encoding="utf-8")
+    notebook = json.loads(text)
+    metadata = notebook.setdefault("metadata", {})
+    local = local_kernel_metadata((metadata.get("kernelspec") or {}).get("name", "python3"))
+    if local is None or all(metadata.get(key) == value for key, value in local.items()):
+        copy_file(source, target, overwrite=overwrite)
+        return
+    metadata.update(local)
+    with tempfile.TemporaryDirectory() as folder:
+        adjusted = Path(folder) / source.name
+        adjusted.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n", "utf-8")
+        copy_file(adjusted, target, overwrite=overwrite)
+
+
 def resource_dir(name: str) -> Path:
     """The folder of shipped files ``name`` (``example_notebooks`` or ``templates``).
 
@@ -145,7 +200,7 @@ def prepare_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         for name in DEMO_FILES:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            copy_file(source / name, folder / name)
+            (copy_notebook if name.endswith(".ipynb") else copy_file)(source / name, folder / name)
     except OSError as error:
         raise UsageError(
             f"demo --dir {folder}: cannot create the demo folder there ({error.strerror})"
@@ -245,7 +300,7 @@ def run_new(args: argparse.Namespace) -> int:
     if not target.parent.is_dir():
         raise UsageError(f"new {args.kind}: the folder {target.parent} does not exist; create it first")
     try:
-        copy_file(source, target, overwrite=False)
+        copy_notebook(source, target, overwrite=False)
     except FileExistsError:
         raise UsageError(f"new {args.kind}: {target} already exists; give another NAME") from None
     except OSError as error:
