@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ from mlcheck.cli import main
 from mlcheck.cli.data import iter_batches, load_profile, profile_path
 from mlcheck.results import CheckResult
 from mlcheck.errors import UsageError
-from mlcheck.profiling.model import profile
+from mlcheck.profiling.model import NumericColumn, profile
 
 
 def _frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
@@ -65,22 +66,29 @@ def test_batches_are_bounded_and_cover_every_row(files):
     assert max(sizes) <= 1_500 and sum(sizes) == 30_000 and len(sizes) >= 20
 
 
-def test_streamed_profile_is_exact_on_the_sample_edges(files):
+def test_streamed_profile_equals_the_in_memory_profile(files, monkeypatch):
+    from mlcheck.profiling import stream
+
+    # few values kept at once: the edges are searched for in passes, as in a file of millions of rows
+    monkeypatch.setattr(stream, "COLLECT_VALUES", 2_000)
     whole = pd.read_parquet(files["reference"])
-    streamed = profile_path(files["reference"], sample_rows=5_000, batch_rows=3_000)
-    exact = profile(whole, edges_from=streamed)
+    streamed = profile_path(files["reference"], batch_rows=3_000)
+    exact = profile(whole)
     assert streamed.n_rows == 30_000
     for name in whole.columns:
-        assert streamed[name].counts == exact[name].counts, name
-    # the edges come from a 5,000-row sample: close to, not equal to, the full quantiles
-    full_edges = np.asarray(profile(whole)["score"].edges)
-    assert np.max(np.abs(np.asarray(streamed["score"].edges) - full_edges)) < 0.1
-    assert streamed["score"].edges != tuple(full_edges)
+        column, expected = streamed[name], exact[name]
+        if isinstance(expected, NumericColumn):  # the sum is added batch by batch: equal but for rounding
+            assert column.total == pytest.approx(expected.total, rel=1e-12)
+            column = dataclasses.replace(column, total=expected.total)
+        assert column == expected, name
 
 
-def test_data_that_fits_the_sample_is_profiled_with_exact_edges(files):
+def test_data_that_fits_in_memory_is_profiled_like_the_table(files):
     whole = pd.read_parquet(files["reference"])
-    assert profile_path(files["reference"], batch_rows=2_000) == profile(pa.Table.from_pandas(whole))
+    streamed = profile_path(files["reference"], batch_rows=2_000)
+    expected = profile(pa.Table.from_pandas(whole))
+    assert streamed.features == expected.features
+    assert all(streamed[name].to_dict() | {"sum": 0} == expected[name].to_dict() | {"sum": 0} for name in whole)
 
 
 def test_a_parquet_directory_reads_like_one_file_and_skips_the_index(files):
@@ -97,7 +105,7 @@ def test_a_parquet_directory_reads_like_one_file_and_skips_the_index(files):
 def test_profile_command_writes_the_profile_atomically(files, tmp_path, capsys):
     before = _digest(files["reference"])
     output = tmp_path / "reference.json"
-    assert main(["profile", str(files["reference"]), "-o", str(output), "--sample-rows", "8000"]) == 0
+    assert main(["profile", str(files["reference"]), "-o", str(output), "--batch-rows", "8000"]) == 0
     printed = capsys.readouterr().out
     assert "profiled 30,000 rows, 4 columns" in printed and "segment" in printed and "categorical" in printed
     saved = load_profile(output)
@@ -197,22 +205,20 @@ def test_csv_whose_column_changes_type_part_way_is_a_usage_error(tmp_path, monke
     lines = ["x"] + [str(i) for i in range(200_000)] + ["not-a-number"]
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(UsageError, match="type changes part-way"):
-        profile_path(path, sample_rows=1_000)
+        profile_path(path)
 
 
-def test_csv_of_unknown_length_is_sampled_bottom_k_and_counted_exactly(files):
-    from mlcheck.cli.data import _sample
+def test_csv_is_streamed_in_passes_and_profiled_exactly(files, monkeypatch):
+    from mlcheck.profiling import stream
 
-    sample, seen = _sample(iter_batches(files["same"], batch_rows=2_000), 5_000, 0)
-    assert seen == 30_000 and sample.num_rows == 5_000
+    monkeypatch.setattr(stream, "COLLECT_VALUES", 1_000)
     whole = pd.read_csv(files["same"])
-    # a uniform sample: its mean is within a few standard errors of the file's
-    assert abs(sample.column("score").to_numpy().mean() - whole["score"].mean()) < 4 / np.sqrt(5_000)
-    streamed = profile_path(files["same"], sample_rows=5_000, batch_rows=2_000)
-    exact = profile(whole, edges_from=streamed)
+    streamed = profile_path(files["same"], batch_rows=2_000)
+    exact = profile(whole)
     assert streamed.n_rows == 30_000
     for name in whole.columns:
         assert streamed[name].counts == exact[name].counts, name
+        assert getattr(streamed[name], "edges", None) == getattr(exact[name], "edges", None), name
 
 
 def test_streamed_current_with_a_retyped_and_a_new_column_is_reported(files, tmp_path, capsys):
@@ -236,7 +242,7 @@ def test_parquet_files_with_different_schemas_are_a_usage_error(tmp_path, capsys
     folder.mkdir()
     pd.DataFrame({"x": np.arange(100, dtype=float)}).to_parquet(folder / "a.parquet")
     pd.DataFrame({"x": [f"v{i}" for i in range(100)]}).to_parquet(folder / "b.parquet")
-    assert main(["profile", str(folder), "--sample-rows", "50"]) == 2
+    assert main(["profile", str(folder), "--batch-rows", "50"]) == 2
     assert "do not share one schema" in capsys.readouterr().err
 
 

@@ -3,20 +3,13 @@
 Data files are read through the registry of readers in :mod:`mlcheck.io`
 (CSV on pyarrow's options, Parquet files and directories); each yields
 pyarrow record batches, so a file is streamed in bounded memory whatever its
-size. A profile of a large file takes two passes:
-
-1. a seeded uniform sample of about ``sample_rows`` rows gives the numeric bin
-   edges (the sample's quantiles) and the categorical levels. Parquet footers
-   give the row count, so each row is kept with probability
-   ``sample_rows / n_rows``; a CSV file's length is unknown, so its rows draw
-   random keys and the ``sample_rows`` smallest are kept (bottom-k);
-2. every batch is profiled on those edges and the batch profiles are merged,
-   which is exact: the counts of the final profile are the counts of the whole
-   file on the sample's edges.
-
-Data that fits in the sample is profiled in one pass with exact quantile edges.
-Binning a current file on a reference profile (``--edges-from`` or ``mlcheck
-shift``) always takes a single pass.
+size. A reference profile takes a few passes over the file
+(:mod:`mlcheck.profiling.stream`): counts and levels in the first, the exact
+quantile edges by radix selection in the next (only the numeric columns
+still searching are read), the counts on the edges in the last. Memory holds
+one batch and a few fixed-size arrays per column, and the profile equals
+``mc.profile`` of the whole file in memory. Binning a current file on a
+reference profile (``--edges-from`` or ``mlcheck shift``) takes a single pass.
 """
 
 from __future__ import annotations
@@ -25,7 +18,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,95 +34,7 @@ from mlcheck.io.readers import (  # noqa: F401 - the readers live in mlcheck.io;
 )
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from mlcheck.profiling.model import Profile
-
-#: Rows of the sample the edges of a large file come from.
-SAMPLE_ROWS = 1_000_000
-
-
-def _bernoulli_sample(
-    batches: Iterator[pa.RecordBatch], fraction: float, random_state: int
-) -> tuple[pa.Table | None, int]:
-    """Each row kept with probability ``fraction``: a uniform sample when the row count is known."""
-    import numpy as np
-    import pyarrow as pa
-
-    rng = np.random.default_rng(random_state)
-    tables, seen = [], 0
-    for batch in batches:
-        seen += batch.num_rows
-        chosen = np.flatnonzero(rng.random(batch.num_rows) < fraction)
-        if chosen.size:
-            tables.append(pa.Table.from_batches([batch.take(pa.array(chosen))]))
-    return (_concat(tables) if tables else None), seen
-
-
-def _sample(
-    batches: Iterator[pa.RecordBatch], sample_rows: int, random_state: int
-) -> tuple[pa.Table | None, int]:
-    """A uniform sample without replacement of at most ``sample_rows`` rows, and the rows seen.
-
-    Bottom-k sampling: every row draws a random key and the rows with the
-    ``sample_rows`` smallest keys are the sample. Once the sample is full, a row
-    whose key is above the largest kept key can never enter it and is skipped
-    at once, so memory stays near two samples whatever the length of the stream.
-    """
-    import numpy as np
-    import pyarrow as pa
-
-    rng = np.random.default_rng(random_state)
-    tables: list[pa.Table] = []
-    keys: list[np.ndarray] = []
-    held = seen = 0
-    threshold = np.inf
-    for batch in batches:
-        seen += batch.num_rows
-        batch_keys = rng.random(batch.num_rows)
-        chosen = np.flatnonzero(batch_keys < threshold)
-        if chosen.size == 0:
-            continue
-        if chosen.size < batch.num_rows:
-            batch = batch.take(pa.array(chosen))
-        tables.append(pa.Table.from_batches([batch]))
-        keys.append(batch_keys[chosen])
-        held += chosen.size
-        if held > 2 * sample_rows:
-            tables, keys, held, threshold = _bottom_k(tables, keys, sample_rows)
-    if not tables:
-        return None, 0
-    if held > sample_rows:
-        tables, keys, held, threshold = _bottom_k(tables, keys, sample_rows)
-    return _concat(tables), seen
-
-
-def _concat(tables: list[Any]) -> Any:
-    import pyarrow as pa
-
-    try:
-        return pa.concat_tables(tables)
-    except pa.ArrowInvalid as error:
-        raise UsageError(
-            f"the data's parts do not share one schema ({error}); make every file of the data set "
-            "have the same columns and types"
-        ) from None
-
-
-def _bottom_k(tables: list[Any], keys: list[Any], k: int) -> tuple[list[Any], list[Any], int, float]:
-    """Keep the rows with the ``k`` smallest keys, one table at a time (no full copy)."""
-    import numpy as np
-    import pyarrow as pa
-
-    all_keys = np.concatenate(keys)
-    cut = float(np.partition(all_keys, k - 1)[k - 1])
-    kept_tables, kept_keys = [], []
-    for table, table_keys in zip(tables, keys):
-        chosen = np.flatnonzero(table_keys <= cut)
-        if chosen.size:
-            kept_tables.append(table.take(pa.array(chosen)) if chosen.size < table.num_rows else table)
-            kept_keys.append(table_keys[chosen])
-    return kept_tables, kept_keys, sum(t.num_rows for t in kept_tables), cut
 
 
 def profile_path(
@@ -138,18 +43,27 @@ def profile_path(
     bins: int = 20,
     categorical: Sequence[str] | None = None,
     edges_from: Profile | None = None,
-    sample_rows: int = SAMPLE_ROWS,
     batch_rows: int = BATCH_ROWS,
-    random_state: int = 0,
+    max_levels: int | None = None,
     encoding: str | None = None,
     exclude: Sequence[str] = (),
 ) -> Profile:
     """Profile a CSV or Parquet file (or a directory of Parquet files) in bounded memory.
 
-    Memory holds at most one batch of ``batch_rows`` rows and a sample of
-    ``sample_rows`` rows, whatever the size of the data. See the module notes
-    for where the edges come from. ``encoding`` is a CSV file's text encoding
-    (UTF-8 by default); ``exclude`` names columns to leave out (a label, an id).
+    Memory holds one batch of at most ``batch_rows`` rows and a few
+    fixed-size arrays per column, whatever the size of the data; without
+    ``edges_from`` the profile equals :func:`mlcheck.profile` of the whole
+    data in memory (see :mod:`mlcheck.profiling.stream`), with it the data is
+    binned on the reference in one pass. ``encoding`` is a CSV file's text
+    encoding (UTF-8 by default); ``exclude`` names columns to leave out (a
+    label, an id); ``max_levels`` defaults to
+    :data:`mlcheck.profiling.model.MAX_LEVELS`.
+
+    Raises
+    ------
+    UsageError
+        Unreadable or empty data, parts with different schemas, a column
+        whose type changes part-way, or a file that changes while it is read.
 
     Examples
     --------
@@ -160,25 +74,26 @@ def profile_path(
     >>> profile_path(os.path.join(folder, "data.parquet"), bins=4)["x"].counts
     (25, 25, 25, 25)
     """
-    from mlcheck.profiling.model import profile, streaming_bins
+    from mlcheck.profiling.model import MAX_LEVELS, profile, streaming_bins
 
-    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 1:
-        raise UsageError(f"sample_rows must be a positive integer, got {sample_rows!r}")
-    options: dict[str, Any] = {"bins": bins, "categorical": categorical}
+    levels = MAX_LEVELS if max_levels is None else max_levels
+    options: dict[str, Any] = {"bins": bins, "categorical": categorical, "max_levels": levels}
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 1 <= bins <= 1000:
+        raise UsageError(f"bins must be an integer from 1 to 1000, got {bins!r}")
     if edges_from is None:
-        reader = reader_for(path)
-        n_rows = reader.count_rows(Path(path)) if reader.count_rows is not None else None
-        batches = iter_batches(path, batch_rows=batch_rows, encoding=encoding, exclude=exclude)
-        if n_rows is not None and n_rows > sample_rows:  # known length: one cheap Bernoulli draw per row
-            sample, seen = _bernoulli_sample(batches, sample_rows / n_rows, random_state)
-        else:
-            sample, seen = _sample(batches, sample_rows, random_state)
-        if sample is None:
-            raise UsageError(f"{path}: no data to profile (no record batches)")
-        if seen <= sample_rows:  # everything fit: exact edges in one pass
-            return profile(sample, **options)
-        edges_from = profile(sample, **options)
-        del sample
+        from mlcheck.profiling.stream import profile_batches
+
+        reader_for(path)  # an unknown format or a missing file fails before anything is read
+        names = () if categorical is None else (categorical,) if isinstance(categorical, str) else categorical
+        return profile_batches(
+            lambda columns: iter_batches(
+                path, batch_rows=batch_rows, encoding=encoding, exclude=exclude, columns=columns
+            ),
+            bins=bins,
+            categorical=tuple(names),
+            max_levels=levels,
+            source=str(path),
+        )
     batches = iter_batches(path, batch_rows=batch_rows, encoding=encoding, exclude=exclude)
     first = next(batches, None)
     if first is None:
@@ -243,20 +158,12 @@ def _add_profiling_options(parser: argparse.ArgumentParser) -> None:
         help="profile this column as categorical whatever its type; repeat for more",
     )
     parser.add_argument(
-        "--sample-rows",
-        type=int,
-        default=SAMPLE_ROWS,
-        metavar="N",
-        help=f"rows of the seeded sample a large file's edges come from (default: {SAMPLE_ROWS:,})",
-    )
-    parser.add_argument(
         "--batch-rows",
         type=int,
         default=BATCH_ROWS,
         metavar="N",
         help=f"rows read at a time (default: {BATCH_ROWS:,})",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the sample (default: 0)")
     parser.add_argument(
         "--exclude",
         action="append",
@@ -293,9 +200,7 @@ def _profile_argument(path: str, args: argparse.Namespace, edges_from: Profile |
         bins=args.bins,
         categorical=args.categorical or None,
         edges_from=edges_from,
-        sample_rows=args.sample_rows,
         batch_rows=args.batch_rows,
-        random_state=args.seed,
         encoding=args.encoding,
         exclude=args.exclude,
     )

@@ -67,7 +67,10 @@ class Reader:
     """A data format: how to recognise its files and stream their record batches.
 
     ``open_batches(path, batch_rows, *, encoding=None)`` yields record batches;
-    ``count_rows(path)``, when the format knows it cheaply, gives the row count.
+    ``count_rows(path)``, when the format knows it cheaply, gives the row count;
+    ``reads_columns`` says that ``open_batches`` also takes ``columns=[...]``
+    and reads only those (a columnar format skips the others on disk; for the
+    rest :func:`iter_batches` selects them after reading).
     """
 
     name: str
@@ -75,6 +78,7 @@ class Reader:
     open_batches: BatchOpener
     directories: bool = False
     count_rows: Callable[[Path], int] | None = None
+    reads_columns: bool = False
 
 
 #: Third parties add data formats as entry points in this group, each naming a Reader.
@@ -114,8 +118,15 @@ def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
 
 
 # -- Parquet ---------------------------------------------------------------------------------
-def _parquet_batches(path: Path, batch_rows: int, **_: Any) -> Iterator[pa.RecordBatch]:
-    """File by file, row group by row group, one batch of at most ``batch_rows`` rows at a time."""
+def _parquet_batches(
+    path: Path, batch_rows: int, *, columns: Sequence[str] | None = None, **_: Any
+) -> Iterator[pa.RecordBatch]:
+    """File by file, row group by row group, one batch of at most ``batch_rows`` rows at a time.
+
+    Every file of a directory must have the first file's schema (metadata
+    aside): a profile streamed in several passes needs the same columns of the
+    same types in each batch.
+    """
     import pyarrow as pa
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
@@ -126,13 +137,29 @@ def _parquet_batches(path: Path, batch_rows: int, **_: Any) -> Iterator[pa.Recor
             raise UsageError(
                 f"{path} is a directory without Parquet files; point at a file or a folder of them"
             )
+        first: pa.Schema | None = None
         for file in files:
             # Synchronous reads: a background scanner would read ahead of a slower consumer and
             # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
             with pq.ParquetFile(file, pre_buffer=False) as reader:
-                yield from reader.iter_batches(batch_size=batch_rows)
+                schema = reader.schema_arrow
+                if first is None:
+                    first = schema
+                elif not schema.equals(first, check_metadata=False):
+                    raise UsageError(
+                        f"the data's parts do not share one schema ({Path(file).name} has "
+                        f"{_schema_text(schema)}, {Path(files[0]).name} has {_schema_text(first)}); "
+                        "make every file of the data set have the same columns and types"
+                    )
+                kept = None if columns is None else [name for name in schema.names if name in set(columns)]
+                yield from reader.iter_batches(batch_size=batch_rows, columns=kept)
     except (pa.ArrowException, OSError) as error:
         raise _arrow_error(path, "Parquet", error) from None
+
+
+def _schema_text(schema: pa.Schema) -> str:
+    text = ", ".join(f"{field.name}: {field.type}" for field in schema)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _parquet_rows(path: Path) -> int:
@@ -246,7 +273,14 @@ def _csv_batches(
 
 
 register_reader(
-    Reader("parquet", (".parquet", ".pq"), _parquet_batches, directories=True, count_rows=_parquet_rows)
+    Reader(
+        "parquet",
+        (".parquet", ".pq"),
+        _parquet_batches,
+        directories=True,
+        count_rows=_parquet_rows,
+        reads_columns=True,
+    )
 )
 register_reader(Reader("csv", (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab"), _csv_batches))
 
@@ -280,9 +314,15 @@ def reader_for(path: str | os.PathLike[str]) -> Reader:
     raise UsageError(f"{location}: unknown data format; known formats: {known_formats()}")
 
 
-def _without(batches: Iterator[pa.RecordBatch], exclude: frozenset[str]) -> Iterator[pa.RecordBatch]:
+def _only(
+    batches: Iterator[pa.RecordBatch], exclude: frozenset[str], columns: frozenset[str] | None
+) -> Iterator[pa.RecordBatch]:
     for batch in batches:
-        kept = [name for name in batch.schema.names if name not in exclude]
+        kept = [
+            name
+            for name in batch.schema.names
+            if name not in exclude and (columns is None or name in columns)
+        ]
         yield batch.select(kept) if len(kept) < batch.num_columns else batch
 
 
@@ -292,6 +332,7 @@ def iter_batches(
     batch_rows: int = BATCH_ROWS,
     encoding: str | None = None,
     exclude: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream the record batches of a data file or directory, at most ``batch_rows`` rows each.
 
@@ -305,6 +346,9 @@ def iter_batches(
         A CSV file's text encoding (default UTF-8).
     exclude : list of str
         Columns to leave out (a label, an id).
+    columns : list of str, optional
+        Read only these columns (in the file's order); a Parquet file skips
+        the others on disk.
 
     Raises
     ------
@@ -313,6 +357,11 @@ def iter_batches(
     """
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
         raise UsageError(f"batch_rows must be a positive integer, got {batch_rows!r}")
-    options = {"encoding": encoding} if encoding else {}  # a third party's reader may take no options
-    batches = reader_for(path).open_batches(Path(path), batch_rows, **options)
-    return _without(batches, frozenset(exclude)) if exclude else batches
+    reader = reader_for(path)
+    options: dict[str, Any] = {"encoding": encoding} if encoding else {}  # a third party's may take none
+    if columns is not None and reader.reads_columns:
+        options["columns"] = list(columns)
+    batches = reader.open_batches(Path(path), batch_rows, **options)
+    if exclude or columns is not None:
+        return _only(batches, frozenset(exclude), None if columns is None else frozenset(columns))
+    return batches

@@ -39,20 +39,41 @@ def _split_sorted(values: np.ndarray) -> tuple[np.ndarray, int, int, int]:
     return ordered[n_neg : end - n_pos], n_missing, n_neg, n_pos
 
 
+def quantile_ranks(m: int, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the inner edges sit among ``m`` sorted values: positions, and the ranks below and above.
+
+    numpy's default ("linear") quantile of ``j / bins``: position ``(m - 1) j / bins``,
+    interpolated between the order statistics at ``floor`` and ``floor + 1``.
+    """
+    position = (m - 1) * (np.arange(1, bins) / bins)
+    below = np.floor(position).astype(np.int64)
+    above = np.minimum(below + 1, m - 1)
+    return position, below, above
+
+
+def interpolated_edges(
+    position: np.ndarray, below: np.ndarray, lower_values: np.ndarray, upper_values: np.ndarray
+) -> tuple[float, ...]:
+    """The inner edges from the order statistics around each position, duplicates dropped."""
+    edges = lower_values + (position - below) * (upper_values - lower_values)
+    return tuple(float(e) for e in np.unique(edges))
+
+
+def constant_edges(value: float) -> tuple[float, float]:
+    """A constant column's edges: below, exactly at, and above its value."""
+    return (value, float(np.nextafter(value, np.inf)))
+
+
 def _quantile_edges(finite_sorted: np.ndarray, bins: int) -> tuple[float, ...]:
     """Inner edges at the reference's quantiles (numpy's linear method), duplicates dropped."""
     m = finite_sorted.size
     if m == 0 or bins <= 1:
         return ()
     low, high = float(finite_sorted[0]), float(finite_sorted[-1])
-    if low == high:  # a constant column: below, exactly at, and above its value
-        return (low, float(np.nextafter(low, np.inf)))
-    position = (m - 1) * (np.arange(1, bins) / bins)
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, m - 1)
-    lower_values = finite_sorted[below]
-    edges = lower_values + (position - below) * (finite_sorted[above] - lower_values)
-    return tuple(float(e) for e in np.unique(edges))
+    if low == high:
+        return constant_edges(low)
+    position, below, above = quantile_ranks(m, bins)
+    return interpolated_edges(position, below, finite_sorted[below], finite_sorted[above])
 
 
 def _numeric_column(
@@ -97,7 +118,9 @@ def _categorical_column(
         levels = tuple(level for level, _ in ranked)
     else:  # binned on a reference: its levels, then this data's new ones (a shift check tests them)
         known = set(levels)
-        new = sorted(((k, v) for k, v in counts.items() if k not in known), key=lambda item: (-item[1], item[0]))
+        new = sorted(
+            ((k, v) for k, v in counts.items() if k not in known), key=lambda item: (-item[1], item[0])
+        )
         levels = (*levels, *(level for level, _ in new[:max_levels]))
     kept = tuple(int(counts.get(level, 0)) for level in levels)
     listed = set(levels)

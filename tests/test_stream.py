@@ -1,0 +1,142 @@
+"""Streamed profiles (mlcheck.profiling.stream): equal to the in-memory profile, in bounded passes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlcheck.errors import UsageError
+from mlcheck.profiling import stream
+from mlcheck.profiling.model import NumericColumn, Profile, profile
+from mlcheck.profiling.stream import keys_of, profile_batches, values_of
+
+
+def _source(frame: pd.DataFrame, cuts: Sequence[int], reads: list[list[str] | None] | None = None):
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    bounds = [0, *sorted({c for c in cuts if 0 < c < len(frame)}), len(frame)]
+
+    def open_batches(columns: Sequence[str] | None) -> Iterator[pa.RecordBatch]:
+        if reads is not None:
+            reads.append(None if columns is None else list(columns))
+        chosen = table if columns is None else table.select(list(columns))
+        for start, stop in zip(bounds, bounds[1:]):
+            yield from chosen.slice(start, stop - start).to_batches()
+
+    return open_batches
+
+
+def _assert_same(streamed: Profile, expected: Profile) -> None:
+    """Equal profiles, but for the sums of numeric columns (added batch by batch: rounding only)."""
+    assert streamed.n_rows == expected.n_rows and streamed.features == expected.features
+    for name, column in streamed.columns.items():
+        want = expected[name]
+        if isinstance(want, NumericColumn) and isinstance(column, NumericColumn):
+            if want.total is not None and column.total is not None:
+                assert column.total == pytest.approx(want.total, rel=1e-9, abs=1e-300)
+            column = dataclasses.replace(column, total=want.total)
+        assert column == want, name
+
+
+def _small_limits(monkeypatch: pytest.MonkeyPatch, collect: int = 50, cells: int = 64) -> None:
+    # tiny bounds make a few hundred rows behave like a file of millions: several narrowing passes
+    monkeypatch.setattr(stream, "COLLECT_VALUES", collect)
+    monkeypatch.setattr(stream, "REFINE_CELLS", cells)
+
+
+def test_keys_order_like_the_values_and_decode_back():
+    values = np.array([-np.inf, -1e308, -2.5, -5e-324, -0.0, 0.0, 5e-324, 1.0, 1e308, np.inf])
+    keys = keys_of(values)
+    assert np.all(np.diff(keys.astype(object)) >= 0)
+    assert keys[4] == keys[5]  # -0.0 and 0.0 are one value
+    decoded = values_of(keys)
+    assert np.array_equal(decoded, values + 0.0)
+
+
+def test_a_large_mixed_frame_streams_to_the_in_memory_profile(monkeypatch):
+    _small_limits(monkeypatch)
+    rng = np.random.default_rng(0)
+    n = 3_000
+    frame = pd.DataFrame(
+        {
+            "normal": rng.normal(0, 1, n),
+            "ties": rng.integers(0, 50, n).astype(float),
+            "negative": -rng.lognormal(0, 3, n),
+            "missing": np.where(rng.random(n) < 0.1, np.nan, rng.normal(5, 1, n)),
+            "infinite": np.where(rng.random(n) < 0.01, np.inf, rng.normal(5, 1, n)),
+            "few_integers": rng.integers(0, 5, n),
+            "many_integers": rng.integers(0, 1000, n),
+            "constant": np.full(n, 3.5),
+            "zeros": np.where(rng.random(n) < 0.5, -0.0, 0.0) + (rng.random(n) < 0.3),
+            "neighbours": np.nextafter(1.0, 2.0 * (rng.random(n) < 0.5)),  # two values one bit apart
+            "city": rng.choice(["a", "b", "c"], n),
+            "when": pd.to_datetime(rng.integers(0, 10**9, n), unit="s"),
+        }
+    )
+    reads: list[list[str] | None] = []
+    streamed = profile_batches(_source(frame, range(0, n, 700), reads), bins=20, max_levels=100_000)
+    _assert_same(streamed, profile(frame))
+    assert reads[0] is None and len(reads) >= 3
+    # later passes read only the numeric columns still searching, never the text or the levels
+    assert all("city" not in r and "few_integers" not in r for r in reads[1:] if r is not None)
+
+
+def test_an_integer_column_with_missing_values_in_some_batches_reads_as_float():
+    values = pd.array([1, 2, None, 4] * 10 + list(range(100, 160)), dtype="Int64")
+    frame = pd.DataFrame({"x": values})
+    streamed = profile_batches(_source(frame, [40]), bins=5, max_levels=100_000)
+    expected = profile(pa.Table.from_pandas(frame, preserve_index=False), bins=5)
+    _assert_same(streamed, expected)
+
+
+def test_no_batches_and_unknown_categorical_names_are_usage_errors():
+    with pytest.raises(UsageError, match="no data to profile"):
+        profile_batches(lambda columns: iter(()), bins=20, max_levels=10)
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises(UsageError, match=r"categorical names columns that are not in the data: \['y'\]"):
+        profile_batches(_source(frame, []), bins=20, categorical=("y",), max_levels=10)
+
+
+def test_data_that_changes_between_passes_is_refused(monkeypatch):
+    _small_limits(monkeypatch)
+    rng = np.random.default_rng(1)
+    frames = iter([pd.DataFrame({"x": rng.normal(size=500)}) for _ in range(5)])
+
+    def open_batches(columns: Sequence[str] | None) -> Iterator[pa.RecordBatch]:
+        return iter(pa.Table.from_pandas(next(frames), preserve_index=False).to_batches())
+
+    with pytest.raises(UsageError, match="changed while it was read"):
+        profile_batches(open_batches, bins=20, max_levels=10)
+
+
+_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([0.0, -0.0, 1.0, np.nextafter(1.0, 2.0), -1.0, 1e300, -1e-300]),
+    st.integers(-5, 5).map(float),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(_FLOATS, min_size=1, max_size=300),
+    integers=st.lists(st.integers(-(2**40), 2**40), min_size=300, max_size=300),
+    cuts=st.lists(st.integers(0, 300), max_size=6),
+    bins=st.integers(1, 25),
+    collect=st.integers(1, 64),
+    cells=st.sampled_from([2, 16, 256, 1 << 16]),
+)
+def test_streamed_profile_equals_the_definition_on_any_values(values, integers, cuts, bins, collect, cells):
+    n = len(values)
+    frame = pd.DataFrame(
+        {"x": np.asarray(values, dtype=np.float64), "k": np.asarray(integers[:n], dtype=np.int64)}
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        _small_limits(patch, collect=collect, cells=cells)
+        streamed = profile_batches(_source(frame, cuts), bins=bins, max_levels=100_000)
+    _assert_same(streamed, profile(frame, bins=bins))
