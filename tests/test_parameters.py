@@ -730,3 +730,203 @@ def test_a_broken_parameters_cell_is_named_by_the_cell_number_users_see(tmp_path
     ]
     with pytest.raises(NotebookError, match=r"the parameters cell \(cell 2\) is not valid Python"):
         read_parameters(nb)
+
+
+# -- ranges: `sample = 0.1  # fraction of rows, in (0, 1]` (issue 13 item 18) ---------------
+from mlcheck.runs.parameters import Range, parse_range  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("fraction of rows, in [0, 1]", Range(0, 1, True, True)),
+        ("fraction of rows, in (0, 1]", Range(0, 1, False, True)),
+        ("in [0, 1)", Range(0, 1, True, False)),
+        ("in(0,1)", Range(0, 1, False, False)),
+        ("shift in [-1e-3, 2.5E2]", Range(-1e-3, 250.0, True, True)),
+        ("trees, in [1, inf)", Range(1, math.inf, True, False)),
+        ("in (-inf, 0]", Range(-math.inf, 0, False, True)),
+        ("rows in [1_000, 10_000]; more is slow", Range(1000, 10000, True, True)),
+        ("IN [.5, 1]", Range(0.5, 1, True, True)),
+        ("in [2, 2]", Range(2, 2, True, True)),
+        ("first counts: in [0, 1], then in [5, 6]", Range(0, 1, True, True)),
+    ],
+)
+def test_a_range_comment_gives_the_interval(comment, expected):
+    assert parse_range(comment) == expected
+    assert isinstance(parse_range(comment).low, type(expected.low))  # ints stay ints: `in [1, 10]` is whole
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "",
+        "fraction of rows",
+        "rows kept in [a, b] order",  # not numbers: help text
+        "in [0, 1",  # unclosed: help text, as papermill reads it
+        "in [0 1]",
+        "in [0, 1, 2]",
+        "within [0, 1]",  # only the word "in"
+        "0 to 1",
+        "in [nan, 1]",
+        "in [0x10, 20]",
+        "e.g. [0, 1]",
+        "in {0, 1}",
+    ],
+)
+def test_text_that_is_not_an_interval_of_two_numbers_is_help_not_a_range(comment):
+    assert parse_range(comment) is None
+    (parameter,) = parse_parameters(f"x = 0.5  # {comment}")
+    assert parameter.range is None and parameter.comment == comment
+
+
+@pytest.mark.parametrize("comment", ["in [1, 0]", "in (1, 1]", "in [1, 1)", "in (0, 0)", "in [inf, -inf]"])
+def test_an_empty_interval_is_an_error_naming_the_parameter(comment):
+    with pytest.raises(NotebookError, match=r"the range of 'x', .* holds no value.*fix the comment"):
+        parse_parameters(f"x = 0.5  # {comment}")
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("name = 'a'  # in [0, 1]", r"'name' is str.*a range applies to numbers"),
+        ("flag = True  # in [0, 1]", r"'flag' is bool"),
+        ("opts = {'a': 1}  # in [0, 1]", r"'opts' is dict"),
+        ("cols = ['a']  # in [0, 1]", r"'cols' is list\[str\]"),
+        ("sample = 2.0  # fraction, in [0, 1]", r"default of 'sample', 2.0, is outside its range \[0, 1\]"),
+        ("q = [0.5, 2]  # in [0, 1]", r"default of 'q'"),
+        ("n: int = 0  # in (0, 10]", r"default of 'n', 0, is outside its range \(0, 10\]"),
+    ],
+)
+def test_a_range_on_a_type_without_numbers_or_a_default_outside_it_is_an_error(source, says):
+    with pytest.raises(NotebookError, match=says):
+        parse_parameters(source)
+
+
+def test_a_range_is_checked_wherever_values_come_from():
+    sample, n, quantiles, threshold, shift = parse_parameters(
+        "sample = 1.0  # fraction of rows, in (0, 1]\n"
+        "n: int = 5  # trees, in [1, inf)\n"
+        "quantiles = [0.1, 0.9]  # in [0, 1]\n"
+        "threshold = None  # in [0, 1]\n"
+        "shift: float | None = None  # in [-1, 0)\n"
+    )
+    assert coerce_parameter(sample, TextValue("0.25")) == 0.25
+    assert coerce_parameter(sample, TextValue("1")) == 1.0
+    assert coerce_parameter(sample, 0.5) == 0.5  # a file's or pyproject's number
+    assert coerce_parameter(sample, PlainScalar("1e-3")) == 0.001
+    assert coerce_parameter(n, TextValue("1000000")) == 1_000_000
+    assert coerce_parameter(quantiles, TextValue("0,1")) == [0.0, 1.0]
+    assert coerce_parameter(threshold, TextValue("None")) is None  # its default is None
+    assert coerce_parameter(threshold, TextValue("0.5")) == 0.5
+    assert coerce_parameter(shift, TextValue("None")) is None  # declared `| None`
+    assert coerce_parameter(shift, TextValue("-1")) == -1.0
+    refused = [
+        (sample, TextValue("2.5")),
+        (sample, TextValue("0")),  # open at 0
+        (sample, 0),
+        (sample, TextValue("nan")),  # NaN is in no interval
+        (sample, TextValue("None")),  # a range asks for a number; the default 1.0 does not allow None
+        (sample, TextValue("inf")),
+        (n, TextValue("0")),
+        (n, TextValue("-3")),
+        (quantiles, TextValue("[0.5, 1.5]")),
+        (quantiles, [0.5, -0.1]),
+        (threshold, TextValue("high")),  # untyped: the text is not a number
+        (threshold, RawText("0.5")),  # -r passes text, and text is not a number
+        (shift, TextValue("0")),
+    ]
+    for parameter, value in refused:
+        with pytest.raises(ParameterError) as caught:
+            coerce_parameter(parameter, value)
+        message = str(caught.value)
+        assert f"parameter {parameter.name!r}" in message and str(parameter.range) in message, message
+        assert str(value) in message.splitlines()[0] or repr(value) in message.splitlines()[0], message
+        assert caught.value.parameter == parameter.name
+
+
+def test_the_refusal_names_the_parameter_the_value_and_the_range_and_offers_a_value_inside():
+    params = parse_parameters("sample = 1.0  # fraction of rows, in (0, 1]\nn: int = 5  # in [1, inf)")
+    with pytest.raises(ParameterError) as caught:
+        coerce_parameters(params, {"sample": TextValue("2.5")}, notebook="train.ipynb")
+    first, accepted = str(caught.value).splitlines()[:2]
+    assert first == (
+        "parameter 'sample' must be a number in (0, 1], got '2.5' "
+        "(its range, from the comment in the parameters cell: fraction of rows, in (0, 1])"
+    )
+    assert accepted == "  accepted: a number in (0, 1]: -p sample 0.5"
+    assert "train.ipynb takes:" in str(caught.value)
+    with pytest.raises(ParameterError, match=r"accepted: a whole number in \[1, inf\): -p n 1$"):
+        coerce_parameter(params[1], TextValue("0"))
+
+
+bounds = st.one_of(st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False))
+
+
+@settings(max_examples=300, deadline=None)
+@given(low=bounds, high=bounds, low_closed=st.booleans(), high_closed=st.booleans(), value=bounds)
+@example(low=0, high=1, low_closed=True, high_closed=True, value=0)
+@example(low=0, high=1, low_closed=False, high_closed=True, value=0)
+@example(low=0, high=1, low_closed=True, high_closed=False, value=1)
+@example(low=-5, high=-1, low_closed=True, high_closed=True, value=-5)
+def test_any_interval_admits_exactly_its_members(low, high, low_closed, high_closed, value):
+    """Open and closed bounds, ints, negatives, exponents: the value passes iff it is in the interval."""
+    text = f"in {'[' if low_closed else '('}{low!r}, {high!r}{']' if high_closed else ')'}"
+    empty = low > high or (low == high and not (low_closed and high_closed))
+    if empty:
+        with pytest.raises(NotebookError):
+            parse_range(text)
+        return
+    found = parse_range(text)
+    assert found == Range(low, high, low_closed, high_closed)
+    (parameter,) = parse_parameters(f"x: float | None = None  # {text}")
+    member = (low < value or (low_closed and low == value)) and (
+        value < high or (high_closed and value == high)
+    )
+    if member:
+        assert coerce_parameter(parameter, TextValue(repr(value))) == value
+    else:
+        with pytest.raises(ParameterError, match=r"parameter 'x' must be a number in "):
+            coerce_parameter(parameter, TextValue(repr(value)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("in [](),.-+e0123456789_ infa#x")), max_size=40))
+def test_any_comment_gives_a_range_none_or_a_clear_error(comment):
+    """No comment crashes the parser: it is a range, help text, or an empty interval named as such."""
+    try:
+        found = parse_range(comment, name="x")
+    except NotebookError as error:
+        assert "holds no value" in str(error) and "'x'" in str(error)
+        return
+    assert found is None or isinstance(found, Range)
+
+
+def test_mlcheck_run_refuses_a_value_outside_the_range_with_exit_2_before_any_cell(tmp_path, capsys):
+    notebook = tmp_path / "ranged.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "sample = 0.1  # fraction of rows, in [0, 1]", metadata={"tags": ["parameters"]}
+        ),
+        nbformat.v4.new_code_cell("open('ran', 'w').close()"),
+    ]
+    nbformat.write(nb, notebook)
+    before = notebook.read_bytes()
+    assert main(["run", str(notebook), "--runs-dir", str(tmp_path / "runs"), "-p", "sample", "2.5"]) == 2
+    error = capsys.readouterr().err
+    assert "parameter 'sample' must be a number in [0, 1], got '2.5'" in error and "Traceback" not in error
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "ran").exists()
+    assert notebook.read_bytes() == before
+
+
+def test_our_notebooks_declare_their_fractions():
+    ranges = {}
+    for path in ("example_notebooks/train.ipynb", "templates/train.ipynb"):
+        ranges = {p.name: str(p.range) for p in read_parameters(REPO / path) if p.range}
+        assert ranges == {"sample": "(0, 1]", "test_size": "(0, 1)"}, path
+    for path in ("example_notebooks/score.ipynb", "templates/score.ipynb"):
+        ranges = {p.name: str(p.range) for p in read_parameters(REPO / path) if p.range}
+        assert ranges == {"min_coverage": "[0, 1]"}, path

@@ -300,6 +300,7 @@ def test_cli_params_table():
         "default": 10,
         "default_source": "10",
         "comment": "",
+        "range": None,
     }
 
 

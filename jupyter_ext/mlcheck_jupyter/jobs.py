@@ -274,6 +274,7 @@ class JobManager(LoggingConfigurable):
                     "default": entry["default"],
                     "default_source": entry["default_source"],
                     "comment": entry["comment"],
+                    "range": entry["range"],  # from `# in [0, 1]`; the form sets min and max from it
                 }
                 for entry in (parameter.to_dict() for parameter in declared)
             ],

@@ -6,6 +6,15 @@ gives a :class:`Parameter` with its name, its type (from an annotation, a
 papermill-style ``# type: float help text`` comment, or the type of its literal
 default), its default and the comment that trails it, used as help.
 
+A trailing comment may also declare the parameter's **range** in interval
+notation after the word ``in``: ``sample = 0.1  # fraction of rows, in (0, 1]``.
+``[`` and ``]`` include a bound, ``(`` and ``)`` exclude it, ``inf`` and
+``-inf`` leave a side open (``n_trees = 100  # in [1, inf)``). papermill reads
+the comment as a comment, so the notebook runs under papermill unchanged; mlcheck
+refuses a value outside the range (:class:`~mlcheck.errors.ParameterError`, exit
+2) from ``mlcheck run``, the pytest plugin and the JupyterLab panel alike. See
+:func:`~mlcheck.runs.parameter_ranges.parse_range` for what counts as a range and what is an error.
+
 :func:`coerce_parameters` is the one place a value becomes what the notebook
 receives: ``mlcheck run`` (``-p``, ``-r``, ``-f``), the pytest plugin
 (``pyproject.toml`` and ``--mlcheck-param``) and the JupyterLab panel all call
@@ -21,6 +30,7 @@ papermill itself runs such notebooks well.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
 import json
 import math
@@ -32,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import NotebookError, ParameterError, UsageError
+from mlcheck.runs.parameter_ranges import Range, inside, outside, parse_range
 from mlcheck.runs.parameter_values import (
     MAX_TEXT,
     TEXT_TAG,
@@ -52,6 +63,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Parameter",
+    "Range",
     "RawText",
     "TextValue",
     "coerce_parameter",
@@ -63,6 +75,7 @@ __all__ = [
     "notebook_language",
     "parameter_file_text",
     "parse_parameters",
+    "parse_range",
     "read_parameters",
     "require_python_kernel",
 ]
@@ -91,6 +104,7 @@ class Parameter:
     default_source: str
     comment: str = ""
     declared: bool = False
+    range: Range | None = None
 
     @property
     def optional(self) -> bool:
@@ -123,6 +137,7 @@ class Parameter:
             "default": default,
             "default_source": self.default_source,
             "comment": self.comment,
+            "range": self.range.to_dict() if self.range else None,
         }
 
 
@@ -311,6 +326,25 @@ def _comments(source: str) -> tuple[dict[int, str], dict[int, str]]:
     return helps, types
 
 
+def _checked_range(parameter: Parameter, where: str) -> Parameter:
+    """``parameter`` with its range, refusing a range on a type that holds no number or a default outside it."""
+    found = parse_range(parameter.comment, name=parameter.name, where=where)
+    if found is None:
+        return parameter
+    numbers_of = parameter.item_type if parameter.base_type in ("list", "tuple") else parameter.base_type
+    if numbers_of in ("str", "bool", "dict"):
+        raise NotebookError(
+            f"{where}: {parameter.name!r} is {parameter.type_name}, and its comment gives it the range {found}; "
+            "a range applies to numbers (int, float, or lists of them). Fix the comment or the type"
+        )
+    if parameter.default is not None and outside(found, parameter.default):
+        raise NotebookError(
+            f"{where}: the default of {parameter.name!r}, {parameter.default_source}, is outside its range {found}; "
+            "fix the default or the range"
+        )
+    return dataclasses.replace(parameter, range=found)
+
+
 def parse_parameters(source: str, *, where: str = "the parameters cell") -> list[Parameter]:
     """The parameters assigned in ``source`` (the text of a parameters cell)."""
     source = _python_source(source)
@@ -349,7 +383,7 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
             type_name = _type_of_default(default)
         else:
             type_name = declared[0] + (" | None" if declared[1] and declared[0] != "any" else "")
-        found[name] = Parameter(
+        parameter = Parameter(
             name=name,
             type_name=type_name,
             default=None if default is _NO_DEFAULT else default,
@@ -357,6 +391,7 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
             comment=helps.get(end_line, helps.get(node.lineno, "")),
             declared=declared is not None,
         )
+        found[name] = _checked_range(parameter, where)
     return list(found.values())
 
 
@@ -422,9 +457,23 @@ def accepted_forms(parameter: Parameter) -> str:
             f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
         ),
     }[base]
-    if parameter.optional and base != "any":
+    if parameter.range is not None:
+        example = inside(parameter.range, whole=base == "int" or parameter.item_type == "int")
+        if base in ("int", "float", "any"):
+            forms = f"a {'whole ' if base == 'int' else ''}number in {parameter.range}: -p {name} {example}"
+            forms += f", or None: -p {name} None" if base == "any" else ""
+        else:
+            forms += f"; each number in {parameter.range} (e.g. {example})"
+    if parameter.optional and base != "any" and not _range_excludes_none(parameter):
         forms += f", or None: -p {name} None"
     return forms
+
+
+def _range_excludes_none(parameter: Parameter) -> bool:
+    """A range asks for numbers: None only when declared (``x: float | None``) or the default is None."""
+    return parameter.range is not None and not (
+        parameter.type_name.endswith(" | None") or parameter.base_type == "any"
+    )
 
 
 def _shown(value: Any) -> str:
@@ -435,11 +484,33 @@ def _shown(value: Any) -> str:
 def coerce_parameter(parameter: Parameter, value: Any) -> Any:
     """``value`` as ``parameter`` takes it (see :mod:`mlcheck.runs.parameter_values` for the rules).
 
+    A parameter with a range (``# in [0, 1]``) takes only numbers in it: the
+    value itself, or every item of a list or tuple; None where the type allows it.
+
     Raises
     ------
     ParameterError
-        Naming the parameter, saying why, and showing accepted forms.
+        Naming the parameter, saying why, and showing accepted forms; for a
+        value outside the range, naming the value and the range.
     """
+    result = _coerce_by_type(parameter, value)
+    if parameter.range is None:
+        return result
+    if (result is None and _range_excludes_none(parameter)) or (
+        result is not None and outside(parameter.range, result)
+    ):
+        numbers = "numbers" if isinstance(result, (list, tuple)) else "a number"
+        raise ParameterError(
+            f"parameter {parameter.name!r} must be {numbers} in {parameter.range}, got {_shown(value)} "
+            f"(its range, from the comment in the parameters cell: {parameter.comment})\n"
+            f"  accepted: {accepted_forms(parameter)}",
+            parameter=parameter.name,
+            value=str(value) if isinstance(value, str) else value,
+        )
+    return result
+
+
+def _coerce_by_type(parameter: Parameter, value: Any) -> Any:
     base, item_type = parameter.base_type, parameter.item_type
     given = value
     try:

@@ -1,0 +1,138 @@
+"""A numeric parameter's range, declared in its comment: ``sample = 0.1  # fraction of rows, in (0, 1]``.
+
+The syntax is interval notation after the word ``in``, as a data scientist
+writes it in prose: ``[`` and ``]`` include a bound, ``(`` and ``)`` exclude it,
+``inf`` and ``-inf`` leave a side open (``n_trees = 100  # in [1, inf)``).
+papermill reads the line's comment as a comment, so a notebook with ranges runs
+under papermill unchanged.
+
+:func:`mlcheck.runs.parameters.parse_parameters` gives each parameter its
+range (:func:`parse_range`), and :func:`mlcheck.runs.parameters.coerce_parameter`
+refuses a value outside it: one parser for ``mlcheck run``, the pytest plugin
+and the JupyterLab panel (which also receives it as ``range`` to set the
+field's ``min`` and ``max``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mlcheck.errors import NotebookError
+
+__all__ = ["Range", "inside", "outside", "parse_range"]
+
+_BOUND = r"[+-]?(?:inf(?:inity)?|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:e[+-]?\d+)?)"
+#: `in [0, 1]`, `in (0, 1]`, `in [1, inf)`: the word "in" (not the end of "within"), then an interval of two numbers
+_RANGE = re.compile(
+    rf"(?:^|(?<=[\s,;:(]))in\s*(?P<open>[\[(])\s*(?P<low>{_BOUND})\s*,\s*(?P<high>{_BOUND})\s*(?P<close>[\])])",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Range:
+    """The interval a numeric parameter's values must fall in, from its comment (``in (0, 1]``).
+
+    ``low`` and ``high`` are ints or floats, ``-inf`` and ``inf`` for an open
+    side; ``low_closed`` and ``high_closed`` say whether each bound is allowed.
+    """
+
+    low: float
+    high: float
+    low_closed: bool
+    high_closed: bool
+
+    def __str__(self) -> str:
+        def bound(value: float) -> str:
+            return ("-inf" if value < 0 else "inf") if math.isinf(value) else repr(value)
+
+        return (
+            f"{'[' if self.low_closed else '('}{bound(self.low)}, {bound(self.high)}"
+            f"{']' if self.high_closed else ')'}"
+        )
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+            return False
+        above = value >= self.low if self.low_closed else value > self.low
+        below = value <= self.high if self.high_closed else value < self.high
+        return above and below
+
+    def to_dict(self) -> dict[str, Any]:
+        """For JSON: infinite bounds as None; ``text`` as :func:`str` writes it."""
+        return {
+            "low": None if math.isinf(self.low) else self.low,
+            "high": None if math.isinf(self.high) else self.high,
+            "low_closed": self.low_closed,
+            "high_closed": self.high_closed,
+            "text": str(self),
+        }
+
+
+def _number(text: str) -> float:
+    text = text.replace("_", "").lower()
+    if "inf" in text:
+        return -math.inf if text.startswith("-") else math.inf
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+
+
+def parse_range(
+    comment: str, *, name: str = "the parameter", where: str = "the parameters cell"
+) -> Range | None:
+    """The range a parameter's comment declares, or None when it declares none.
+
+    A range is the word ``in`` followed by an interval of two numbers:
+    ``[low, high]``, ``(low, high]``, ``[low, high)`` or ``(low, high)``; square
+    brackets include the bound, round ones exclude it. Bounds are integers or
+    decimals (``-1``, ``0.5``, ``1e-3``, ``1_000``) or ``inf``/``-inf`` for a
+    side without a bound. The first such interval in the comment counts.
+
+    Text that is not such an interval (``in [a, b]``, ``in [0, 1`` without its
+    closing bracket, ``within [0, 1]``, ``0 to 1``) is help text like any
+    other, as papermill reads it: no range, no error. An interval that no
+    value can meet is an error, not silence.
+
+    Raises
+    ------
+    NotebookError
+        When the interval is empty (``[1, 0]``, ``(1, 1]``): no value could be given.
+
+    Examples
+    --------
+    >>> str(parse_range("fraction of rows, in (0, 1]"))
+    '(0, 1]'
+    >>> 1 in parse_range("in [0, 1)"), 0.0 in parse_range("in (0, 1]")
+    (False, False)
+    >>> parse_range("rows kept in [a, b] order") is None
+    True
+    """
+    match = _RANGE.search(comment)
+    if match is None:
+        return None
+    low, high = _number(match["low"]), _number(match["high"])
+    found = Range(low, high, match["open"] == "[", match["close"] == "]")
+    if low > high or (low == high and not (found.low_closed and found.high_closed)):
+        raise NotebookError(
+            f"{where}: the range of {name!r}, {match.group(0)[2:].strip()}, holds no value "
+            f"(a range is written low first: in [0, 1]; '[' and ']' include a bound, '(' and ')' exclude it); "
+            "fix the comment"
+        )
+    return found
+
+
+def outside(found: Range, value: Any) -> bool:
+    """Whether ``value`` (a number, or a list or tuple of numbers) has anything that is not a number in ``found``."""
+    items = value if isinstance(value, (list, tuple)) else [value]
+    return any(item not in found for item in items)
+
+
+def inside(found: Range, *, whole: bool) -> str:
+    """A value in ``found`` to show as an example (the middle, else a bound or one step inside)."""
+    candidates = [(found.low + found.high) / 2, found.low, found.high, found.low + 1, found.high - 1, 0, 1]
+    for value in candidates:
+        if math.isfinite(value) and value in found and (not whole or float(value).is_integer()):
+            return str(int(value)) if whole or float(value).is_integer() else f"{value:g}"
+    return str(found.low)
