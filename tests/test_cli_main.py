@@ -1,0 +1,54 @@
+"""``mlcheck``'s entry point: every command listed, only the chosen one loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlcheck.cli.main import COMMANDS, build_parser, main
+
+#: modules a `mlcheck shift` of two small Parquet files has no use for (the job runner's
+#: notebook format, scipy.stats and scipy.spatial: over a second of start-up on a busy machine)
+NOT_FOR_SHIFT = ("nbformat", "jsonschema", "mlcheck.runs.runner", "scipy.stats", "scipy.spatial")
+
+
+def test_a_parser_for_one_command_still_lists_every_command():
+    parser = build_parser("shift")
+    text = parser.format_help()
+    for name in COMMANDS.names():
+        assert name in text
+    args = parser.parse_args(["shift", "ref.parquet", "cur.parquet", "--max-psi", "0.2"])
+    assert args.command == "shift" and args.max_psi == pytest.approx(0.2) and callable(args._run)
+
+
+def test_an_unknown_command_is_refused_with_the_known_ones(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as stopped:
+        main(["shfit", "a", "b"])
+    assert stopped.value.code == 2
+    assert "invalid choice: 'shfit'" in capsys.readouterr().err
+
+
+def test_shift_imports_neither_the_job_runner_nor_scipy_stats(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    for name, shift in (("ref", 0.0), ("cur", 0.3)):
+        pd.DataFrame(
+            {"x": rng.normal(shift, 1, 2_000), "c": rng.choice(["a", "b", "c"], 2_000)}
+        ).to_parquet(tmp_path / f"{name}.parquet")
+    script = (
+        "import json, sys\n"
+        "from mlcheck.cli.main import main\n"
+        f"code = main(['shift', {str(tmp_path / 'ref.parquet')!r}, {str(tmp_path / 'cur.parquet')!r}, "
+        f"'-o', {str(tmp_path / 'out.json')!r}])\n"
+        f"print(json.dumps([code, [m for m in {NOT_FOR_SHIFT!r} if m in sys.modules]]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 1 and loaded == []  # the numeric column moved: a failed check, exit 1
+    record = json.loads((tmp_path / "out.json").read_text())
+    assert record["name"] == "check_shift" and not record["passed"]
