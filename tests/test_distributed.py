@@ -233,8 +233,19 @@ def test_checks_on_dask_frames_equal_the_pandas_ones(client, bundle) -> None:
     assert partial.to_dict() == mc.check_schema(computed.drop(columns=["plan"]), bundle.schema).to_dict()
 
 
-def test_the_score_template_runs_on_a_scheduler_given_by_address(bundle, tmp_path) -> None:
+def test_the_score_template_runs_on_a_scheduler_given_by_address(bundle, tmp_path, monkeypatch) -> None:
+    from dask.dataframe.io.parquet.arrow import ArrowDatasetEngine
+
     from mlcheck.runs import run_notebook
+
+    reads: list[int] = []  # the workers are threads of this process: their Parquet reads are counted here
+    read_partition = ArrowDatasetEngine.read_partition.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return read_partition(cls, *args, **kwargs)
+
+    monkeypatch.setattr(ArrowDatasetEngine, "read_partition", classmethod(counted))
 
     batch = credit_frame(900, seed=4)[0]
     dd.from_pandas(batch, npartitions=3).to_parquet(tmp_path / "batch")  # a data set of 3 files
@@ -253,6 +264,8 @@ def test_the_score_template_runs_on_a_scheduler_given_by_address(bundle, tmp_pat
             timeout=300,
         )
     assert run.exit_code == 0, (run.message, run.failed_cell)
+    # schema, drift and scoring share one read of each of the 3 files (the template read each three times)
+    assert len(reads) == 3
     assert {result.name for result in run.results} == {"check_schema", "check_shift", "check_coverage"}
     assert sorted(p.name for p in (tmp_path / "out.parquet").iterdir()) == [
         f"part.{i}.parquet" for i in range(3)
