@@ -13,7 +13,7 @@ import pytest
 
 from mlcheck.cli import main
 from mlcheck.errors import UsageError
-from mlcheck.monitoring.alerts import evaluate_alerts
+from mlcheck.monitoring.alerts import evaluate_alerts, format_state
 from mlcheck.monitoring.series import monitor
 
 
@@ -202,3 +202,59 @@ def test_cli_log_or_html_to_an_unwritable_path_exits_6_with_the_path(tmp_path, c
     assert main(["monitor", "score", "--runs-dir", runs, "--html", "/proc/x.html"]) == 2
     err = capsys.readouterr().err
     assert "cannot write /proc/x.jsonl" in err and "cannot write /proc/x.html" in err and "Traceback" not in err
+
+
+def _fail_schema_on(runs: Path, run_ids: list[str], feature: str) -> None:
+    """Rewrite the given runs as failed: check_schema found ``feature`` out of range (as mlcheck run records it)."""
+    for run_id in run_ids:
+        path = runs / "score" / run_id / "run.json"
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["status"], record["exit_code"] = "failed", 1
+        message = "100% of values outside the training range [0.02, 0.94]"
+        record["results"].append(
+            {"name": "check_schema", "passed": False, "severity": "error", "message": f"{feature} ({message})",
+             "details": {"n_rows": 500, "columns": {feature: {"outside": 1.0, "passed": False}}},
+             "outcomes": [{"subject": feature, "passed": False, "observed": {"outside": 1.0},
+                           "threshold": {"outside": 0.25}, "message": message}]}
+        )  # fmt: skip
+        path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_a_failed_contract_alert_names_the_check_the_subject_how_far_and_the_run_folder(tmp_path):
+    ids = write_runs(tmp_path, 30)
+    _fail_schema_on(tmp_path, ids[29:], "temp")
+    frame = monitor(tmp_path, "score")
+    assert frame["outside[temp]"].iloc[-1] == 1.0 and frame["failures"].iloc[0] == ""
+    state = evaluate_alerts(frame, notebook="score.ipynb")
+    [alert] = state.alerts
+    assert alert.cause == "status" and alert.subjects == ("check_schema[temp]",)
+    assert alert.since == ids[29] and alert.runs == (ids[29],)
+    assert "exit code 1" in alert.message and "100% of values outside the training range [0.02, 0.94]" in alert.message
+    lines = format_state(state)
+    assert f"        open {tmp_path / 'score' / ids[29]}" in lines
+
+
+def test_a_run_failing_the_same_way_again_is_ongoing_and_a_new_reason_alerts(tmp_path):
+    ids = write_runs(tmp_path, 31)
+    _fail_schema_on(tmp_path, ids[29:], "temp")
+    state = evaluate_alerts(monitor(tmp_path, "score"))
+    assert state.alerts == [] and state.ongoing["status"] == ["check_schema[temp]"]
+    _fail_schema_on(tmp_path, ids[30:], "hum")  # the latest run now fails on hum too
+    [alert] = evaluate_alerts(monitor(tmp_path, "score")).alerts
+    assert alert.subjects == ("check_schema[hum]",) and alert.since == ids[30]
+
+
+def test_duration_alerts_only_when_a_run_takes_over_twice_the_usual(tmp_path):
+    ids = write_runs(tmp_path, 30)  # durations about 30 s
+
+    def set_duration(seconds: float) -> None:
+        path = tmp_path / "score" / ids[-1] / "run.json"
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["duration"] = seconds
+        path.write_text(json.dumps(record), encoding="utf-8")
+
+    set_duration(50.0)  # 1.7 times: a busy machine, not news
+    assert evaluate_alerts(monitor(tmp_path, "score")).alerts == []
+    set_duration(75.0)
+    [alert] = evaluate_alerts(monitor(tmp_path, "score")).alerts
+    assert alert.cause == "anomaly" and alert.subjects == ("duration",) and "75 s (usually 29.7 s)" in alert.message

@@ -19,11 +19,16 @@ The policy, each point a lesson from teams that stopped reading their alerts:
 - **Actionable.** Every alert says what moved, since which run, how far
   (against what) and which run directories to open.
 
-Causes: ``status`` (the run did not succeed: exit code not 0), ``drift``
+Causes: ``status`` (the run did not succeed: exit code not 0; a run whose
+contracts failed is named by each failing ``check[subject]`` and what it saw,
+e.g. ``check_schema[temp]: 100% of values outside the training range``, so a
+run failing for a new reason is a new alert), ``drift``
 (features the run's own ``check_shift`` found drifted), ``anomaly`` and
 ``breakout`` (positions from :func:`~mlcheck.monitoring.detectors.anomalies`
 and :func:`~mlcheck.monitoring.detectors.breakouts` on each watched series:
-rows, coverage, duration, latency, metrics and recorded values).
+coverage, latency, metrics and recorded values; batch size and duration are
+judged in proportion instead: a run over :data:`SLOW_RATIO` times the usual
+duration is an anomaly, smaller slowdowns are the machine's other load).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import UsageError
@@ -40,8 +46,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Alert", "MonitorState", "evaluate_alerts", "WATCHED"]
 
-#: the series watched for anomalies and breakouts (besides metric[...] and value[...] columns)
+#: the series watched for anomalies and breakouts (besides metric[...] and value[...] columns);
+#: rows and duration are judged in proportion to the usual, not by the detectors
 WATCHED = ("rows", "coverage", "duration", "latency_p95")
+#: a run taking more than this many times the median duration of the runs before it is an anomaly
+SLOW_RATIO = 2.0
+#: runs before a proportional rule (duration) has a usual to compare with
+MIN_USUAL = 3
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,8 @@ class MonitorState:
     notes: list[str] = field(default_factory=list)
     #: cause -> subjects currently bad (alerted earlier or now)
     ongoing: dict[str, list[str]] = field(default_factory=dict)
+    #: the folder holding the runs (``<runs_dir>/<notebook stem>``), so run ids become paths to open
+    runs_folder: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -111,6 +124,17 @@ def _small_batches(frame: pd.DataFrame, min_rows_share: float) -> list[bool]:
     return small
 
 
+def _failed_items(failures: Any) -> dict[str, str]:
+    """``check[subject]`` -> what it saw, from a run's ``failures`` text (see :func:`mlcheck.monitor`)."""
+    if not isinstance(failures, str) or not failures:
+        return {}
+    items: dict[str, str] = {}
+    for item in failures.split("; "):
+        subject, _, seen = item.partition(": ")
+        items[subject] = seen
+    return items
+
+
 def _watched_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c in WATCHED or c.startswith(("metric[", "value["))]
 
@@ -131,13 +155,18 @@ def _flags(
 
     flags: list[dict[str, dict[str, str]]] = [{} for _ in range(len(frame))]
     statuses = frame["status"].astype(str).tolist()
+    failures = frame["failures"].tolist() if "failures" in frame else [None] * len(frame)
     for i, status in enumerate(statuses):
         if status not in ("succeeded", "nan"):
             try:  # numpy ints, or floats when some run lacks one (NaN): shown as a plain integer
                 shown = str(int(frame["exit_code"].iloc[i]))
             except (TypeError, ValueError):
                 shown = "unknown"
-            flags[i].setdefault("status", {})[status] = f"exit code {shown}"
+            failed = _failed_items(failures[i]) if status == "failed" else {}
+            # a failed contract is named by check and subject, so the alert says what broke
+            # and a run failing for a new reason is a new alert; anything else by its status
+            for subject, seen in (failed or {status: ""}).items():
+                flags[i].setdefault("status", {})[subject] = f"{status}, exit code {shown}" + (f": {seen}" if seen else "")
     for column in [c for c in frame.columns if c.startswith("drifted[")]:
         feature = column[len("drifted[") : -1]
         if weights and weights.get(feature, 0.0) < min_weight:
@@ -157,8 +186,19 @@ def _flags(
                 usual = float(np.median(earlier))
                 if small[i] or (min_rows_share > 0 and rows[i] > usual / min_rows_share):
                     flags[i].setdefault("anomaly", {})["rows"] = f"{rows[i]:.0f} rows (usually {usual:.0f})"
+    if "duration" in frame:
+        # Duration, like batch size, is judged in proportion: on a shared machine
+        # identical jobs take 5 to 12 s with the neighbours' load (measured in the
+        # monitoring demo), so a statistical detector finds the neighbours, not the job.
+        seconds = frame["duration"].to_numpy(dtype=float, na_value=np.nan)
+        for i in range(len(seconds)):
+            earlier = seconds[:i][np.isfinite(seconds[:i])]
+            if earlier.size >= MIN_USUAL and np.isfinite(seconds[i]) and not small[i]:
+                usual = float(np.median(earlier))
+                if usual > 0 and seconds[i] > SLOW_RATIO * usual:
+                    flags[i].setdefault("anomaly", {})["duration"] = f"{seconds[i]:.3g} s (usually {usual:.3g} s)"
     for column in _watched_columns(frame):
-        if column == "rows":
+        if column in ("rows", "duration"):
             continue
         values = frame[column].to_numpy(dtype=float, na_value=np.nan) if frame[column].dtype != object else None
         if values is None or np.isfinite(values).sum() < 14:
@@ -226,7 +266,8 @@ def evaluate_alerts(
     if weights and any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()):
         raise UsageError("weights must map feature names to non-negative numbers")
     runs = frame[frame["status"].astype(str) != "damaged"] if "status" in frame else frame
-    state = MonitorState(notebook=notebook, n_runs=len(runs), latest_run=None, latest_time=None)
+    state = MonitorState(notebook=notebook, n_runs=len(runs), latest_run=None, latest_time=None,
+                         runs_folder=str(frame.attrs.get("runs_folder", "")))  # fmt: skip
     damaged = len(frame) - len(runs)
     if damaged:
         state.notes.append(f"{damaged} run record(s) damaged and left out (see `mlcheck history`)")
@@ -285,7 +326,9 @@ def format_state(state: MonitorState) -> list[str]:
     ]
     for alert in state.alerts:
         lines.append(f"  ALERT {alert.cause:<9} {alert.message}")
-        lines.append(f"        since {alert.since} ({alert.since_time}); open: {', '.join(alert.runs[:3])}")
+        lines.append(f"        since run {alert.since} ({alert.since_time}), {len(alert.runs)} run(s)")
+        for run_id in alert.runs[:3]:
+            lines.append(f"        open {Path(state.runs_folder, run_id) if state.runs_folder else run_id}")
     for cause, subjects in state.ongoing.items():
         if not any(a.cause == cause for a in state.alerts):
             lines.append(f"  still {cause}: {', '.join(subjects[:8])}" + (" …" if len(subjects) > 8 else ""))

@@ -82,7 +82,31 @@ def _result_figures(result: Mapping[str, Any]) -> dict[str, Any]:
                 row[f"metric[{outcome['subject']}]"] = _number(outcome.get("observed"))
     elif name == "check_schema":
         row.setdefault("rows", details.get("n_rows"))
+        for column, figures in (details.get("columns") or {}).items():
+            if isinstance(figures, Mapping) and figures.get("outside") is not None:
+                row[f"outside[{column}]"] = _number(figures["outside"])
+    elif name == "check_realized":
+        for outcome in result.get("outcomes") or ():
+            if outcome.get("subject"):  # the interval's lower bound: what the contract judged
+                row[f"realized[{outcome['subject']}]"] = _number(outcome.get("observed"))
     return row
+
+
+def _failures(results: Iterable[Mapping[str, Any]]) -> str:
+    """The failed checks' failing subjects with what each saw, "; "-separated ("" when none failed).
+
+    Each item reads ``check[subject]: message`` (``check: message`` for a check
+    without outcomes), so an alert can say what broke and how far.
+    """
+    items = []
+    for result in results:
+        if result.get("passed", True):
+            continue
+        failed = [o for o in result.get("outcomes") or () if not o.get("passed", True)]
+        if not failed:
+            items.append(f"{result.get('name')}: {result.get('message') or 'failed'}")
+        items += [f"{result.get('name')}[{o.get('subject')}]: {o.get('message') or 'failed'}" for o in failed]
+    return "; ".join(items)
 
 
 def _batch_time(parameters: Mapping[str, Any], started: str) -> Any:
@@ -125,6 +149,7 @@ def run_row(record: Mapping[str, Any]) -> dict[str, Any]:
     for result in record.get("results") or ():
         row.update(_result_figures(result))
         row["failed_checks"] += not result.get("passed", True)
+    row["failures"] = _failures(record.get("results") or ())
     for name, value in (record.get("values") or {}).items():
         number = _number(value)
         row[f"value[{name}]"] = number if number is not None else (value if isinstance(value, str) else None)
@@ -183,11 +208,16 @@ def monitor(
         Indexed by ``batch_time`` (UTC; the value of the first parameter named
         in :data:`BATCH_TIME_PARAMETERS`, else the run's start), sorted. Columns:
         ``run_id``, ``status``, ``exit_code``, ``started``, ``duration`` (s),
-        ``failed_checks``, ``rows``, ``coverage``, ``latency_p95`` (s per row),
+        ``failed_checks``, ``failures`` (each failed check's failing subjects
+        and what it saw: ``check[subject]: message``, "; "-separated),
+        ``rows``, ``coverage``, ``latency_p95`` (s per row),
         per feature ``kl[f]``, ``psi[f]``, ``effect[f]``, ``p_value[f]``,
         ``drifted[f]``, ``missing[f]`` and ``unseen[f]`` (shares of the
-        current batch), ``rejected[reason]`` counts, ``metric[name]`` and
-        ``value[name]`` for what the notebook recorded. Damaged run records are
+        current batch), ``rejected[reason]`` counts, ``outside[column]``
+        (``check_schema``'s share of values outside the training range or
+        levels), ``realized[metric]`` (``check_realized``'s lower bound),
+        ``metric[name]`` and ``value[name]`` for what the notebook recorded.
+        ``frame.attrs["runs_folder"]`` is the folder the runs were read from. Damaged run records are
         rows with status ``"damaged"`` and the problem in ``message``.
 
     Raises
@@ -213,14 +243,19 @@ def monitor(
     rows = [row for row_kind, row in _indexed_rows(folder) if row_kind in (kind, "damaged")]
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return pd.DataFrame(columns=["run_id", "status"], index=pd.DatetimeIndex([], name="batch_time", tz="UTC"))
+        empty = pd.DataFrame(columns=["run_id", "status"], index=pd.DatetimeIndex([], name="batch_time", tz="UTC"))
+        empty.attrs["runs_folder"] = str(folder)
+        return empty
     frame["batch_time"] = pd.to_datetime(frame["batch_time"], utc=True)
     frame = frame.sort_values(["batch_time", "run_id"], na_position="first").set_index("batch_time")
+    frame.attrs["runs_folder"] = str(folder)
     return frame
 
 
 #: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
 INDEX_FILE = ".monitor-index.parquet"
+#: bumped whenever run_row gains or changes a column, so rows cached by an older mlcheck are read again
+ROW_VERSION = 2
 
 
 def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -262,7 +297,7 @@ def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
             stat = (run_dir / rundir.RUN_FILE).stat()
         except OSError:
             continue  # still going, or killed before its record: not yet part of the series
-        stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
+        stamp = f"{ROW_VERSION}:{stat.st_mtime_ns}:{stat.st_size}"
         hit = cached.get(run_dir.name)
         if hit is not None and hit[0] == stamp:
             entries[run_dir.name] = hit
