@@ -381,3 +381,54 @@ def test_level_counts_of_text_equal_the_per_level_definition(values, dtype):
         series = pd.Series([v if v is None else str(v) for v in values], dtype="str")
     counts, n_missing, _ = _object_level_counts(series)
     assert counts == _level_counts_by_value(series) and n_missing == int(series.isna().sum())
+
+
+# -- the fast paths against the definitions (issue 18: a faster profile, identical results) ---------
+edge_values = st.floats(-1e3, 1e3, allow_nan=False, width=32).map(float)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.one_of(finite_or_odd, edge_values, st.just(-0.0)), max_size=200),
+    st.lists(edge_values, max_size=90).map(lambda edges: tuple(sorted(set(edges)))),
+)
+def test_counts_on_known_edges_equal_the_sorted_definition(values, edges):
+    """Current side: comparisons per edge (or a search per value past 64 edges), no sort; same summary."""
+    from mlcheck.profiling.frames import _numeric_column, _numeric_on_edges, _split_sorted
+
+    array = np.asarray(values, dtype=np.float64)
+    fast = _numeric_on_edges("float64", array, edges)
+    definition = _numeric_column("float64", array, edges, 20, split=_split_sorted(array))
+    assert fast.counts == tuple(_oracle_counts(array, edges))  # pandas.cut as the oracle
+    assert (fast.edges, fast.counts, fast.missing, fast.neg_inf, fast.pos_inf) == (
+        definition.edges,
+        definition.counts,
+        definition.missing,
+        definition.neg_inf,
+        definition.pos_inf,
+    )
+    assert (fast.minimum, fast.maximum) == (definition.minimum, definition.maximum)
+    if definition.total is not None and fast.total is not None:  # added in another order: rounding only
+        assert math.isclose(fast.total, definition.total, rel_tol=1e-9, abs_tol=1e-6)
+    assert np.array_equal(array, np.asarray(values, dtype=np.float64), equal_nan=True)  # input untouched
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["a", "b", "c", "d"])), max_size=80), st.booleans())
+def test_categorical_counts_from_codes_equal_the_per_level_definition(values, unused_category):
+    """A pandas categorical is counted by one bincount of its codes; the missing count is code -1."""
+    from mlcheck.profiling.frames import _object_level_counts
+
+    categories = ["a", "b", "c", "d", "never"] if unused_category else ["a", "b", "c", "d"]
+    series = pd.Series(pd.Categorical(values, categories=categories))
+    counts, n_missing, _ = _object_level_counts(series)
+    assert counts == _level_counts_by_value(series.astype(object))
+    assert n_missing == sum(v is None for v in values)
+
+
+def test_a_float_column_is_read_in_place_and_never_written():
+    frame = pd.DataFrame({"x": np.array([3.0, np.nan, 1.0, 2.0])})
+    before = frame["x"].to_numpy().copy()
+    reference = profile(frame, bins=2)
+    profile(frame, edges_from=reference)
+    np.testing.assert_array_equal(frame["x"].to_numpy(), before)

@@ -75,6 +75,7 @@ def test_a_large_mixed_frame_streams_to_the_in_memory_profile(monkeypatch):
             "constant": np.full(n, 3.5),
             "zeros": np.where(rng.random(n) < 0.5, -0.0, 0.0) + (rng.random(n) < 0.3),
             "neighbours": np.nextafter(1.0, 2.0 * (rng.random(n) < 0.5)),  # two values one bit apart
+            "narrow": 1e6 + rng.normal(0, 1e-3, n),  # every bracket under one first-pass prefix
             "city": rng.choice(["a", "b", "c"], n),
             "when": pd.to_datetime(rng.integers(0, 10**9, n), unit="s"),
         }

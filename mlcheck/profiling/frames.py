@@ -1,9 +1,14 @@
 """How frames become profiles: pandas and pyarrow columns binned, Dask partitions merged.
 
 :mod:`mlcheck.profiling.model` says what a profile is; this module reads a frame
-library's columns into it. Numeric columns are sorted once: the quantile edges,
-the counts per bin (by binary search of the edges in the sorted values), the
-missing and infinite counts, min and max all come from that one sort.
+library's columns into it. A reference's numeric column is sorted once: the
+quantile edges, the counts per bin (by binary search of the edges in the
+sorted values), the missing and infinite counts, min and max all come from
+that one sort (numpy 2's vectorized sort of 1M floats takes about 5 ms here,
+against 24 ms for selecting the 38 order statistics with ``np.partition``).
+A column binned on known edges (the current side of a shift check, a chunk of
+a stream) is not sorted: one vectorized comparison per edge counts the values
+below it. A pandas categorical is counted by one ``bincount`` of its codes.
 """
 
 from __future__ import annotations
@@ -83,6 +88,9 @@ def _numeric_column(
     bins: int,
     split: tuple[np.ndarray, int, int, int] | None = None,
 ) -> NumericColumn:
+    """A numeric column's summary: on ``edges`` when given, else on its own quantile edges."""
+    if edges is not None and split is None:
+        return _numeric_on_edges(dtype, values, edges)
     finite, n_missing, n_neg, n_pos = split if split is not None else _split_sorted(values)
     if edges is None:
         edges = _quantile_edges(finite, bins)
@@ -98,6 +106,49 @@ def _numeric_column(
         pos_inf=n_pos,
         minimum=float(finite[0]) if finite.size else None,
         maximum=float(finite[-1]) if finite.size else None,
+        total=total if math.isfinite(total) else None,
+    )
+
+
+#: Up to this many edges, one vectorized comparison per edge counts the values below it faster than
+#: a binary search per value (1M values, 19 edges: 2 ms against 23 ms for searchsorted + bincount).
+COMPARE_EDGES = 64
+
+
+def _numeric_on_edges(dtype: str, values: np.ndarray, edges: tuple[float, ...]) -> NumericColumn:
+    """Counts on known edges without sorting (the current side of a shift check, a chunk of a stream).
+
+    Bin ``i`` holds ``edges[i-1] <= x < edges[i]``, as in :func:`_numeric_column`:
+    the count below an edge is the number of finite values ``< edge``. Only the
+    sum can differ from the sorted definition, in its last bits (the values are
+    added in another order).
+    """
+    finite_mask = np.isfinite(values)
+    n_finite = int(np.count_nonzero(finite_mask))
+    if n_finite == values.size:
+        finite, n_missing, n_neg, n_pos = values, 0, 0, 0
+    else:
+        n_missing = int(np.count_nonzero(np.isnan(values)))
+        n_pos = int(np.count_nonzero(values == np.inf))
+        n_neg = values.size - n_finite - n_missing - n_pos
+        finite = values[finite_mask]
+    counts: np.ndarray
+    if len(edges) <= COMPARE_EDGES:
+        below = [int(np.count_nonzero(finite < edge)) for edge in edges]
+        counts = np.diff(np.asarray([0, *below, n_finite], dtype=np.int64))
+    else:
+        placed = np.searchsorted(np.asarray(edges, dtype=np.float64), finite, side="right")
+        counts = np.bincount(placed, minlength=len(edges) + 1)
+    total = float(finite.sum()) if n_finite else 0.0
+    return NumericColumn(
+        dtype=dtype,
+        edges=edges,
+        counts=tuple(int(c) for c in counts),
+        missing=n_missing,
+        neg_inf=n_neg,
+        pos_inf=n_pos,
+        minimum=float(finite.min()) if n_finite else None,
+        maximum=float(finite.max()) if n_finite else None,
         total=total if math.isfinite(total) else None,
     )
 
@@ -158,16 +209,16 @@ def _object_level_counts(series: Any) -> tuple[dict[str, int], int, tuple[str, .
     import pandas as pd
 
     notes: list[str] = []
-    missing_mask = series.isna()
-    n_missing = int(missing_mask.sum())
     counts: Counter[str] = Counter()
-    if isinstance(series.dtype, pd.CategoricalDtype):
+    if isinstance(series.dtype, pd.CategoricalDtype):  # one bincount of the codes; -1 is missing
         codes = series.cat.codes.to_numpy()
-        per_code = np.bincount(codes + 1, minlength=len(series.cat.categories) + 1)
+        per_code = np.bincount(codes.astype(np.intp) + 1, minlength=len(series.cat.categories) + 1)
         for category, count in zip(series.cat.categories, per_code[1:]):
             if count:
                 counts[label_of(category)] += int(count)
-        return dict(counts), n_missing, ()
+        return dict(counts), int(per_code[0]), ()
+    missing_mask = series.isna()
+    n_missing = int(missing_mask.sum())
     present = series[~missing_mask] if n_missing else series
     if series.dtype == object:
         inferred = pd.api.types.infer_dtype(present, skipna=True)
@@ -203,6 +254,7 @@ def _kind_of(series: Any) -> str:
 
 
 def _as_float(series: Any) -> np.ndarray:
+    """The values as float64, missing as NaN; a float64 column's own array (read, never written)."""
     import pandas as pd
 
     if pd.api.types.is_datetime64_any_dtype(series.dtype) or pd.api.types.is_timedelta64_dtype(series.dtype):
@@ -210,6 +262,9 @@ def _as_float(series: Any) -> np.ndarray:
         values: np.ndarray = as_int.astype(np.float64)
         values[as_int == np.iinfo(np.int64).min] = np.nan
         return values
+    if series.dtype == np.float64:  # numpy float64: NaN is already its missing value, no copy needed
+        own: np.ndarray = series.to_numpy()
+        return own
     floats: np.ndarray = series.to_numpy(dtype=np.float64, na_value=np.nan)
     return floats
 

@@ -488,4 +488,3 @@ def profile(
     if is_dask(frame):
         return profile_dask(frame, bins, names, edges_from, int(max_levels), int(sample_rows), random_state)
     return profile_frame(frame, bins, names, edges_from, int(max_levels))
-
