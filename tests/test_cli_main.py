@@ -37,9 +37,9 @@ def test_an_unknown_command_is_refused_with_the_known_ones(capsys: pytest.Captur
 def test_shift_imports_neither_the_job_runner_nor_scipy_stats(tmp_path: Path):
     rng = np.random.default_rng(0)
     for name, shift in (("ref", 0.0), ("cur", 0.3)):
-        pd.DataFrame(
-            {"x": rng.normal(shift, 1, 2_000), "c": rng.choice(["a", "b", "c"], 2_000)}
-        ).to_parquet(tmp_path / f"{name}.parquet")
+        pd.DataFrame({"x": rng.normal(shift, 1, 2_000), "c": rng.choice(["a", "b", "c"], 2_000)}).to_parquet(
+            tmp_path / f"{name}.parquet"
+        )
     script = (
         "import json, sys\n"
         "from mlcheck.cli.main import main\n"

@@ -1,15 +1,28 @@
-"""``report.html``: the table of checks first, then the executed notebook (rendered by nbconvert)."""
+"""``report.html``: the table of checks first, then the executed notebook (rendered by nbconvert).
+
+nbconvert's first rendering in a process costs several tenths of a second
+beyond its import (compiling the ``lab`` templates, the code highlighter's
+patterns, the CSS selectors its HTML post-processing runs); later ones cost a
+few hundredths. So one exporter serves the whole process, and
+:func:`warm_up` pays that first rendering while a job's kernel boots.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from mlcheck._atomic import atomic_write_text
 from mlcheck.display.cards import format_value, status_word
+
+#: the process's one HTMLExporter (its compiled templates are cached on it), built on first use
+_EXPORTER: list[Any] = []
+#: an exporter registers per-notebook filters on itself: one rendering at a time
+_EXPORTER_LOCK = threading.Lock()
 
 
 def _status_color(word: str) -> str:
@@ -124,22 +137,52 @@ def summary_html(record: Mapping[str, Any], cell_ids: Sequence[str] = ()) -> str
     )
 
 
+def _exporter() -> Any:
+    """The process's HTMLExporter (``lab`` template, mlcheck's injected cells removed)."""
+    if not _EXPORTER:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        config = Config()
+        config.TagRemovePreprocessor.remove_cell_tags = ("mlcheck-injected",)
+        config.TagRemovePreprocessor.enabled = True
+        _EXPORTER.append(HTMLExporter(config=config, template_name="lab"))
+    return _EXPORTER[0]
+
+
+def _to_html(notebook: Any) -> str:
+    with _EXPORTER_LOCK:
+        body, _ = _exporter().from_notebook_node(notebook)
+    return str(body)
+
+
+def warm_up() -> None:
+    """Render a small notebook once, so that a run's report costs only its own rendering.
+
+    Called while a job's kernel boots (:mod:`mlcheck.runs.runner`): the
+    notebook has what a report has (code with output, markdown, Python
+    highlighting), so the templates, highlighter and selectors it compiles
+    are the ones the real report uses.
+    """
+    import nbformat.v4 as v4
+
+    cell = v4.new_code_cell("x = 1\nprint(x)", execution_count=1)
+    cell.outputs = [v4.new_output("stream", name="stdout", text="1\n")]
+    notebook = v4.new_notebook(cells=[v4.new_markdown_cell("# report"), cell])
+    notebook.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    _to_html(notebook)
+
+
 def render_report(run_dir: str | Path) -> Path:
     """Render ``report.html`` of a run directory again and return its path."""
     import nbformat
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
 
     from mlcheck.runs.rundir import REPORT_FILE, read_run
 
     run = read_run(run_dir)
     notebook = nbformat.read(str(run.output_path), as_version=4)
     cell_ids = [str(cell.get("id", "")) for cell in notebook.cells]
-    config = Config()
-    config.TagRemovePreprocessor.remove_cell_tags = ("mlcheck-injected",)
-    config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=config, template_name="lab")
-    body, _ = exporter.from_notebook_node(notebook)
+    body = _to_html(notebook)
     summary = summary_html(run.record.to_dict(), cell_ids)
     marker = body.find("<main")
     if marker == -1:

@@ -702,8 +702,10 @@ def _best_effort(compute: Callable[..., Any], *args: Any) -> Any:
 
 
 def _warm_report_imports() -> None:
-    """Import nbconvert while the kernel boots, so the report renders without waiting for it."""
+    """Import nbconvert and render once while the kernel boots, so the report costs only its own rendering."""
     try:
-        from nbconvert import HTMLExporter  # noqa: F401
+        from mlcheck.runs.report import warm_up
+
+        warm_up()
     except Exception:  # noqa: BLE001, S110 - only a head start; render_report reports real problems
         pass
