@@ -4,12 +4,16 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { IRange } from './values';
+
 export interface IParameter {
   name: string;
   type_name: string;
   default: unknown;
   default_source: string;
   comment: string;
+  /** From the comment's `in [0, 1]`; null when it declares none. */
+  range: IRange | null;
 }
 
 export interface IOutcome {

@@ -1,8 +1,10 @@
 /**
  * The parameter form of the mlcheck panel: one field per parameter of the
- * notebook's `parameters` cell, checked as the user types (numbers here, every
- * type by the server's own parser a moment later), values changed from the
- * defaults marked, kept across reloads, and a reset to the defaults.
+ * notebook's `parameters` cell, checked as the user types (numbers and their
+ * range here, every type by the server's own parser a moment later), values
+ * changed from the defaults marked, kept across reloads, and a reset to the
+ * defaults. A number with a range (`sample = 0.1  # in (0, 1]`) is a number
+ * field with the range's `min` and `max`, and the range beside its type.
  */
 import { api, ApiError, IParameter, IRunValues } from './api';
 import { el } from './format';
@@ -20,6 +22,11 @@ function defaultText(parameter: IParameter): string {
 
 function isCheckbox(parameter: IParameter): boolean {
   return parameter.type_name === 'bool';
+}
+
+/** A number field for an int or float (not `| None`: a number field cannot hold "None") with a range. */
+function isNumberField(parameter: IParameter): boolean {
+  return !!parameter.range && ['int', 'float'].includes(parameter.type_name);
 }
 
 interface IField {
@@ -100,7 +107,10 @@ export class ParameterForm {
   invalid(): string[] {
     const bad = this.fields.filter(field => !this.checkField(field));
     bad[0]?.input.focus();
-    return bad.map(field => `${field.parameter.name}: ${field.error.textContent}`);
+    return bad.map(field => {
+      const error = field.error.textContent ?? '';
+      return error.includes(field.parameter.name) ? error : `${field.parameter.name}: ${error}`;
+    });
   }
 
   /** Mark a parameter the server refused, with its reason. */
@@ -148,6 +158,9 @@ export class ParameterForm {
         this.setText(field, text);
       }
       this.markChanged(field);
+      if (this.text(field) !== field.initial) {
+        this.checkField(field); // a kept or run value outside the range shows its error at once
+      }
       this.node.appendChild(field.row);
       this.fields.push(field);
     });
@@ -166,9 +179,12 @@ export class ParameterForm {
     const name = el('label', 'mlcheck-field-name', parameter.name);
     name.id = `${id}-name`;
     name.htmlFor = `${id}-input`;
-    const type = el('span', 'mlcheck-type', parameter.type_name);
+    const range = parameter.range;
+    const type = el('span', 'mlcheck-type', range ? `${parameter.type_name} in ${range.text}` : parameter.type_name);
     type.id = `${id}-type`;
-    type.title = `type: ${parameter.type_name}`;
+    type.title = range
+      ? `type: ${parameter.type_name}, in ${range.text} (the range its comment in the parameters cell gives)`
+      : `type: ${parameter.type_name}`;
     const changed = el('span', 'mlcheck-changed-mark', 'changed');
     changed.id = `${id}-changed`;
     top.append(name, changed, type);
@@ -181,9 +197,19 @@ export class ParameterForm {
       input.checked = parameter.default === true;
     } else {
       input.type = 'text';
-      input.value = initial;
       input.spellcheck = false;
       input.autocomplete = 'off';
+      if (isNumberField(parameter) && range) {
+        input.type = 'number';
+        input.step = parameter.type_name === 'int' ? '1' : 'any';
+        if (range.low !== null) {
+          input.min = String(range.low);
+        }
+        if (range.high !== null) {
+          input.max = String(range.high);
+        }
+      }
+      this.setInputText(input, initial);
     }
     const error = el('div', 'mlcheck-field-error');
     error.id = `${id}-error`;
@@ -218,7 +244,16 @@ export class ParameterForm {
     if (field.input.type === 'checkbox') {
       field.input.checked = ['true', 'yes', 'on', '1'].includes(text.trim().toLowerCase());
     } else {
-      field.input.value = text;
+      this.setInputText(field.input, text);
+    }
+  }
+
+  /** A number field drops text that is not a number (`1_000`, `nan`): such a field becomes a text field. */
+  private setInputText(input: HTMLInputElement, text: string): void {
+    input.value = text;
+    if (input.type === 'number' && input.value !== text) {
+      input.type = 'text';
+      input.value = text;
     }
   }
 
@@ -238,7 +273,11 @@ export class ParameterForm {
   }
 
   private checkField(field: IField): boolean {
-    const problem = field.input.type === 'checkbox' ? null : checkValue(field.parameter, field.input.value);
+    let problem = field.input.type === 'checkbox' ? null : checkValue(field.parameter, field.input.value);
+    if (field.input.validity.badInput) {
+      // a number field holding what the browser cannot read as a number ("1e") reports an empty value
+      problem = `${field.parameter.name} must be a number in ${field.parameter.range?.text}, and this is not a number`;
+    }
     this.setError(field, problem);
     return problem === null;
   }
