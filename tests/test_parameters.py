@@ -930,3 +930,15 @@ def test_our_notebooks_declare_their_fractions():
     for path in ("example_notebooks/score.ipynb", "templates/score.ipynb"):
         ranges = {p.name: str(p.range) for p in read_parameters(REPO / path) if p.range}
         assert ranges == {"min_coverage": "[0, 1]"}, path
+    ranges = {
+        p.name: str(p.range)
+        for p in read_parameters(REPO / "example_notebooks/bikeshare_train.ipynb")
+        if p.range
+    }
+    assert ranges == {"test_size": "(0, 1)"}
+    ranges = {
+        p.name: str(p.range)
+        for p in read_parameters(REPO / "example_notebooks/bikeshare_score.ipynb")
+        if p.range
+    }
+    assert ranges == {"max_out_of_range": "[0, 1]", "min_coverage": "[0, 1]", "min_roc_auc": "[0, 1]"}
