@@ -52,3 +52,24 @@ def test_shift_imports_neither_the_job_runner_nor_scipy_stats(tmp_path: Path):
     assert code == 1 and loaded == []  # the numeric column moved: a failed check, exit 1
     record = json.loads((tmp_path / "out.json").read_text())
     assert record["name"] == "check_shift" and not record["passed"]
+
+
+def test_run_launches_the_kernel_before_loading_papermill_and_nbconvert(tmp_path: Path):
+    # they load while the kernel boots; papermill was imported (by the engine module) before the launch
+    notebook = Path(__file__).resolve().parent.parent / "bench" / "notebooks" / "trivial.ipynb"
+    script = (
+        "import json, sys\n"
+        "import mlcheck.runs.kernels as kernels\n"
+        "launch, seen = kernels.start_kernel, []\n"
+        "def spy(*args, **kwargs):\n"
+        "    seen.extend(m for m in ('papermill', 'nbconvert') if m in sys.modules)\n"
+        "    return launch(*args, **kwargs)\n"
+        "kernels.start_kernel = spy\n"
+        "from mlcheck.cli.main import main\n"
+        f"code = main(['run', {str(notebook)!r}, '--runs-dir', {str(tmp_path)!r}, '--progress', 'none'])\n"
+        "print(json.dumps([code, seen]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    code, seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0 and seen == []
+    assert len(list(tmp_path.glob("trivial/*/report.html"))) == 1

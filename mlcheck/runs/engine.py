@@ -9,40 +9,18 @@ the client remembers why execution stopped, which papermill does not record.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from nbclient.exceptions import CellTimeoutError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from mlcheck.runs.outcome import cell_number, count_user_cells, own_code_cell
+# ExecutionWatch lives in outcome (no papermill there): the runner makes one before papermill loads
+from mlcheck.runs.outcome import ExecutionWatch, cell_number, count_user_cells, own_code_cell
 
 ENGINE_NAME = "mlcheck"
-
-
-@dataclass
-class ExecutionWatch:
-    """What the runner wants to know while and after cells run."""
-
-    deadline: float | None = None  # time.monotonic() value, or None
-    cell_timeout: float | None = None
-    #: called as each user cell starts with (cell id, the user's cell number, user cells in all)
-    on_cell_start: Callable[[str, int, int], None] | None = None
-    timed_out: bool = False
-    timeout_cell_id: str | None = None
-    binding_limit: str = "cell"  # which limit the running cell is held to: "cell" or "run"
-
-    def cell_time_limit(self) -> float | None:
-        remaining = max(self.deadline - time.monotonic(), 0.05) if self.deadline is not None else None
-        if remaining is not None and (not self.cell_timeout or remaining < self.cell_timeout):
-            self.binding_limit = "run"
-            return remaining
-        self.binding_limit = "cell"
-        return self.cell_timeout
 
 
 class MlcheckNotebookClient(PapermillNotebookClient):  # type: ignore[misc]

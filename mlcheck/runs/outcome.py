@@ -18,7 +18,8 @@ plugin and the JupyterLab panel all use this number (:func:`cell_number`), and
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,27 @@ INTEGRITY_ERRORS = frozenset({"BundleIntegrityError"})
 USAGE_ERRORS = frozenset(
     {"UsageError", "OptionError", "RegistryError", "ParameterError", "NotebookError", "DamagedRun", "PathNotWritable"}
 )
+
+
+@dataclass
+class ExecutionWatch:
+    """What the runner wants to know while and after cells run."""
+
+    deadline: float | None = None  # time.monotonic() value, or None
+    cell_timeout: float | None = None
+    #: called as each user cell starts with (cell id, the user's cell number, user cells in all)
+    on_cell_start: Callable[[str, int, int], None] | None = None
+    timed_out: bool = False
+    timeout_cell_id: str | None = None
+    binding_limit: str = "cell"  # which limit the running cell is held to: "cell" or "run"
+
+    def cell_time_limit(self) -> float | None:
+        remaining = max(self.deadline - time.monotonic(), 0.05) if self.deadline is not None else None
+        if remaining is not None and (not self.cell_timeout or remaining < self.cell_timeout):
+            self.binding_limit = "run"
+            return remaining
+        self.binding_limit = "cell"
+        return self.cell_timeout
 
 
 def user_code_cell(cell: Any) -> bool:

@@ -458,7 +458,7 @@ class _Job:
     def _execute(
         self, *, timeout: float | None, cell_timeout: float | None, report: bool, language: str | None
     ) -> Run:
-        from mlcheck.runs.engine import ExecutionWatch
+        from mlcheck.runs.outcome import ExecutionWatch  # not engine: papermill loads while the kernel boots
         from mlcheck.runs.kernels import start_kernel, stop_kernel
         from mlcheck.runs.provenance import git_state  # noqa: F401 - imported before any cancel can arrive
         from mlcheck.runs.results import collect  # noqa: F401
