@@ -394,10 +394,13 @@ edge_values = st.floats(-1e3, 1e3, allow_nan=False, width=32).map(float)
 )
 def test_counts_on_known_edges_equal_the_sorted_definition(values, edges):
     """Current side: comparisons per edge (or a search per value past 64 edges), no sort; same summary."""
+    from mlcheck.profiling import frames
     from mlcheck.profiling.frames import _numeric_column, _numeric_on_edges, _split_sorted
 
     array = np.asarray(values, dtype=np.float64)
-    fast = _numeric_on_edges("float64", array, edges)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frames, "COMPARE_BLOCK", 7)  # many blocks, the last one short
+        fast = _numeric_on_edges("float64", array, edges)
     definition = _numeric_column("float64", array, edges, 20, split=_split_sorted(array))
     assert fast.counts == tuple(_oracle_counts(array, edges))  # pandas.cut as the oracle
     assert (fast.edges, fast.counts, fast.missing, fast.neg_inf, fast.pos_inf) == (

