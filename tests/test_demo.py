@@ -26,11 +26,14 @@ DATA = ROOT / "example_notebooks" / "data"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, Path]:
-    """Run ``mlcheck demo --quick`` once into a fresh folder: (exit code, what it printed, folder)."""
+    """Run ``mlcheck demo --part contracts --quick`` once into a fresh folder: (exit code, what it printed, folder).
+
+    The monitoring part has its own tests (tests/test_demo_monitoring.py).
+    """
     folder = tmp_path_factory.mktemp("demo") / "journey"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        code = main(["demo", "--dir", str(folder), "--quick"])
+        code = main(["demo", "--dir", str(folder), "--quick", "--part", "contracts"])
     return code, printed.getvalue(), folder
 
 

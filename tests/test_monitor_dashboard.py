@@ -54,7 +54,7 @@ def test_dashboard_opens_in_chromium(tmp_path):
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.goto(html.as_uri())
         assert page.locator("svg").count() == 9
-        assert "1 alert(s)" in page.inner_text("body")
+        assert "1 new alert(s) at the latest run." in page.inner_text("body")
         assert all(box["width"] > 300 for box in (page.locator("svg").nth(i).bounding_box() for i in range(3)))
         shots = Path(os.environ.get("MLCHECK_SCREENSHOTS", tmp_path))
         shots.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,14 @@
 """``mlcheck demo`` and ``mlcheck new``: the whole journey on real data, and a head start.
 
-``mlcheck demo [--dir DIR]`` copies the example notebooks and their data
-(ISLP's Caravan insurance customers) into a fresh folder and runs them as jobs:
-``train.ipynb`` (the contracts hold, the gate exports the bundle), then
-``score.ipynb`` on a normal batch (passes) and on a drifted batch (fails, exit
-code 1). It prints each job's checks, exit code, run directory and report.
+``mlcheck demo [--dir DIR] [--part all|contracts|monitoring]`` copies the
+example notebooks and their data into a fresh folder and runs them as jobs.
+Contracts (ISLP's Caravan insurance customers): ``train.ipynb`` (the contracts
+hold, the gate exports the bundle), then ``score.ipynb`` on a normal batch
+(passes) and on a drifted batch (fails, exit code 1); it prints each job's
+checks, exit code, run directory and report. Monitoring (Capital Bikeshare's
+hours of 2011, :mod:`mlcheck.cli.demo_monitoring`): a model trained on January
+to June, 26 weekly scoring jobs with labels a week late and a planted fault,
+the monitor's state after each, and the dashboard.
 
 ``mlcheck new train|score NAME`` copies a notebook skeleton from ``templates/``
 with every check in place.
@@ -34,7 +38,16 @@ DEMO_FILES = (
     "data/batch_normal.parquet",
     "data/batch_drifted.parquet",
     "data/README.md",
+    "bikeshare_train.ipynb",
+    "bikeshare_score.ipynb",
+    "data/bikeshare.parquet",
 )
+#: the files of each part (README.md, the data's source and licence, goes with both)
+PART_FILES = {
+    "contracts": DEMO_FILES[:6],
+    "monitoring": ("data/README.md", *DEMO_FILES[6:]),
+}
+PARTS = ("all", "contracts", "monitoring")
 TEMPLATE_KINDS = ("train", "score")
 #: one run may take this long before the demo gives up on it
 RUN_TIMEOUT = 600.0
@@ -171,6 +184,13 @@ def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="train with fewer bootstrap resamples and no generated parity rows (for CI)",
     )
+    parser.add_argument(
+        "--part",
+        choices=PARTS,
+        default="all",
+        help="contracts (train, gate, score: about a minute), monitoring (26 weekly jobs watched: about "
+        "three minutes) or all (default)",
+    )
 
 
 def default_folder(parent: Path) -> Path:
@@ -183,8 +203,8 @@ def default_folder(parent: Path) -> Path:
         number += 1
 
 
-def prepare_folder(folder: Path) -> None:
-    """Create ``folder`` (refusing one that is a file or not empty) and copy the demo into it."""
+def prepare_folder(folder: Path, files: tuple[str, ...] = DEMO_FILES) -> None:
+    """Create ``folder`` (refusing one that is a file or not empty) and copy ``files`` of the demo into it."""
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"demo --dir {folder}: that is a file, not a folder; give a new folder's path")
     if folder.is_dir() and any(folder.iterdir()):
@@ -193,12 +213,12 @@ def prepare_folder(folder: Path) -> None:
             "overwrites your files. Remove it or give another --dir"
         )
     source = resource_dir(EXAMPLES)
-    missing = [name for name in DEMO_FILES if not (source / name).is_file()]
+    missing = [name for name in files if not (source / name).is_file()]
     if missing:
         raise MlcheckError(f"the example notebooks in {source} lack {missing}; reinstall mlcheck")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        for name in DEMO_FILES:
+        for name in files:
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (copy_notebook if name.endswith(".ipynb") else copy_file)(source / name, folder / name)
     except OSError as error:
@@ -231,17 +251,33 @@ def summary_lines(results: list[Any], *, max_failures: int = 8) -> list[str]:
 
 
 def run_demo(args: argparse.Namespace) -> int:
+    part = getattr(args, "part", "all")
+    folder = Path(args.dir).expanduser().absolute() if args.dir else default_folder(Path.cwd())
+    files = DEMO_FILES if part == "all" else PART_FILES[part]
+    prepare_folder(folder, files)
+    print(f"mlcheck demo in {folder}")
+    code = 0
+    if part in ("all", "contracts"):
+        code = run_contracts(folder, quick=args.quick)
+    if code == 0 and part in ("all", "monitoring"):
+        from mlcheck.cli.demo_monitoring import run_monitoring
+
+        if part == "all":
+            print()
+        code = run_monitoring(folder, quick=args.quick, timeout=RUN_TIMEOUT)
+    return code
+
+
+def run_contracts(folder: Path, *, quick: bool) -> int:
+    """The contracts part: train, gate and export, score a normal and a drifted batch."""
     from mlcheck.cli.jobs import _ProgressPrinter  # the same cell-by-cell display as `mlcheck run`
     from mlcheck.runs import run_notebook
 
-    folder = Path(args.dir).expanduser().absolute() if args.dir else default_folder(Path.cwd())
-    prepare_folder(folder)
     runs_dir = folder / "runs"
-    print(f"mlcheck demo in {folder}")
     print("data: ISLP's Caravan insurance customers (6% bought a policy); see data/README.md\n")
     started = time.monotonic()
     runs = []
-    steps = journey(quick=args.quick)
+    steps = journey(quick=quick)
     for number, step in enumerate(steps, start=1):
         given = " ".join(f"-p {name} {value}" for name, value in step.parameters.items())
         print(f"[{number}/{len(steps)}] {step.title}: mlcheck run {step.notebook} {given}".rstrip())

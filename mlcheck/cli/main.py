@@ -57,7 +57,7 @@ _BUILTINS = (
     ("shift", "mlcheck.cli.data", "check a current data set for drift against a reference"),
     ("monitor", "mlcheck.cli.monitor", "watch a notebook's runs over time: drift and metrics, anomalies, breakouts, alerts"),
     ("parity", "mlcheck.cli.bundle", "run a scoring notebook on a bundle's golden rows and compare"),
-    ("demo", "mlcheck.cli.demo", "run the whole journey on real data: train, gate, export, score"),
+    ("demo", "mlcheck.cli.demo", "run the whole journey on real data: train, gate, export, score, monitor"),
     ("new", "mlcheck.cli.demo", "start a train or score notebook from a template"),
 )
 for _name, _module, _help in _BUILTINS:

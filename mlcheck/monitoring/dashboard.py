@@ -10,8 +10,11 @@ opened on a locked-down machine must not need.
 
 Page: the state and its alerts; a time series per watched metric (rows,
 coverage, duration, latency, metrics, recorded values) with anomalies (red
-points) and breakouts (dashed lines) marked; the PSI of the features that
-drifted most; a features x runs heat map of PSI.
+points) and breakouts (dashed lines) marked (not on rows and duration, which
+the alert policy judges in proportion); realized performance once labels
+arrived; the share of each column's values outside the training range, for
+the columns that had any; the PSI of the features that drifted most; a
+features x runs heat map of PSI.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ __all__ = ["Dashboard", "render_dashboard", "show", "write_dashboard"]
 TOP_FEATURES = 6
 #: features in the heat map, by largest PSI
 HEATMAP_FEATURES = 40
+#: series the alert policy judges in proportion to the usual (no detector marks on their plots)
+PROPORTIONAL = ("rows", "duration")
 
 
 def _figure(width: float, height: float) -> tuple[Any, Any]:
@@ -55,7 +60,9 @@ def _svg(figure: Any) -> str:
     return text[text.index("<svg") :]  # drop the XML prolog and doctype: inline SVG
 
 
-def _series_plot(frame: pd.DataFrame, column: str, *, period: int | None) -> str:
+def _series_plot(
+    frame: pd.DataFrame, column: str, *, period: int | None, title: str | None = None, detect: bool = True
+) -> str:
     import numpy as np
 
     from mlcheck.monitoring.detectors import anomalies, breakouts, without
@@ -64,7 +71,8 @@ def _series_plot(frame: pd.DataFrame, column: str, *, period: int | None) -> str
     times = frame.index
     figure, axes = _figure(7.5, 2.1)
     axes.plot(times, values, color="#0550ae", linewidth=1.2, marker="o", markersize=2.5)
-    if np.isfinite(values).sum() >= 14:
+    # rows and duration are judged in proportion by the alert policy, not by the detectors
+    if detect and column not in PROPORTIONAL and np.isfinite(values).sum() >= 14:
         spots = anomalies(values, period=period)
         if spots.size:
             axes.scatter(times[spots], values[spots], color="#cf222e", zorder=3, s=28, label="anomaly")
@@ -74,7 +82,7 @@ def _series_plot(frame: pd.DataFrame, column: str, *, period: int | None) -> str
         if handles:
             unique = dict(zip(labels, handles))
             axes.legend(unique.values(), unique.keys(), loc="upper left", fontsize=7, frameon=False)
-    axes.set_title(column, fontsize=9, loc="left")
+    axes.set_title(title or column, fontsize=9, loc="left")
     axes.tick_params(labelsize=7)
     axes.grid(alpha=0.3)
     figure.autofmt_xdate()
@@ -129,12 +137,15 @@ def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | 
     from mlcheck.monitoring.series import feature_columns
 
     runs = frame[frame["status"].astype(str) != "damaged"] if "status" in frame else frame
+    alerted = {alert.cause for alert in state.alerts}
+    bad = "; ".join(f"{c} ({', '.join(subjects)})" for c, subjects in state.ongoing.items() if c not in alerted)
+    ongoing = f"; still bad: {html.escape(bad)}" if bad else ""
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>mlcheck monitor: {html.escape(state.notebook)}</title>",
         f"<style>{_style('body')}</style></head><body>",
         f"<h1>mlcheck monitor: {html.escape(state.notebook)}</h1>",
-        f"<p class='{'alert' if state.alerts else ''}'>{len(state.alerts)} alert(s) at the latest run.</p>",
+        f"<p class='{'alert' if state.alerts else ''}'>{len(state.alerts)} new alert(s) at the latest run{ongoing}.</p>",
         "<pre>" + html.escape("\n".join(format_state(state))) + "</pre>",
     ]
     if len(runs):
@@ -143,6 +154,16 @@ def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | 
         if watched:
             parts.append("<h2>Metrics over runs</h2>")
             parts += [_series_plot(runs, column, period=period) for column in watched]
+        realized = feature_columns(runs, "realized")
+        if realized:
+            parts.append("<h2>Realized performance once the labels arrived (the interval's lower bound)</h2>")
+            parts.append("<p>Judged by <code>check_realized</code>'s own bound (a failed check is a status alert).</p>")
+            parts += [_series_plot(runs, column, period=period, detect=False) for column in realized.values()]
+        outside = {f: c for f, c in feature_columns(runs, "outside").items() if (runs[c].fillna(0) > 0).any()}
+        if outside:
+            parts.append("<h2>Share of values outside the training range, columns with any</h2>")
+            parts.append("<p>Judged by <code>check_schema</code>'s <code>max_out_of_range</code> (a failed check is a status alert).</p>")
+            parts += [_series_plot(runs, column, period=period, detect=False) for column in outside.values()]
         psi = feature_columns(runs, "psi")
         if psi:
             ranked = sorted(psi, key=lambda f: -float(runs[psi[f]].max(skipna=True) or 0))
