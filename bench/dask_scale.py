@@ -20,13 +20,14 @@ Measured in one run:
 - pandas: the same files read one at a time, ``bundle.score(batch)`` and
   ``result.write`` per file, in this process: the wall time Dask is compared to.
 
-Run: ``python bench/dask_scale.py [--rows 2000000] [--partition-rows 250000] [--workers 2]``
+Run: ``python bench/dask_scale.py [--rows 2000000] [--partition-rows 250000] [--workers 2] [--json PATH]``
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import shutil
 import sys
@@ -123,11 +124,13 @@ def run_dask(bundle: Any, folder: Path, out: Path, workers: int) -> dict[str, An
             warnings.simplefilter("ignore")
             bundle.score(frame.partitions[0]).write(out / "warm.parquet")  # workers import, load the model
         worker_before = client.run(reset_peak)
+        worker_cpu = client.run(time.process_time)
         before = reset_peak()
-        started = time.perf_counter()
+        started, client_cpu = time.perf_counter(), time.process_time()
         result = bundle.score(frame)
         result.write(out / "scored.parquet")
-        scored_at = time.perf_counter()
+        scored_at, client_cpu = time.perf_counter(), time.process_time() - client_cpu
+        worker_cpu = sum(value - worker_cpu[name] for name, value in client.run(time.process_time).items())
         current = mc.profile(frame, edges_from=bundle.profile)
         shift = mc.check_shift(bundle.profile, current)
         finished = time.perf_counter()
@@ -136,6 +139,8 @@ def run_dask(bundle: Any, folder: Path, out: Path, workers: int) -> dict[str, An
         partition_mib = float(frame.partitions[0].compute().memory_usage(deep=True).sum()) / 2**20
     return {
         "score_write_seconds": scored_at - started,
+        "score_write_cpu_workers": worker_cpu,
+        "score_write_cpu_client": client_cpu,
         "profile_shift_seconds": finished - scored_at,
         "client_growth_mib": client_growth,
         "worker_peak_mib": {name: value / 1024 for name, value in worker_peaks.items()},
@@ -155,13 +160,13 @@ def run_pandas(bundle: Any, folder: Path, out: Path) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         bundle.score(pd.read_parquet(files[0]).head(1000))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         n_scored = 0
         for index, path in enumerate(files):
             result = bundle.score(pd.read_parquet(path))
             result.write(out / f"pandas_{index:05d}.parquet")
             n_scored += result.n_scored
-    return {"seconds": time.perf_counter() - started, "n_scored": n_scored}
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "n_scored": n_scored}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--partition-rows", type=int, default=250_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
 
     folder = write_files(args.rows, args.partition_rows)
@@ -189,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  ratio Dask / pandas               {dask_figures['score_write_seconds'] / pandas_figures['seconds']:8.2f}x"
     )
+    print(
+        f"CPU: Dask workers {dask_figures['score_write_cpu_workers']:.2f} s + client "
+        f"{dask_figures['score_write_cpu_client']:.2f} s; pandas {pandas_figures['cpu']:.2f} s"
+    )
     print(f"Dask profile + check_shift          {dask_figures['profile_shift_seconds']:8.2f} s")
     print(
         f"client peak growth                  {dask_figures['client_growth_mib']:8.0f} MiB (bound {CLIENT_BOUND_MIB})"
@@ -200,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
             f"worker peak RSS {mib:6.0f} MiB, growth {growth:5.0f} MiB = {growth / partition:4.1f}x one partition "
             f"({partition:.0f} MiB in memory)  [{name}]"
         )
+    if args.json:
+        figures = {"rows": args.rows, "partition_rows": args.partition_rows, "workers": args.workers}
+        figures.update(dask=dask_figures, pandas=pandas_figures)
+        figures["dask_over_pandas"] = dask_figures["score_write_seconds"] / pandas_figures["seconds"]
+        args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
     assert dask_figures["client_growth_mib"] < CLIENT_BOUND_MIB, "the client's memory grew past its bound"
     return 0
 

@@ -22,7 +22,7 @@ less disturbed by other work on a shared machine.
   ``Bundle.score``'s growth within 1.5x the input (asserted); ``batch_size=``
   the whole frame shows what one batch costs.
 
-Run: ``python bench/scoring.py [--rows 1000000] [--repeats 5] [--skip-memory]``
+Run: ``python bench/scoring.py [--rows 1000000] [--repeats 5] [--skip-memory] [--json results/scoring.json]``
 """
 
 from __future__ import annotations
@@ -106,6 +106,11 @@ def memory_worker(kind: str, rows: int, bundle_path: str) -> dict[str, float]:
     return {"input_mib": float(clean.memory_usage(deep=True).sum()) / 2**20, "growth_mib": (peak - before) / 1024}
 
 
+def _write_json(path: Path | None, figures: dict[str, object]) -> None:
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=2) + "\n")
+
+
 def timed(function) -> tuple[float, float]:
     """(wall seconds, CPU seconds of this process) of one call."""
     wall, cpu = time.perf_counter(), time.process_time()
@@ -118,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--memory-worker", nargs=2, help=argparse.SUPPRESS)  # KIND BUNDLE
     args = parser.parse_args(argv)
     if args.memory_worker:
@@ -185,7 +191,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:28s}{wall[name]:8.3f}{rows / wall[name]:12,.0f}{wall[name] / wall['proba']:7.3f}"
             f"{cpu[name]:8.3f}{cpu[name] / cpu['proba']:7.3f}"
         )
+    figures: dict[str, object] = {
+        "rows": rows,
+        "repeats": args.repeats,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "wall_ratio": {"score": wall["clean"] / wall["bare"], "score_bad": wall["bad"] / wall["bare"],
+                       "score_scores": wall["scores"] / wall["proba"]},
+        "cpu_ratio": {"score": cpu["clean"] / cpu["bare"], "score_bad": cpu["bad"] / cpu["bare"],
+                      "score_scores": cpu["scores"] / cpu["proba"]},
+    }  # fmt: skip
     if args.skip_memory:
+        _write_json(args.json, figures)
         return 0
     print("peak memory growth, each call in a fresh process; against the input frame's size")
     growth: dict[str, float] = {}
@@ -196,7 +213,9 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout
         measured = json.loads(output.strip().splitlines()[-1])
         growth[kind] = measured["growth_mib"] / measured["input_mib"]
+        figures.setdefault("memory", {})[kind] = {**measured, "growth_over_input": growth[kind]}  # type: ignore[index]
         print(f"{kind:28s}{measured['growth_mib']:8.0f} MiB{growth[kind]:7.2f}x  (input {measured['input_mib']:.0f} MiB)")
+    _write_json(args.json, figures)
     if measured["input_mib"] * 2**20 >= 10 * BATCH_BYTES:  # a frame of many default batches: the bound holds
         for kind in ("score", "score_scores"):
             assert growth[kind] <= MEMORY_BOUND, f"{kind}: peak growth {growth[kind]:.2f}x the input, bound {MEMORY_BOUND}x"
