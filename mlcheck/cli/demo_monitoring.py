@@ -167,8 +167,7 @@ def _print_week(week: Week, fault_from: pd.Timestamp) -> None:
         print("\n".join("    " + line for line in format_state(state)) + "\n")
     if week.start == fault_from:
         print(f"\n  the monitor after the first faulty week (mlcheck monitor exits {code}):")
-        print("\n".join("    " + line for line in format_state(state)))
-        print(f"    its run directory: {week.run_dir}\n")
+        print("\n".join("    " + line for line in format_state(state)) + "\n")
 
 
 def pd_week() -> Any:
