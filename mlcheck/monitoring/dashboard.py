@@ -8,13 +8,14 @@ a notebook. Interactive libraries (plotly, Bokeh, Altair) either inline
 megabytes of JavaScript or load it from a network, which a monitoring page
 opened on a locked-down machine must not need.
 
-Page: the state and its alerts; a time series per watched metric (rows,
-coverage, duration, latency, metrics, recorded values) with anomalies (red
-points) and breakouts (dashed lines) marked (not on rows and duration, which
-the alert policy judges in proportion); realized performance once labels
-arrived; the share of each column's values outside the training range, for
-the columns that had any; the PSI of the features that drifted most; a
-features x runs heat map of PSI.
+Page: the state and its alerts; the share of each column's values outside
+the training range, for the columns that had any, and realized performance
+once labels arrived (both judged by their checks' own thresholds); a time
+series per watched metric (rows, coverage, duration, latency, metrics,
+recorded values) with anomalies (red points) and breakouts (dashed lines)
+marked (not on rows and duration, which the alert policy judges in
+proportion); the PSI of the features that drifted most; a features x runs
+heat map of PSI.
 """
 
 from __future__ import annotations
@@ -149,21 +150,21 @@ def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | 
         "<pre>" + html.escape("\n".join(format_state(state))) + "</pre>",
     ]
     if len(runs):
-        watched = [c for c in runs.columns if c in ("rows", "coverage", "duration", "latency_p95") or c.startswith(("metric[", "value["))]
-        watched = [c for c in watched if runs[c].dtype != object]
-        if watched:
-            parts.append("<h2>Metrics over runs</h2>")
-            parts += [_series_plot(runs, column, period=period) for column in watched]
-        realized = feature_columns(runs, "realized")
-        if realized:
-            parts.append("<h2>Realized performance once the labels arrived (the interval's lower bound)</h2>")
-            parts.append("<p>Judged by <code>check_realized</code>'s own bound (a failed check is a status alert).</p>")
-            parts += [_series_plot(runs, column, period=period, detect=False) for column in realized.values()]
         outside = {f: c for f, c in feature_columns(runs, "outside").items() if (runs[c].fillna(0) > 0).any()}
         if outside:
             parts.append("<h2>Share of values outside the training range, columns with any</h2>")
             parts.append("<p>Judged by <code>check_schema</code>'s <code>max_out_of_range</code> (a failed check is a status alert).</p>")
             parts += [_series_plot(runs, column, period=period, detect=False) for column in outside.values()]
+        realized = feature_columns(runs, "realized")
+        if realized:
+            parts.append("<h2>Realized performance once the labels arrived (the interval's lower bound)</h2>")
+            parts.append("<p>Judged by <code>check_realized</code>'s own bound (a failed check is a status alert).</p>")
+            parts += [_series_plot(runs, column, period=period, detect=False) for column in realized.values()]
+        watched = [c for c in runs.columns if c in ("rows", "coverage", "duration", "latency_p95") or c.startswith(("metric[", "value["))]
+        watched = [c for c in watched if runs[c].dtype != object]
+        if watched:
+            parts.append("<h2>Metrics over runs</h2>")
+            parts += [_series_plot(runs, column, period=period) for column in watched]
         psi = feature_columns(runs, "psi")
         if psi:
             ranked = sorted(psi, key=lambda f: -float(runs[psi[f]].max(skipna=True) or 0))
