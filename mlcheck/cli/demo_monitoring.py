@@ -207,7 +207,7 @@ def run_monitoring(folder: Path, *, quick: bool, timeout: float) -> int:
     fault_from = pd.Timestamp(FAULT_FROM)
     print(
         f"[2/3] score {N_WEEKS} weeks, {FIRST_WEEK} to {weeks()[-1] + pd.Timedelta(days=6):%Y-%m-%d}, one job a week; "
-        f"labels arrive a week late; from {FAULT_FROM} the temperature feed reports Fahrenheit (planted)"
+        f"labels arrive a week after each week ends; from {FAULT_FROM} the temperature feed reports Fahrenheit (planted)"
     )
     print(f"  mlcheck run {SCORE_NOTEBOOK} -p batch_time WEEK -p input_path {WEEKLY}/batches/WEEK.parquet "
           f"-p output_path {WEEKLY}/predictions/WEEK.parquet, then mlcheck monitor {SCORE_NOTEBOOK}")  # fmt: skip
