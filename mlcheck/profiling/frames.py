@@ -152,7 +152,8 @@ def _numeric_on_edges(dtype: str, values: np.ndarray, edges: tuple[float, ...]) 
         n_pos = int(np.count_nonzero(values == np.inf))
         n_neg = values.size - n_finite - n_missing - n_pos
         finite = values[finite_mask]
-        total = float(finite.sum()) if n_finite else 0.0
+        with np.errstate(over="ignore"):  # an overflowing sum is recorded as None below
+            total = float(finite.sum()) if n_finite else 0.0
     counts: np.ndarray
     if len(edges) <= COMPARE_EDGES:
         below = _count_below(finite, edges)

@@ -74,6 +74,8 @@ COLLECT_VALUES = 1 << 17
 FIRST_BITS = 16
 #: Cells of one refining histogram (brackets x sub-bins) per column.
 REFINE_CELLS = 1 << 16
+#: Beyond this many brackets under one first-pass prefix, a binary search per value finds the bracket.
+SEARCH_DEPTH = 8
 _SIGN = np.uint64(1 << 63)
 _SIGN_BIT = np.int64(-(1 << 63))
 _LOW_BITS = np.int64((1 << 63) - 1)
@@ -115,30 +117,37 @@ class _Brackets:
     below: np.ndarray  # values with a key under each bracket
     inside: np.ndarray  # values in each bracket
     of_rank: dict[int, int]  # wanted rank -> its bracket's index
-    table: np.ndarray | None = None  # first-pass prefix -> the one bracket under it (-1: none)
+    first: np.ndarray = field(init=False)  # first-pass prefix -> its first bracket (-1: none)
+    depth: int = field(init=False)  # most brackets under one first-pass prefix
 
     def __post_init__(self) -> None:
-        # A value's bracket by one look-up of its first FIRST_BITS bits (a binary search per value is
-        # ten times slower); only when no two brackets share those bits, else by binary search.
-        heads = self.prefixes >> np.uint64(64 - FIRST_BITS - self.shift)
-        if np.unique(heads).size == heads.size:
-            self.table = np.full(1 << FIRST_BITS, -1, dtype=np.intp)
-            self.table[heads.astype(np.intp)] = np.arange(heads.size)
+        # A value's bracket by one look-up of its first FIRST_BITS bits, then a comparison with each
+        # of the (few, consecutive) brackets under them: a binary search per value is ten times slower.
+        heads = (self.prefixes >> np.uint64(64 - FIRST_BITS - self.shift)).astype(np.intp)
+        distinct, start, count = np.unique(heads, return_index=True, return_counts=True)
+        self.first = np.full(1 << FIRST_BITS, -1, dtype=np.intp)
+        self.first[distinct] = start
+        self.depth = int(count.max())
 
     def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The keys that fall in a bracket, and each one's bracket index."""
-        if self.table is None:
-            top = keys >> np.uint64(self.shift)
+        first = self.first[(keys >> np.uint64(64 - FIRST_BITS)).astype(np.intp)]
+        hit = first >= 0
+        keys, first = keys[hit], first[hit]
+        if self.shift == 64 - FIRST_BITS:  # brackets of the first pass: the look-up is the answer
+            return keys, first
+        top = keys >> np.uint64(self.shift)
+        if self.depth > SEARCH_DEPTH:  # many brackets under one prefix (narrow data, many bins)
             index = np.minimum(np.searchsorted(self.prefixes, top), self.prefixes.size - 1)
             hit = self.prefixes[index] == top
             return keys[hit], index[hit]
-        index = self.table[(keys >> np.uint64(64 - FIRST_BITS)).astype(np.intp)]
+        index = np.full(keys.size, -1, dtype=np.intp)
+        for offset in range(self.depth):  # at most one bracket matches: prefixes are distinct
+            candidate = np.minimum(first + offset, self.prefixes.size - 1)
+            match = self.prefixes[candidate] == top
+            index[match] = candidate[match]
         hit = index >= 0
-        keys, index = keys[hit], index[hit]
-        if self.shift < 64 - FIRST_BITS:  # deeper brackets: the rest of the prefix must match too
-            hit = self.prefixes[index] == keys >> np.uint64(self.shift)
-            keys, index = keys[hit], index[hit]
-        return keys, index
+        return keys[hit], index[hit]
 
 
 @dataclass
