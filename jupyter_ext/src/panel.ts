@@ -100,9 +100,13 @@ export class MlcheckPanel extends Widget {
     if (!path) {
       return;
     }
-    void api.parameters(path).then(
+    // Opening a notebook signals fileChanged too: wait for refresh to draw the form (with the values kept
+    // for it) first, else the defaults were drawn, then replaced by the kept values (a flicker, a racy test).
+    void this.refreshDone
+      .then(() => api.parameters(path))
+      .then(
       reply => {
-        if (path === this.notebookPath && !reply.run) {
+        if (path === this.notebookPath && this.form.path === path && !reply.run) {
           this.form.update(reply.parameters);
           this.resetButton.disabled = this.form.fieldCount === 0;
         }
