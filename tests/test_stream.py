@@ -107,6 +107,30 @@ def test_an_integer_column_with_missing_values_in_some_batches_reads_as_float():
     _assert_same(streamed, expected)
 
 
+def test_counts_on_the_edges_take_no_pass_of_their_own_and_the_fallback_pass_agrees(monkeypatch):
+    _small_limits(monkeypatch)
+    rng = np.random.default_rng(4)
+    n = 2_001  # (n - 1) / 20 whole: every edge is a value itself, its ties' start is needed
+    frame = pd.DataFrame({"x": rng.normal(size=n), "ties": rng.integers(0, 30, n).astype(float)})
+    reads: list[list[str] | None] = []
+    expected = profile(frame)
+    _assert_same(profile_batches(_source(frame, [500, 1500], reads), bins=20, max_levels=10), expected)
+    searched = len(reads)
+    # as if rounding had put an edge outside its two values: a last pass counts the column
+    original = stream._edges_and_counts
+    monkeypatch.setattr(stream, "_edges_and_counts", lambda *args: (original(*args)[0], None))
+    reads.clear()
+    _assert_same(profile_batches(_source(frame, [500, 1500], reads), bins=20, max_levels=10), expected)
+    assert len(reads) == searched + 1 and reads[-1] == ["x", "ties"]
+
+
+def test_data_that_fits_is_read_once():
+    frame = pd.DataFrame({"x": np.random.default_rng(5).normal(size=5_000), "c": ["a", "b"] * 2_500})
+    reads: list[list[str] | None] = []
+    _assert_same(profile_batches(_source(frame, [1_000], reads), bins=20, max_levels=10), profile(frame))
+    assert reads == [None]
+
+
 def test_no_batches_and_unknown_categorical_names_are_usage_errors():
     with pytest.raises(UsageError, match="no data to profile"):
         profile_batches(lambda columns: iter(()), bins=20, max_levels=10)

@@ -30,15 +30,25 @@ merge of batch summaries gives exactly. Two ways were weighed:
   (ties cost no extra pass), and 64 bits bound the number of passes. Columns
   of at most :data:`COLLECT_VALUES` finite values are kept whole in the first
   pass and sorted, as in memory. Later passes read only the columns still
-  searching, and a last pass counts the numeric columns on their edges.
+  searching.
 
-For 1e7 rows of continuous values this is four passes (counts and 16 bits;
-10 to 12 more bits; the values in the brackets; the counts on the edges);
-each pass holds one batch, a 512 KiB histogram and at most
-:data:`COLLECT_VALUES` values per numeric column. Categorical columns are
-counted per level in the first pass (memory grows with the number of levels,
-not of rows), as an integer column's levels are while it has at most 20
-distinct values.
+The counts on the edges need no pass of their own: an edge interpolated
+between the values at ranks ``b`` and ``b + 1`` has ``b + 1`` values below it
+unless it equals the value at ``b``, and then as many as precede that value's
+ties, which the search saw where it found the value (see
+:func:`_edges_and_counts`); missing and infinite counts, min, max and sum come
+from the first pass. Only if rounding put an edge outside its two values would
+a last pass count that column on its edges.
+
+For 1e7 rows of continuous values this is three passes (counts and 16 bits;
+10 to 12 more bits; the values in the brackets); each pass holds one batch
+(:data:`mlcheck.io.readers.BATCH_ROWS` rows, ``--batch-rows``), 65,536-cell
+histograms and at most :data:`COLLECT_VALUES` values per numeric column, so
+the peak memory follows the batch, not the file. Data of at most
+:data:`COLLECT_VALUES` rows takes one pass. Categorical columns are counted
+per level in the first pass (memory grows with the number of levels, not of
+rows), as an integer column's levels are while it has at most 20 distinct
+values.
 """
 
 from __future__ import annotations
@@ -156,6 +166,8 @@ class _OrderStatistics:
 
     ranks: list[int]
     found: dict[int, float] = field(default_factory=dict)
+    #: values below each found rank's value (where its run of ties starts), when the search saw it
+    ties_from: dict[int, int] = field(default_factory=dict)
     brackets: _Brackets | None = None
     collecting: bool = False
     bits: int = 0
@@ -177,8 +189,9 @@ class _OrderStatistics:
     def _bracket(self, shift: int, prefixes: Any, below: np.ndarray, inside: np.ndarray) -> None:
         """Brackets for the unfound ranks, given each rank's prefix (``below``/``inside`` by prefix)."""
         chosen = {rank: int(p) for rank, p in zip(self.ranks, prefixes) if rank not in self.found}
-        if shift == 0:  # every bracket is one key: the value is known
+        if shift == 0:  # every bracket is one key: the value is known, and where its ties start
             self.found.update({rank: float(values_of(np.uint64(p))) for rank, p in chosen.items()})
+            self.ties_from.update({rank: int(below[p]) for rank, p in chosen.items()})
         if self.done:
             self.brackets = None
             return
@@ -225,7 +238,11 @@ class _OrderStatistics:
                 raise _changed(column)
             start = np.cumsum(brackets.inside) - brackets.inside
             for rank, g in brackets.of_rank.items():
-                self.found[rank] = float(values_of(kept[start[g] + rank - brackets.below[g]]))
+                key = kept[start[g] + rank - brackets.below[g]]
+                self.found[rank] = float(values_of(key))
+                # a value's ties all share its key, so they are all in its bracket
+                ties = np.searchsorted(kept[start[g] : start[g] + brackets.inside[g]], key, side="left")
+                self.ties_from[rank] = int(brackets.below[g] + ties)
             self.brackets = None
             return
         assert self.histogram is not None and self.smallest is not None and self.largest is not None
@@ -240,11 +257,12 @@ class _OrderStatistics:
                 prefixes.append(0)
                 continue
             g = at
-            first, last = brackets.below[g], brackets.below[g] + brackets.inside[g] - 1
-            if self.smallest[g] == self.largest[g] or rank == first:  # one value, or the smallest
+            first = brackets.below[g]
+            # one value, or the bracket's smallest: found, and its ties start the bracket (equal
+            # values share a key). The largest is not taken early: where its ties start is unknown.
+            if self.smallest[g] == self.largest[g] or rank == first:
                 self.found[rank] = float(values_of(self.smallest[g]))
-            elif rank == last:
-                self.found[rank] = float(values_of(self.largest[g]))
+                self.ties_from[rank] = int(first)
             cumulative = first + np.cumsum(counts[g])
             j = int(np.searchsorted(cumulative, rank, side="right"))
             prefix = (int(brackets.prefixes[g]) << self.bits) | j
@@ -281,6 +299,11 @@ class _Column:
     n_whole: int = 0
     search: _OrderStatistics | None = None
     edges: tuple[float, ...] = ()
+    counts: tuple[int, ...] | None = None  # on the edges, once known without a pass of their own
+    n_nan: int = 0
+    neg_inf: int = 0
+    pos_inf: int = 0
+    total: float = 0.0
 
     def update(self, series: Any) -> None:
         kind = "categorical" if self.force_categorical else _kind_of(series)
@@ -303,9 +326,17 @@ class _Column:
         self._update_numeric(_as_float(series), integer=kind == "integer")
 
     def _update_numeric(self, values: np.ndarray, *, integer: bool) -> None:
-        finite = values[np.isfinite(values)]
+        finite_mask = np.isfinite(values)
+        finite = values[finite_mask]
+        if finite.size < values.size:
+            n_nan = int(np.count_nonzero(np.isnan(values)))
+            n_pos = int(np.count_nonzero(values == np.inf))
+            self.n_nan, self.pos_inf = self.n_nan + n_nan, self.pos_inf + n_pos
+            self.neg_inf += values.size - finite.size - n_nan - n_pos
         if not finite.size:
             return
+        with np.errstate(over="ignore"):  # an overflowing sum is recorded as None
+            self.total += float(finite.sum())
         self.finite += finite.size
         self.minimum = min(self.minimum, float(finite.min()))
         self.maximum = max(self.maximum, float(finite.max()))
@@ -411,10 +442,11 @@ def profile_batches(
     numeric = {name: column for name, column in columns.items() if name not in summaries}
     for column in numeric.values():
         if column.search is not None:
-            column.edges = _edges(column.search, column.finite, bins)
-    counted = _counts_on_edges(open_batches, numeric, bins)
-    for name in numeric:
-        summaries[name] = counted[name]
+            column.edges, column.counts = _edges_and_counts(column.search, column.finite, bins)
+    uncounted = {name: column for name, column in numeric.items() if column.counts is None}
+    counted = _counts_on_edges(open_batches, uncounted, bins)
+    for name, column in numeric.items():
+        summaries[name] = counted[name] if name in uncounted else _summary(column)
     return Profile(n_rows=n_rows, columns={name: summaries[name] for name in columns}, bins=int(bins))
 
 
@@ -435,13 +467,15 @@ def _first_pass_summary(column: _Column, n_rows: int, bins: int, max_levels: int
             counts[label_of(np.float64(value))] += int(count)
         return _categorical_column(column.dtype, dict(counts), n_rows - column.finite, None, max_levels)
     if column.finite == 0 or bins <= 1:
-        column.edges = ()
+        column.edges, column.counts = (), (column.finite,)
     elif column.minimum == column.maximum:
-        column.edges = constant_edges(column.minimum)
+        column.edges, column.counts = constant_edges(column.minimum), (0, column.finite, 0)
     elif column.whole is not None:  # small enough to sort whole, as in memory
         ordered = np.sort(np.concatenate(column.whole))
         position, below, above = quantile_ranks(ordered.size, bins)
         column.edges = interpolated_edges(position, below, ordered[below], ordered[above])
+        placed = np.searchsorted(ordered, np.asarray(column.edges, dtype=np.float64), side="left")
+        column.counts = tuple(int(c) for c in np.diff(np.concatenate(([0], placed, [ordered.size]))))
     else:
         _, below, above = quantile_ranks(column.finite, bins)
         column.search = _OrderStatistics(ranks=sorted(set(below.tolist()) | set(above.tolist())))
@@ -451,10 +485,49 @@ def _first_pass_summary(column: _Column, n_rows: int, bins: int, max_levels: int
     return None
 
 
-def _edges(search: _OrderStatistics, finite: int, bins: int) -> tuple[float, ...]:
+def _edges_and_counts(
+    search: _OrderStatistics, finite: int, bins: int
+) -> tuple[tuple[float, ...], tuple[int, ...] | None]:
+    """The edges from the found order statistics, and the counts on them when the search tells them.
+
+    An edge ``e`` interpolated between the values ``v_b <= v_a`` at ranks ``b`` and
+    ``a = b + 1`` has ``b + 1`` values below it when ``v_b < e <= v_a`` (every
+    value of rank up to ``b`` is at most ``v_b``, every other at least ``v_a``),
+    and, when ``e == v_b``, as many as precede ``v_b``'s run of ties, which the
+    search saw where it found ``v_b``. Otherwise (a tie run the search did not
+    see start) the counts take a pass of their own.
+    """
     position, below, above = quantile_ranks(finite, bins)
     lookup = np.vectorize(search.found.__getitem__, otypes=[np.float64])
-    return interpolated_edges(position, below, lookup(below), lookup(above))
+    lower, upper = lookup(below), lookup(above)
+    edges = interpolated_edges(position, below, lower, upper)
+    raw = lower + (position - below) * (upper - lower)  # the same arithmetic as interpolated_edges
+    under: dict[float, int] = {}
+    for edge, rank, low, high in zip(raw.tolist(), below.tolist(), lower.tolist(), upper.tolist()):
+        if low < edge <= high:
+            under[edge] = rank + 1
+        elif edge == low and rank in search.ties_from:
+            under[edge] = search.ties_from[rank]
+        else:
+            return edges, None
+    below_edges = [under[edge] for edge in edges]
+    return edges, tuple(int(c) for c in np.diff([0, *below_edges, finite]))
+
+
+def _summary(column: _Column) -> NumericColumn:
+    """A numeric column's summary from the first pass and the counts on its edges."""
+    assert column.counts is not None
+    return NumericColumn(
+        dtype=column.dtype,
+        edges=column.edges,
+        counts=column.counts,
+        missing=column.n_nan,
+        neg_inf=column.neg_inf,
+        pos_inf=column.pos_inf,
+        minimum=column.minimum if column.finite else None,
+        maximum=column.maximum if column.finite else None,
+        total=column.total if math.isfinite(column.total) else None,
+    )
 
 
 def _counts_on_edges(
