@@ -141,12 +141,15 @@ class _Brackets:
 
     def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The keys that fall in a bracket, and each one's bracket index."""
-        first = self.first[(keys >> np.uint64(64 - FIRST_BITS)).astype(np.intp)]
+        first = self.first[(keys >> np.uint64(64 - FIRST_BITS)).view(np.int64)]  # < 2**16: a view
         hit = first >= 0
         keys, first = keys[hit], first[hit]
         if self.shift == 64 - FIRST_BITS:  # brackets of the first pass: the look-up is the answer
             return keys, first
         top = keys >> np.uint64(self.shift)
+        if self.depth == 1:  # one bracket under each prefix: it matches or none does
+            hit = self.prefixes[first] == top
+            return keys[hit], first[hit]
         if self.depth > SEARCH_DEPTH:  # many brackets under one prefix (narrow data, many bins)
             index = np.minimum(np.searchsorted(self.prefixes, top), self.prefixes.size - 1)
             hit = self.prefixes[index] == top
