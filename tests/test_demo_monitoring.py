@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -130,3 +131,18 @@ def test_the_monitoring_files_are_shipped_and_listed() -> None:
     notebook = json.loads((ROOT / "example_notebooks" / "bikeshare_score.ipynb").read_text(encoding="utf-8"))
     shipped = json.loads((ROOT / "example_notebooks" / "score.ipynb").read_text(encoding="utf-8"))
     assert notebook["metadata"] == shipped["metadata"]
+
+
+def test_the_kernels_get_one_openmp_thread_unless_told_and_the_setting_is_undone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mlcheck.cli.demo_monitoring import _one_thread_per_kernel
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    with _one_thread_per_kernel():
+        assert os.environ["OMP_NUM_THREADS"] == "1"
+    assert "OMP_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's own setting wins and stays
+    with _one_thread_per_kernel():
+        assert os.environ["OMP_NUM_THREADS"] == "2"
+    assert os.environ["OMP_NUM_THREADS"] == "2"
