@@ -135,7 +135,7 @@ class _Brackets:
         # of the (few, consecutive) brackets under them: a binary search per value is ten times slower.
         heads = (self.prefixes >> np.uint64(64 - FIRST_BITS - self.shift)).astype(np.intp)
         distinct, start, count = np.unique(heads, return_index=True, return_counts=True)
-        self.first = np.full(1 << FIRST_BITS, -1, dtype=np.intp)
+        self.first = np.full(1 << FIRST_BITS, -1, dtype=np.int32)  # at most 2 x 999 brackets
         self.first[distinct] = start
         self.depth = int(count.max())
 
