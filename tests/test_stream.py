@@ -176,3 +176,23 @@ def test_streamed_profile_equals_the_definition_on_any_values(values, integers, 
         _small_limits(patch, collect=collect, cells=cells)
         streamed = profile_batches(_source(frame, cuts), bins=bins, max_levels=100_000)
     _assert_same(streamed, profile(frame, bins=bins))
+
+
+def test_values_held_at_once_stay_within_the_bound_whatever_the_rows(monkeypatch):
+    """Memory follows the batch: a search never keeps more than COLLECT_VALUES values of a column."""
+    _small_limits(monkeypatch, collect=100, cells=256)
+    held: list[int] = []
+    update = stream._OrderStatistics.update
+
+    def watched(self: stream._OrderStatistics, keys: np.ndarray) -> None:
+        update(self, keys)
+        held.append(sum(part.size for part in self.kept))
+
+    monkeypatch.setattr(stream._OrderStatistics, "update", watched)
+    rng = np.random.default_rng(6)
+    for n in (2_000, 20_000):
+        frame = pd.DataFrame({"x": rng.lognormal(0, 2, n), "y": rng.normal(size=n)})
+        _assert_same(
+            profile_batches(_source(frame, range(0, n, 500)), bins=20, max_levels=10), profile(frame)
+        )
+    assert held and max(held) <= 100
