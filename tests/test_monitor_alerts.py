@@ -258,3 +258,19 @@ def test_duration_alerts_only_when_a_run_takes_over_twice_the_usual(tmp_path):
     set_duration(75.0)
     [alert] = evaluate_alerts(monitor(tmp_path, "score")).alerts
     assert alert.cause == "anomaly" and alert.subjects == ("duration",) and "75 s (usually 29.7 s)" in alert.message
+
+
+def test_a_run_failed_by_drift_is_one_drift_alert_and_a_failed_warning_is_not_a_reason(tmp_path):
+    ids = write_runs(tmp_path, 30, drifted=lambda day, f: day == 29 and f == "age")
+    path = tmp_path / "score" / ids[29] / "run.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["status"], record["exit_code"] = "failed", 1
+    shift = record["results"][0]
+    shift["outcomes"] = [{"subject": "age", "passed": False, "observed": 0.6, "threshold": 0.1, "message": "PSI 0.6"}]
+    record["results"].append({"name": "check_latency", "passed": False, "severity": "warning", "outcomes": [
+        {"subject": "p95", "passed": False, "observed": 2.0, "threshold": 1.0, "message": "slow"}]})  # fmt: skip
+    path.write_text(json.dumps(record), encoding="utf-8")
+    frame = monitor(tmp_path, "score")
+    assert frame["failures"].iloc[-1] == "check_shift[age]: PSI 0.6"
+    [alert] = evaluate_alerts(frame).alerts
+    assert alert.cause == "drift" and alert.subjects == ("age",) and "PSI 0.6" in alert.message

@@ -22,7 +22,8 @@ The policy, each point a lesson from teams that stopped reading their alerts:
 Causes: ``status`` (the run did not succeed: exit code not 0; a run whose
 contracts failed is named by each failing ``check[subject]`` and what it saw,
 e.g. ``check_schema[temp]: 100% of values outside the training range``, so a
-run failing for a new reason is a new alert), ``drift``
+run failing for a new reason is a new alert; a ``check_shift[f]`` failure the
+drift cause reports is left to it), ``drift``
 (features the run's own ``check_shift`` found drifted), ``anomaly`` and
 ``breakout`` (positions from :func:`~mlcheck.monitoring.detectors.anomalies`
 and :func:`~mlcheck.monitoring.detectors.breakouts` on each watched series:
@@ -176,6 +177,11 @@ def _flags(
             if drifted is True and not small[i]:
                 far = f"PSI {psi.iloc[i]:.3g}" if psi is not None and isinstance(psi.iloc[i], float) else "drifted"
                 flags[i].setdefault("drift", {})[feature] = far
+                # one cause, one alert: the drift alert says how far; the status one would repeat it
+                failed = flags[i].get("status", {})
+                failed.pop(f"check_shift[{feature}]", None)
+                if "status" in flags[i] and not failed:
+                    del flags[i]["status"]
     if "rows" in frame:
         # Batch size is judged proportionally, not statistically: a count that
         # is almost constant makes any one-row difference "significant".

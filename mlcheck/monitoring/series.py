@@ -100,8 +100,8 @@ def _failures(results: Iterable[Mapping[str, Any]]) -> str:
     """
     items = []
     for result in results:
-        if result.get("passed", True):
-            continue
+        if result.get("passed", True) or result.get("severity") == "warning":
+            continue  # a failed warning does not fail the run: not why it failed
         failed = [o for o in result.get("outcomes") or () if not o.get("passed", True)]
         if not failed:
             items.append(f"{result.get('name')}: {result.get('message') or 'failed'}")
@@ -255,7 +255,7 @@ def monitor(
 #: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
 INDEX_FILE = ".monitor-index.parquet"
 #: bumped whenever run_row gains or changes a column, so rows cached by an older mlcheck are read again
-ROW_VERSION = 2
+ROW_VERSION = 3
 
 
 def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
