@@ -224,7 +224,7 @@ def test_a_failed_contract_alert_names_the_check_the_subject_how_far_and_the_run
     ids = write_runs(tmp_path, 30)
     _fail_schema_on(tmp_path, ids[29:], "temp")
     frame = monitor(tmp_path, "score")
-    assert frame["outside[temp]"].iloc[-1] == 1.0 and frame["failures"].iloc[0] == ""
+    assert frame["outside[temp]"].iloc[-1] == 1.0 and frame["failures"].iloc[0] == []
     state = evaluate_alerts(frame, notebook="score.ipynb")
     [alert] = state.alerts
     assert alert.cause == "status" and alert.subjects == ("check_schema[temp]",)
@@ -271,6 +271,19 @@ def test_a_run_failed_by_drift_is_one_drift_alert_and_a_failed_warning_is_not_a_
         {"subject": "p95", "passed": False, "observed": 2.0, "threshold": 1.0, "message": "slow"}]})  # fmt: skip
     path.write_text(json.dumps(record), encoding="utf-8")
     frame = monitor(tmp_path, "score")
-    assert frame["failures"].iloc[-1] == "check_shift[age]: PSI 0.6"
+    assert frame["failures"].iloc[-1] == ["check_shift[age]: PSI 0.6"]
     [alert] = evaluate_alerts(frame).alerts
     assert alert.cause == "drift" and alert.subjects == ("age",) and "PSI 0.6" in alert.message
+
+
+def test_failure_items_keep_messages_with_colons_and_semicolons():
+    from mlcheck.monitoring.alerts import _failed_items
+
+    assert _failed_items(
+        ["check_shift[hr]: moved most: 3 7.5%->0%; <1 4.2%->0%", "check_realized: 3 labelled rows: not enough", "odd"]
+    ) == {
+        "check_shift[hr]": "moved most: 3 7.5%->0%; <1 4.2%->0%",
+        "check_realized": "3 labelled rows: not enough",
+        "odd": "",
+    }
+    assert _failed_items(float("nan")) == {}  # a run recorded before failures were kept

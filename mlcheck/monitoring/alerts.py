@@ -35,6 +35,7 @@ duration is an anomaly, smaller slowdowns are the machine's other load).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -125,14 +126,18 @@ def _small_batches(frame: pd.DataFrame, min_rows_share: float) -> list[bool]:
     return small
 
 
+#: one item of a run's failures: "check[subject]: message" or "check: message" (the message may hold ": ")
+_FAILURE = re.compile(r"(?P<key>[^\[:\s]+(?:\[.*?\])?): (?P<saw>.*)", re.DOTALL)
+
+
 def _failed_items(failures: Any) -> dict[str, str]:
-    """``check[subject]`` -> what it saw, from a run's ``failures`` text (see :func:`mlcheck.monitor`)."""
-    if not isinstance(failures, str) or not failures:
+    """``check[subject]`` -> what it saw, from a run's ``failures`` list (see :func:`mlcheck.monitor`)."""
+    if not isinstance(failures, (list, tuple)):
         return {}
     items: dict[str, str] = {}
-    for item in failures.split("; "):
-        subject, _, seen = item.partition(": ")
-        items[subject] = seen
+    for item in failures:
+        match = _FAILURE.fullmatch(str(item))
+        items[match["key"] if match else str(item)] = match["saw"] if match else ""
     return items
 
 

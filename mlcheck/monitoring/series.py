@@ -92,21 +92,22 @@ def _result_figures(result: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _failures(results: Iterable[Mapping[str, Any]]) -> str:
-    """The failed checks' failing subjects with what each saw, "; "-separated ("" when none failed).
+def _failures(results: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Why the run failed: ``check[subject]: message`` per failing subject of each failed check.
 
-    Each item reads ``check[subject]: message`` (``check: message`` for a check
-    without outcomes), so an alert can say what broke and how far.
+    A failed check without outcomes reads ``check: message``. Failed warnings
+    are left out: they do not fail a run. A list, not joined text, because the
+    checks' messages hold any punctuation.
     """
     items = []
     for result in results:
         if result.get("passed", True) or result.get("severity") == "warning":
-            continue  # a failed warning does not fail the run: not why it failed
+            continue
         failed = [o for o in result.get("outcomes") or () if not o.get("passed", True)]
         if not failed:
             items.append(f"{result.get('name')}: {result.get('message') or 'failed'}")
         items += [f"{result.get('name')}[{o.get('subject')}]: {o.get('message') or 'failed'}" for o in failed]
-    return "; ".join(items)
+    return items
 
 
 def _batch_time(parameters: Mapping[str, Any], started: str) -> Any:
@@ -208,8 +209,8 @@ def monitor(
         Indexed by ``batch_time`` (UTC; the value of the first parameter named
         in :data:`BATCH_TIME_PARAMETERS`, else the run's start), sorted. Columns:
         ``run_id``, ``status``, ``exit_code``, ``started``, ``duration`` (s),
-        ``failed_checks``, ``failures`` (each failed check's failing subjects
-        and what it saw: ``check[subject]: message``, "; "-separated),
+        ``failed_checks``, ``failures`` (a list: each failed check's failing
+        subjects and what it saw, ``check[subject]: message``),
         ``rows``, ``coverage``, ``latency_p95`` (s per row),
         per feature ``kl[f]``, ``psi[f]``, ``effect[f]``, ``p_value[f]``,
         ``drifted[f]``, ``missing[f]`` and ``unseen[f]`` (shares of the
@@ -255,7 +256,7 @@ def monitor(
 #: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
 INDEX_FILE = ".monitor-index.parquet"
 #: bumped whenever run_row gains or changes a column, so rows cached by an older mlcheck are read again
-ROW_VERSION = 3
+ROW_VERSION = 4
 
 
 def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
