@@ -12,13 +12,15 @@ resident set size") and its wall and CPU time:
   :mod:`mlcheck.profiling.stream`);
 * ``mlcheck shift REF.parquet CUR.parquet`` (both profiles and the check).
 
-Flat peaks over 1M, 10M and 20M rows show the bound. ``--source DIR`` runs the
+Flat peaks over 1M, 10M and 20M rows show the bound. ``--columns 200``
+writes that many numeric columns instead (a wide file: the old 1M-row sample
+held 8 MB per column). ``--source DIR`` runs the
 commands from another checkout of mlcheck (for a before/after comparison,
 e.g. ``git archive <commit> mlcheck | tar -x -C DIR``). The files go to
 ``$MLCHECK_BENCH_DATA`` (default ``/tmp/mlcheck-bench-shift``); results to
 ``bench/results/profile_memory.json``. The memory bound is asserted: every
 peak within ``--bound-mib`` (default 600 MiB) and the largest file's peak
-within 1.25x the smallest's.
+within 1.25x the smallest's (``--no-bound`` for a before run).
 
     python bench/profile_memory.py                       # 1M, 10M and 20M rows a side
     python bench/profile_memory.py --rows 1000000 10000000
@@ -43,8 +45,25 @@ from shift import CHUNK_ROWS, DATA, make_chunk  # noqa: E402 - the same data as 
 RESULTS = HERE / "results" / "profile_memory.json"
 
 
-def write_parquet(path: Path, n: int, *, current: bool, seed: int, row_group: int) -> Path:
-    """``n`` rows written chunk by chunk (bounded memory), row groups of ``row_group`` rows."""
+def wide_chunk(n: int, seed: int, columns: int, *, current: bool) -> Any:
+    """``n`` rows of ``columns`` numeric columns (normal, lognormal, exponential in turn)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    makers = (
+        lambda: rng.normal(0.1 * current, 1, n),
+        lambda: rng.lognormal(0, 1, n),
+        lambda: rng.exponential(1, n),
+    )
+    return pd.DataFrame({f"x{i:04d}": makers[i % 3]() for i in range(columns)})
+
+
+def write_parquet(path: Path, n: int, *, current: bool, seed: int, row_group: int, columns: int = 0) -> Path:
+    """``n`` rows written chunk by chunk (bounded memory), row groups of ``row_group`` rows.
+
+    ``columns=0`` writes the 25 columns of ``bench/shift.py``; more, that many numeric columns.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -54,7 +73,12 @@ def write_parquet(path: Path, n: int, *, current: bool, seed: int, row_group: in
     partial = path.with_suffix(".partial")
     writer = None
     for index, start in enumerate(range(0, n, CHUNK_ROWS)):
-        frame = make_chunk(min(CHUNK_ROWS, n - start), seed * 1000 + index, current=current)
+        size = min(CHUNK_ROWS, n - start)
+        frame = (
+            wide_chunk(size, seed * 1000 + index, columns, current=current)
+            if columns
+            else make_chunk(size, seed * 1000 + index, current=current)
+        )
         chunk = pa.Table.from_pandas(frame, preserve_index=False)
         writer = writer or pq.ParquetWriter(partial, chunk.schema)
         writer.write_table(chunk, row_group_size=row_group)
@@ -94,35 +118,39 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000, 20_000_000])
     parser.add_argument("--row-group", type=int, default=131_072)
+    parser.add_argument("--columns", type=int, default=0, help="N numeric columns instead of shift.py's 25")
     parser.add_argument("--bound-mib", type=float, default=600.0)
     parser.add_argument("--source", help="run the commands from this checkout (PYTHONPATH)")
     parser.add_argument("--label", default="this checkout")
+    parser.add_argument("--no-bound", action="store_true", help="do not assert the bound (a before run)")
     args = parser.parse_args(argv)
     python = sys.executable
     rows: list[dict[str, Any]] = []
     for n in args.rows:
-        reference = write_parquet(
-            DATA / f"rg{args.row_group}_reference_{n}.parquet",
-            n,
-            current=False,
-            seed=1,
-            row_group=args.row_group,
+        stem = f"rg{args.row_group}" + (f"_c{args.columns}" if args.columns else "")
+        reference, current = (
+            write_parquet(
+                DATA / f"{stem}_{side}_{n}.parquet",
+                n,
+                current=side == "current",
+                seed=seed,
+                row_group=args.row_group,
+                columns=args.columns,
+            )
+            for side, seed in (("reference", 1), ("current", 2))
         )
-        current = write_parquet(
-            DATA / f"rg{args.row_group}_current_{n}.parquet",
-            n,
-            current=True,
-            seed=2,
-            row_group=args.row_group,
-        )
-        output = DATA / f"profile_{n}.json"
+        output = DATA / f"{stem}_profile_{n}.json"
         for command, argv_ in (
             ("profile", ["profile", str(reference), "-o", str(output)]),
             ("shift", ["shift", str(reference), str(current)]),
         ):
             result = measure([python, "-m", "mlcheck", *argv_], args.source)
             result.update(
-                command=command, rows=n, file_mib=reference.stat().st_size / 2**20, label=args.label
+                command=command,
+                rows=n,
+                columns=args.columns or 25,
+                file_mib=reference.stat().st_size / 2**20,
+                label=args.label,
             )
             rows.append(result)
             print(
@@ -133,10 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    previous[args.label] = {"row_group": args.row_group, "runs": rows}
+    previous[args.label + (f" ({args.columns} columns)" if args.columns else "")] = {
+        "row_group": args.row_group,
+        "runs": rows,
+    }
     RESULTS.write_text(json.dumps(previous, indent=1))
     print(json.dumps(rows, indent=1))
-    if args.source is None:  # the bound is this checkout's promise
+    if not args.no_bound:
         for command in ("profile", "shift"):
             peaks = [r["peak_mib"] for r in rows if r["command"] == command]
             assert max(peaks) <= args.bound_mib, f"{command}: peak {max(peaks):.0f} MiB over {args.bound_mib}"

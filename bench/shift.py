@@ -25,7 +25,8 @@ given as the total and as the growth over the loaded data.
 
 ``--parquet-rows 10000000`` adds mlcheck streaming two Parquet files of that
 many rows from disk in bounded memory (``mlcheck profile`` / ``mlcheck shift``
-code path). Data goes to ``$MLCHECK_BENCH_DATA`` (default
+code path, in this process; ``bench/profile_memory.py`` measures the commands
+themselves over file sizes). Data goes to ``$MLCHECK_BENCH_DATA`` (default
 ``/tmp/mlcheck-bench-shift``); results to ``bench/results/shift.json``.
 
     python bench/shift.py                                  # 100k and 1M rows a side
@@ -384,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats", type=int, default=3, help="runs per tool (median); Evidently at 1M+ runs once"
     )
     parser.add_argument("--parquet-rows", type=int, default=0, help="also stream two Parquet files of N rows")
-    parser.add_argument("--batch-rows", type=int, default=262_144)
+    parser.add_argument("--batch-rows", type=int, default=65_536, help="rows read at a time (mlcheck's default)")
     parser.add_argument("--skip-evidently", action="store_true")
     parser.add_argument("--scaling", action="store_true", help="also time rows 1e4.. and columns 10..1000")
     parser.add_argument("--max-rows", type=int, default=1_000_000, help="largest row count of --scaling")
