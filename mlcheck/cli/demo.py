@@ -188,8 +188,8 @@ def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
         "--part",
         choices=PARTS,
         default="all",
-        help="contracts (train, gate, score: about a minute), monitoring (26 weekly jobs watched: about "
-        "three minutes) or all (default)",
+        help="contracts (train, gate, score: about a minute), monitoring (26 weekly jobs watched: about a "
+        "minute and a half) or all (default)",
     )
 
 
