@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -73,3 +74,11 @@ def test_run_launches_the_kernel_before_loading_papermill_and_nbconvert(tmp_path
     code, seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert code == 0 and seen == []
     assert len(list(tmp_path.glob("trivial/*/report.html"))) == 1
+    # the kernel's package versions (each distribution's metadata now parsed once) are the interpreter's
+    (record,) = [json.loads(path.read_text()) for path in tmp_path.glob("trivial/*/run.json")]
+    installed = {
+        str(dist.metadata["Name"]).lower(): dist.version
+        for dist in importlib.metadata.distributions()
+        if dist.metadata["Name"]
+    }
+    assert record["environment"]["packages"] == dict(sorted(installed.items()))

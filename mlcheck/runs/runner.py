@@ -85,9 +85,10 @@ def _mlcheck_environment():
     from IPython.display import publish_display_data
     packages = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"]
+        meta = dist.metadata  # parsed once: dist.version would parse the file again
+        name = meta["Name"]
         if name:
-            packages[name.lower()] = dist.version
+            packages[name.lower()] = meta["Version"]
     publish_display_data({"application/vnd.mlcheck.result+json": {
         "version": 1, "kind": "environment", "python": platform.python_version(),
         "implementation": platform.python_implementation(), "executable": sys.executable,
