@@ -80,8 +80,11 @@ __all__ = ["COLLECT_VALUES", "profile_batches"]
 
 #: Values a numeric column may hold at once to finish its order statistics (8 bytes each).
 COLLECT_VALUES = 1 << 17
-#: Bits of the key counted by the first pass (cells of its histogram).
-FIRST_BITS = 16
+#: Bits of the key counted by the first pass (cells of its histogram): the sign and the exponent,
+#: so 32 KiB a column (a first pass holds every numeric column's at once).
+FIRST_BITS = 12
+#: Bits of the key a bracket look-up table is indexed by (int16 entries: 128 KiB a column).
+TABLE_BITS = 16
 #: Cells of one refining histogram (brackets x sub-bins) per column.
 REFINE_CELLS = 1 << 16
 #: Beyond this many brackets under one first-pass prefix, a binary search per value finds the bracket.
@@ -127,24 +130,33 @@ class _Brackets:
     below: np.ndarray  # values with a key under each bracket
     inside: np.ndarray  # values in each bracket
     of_rank: dict[int, int]  # wanted rank -> its bracket's index
-    first: np.ndarray = field(init=False)  # first-pass prefix -> its first bracket (-1: none)
-    depth: int = field(init=False)  # most brackets under one first-pass prefix
+    first: np.ndarray = field(init=False)  # a key's first TABLE_BITS -> first bracket there (-1: none)
+    depth: int = field(init=False)  # most brackets under one table entry
+    exact: bool = field(init=False)  # brackets as wide as table entries or wider: the look-up decides
 
     def __post_init__(self) -> None:
-        # A value's bracket by one look-up of its first FIRST_BITS bits, then a comparison with each
+        # A value's bracket by one look-up of its first TABLE_BITS bits, then a comparison with each
         # of the (few, consecutive) brackets under them: a binary search per value is ten times slower.
-        heads = (self.prefixes >> np.uint64(64 - FIRST_BITS - self.shift)).astype(np.intp)
+        self.first = np.full(1 << TABLE_BITS, -1, dtype=np.int16)  # at most 2 x 999 brackets
+        below_table = 64 - TABLE_BITS - self.shift
+        self.exact = below_table <= 0
+        if self.exact:  # each bracket covers 2**-below_table table entries
+            width = 1 << -below_table
+            for g, prefix in enumerate(self.prefixes.tolist()):
+                self.first[prefix * width : (prefix + 1) * width] = g
+            self.depth = 1
+            return
+        heads = (self.prefixes >> np.uint64(below_table)).astype(np.intp)
         distinct, start, count = np.unique(heads, return_index=True, return_counts=True)
-        self.first = np.full(1 << FIRST_BITS, -1, dtype=np.int32)  # at most 2 x 999 brackets
         self.first[distinct] = start
         self.depth = int(count.max())
 
     def locate(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The keys that fall in a bracket, and each one's bracket index."""
-        first = self.first[(keys >> np.uint64(64 - FIRST_BITS)).view(np.int64)]  # < 2**16: a view
+        """The keys that fall in a bracket, and each one's bracket index (intp)."""
+        first = self.first[(keys >> np.uint64(64 - TABLE_BITS)).view(np.int64)].astype(np.intp)
         hit = first >= 0
         keys, first = keys[hit], first[hit]
-        if self.shift == 64 - FIRST_BITS:  # brackets of the first pass: the look-up is the answer
+        if self.exact:
             return keys, first
         top = keys >> np.uint64(self.shift)
         if self.depth == 1:  # one bracket under each prefix: it matches or none does
