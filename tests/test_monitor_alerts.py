@@ -244,7 +244,7 @@ def test_a_run_failing_the_same_way_again_is_ongoing_and_a_new_reason_alerts(tmp
     assert alert.subjects == ("check_schema[hum]",) and alert.since == ids[30]
 
 
-def test_duration_alerts_only_when_a_run_takes_over_twice_the_usual(tmp_path):
+def test_duration_alerts_only_when_a_run_takes_over_twice_the_usual_and_a_minute_more(tmp_path):
     ids = write_runs(tmp_path, 30)  # durations about 30 s
 
     def set_duration(seconds: float) -> None:
@@ -255,9 +255,11 @@ def test_duration_alerts_only_when_a_run_takes_over_twice_the_usual(tmp_path):
 
     set_duration(50.0)  # 1.7 times: a busy machine, not news
     assert evaluate_alerts(monitor(tmp_path, "score")).alerts == []
-    set_duration(75.0)
+    set_duration(75.0)  # 2.5 times, but 45 s more: no scheduled slot is missed
+    assert evaluate_alerts(monitor(tmp_path, "score")).alerts == []
+    set_duration(100.0)
     [alert] = evaluate_alerts(monitor(tmp_path, "score")).alerts
-    assert alert.cause == "anomaly" and alert.subjects == ("duration",) and "75 s (usually 29.7 s)" in alert.message
+    assert alert.cause == "anomaly" and alert.subjects == ("duration",) and "100 s (usually 29.7 s)" in alert.message
 
 
 def test_a_run_failed_by_drift_is_one_drift_alert_and_a_failed_warning_is_not_a_reason(tmp_path):

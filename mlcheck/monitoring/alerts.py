@@ -29,7 +29,8 @@ drift cause reports is left to it), ``drift``
 and :func:`~mlcheck.monitoring.detectors.breakouts` on each watched series:
 coverage, latency, metrics and recorded values; batch size and duration are
 judged in proportion instead: a run over :data:`SLOW_RATIO` times the usual
-duration is an anomaly, smaller slowdowns are the machine's other load).
+duration and at least :data:`MIN_SLOWDOWN` seconds slower is an anomaly;
+smaller slowdowns are the machine's other load).
 """
 
 from __future__ import annotations
@@ -51,8 +52,12 @@ __all__ = ["Alert", "MonitorState", "evaluate_alerts", "WATCHED"]
 #: the series watched for anomalies and breakouts (besides metric[...] and value[...] columns);
 #: rows and duration are judged in proportion to the usual, not by the detectors
 WATCHED = ("rows", "coverage", "duration", "latency_p95")
-#: a run taking more than this many times the median duration of the runs before it is an anomaly
+#: a run taking more than this many times the median duration of the runs before it is an anomaly,
 SLOW_RATIO = 2.0
+#: ... when it is also at least this many seconds slower: schedulers run jobs at minute resolution
+#: (cron), so a slowdown under a minute cannot make a job miss its slot; a 5 s job taking 11 s on a
+#: busy machine is not a page
+MIN_SLOWDOWN = 60.0
 #: runs before a proportional rule (duration) has a usual to compare with
 MIN_USUAL = 3
 
@@ -206,7 +211,7 @@ def _flags(
             earlier = seconds[:i][np.isfinite(seconds[:i])]
             if earlier.size >= MIN_USUAL and np.isfinite(seconds[i]) and not small[i]:
                 usual = float(np.median(earlier))
-                if usual > 0 and seconds[i] > SLOW_RATIO * usual:
+                if usual > 0 and seconds[i] > SLOW_RATIO * usual and seconds[i] - usual >= MIN_SLOWDOWN:
                     flags[i].setdefault("anomaly", {})["duration"] = f"{seconds[i]:.3g} s (usually {usual:.3g} s)"
     for column in _watched_columns(frame):
         if column in ("rows", "duration"):
