@@ -5,13 +5,17 @@ README): ``bikeshare_train.ipynb`` learns from January to June whether an hour
 is busy; then, for each of the 26 weeks from 2 July to 30 December, the demo
 does what a scheduler and a label feed would do:
 
-1. writes the previous week's true labels (``weekly/labels/``: labels arrive
-   a week late);
+1. writes the true labels of the weeks already scored (``weekly/labels/``);
+   a week's labels are complete when it ends and arrive a week later, so the
+   notebook uses those of weeks that ended at least 7 days before its batch:
+   the job of week *t* judges weeks up to *t - 2*;
 2. writes the week's hours as a batch (``weekly/batches/``), without the
    rentals; from :data:`FAULT_FROM` on, the temperature feed reports
    Fahrenheit, normalized as if it were Celsius (the planted fault);
 3. runs ``bikeshare_score.ipynb`` on it as a job (a real kernel, through
-   :func:`mlcheck.runs.run_notebook`), with the week's first day as ``batch_time``;
+   :func:`mlcheck.runs.run_notebook`), with the week's first day as
+   ``batch_time``, two weeks at a time (each needs only the predictions of
+   weeks the pair before scored);
 4. asks the monitor (:func:`mlcheck.monitor` and the alert policy of
    :mod:`mlcheck.monitoring.alerts`, what ``mlcheck monitor`` prints) for
    the state, as a scheduler would after each job.
@@ -157,6 +161,9 @@ def _week(folder: Path, start: pd.Timestamp, fault_from: pd.Timestamp, run: Any)
 
 
 def _print_week(week: Week, fault_from: pd.Timestamp) -> None:
+    """The week's line; the monitor's whole state after the last clean week and the first faulty one."""
+    import pandas as pd
+
     from mlcheck.monitoring.alerts import format_state
 
     state = week.state
@@ -166,18 +173,12 @@ def _print_week(week: Week, fault_from: pd.Timestamp) -> None:
     failed = f" failed: {', '.join(week.failed)}" if week.failed else ""
     print(f"  {week.start:%Y-%m-%d}{' (fault)' if week.faulty else '        '} exit {week.exit_code}{failed}  monitor: {said}")
     code = 1 if state.alerts else 0
-    if week.start + pd_week() == fault_from:
+    if week.start + pd.Timedelta(days=7) == fault_from:
         print(f"\n  the monitor after the last clean week (mlcheck monitor exits {code}):")
         print("\n".join("    " + line for line in format_state(state)) + "\n")
     if week.start == fault_from:
         print(f"\n  the monitor after the first faulty week (mlcheck monitor exits {code}):")
         print("\n".join("    " + line for line in format_state(state)) + "\n")
-
-
-def pd_week() -> Any:
-    import pandas as pd
-
-    return pd.Timedelta(days=7)
 
 
 @contextmanager
