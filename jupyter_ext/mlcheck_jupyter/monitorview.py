@@ -96,4 +96,7 @@ def dashboard_page(manager: JobManager, notebook: Path) -> str:
             "(CI and golden runs are not monitored): run it as a job first",
             field="path",
         )
+    # the page names run folders to open: relative to the server root, as Jupyter's file browser shows them
+    # (the frame names the absolute folder it read, a server path the browser's user has no use for)
+    frame.attrs["runs_folder"] = manager.relative(runs / notebook.stem) or notebook.stem
     return show(frame.iloc[-MAX_RUNS:], notebook=name).page

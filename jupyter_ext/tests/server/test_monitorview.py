@@ -72,6 +72,9 @@ async def test_the_page_shows_the_runs_in_the_servers_runs_directory(jp_fetch, j
     # rows, duration, value[auc]; the 3 features' PSI; the heat map
     assert page.count("<svg") == 3 + 3 + 1
     assert "ALERT drift" in page and "age (PSI 0.6)" in page
+    # the runs to open are named as the file browser shows them, never by the server's own path
+    newest = sorted(p.name for p in (jp_root_dir / "runs" / "score").iterdir() if not p.name.startswith("."))[-1]
+    assert f"open runs/score/{newest}" in page and str(jp_root_dir) not in page
     # the index that keeps the next load fast sits beside the runs
     assert (jp_root_dir / "runs" / "score" / ".monitor-index.parquet").is_file()
 
