@@ -929,7 +929,7 @@ def test_our_notebooks_declare_their_fractions():
         assert ranges == {"sample": "(0, 1]", "test_size": "(0, 1)"}, path
     for path in ("example_notebooks/score.ipynb", "templates/score.ipynb"):
         ranges = {p.name: str(p.range) for p in read_parameters(REPO / path) if p.range}
-        assert ranges == {"min_coverage": "[0, 1]"}, path
+        assert ranges == {"max_psi": "[0, inf)", "min_coverage": "[0, 1]"}, path
     ranges = {
         p.name: str(p.range)
         for p in read_parameters(REPO / "example_notebooks/bikeshare_train.ipynb")
