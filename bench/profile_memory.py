@@ -13,8 +13,7 @@ resident set size") and its wall and CPU time:
 * ``mlcheck shift REF.parquet CUR.parquet`` (both profiles and the check).
 
 Flat peaks over 1M, 10M and 20M rows show the bound. ``--columns 200``
-writes that many numeric columns instead (a wide file: the old 1M-row sample
-held 8 MB per column). ``--source DIR`` runs the
+writes that many numeric columns instead (a wide file). ``--source DIR`` runs the
 commands from another checkout of mlcheck (for a before/after comparison,
 e.g. ``git archive <commit> mlcheck | tar -x -C DIR``). The files go to
 ``$MLCHECK_BENCH_DATA`` (default ``/tmp/mlcheck-bench-shift``); results to
