@@ -13,24 +13,25 @@ merge of batch summaries gives exactly. Two ways were weighed:
 
 * a mergeable quantile sketch (Apache DataSketches' KLL) in one pass, then a
   pass of exact counts on its edges: every count and test would be exact for
-  the edges used, but the edges would be approximate (a KLL sketch with
-  ``k = 200`` has a normalized rank error of about 1.3% at 99% confidence),
-  randomized (the same file could give other edges on another run), unlike
-  those of an in-memory profile of the same data, and a new dependency;
+  the edges used, but the edges would be approximate (for the default ``k =
+  200`` DataSketches states a normalized rank error of about 1.33% for a
+  quantile and 1.65% for a PMF, with 99% confidence), randomized (the same
+  file could give other edges on another run), unlike those of an in-memory
+  profile of the same data, and a new dependency;
 * exact order statistics by **radix selection** in bounded memory, chosen
   here. Each finite value maps to an order-preserving 64-bit key (its IEEE
-  bits, the sign folded). The first pass counts the keys per 16-bit prefix
-  (65,536 cells) while it counts everything else; the bin holding each wanted
-  rank becomes a bracket. Each later pass counts the next bits of the keys in
-  the brackets only (at most 65,536 cells a column) and keeps each bracket's
-  smallest and largest key, narrowing every bracket to the sub-bin holding its
-  rank; once the brackets hold at most :data:`COLLECT_VALUES` values in all,
-  one pass keeps those values and a sort of them gives the ranks exactly. A
-  bracket whose smallest and largest keys agree is one value, found at once
-  (ties cost no extra pass), and 64 bits bound the number of passes. Columns
-  of at most :data:`COLLECT_VALUES` finite values are kept whole in the first
-  pass and sorted, as in memory. Later passes read only the columns still
-  searching.
+  bits, the sign folded). The first pass counts the keys per 12-bit prefix
+  (sign and exponent, 4,096 cells) while it counts everything else; the bin
+  holding each wanted rank becomes a bracket. Each later pass counts the next
+  bits of the keys in the brackets only (at most 65,536 cells a column) and
+  keeps each bracket's smallest and largest key, narrowing every bracket to
+  the sub-bin holding its rank; once the brackets hold at most
+  :data:`COLLECT_VALUES` values in all, one pass keeps those values and a sort
+  of them gives the ranks exactly. A bracket whose smallest and largest keys
+  agree is one value, found at once (ties cost no extra pass), and 64 bits
+  bound the number of passes. Columns of at most :data:`COLLECT_VALUES` finite
+  values are kept whole in the first pass and sorted, as in memory. Later
+  passes read only the columns still searching.
 
 The counts on the edges need no pass of their own: an edge interpolated
 between the values at ranks ``b`` and ``b + 1`` has ``b + 1`` values below it
@@ -40,15 +41,16 @@ ties, which the search saw where it found the value (see
 from the first pass. Only if rounding put an edge outside its two values would
 a last pass count that column on its edges.
 
-For 1e7 rows of continuous values this is three passes (counts and 16 bits;
-10 to 12 more bits; the values in the brackets); each pass holds one batch
-(:data:`mlcheck.io.readers.BATCH_ROWS` rows, ``--batch-rows``), 65,536-cell
-histograms and at most :data:`COLLECT_VALUES` values per numeric column, so
-the peak memory follows the batch, not the file. Data of at most
-:data:`COLLECT_VALUES` rows takes one pass. Categorical columns are counted
-per level in the first pass (memory grows with the number of levels, not of
-rows), as an integer column's levels are while it has at most 20 distinct
-values.
+For 1e6 to 1e7 rows of continuous values this is three passes (counts and 12
+bits; about 12 more bits; the values in the brackets); each pass holds one
+batch (:data:`mlcheck.io.readers.BATCH_ROWS` rows, ``--batch-rows``) and per
+numeric column a 4,096-cell histogram, a 65,536-cell one and a 65,536-entry
+int16 look-up table while it searches, and at most :data:`COLLECT_VALUES`
+values (about 1.7 MiB at most), so the peak memory follows the batch, not the
+file. Data of at most :data:`COLLECT_VALUES` rows takes one pass. Categorical
+columns are counted per level in the first pass (memory grows with the number
+of levels, not of rows), as an integer column's levels are while it has at
+most 20 distinct values.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ FIRST_BITS = 12
 TABLE_BITS = 16
 #: Cells of one refining histogram (brackets x sub-bins) per column.
 REFINE_CELLS = 1 << 16
-#: Beyond this many brackets under one first-pass prefix, a binary search per value finds the bracket.
+#: Beyond this many brackets under one table entry, a binary search per value finds the bracket.
 SEARCH_DEPTH = 8
 _SIGN = np.uint64(1 << 63)
 _SIGN_BIT = np.int64(-(1 << 63))
