@@ -437,3 +437,36 @@ def test_two_notebooks_sharing_a_name_and_a_runs_dir_keep_their_own_history(tmp_
     both = history(runs_dir, "job")
     assert {row.run_id for row in both} == {first.run_id, second.run_id}
     assert all(row.changed == {} for row in both)
+
+
+def test_a_moved_project_keeps_its_history_and_a_same_named_notebook_does_not_join_it(tmp_path):
+    """Identity of a notebook's runs: a copied or moved project (runs included) is the same series;
+    another notebook of the same name sharing the runs dir is not, in history, latest and mc.monitor alike."""
+    import shutil
+    import warnings
+
+    import mlcheck as mc
+    from mlcheck.runs.rundir import latest
+    from mlcheck.runs.runner import RunWarning
+
+    project = tmp_path / "proj"
+    for name in ("a", "b"):
+        (project / name).mkdir(parents=True)
+        shutil.copy(NOTEBOOKS / "hello.ipynb", project / name / "job.ipynb")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the shared-folder warning, tested above
+        runs = {name: run_notebook(project / name / "job.ipynb", {"name": name}, runs_dir=project / "runs")
+                for name in ("a", "b")}  # fmt: skip
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(project, moved)
+    notebook = moved / "a" / "job.ipynb"
+    # the folder's newest run is b's, another notebook: named; a's own earlier run, moved, is not "another"
+    with pytest.warns(RunWarning, match=r"also holds runs of .*proj/b/job\.ipynb"):
+        again = run_notebook(notebook, {"name": "again"}, runs_dir=moved / "runs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the newest run is now this notebook's own: no warning
+        third = run_notebook(notebook, {"name": "third"}, runs_dir=moved / "runs")
+    own = [third.run_id, again.run_id, runs["a"].run_id]
+    assert [row.run_id for row in history(moved / "runs", notebook)] == own
+    assert latest(moved / "runs", moved / "b" / "job.ipynb").run_id == runs["b"].run_id
+    assert sorted(mc.monitor(moved / "runs", notebook)["run_id"]) == sorted(own)

@@ -141,6 +141,7 @@ def run_row(record: Mapping[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {
         "batch_time": _batch_time(parameters, record.get("started", "")),
         "run_id": record.get("run_id"),
+        "notebook": str(record.get("notebook") or ""),
         "status": str(record.get("status")),
         "exit_code": record.get("exit_code"),
         "started": record.get("started"),
@@ -208,7 +209,7 @@ def monitor(
     pandas.DataFrame
         Indexed by ``batch_time`` (UTC; the value of the first parameter named
         in :data:`BATCH_TIME_PARAMETERS`, else the run's start), sorted. Columns:
-        ``run_id``, ``status``, ``exit_code``, ``started``, ``duration`` (s),
+        ``run_id``, ``notebook`` (the path its record names), ``status``, ``exit_code``, ``started``, ``duration`` (s),
         ``failed_checks``, ``failures`` (a list: each failed check's failing
         subjects and what it saw, ``check[subject]: message``),
         ``rows``, ``coverage``, ``latency_p95`` (s per row),
@@ -242,6 +243,12 @@ def monitor(
     runs_dir = Path(runs_dir)
     folder = _notebook_folder(runs_dir, notebook)
     rows = [row for row_kind, row in _indexed_rows(folder) if row_kind in (kind, "damaged")]
+    if notebook is not None and Path(notebook).is_file():
+        # a/job.ipynb and b/job.ipynb sharing a runs dir share runs/job/: keep this notebook's runs only,
+        # as history and `latest` do (a moved or copied project keeps its runs: rundir.same_notebook)
+        from mlcheck.runs.rundir import same_notebook
+
+        rows = [row for row in rows if not row.get("notebook") or same_notebook(row["notebook"], notebook, runs_dir)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         empty = pd.DataFrame(columns=["run_id", "status"], index=pd.DatetimeIndex([], name="batch_time", tz="UTC"))
@@ -256,7 +263,7 @@ def monitor(
 #: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
 INDEX_FILE = ".monitor-index.parquet"
 #: bumped whenever run_row gains or changes a column, so rows cached by an older mlcheck are read again
-ROW_VERSION = 4
+ROW_VERSION = 5
 
 
 def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:

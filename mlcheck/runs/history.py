@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlcheck.errors import UsageError
-from mlcheck.runs.rundir import RUN_FILE, Run, Status, notebook_folder, scan
+from mlcheck.runs.rundir import RUN_FILE, Run, Status, notebook_folder, same_notebook, scan
 
 #: a value whose robust z-score against the other runs passes this is flagged
 ANOMALY_Z = 3.5
@@ -175,10 +175,10 @@ def history(
 
     # Runs are foldered by stem, so a/job.ipynb and b/job.ipynb share runs/job/: a notebook given as a
     # path keeps only its own runs (each record names its notebook), as `latest` does.
-    own = Path(notebook).resolve() if notebook is not None and Path(notebook).is_file() else None
+    own = notebook if notebook is not None and Path(notebook).is_file() else None
     rows = []
     for scanned in scan(runs_dir, notebook, unfinished=True):
-        if own is not None and scanned.run is not None and Path(scanned.run.record.notebook).resolve() != own:
+        if own is not None and scanned.run is not None and not same_notebook(scanned.run.record.notebook, own, runs_dir):
             continue
         if scanned.run is None:
             label, problem = "damaged", scanned.problem

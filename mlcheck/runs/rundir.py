@@ -537,19 +537,48 @@ def scan(
             yield ScannedRun(run_dir, None, str(error))
 
 
+def same_notebook(recorded: str | Path, notebook: str | Path, runs_dir: str | Path) -> bool:
+    """Whether a run that recorded the notebook path ``recorded`` is a run of ``notebook``.
+
+    Runs are foldered by stem, so ``a/job.ipynb`` and ``b/job.ipynb`` sharing a
+    runs directory share ``runs/job/``; each run's record names its notebook's
+    absolute path. A project moved, copied or mounted elsewhere (with its runs)
+    changes every absolute path but not where its notebooks sit relative to
+    the runs directory's parent folder, so a run is ``notebook``'s when the
+    recorded path is the same file, or ends with ``notebook``'s path relative
+    to that folder (``a/job.ipynb``; just ``job.ipynb`` for the runs folder
+    beside the notebook, the default).
+
+    Examples
+    --------
+    >>> same_notebook("/old/proj/a/job.ipynb", "/new/proj/a/job.ipynb", "/new/proj/runs")
+    True
+    >>> same_notebook("/new/proj/b/job.ipynb", "/new/proj/a/job.ipynb", "/new/proj/runs")
+    False
+    """
+    notebook = Path(notebook).resolve()
+    recorded = Path(recorded)
+    if recorded == notebook or recorded.resolve() == notebook:
+        return True
+    try:
+        relative = notebook.relative_to(Path(runs_dir).resolve().parent)
+    except ValueError:  # the runs live elsewhere: only the same path is the same notebook
+        return False
+    return recorded.parts[-len(relative.parts) :] == relative.parts
+
+
 def latest(runs_dir: str | Path, notebook: str | Path, *, kind: str | None = "job") -> Run | None:
     """The finished run of ``notebook`` that started last, or None.
 
     Two notebooks in different folders may share a stem: only runs whose record
-    names this notebook count. ``kind`` keeps golden-parity runs apart (None: any).
+    names this notebook count (:func:`same_notebook`). ``kind`` keeps golden-parity runs apart (None: any).
     """
-    wanted = Path(notebook).resolve()
     best: Run | None = None
     for scanned in scan(runs_dir, notebook):
         run = scanned.run
         if run is None or (kind is not None and run.record.kind != kind):
             continue
-        if Path(run.record.notebook).resolve() != wanted:
+        if not same_notebook(run.record.notebook, notebook, runs_dir):
             continue
         if best is None or (run.started, run.run_id) > (best.started, best.run_id):
             best = run

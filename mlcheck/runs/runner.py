@@ -197,13 +197,13 @@ def _warn_if_shared(runs_path: Path, notebook_path: Path) -> None:
     with one ``--runs-dir`` share it. History and ``latest`` keep them apart by
     the path each record names, but a shared folder is easy to misread, so say so once per run.
     """
-    from mlcheck.runs.rundir import notebook_folder, scan
+    from mlcheck.runs.rundir import notebook_folder, same_notebook, scan
 
     for scanned in scan(runs_path, notebook_path):  # newest first: one readable record is enough
         if scanned.run is None:
             continue
         other = Path(scanned.run.record.notebook)
-        if other.resolve() != notebook_path:
+        if not same_notebook(other, notebook_path, runs_path):  # a moved or copied project is the same one
             warnings.warn(
                 f"{notebook_folder(runs_path, notebook_path)} also holds runs of {other}, another notebook "
                 f"named {notebook_path.name}: give each its own --runs-dir to keep their runs apart",
