@@ -7,6 +7,11 @@ cancel, a full disk) leaves the target as it was and no temporary file behind.
 Only a process killed outright (SIGKILL, power cut) can leave its hidden
 ``.<name>.*.tmp`` file in the target's folder.
 
+A symbolic link is written through: its target is replaced and the link stays.
+A device, pipe or socket (``-o /dev/null``, a FIFO) cannot be renamed over
+without destroying it, so it is written into, as a shell's redirection does
+(not atomic, as nothing written to a device can be).
+
 :func:`atomic_directory` does the same for a whole folder (a Parquet data set
 written by Dask workers), renamed into place when complete.
 
@@ -28,6 +33,7 @@ import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,7 +63,7 @@ def _umask() -> int:
 #: The system's reasons a write fails that say nothing about mlcheck: a path to fix or a machine to mend.
 _WRITE_ERRNOS = frozenset(
     getattr(errno, name)
-    for name in ("EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOENT", "ENOTDIR", "EISDIR", "EIO", "EFBIG")
+    for name in ("EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ENOENT", "ENOTDIR", "EISDIR", "EIO", "EFBIG", "ENXIO")
     if hasattr(errno, name)
 )
 
@@ -111,6 +117,20 @@ def _temporary(path: Path) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
+def _resolved(path: Path) -> Path:
+    """Where a write to ``path`` lands: through symbolic links to their target, so a link stays a link."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _is_special(path: Path) -> bool:
+    """Whether ``path`` is a device, a pipe or a socket (``/dev/null``, ``/dev/stdout``, a FIFO)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
 @contextmanager
 def atomic_writer(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; when the block ends without error it replaces ``path``.
@@ -128,7 +148,15 @@ def atomic_writer(path: str | Path, *, fsync: bool = False) -> Iterator[Path]:
     >>> target.read_text(), sorted(p.name for p in target.parent.iterdir())
     ('done', ['out.txt'])
     """
-    path = Path(path)
+    path = _resolved(Path(path))
+    if _is_special(path):
+        # -o /dev/null, /dev/stdout or a FIFO: written into, as a shell's redirection does. A rename
+        # would replace the device with a regular file (as root, /dev/null for every process).
+        with _temporary(Path(tempfile.gettempdir()) / path.name) as temporary:
+            yield temporary
+            with _translated(path), open(temporary, "rb") as source, open(path, "wb") as sink:
+                shutil.copyfileobj(source, sink)  # /dev/full: ENOSPC, a WriteError
+        return
     with _temporary(path) as temporary:
         yield temporary
         with _translated(path):
@@ -220,7 +248,9 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     >>> sorted(p.name for p in target.iterdir()), sorted(p.name for p in target.parent.iterdir())
     (['part.0.parquet'], ['out.parquet'])
     """
-    path = Path(path)
+    path = _resolved(Path(path))
+    if _is_special(path):
+        raise cannot_write(path, OSError(errno.ENOTDIR, "a device or pipe, not a folder"))
     with _translated(path):
         temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:

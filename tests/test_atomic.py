@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -148,3 +149,75 @@ def test_a_refused_path_is_usage_and_a_full_disk_is_the_machines(tmp_path, name,
     raised = cannot_write(tmp_path / "out.json", OSError(code, os.strerror(code)))
     assert type(raised).__name__ == kind and isinstance(raised, WriteError) and isinstance(raised, OSError)
     assert raised.exit_code == exit_code and raised.errno == code
+
+
+def test_a_symbolic_link_is_written_through_and_stays_a_link(tmp_path):
+    """F11 (session 3): the link was replaced by a regular file and its target left stale."""
+    target = tmp_path / "target.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "target.json"]
+
+
+def _device(path, major, minor):  # noqa: ANN001, ANN202
+    """A character device node at ``path`` (as /dev/null or /dev/full), or skip where mknod is not allowed."""
+    import stat
+
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+    except (PermissionError, AttributeError, OSError) as error:
+        pytest.skip(f"cannot make a device node here: {error}")
+    return path
+
+
+def test_a_device_is_written_into_not_replaced(tmp_path):
+    """F11: `-o /dev/null` as root turned /dev/null into a regular file for every process."""
+    import stat
+
+    null = _device(tmp_path / "null", 1, 3)
+    atomic_write_text(null, "discarded")
+    atomic_write_json(null, {"a": 1})
+    assert stat.S_ISCHR(null.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]  # no temporary left beside it
+
+
+def test_a_full_device_is_the_machines_write_error_and_stays_a_device(tmp_path):
+    import stat
+
+    from mlcheck.errors import PathNotWritable, WriteError
+
+    full = _device(tmp_path / "full", 1, 7)
+    with pytest.raises(WriteError) as raised:
+        atomic_write_text(full, "x" * 10_000)
+    assert not isinstance(raised.value, PathNotWritable) and raised.value.exit_code == 6
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_a_fifo_is_written_into_for_its_reader(tmp_path):
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    atomic_write_text(fifo, "through the pipe")
+    reader.join(timeout=30)
+    assert received == ["through the pipe"] and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_data_set_is_never_written_over_a_device(tmp_path):
+    import stat
+
+    from mlcheck._atomic import atomic_directory
+    from mlcheck.errors import PathNotWritable
+
+    null = _device(tmp_path / "null", 1, 3)
+    with pytest.raises(PathNotWritable, match="a device or pipe, not a folder"):
+        with atomic_directory(null) as folder:
+            (folder / "part.0.parquet").write_text("rows")
+    assert stat.S_ISCHR(null.stat().st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["null"]
