@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -92,6 +93,54 @@ def test_a_label_only_in_training_is_left_out_with_exclude(tmp_path: Path, capsy
         == 2
     )
     assert "--exclude names columns in neither file" in capsys.readouterr().err
+
+
+# -- F19: hive-partitioned folders keep their partition columns ---------------------------------------------
+def test_a_hive_partitioned_folder_keeps_its_partition_columns_as_pandas_does(tmp_path: Path, capsys) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(7)
+    n = 3_000
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "d": rng.choice(["2020-01-01", "2020-01-02", "2020-01-03"], n),
+            "region": rng.choice([1, 2], n),
+        }
+    )
+    pq.write_to_dataset(
+        pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "hive", partition_cols=["d", "region"]
+    )
+    streamed = profile_path(tmp_path / "hive", batch_rows=100)
+    expected = mc.profile(pd.read_parquet(tmp_path / "hive"))
+    assert streamed.features == ["a", "d", "region"]  # was ["a"]: the partition keys were lost
+    assert streamed["a"].total == pytest.approx(expected["a"].total, rel=1e-9)  # added batch by batch
+    assert streamed.columns == {
+        **expected.columns,
+        "a": dataclasses.replace(expected["a"], total=streamed["a"].total),
+    }
+    assert streamed["d"].counts == tuple(int(c) for c in frame["d"].value_counts().sort_index())
+    # only some columns read (a later pass of the streamed profile): the keys come with them
+    assert [b.schema.names for b in iter_batches(tmp_path / "hive", columns=["d"])][0] == ["d"]
+    # the flat file of the same rows: no column only on one side, no shift
+    frame.to_parquet(tmp_path / "flat.parquet")
+    assert main(["shift", str(tmp_path / "hive"), str(tmp_path / "flat.parquet")]) == 0
+    out = capsys.readouterr().out
+    assert "only in" not in out and "d " in out
+    # the partition key moved: the shift is seen
+    frame.assign(d="2020-01-03").to_parquet(tmp_path / "moved.parquet")
+    assert main(["shift", str(tmp_path / "hive"), str(tmp_path / "moved.parquet"), "--feature", "d"]) == 1
+
+
+def test_a_null_partition_key_is_a_missing_value(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"a": [1.0, 2.0, 3.0, 4.0], "k": ["x", None, "x", "y"]})
+    pq.write_to_dataset(table, tmp_path / "hive", partition_cols=["k"])  # k=__HIVE_DEFAULT_PARTITION__
+    column = profile_path(tmp_path / "hive")["k"]
+    assert dict(zip(column.levels, column.counts)) == {"x": 2, "y": 1} and column.missing == 1
 
 
 def test_profile_to_a_folder_is_a_usage_error(tmp_path: Path, capsys) -> None:

@@ -125,20 +125,36 @@ def _parquet_batches(
 
     Every file of a directory must have the first file's schema (metadata
     aside): a profile streamed in several passes needs the same columns of the
-    same types in each batch.
+    same types in each batch. A hive-partitioned directory (``d=2020-01-01/``
+    folders, as ``pq.write_to_dataset(..., partition_cols=[...])``, Dask and
+    Spark write them) gives its partition keys as columns after the files'
+    own, dictionary-encoded over every value of the key, as ``pd.read_parquet``
+    gives them (pyarrow's ``HivePartitioning.discover(infer_dictionary=True)``,
+    which pandas' reader uses): a shift in the partition key is a shift.
     """
     import pyarrow as pa
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     try:
-        files = [str(path)] if path.is_file() else sorted(ds.dataset(str(path), format="parquet").files)
-        if not files:
+        if path.is_file():
+            parts: list[tuple[str, dict[str, Any]]] = [(str(path), {})]
+            keys_schema, dictionaries = pa.schema([]), []
+        else:
+            partitioning = ds.HivePartitioning.discover(infer_dictionary=True)
+            dataset = ds.dataset(str(path), format="parquet", partitioning=partitioning)
+            keys_schema = dataset.partitioning.schema if dataset.partitioning is not None else pa.schema([])
+            dictionaries = list(dataset.partitioning.dictionaries) if len(keys_schema) else []
+            parts = sorted(
+                (fragment.path, ds.get_partition_keys(fragment.partition_expression))
+                for fragment in dataset.get_fragments()
+            )
+        if not parts:
             raise UsageError(
                 f"{path} is a directory without Parquet files; point at a file or a folder of them"
             )
         first: pa.Schema | None = None
-        for file in files:
+        for file, keys in parts:
             # Synchronous reads: a background scanner would read ahead of a slower consumer and
             # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
             with pq.ParquetFile(file, pre_buffer=False) as reader:
@@ -148,13 +164,40 @@ def _parquet_batches(
                 elif not schema.equals(first, check_metadata=False):
                     raise UsageError(
                         f"the data's parts do not share one schema ({Path(file).name} has "
-                        f"{_schema_text(schema)}, {Path(files[0]).name} has {_schema_text(first)}); "
+                        f"{_schema_text(schema)}, {Path(parts[0][0]).name} has {_schema_text(first)}); "
                         "make every file of the data set have the same columns and types"
                     )
-                kept = None if columns is None else [name for name in schema.names if name in set(columns)]
-                yield from reader.iter_batches(batch_size=batch_rows, columns=kept)
+                wanted = None if columns is None else set(columns)
+                kept = None if wanted is None else [name for name in schema.names if name in wanted]
+                added = [
+                    (field, dictionary)
+                    for field, dictionary in zip(keys_schema, dictionaries)
+                    if field.name not in schema.names and (wanted is None or field.name in wanted)
+                ]
+                for batch in reader.iter_batches(batch_size=batch_rows, columns=kept):
+                    yield _with_keys(batch, added, keys) if added else batch
     except (pa.ArrowException, OSError) as error:
         raise _arrow_error(path, "Parquet", error) from None
+
+
+def _with_keys(
+    batch: pa.RecordBatch, added: list[tuple[pa.Field, pa.Array]], keys: dict[str, Any]
+) -> pa.RecordBatch:
+    """The batch with each partition key as a dictionary column (the folder's value on every row)."""
+    import numpy as np
+    import pyarrow as pa
+
+    arrays, names = list(batch.columns), list(batch.schema.names)
+    for field, dictionary in added:
+        value = keys.get(field.name)  # a null key (__HIVE_DEFAULT_PARTITION__) is not in keys
+        found = dictionary.index(value).as_py() if value is not None else -1
+        indices = pa.array(
+            np.full(batch.num_rows, max(found, 0), dtype=np.int32),
+            mask=np.full(batch.num_rows, found < 0) if found < 0 else None,
+        )
+        arrays.append(pa.DictionaryArray.from_arrays(indices, dictionary))
+        names.append(field.name)
+    return pa.RecordBatch.from_arrays(arrays, names=names)
 
 
 def _schema_text(schema: pa.Schema) -> str:
