@@ -114,6 +114,30 @@ def test_a_failed_run_alerts_on_the_status_change_only(tmp_path):
     assert alert.cause == "status" and alert.subjects == ("error",) and "exit code 3" in alert.message
 
 
+def test_a_crashed_run_alert_says_which_cell_stopped_it_and_why(tmp_path):
+    """F16 (session 3): a crash's alert said only "error (exit code 3)"; run.json has the cell and the error."""
+    ids = write_runs(tmp_path, 30, status=lambda day: "error" if day == 29 else "succeeded")
+    path = tmp_path / "score" / ids[29] / "run.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["failed_cell"] = {"cell": 3, "cell_id": "c3", "source": "pd.read_parquet(input_path)",
+                             "ename": "FileNotFoundError", "evalue": "weekly/batches/missing.parquet\n(no such file)",
+                             "traceback": ["..."]}  # fmt: skip
+    path.write_text(json.dumps(record), encoding="utf-8")
+    frame = monitor(tmp_path, "score")
+    assert frame["failed_cell"].iloc[-1] == "cell 3: FileNotFoundError: weekly/batches/missing.parquet (no such file)"
+    assert not isinstance(frame["failed_cell"].iloc[0], str)  # none: the run finished
+    [alert] = evaluate_alerts(frame).alerts
+    assert alert.cause == "status" and alert.subjects == ("error",)
+    assert alert.message == (
+        "run did not succeed: error (error, exit code 3: cell 3: FileNotFoundError: weekly/batches/missing.parquet (no such file))"
+    )
+    # a crash in mlcheck's own set-up cell (no user cell number), and an error too long for a line
+    record["failed_cell"].update(cell=None, evalue="x" * 1000)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    stopped = monitor(tmp_path, "score")["failed_cell"].iloc[-1]
+    assert stopped.startswith("mlcheck's set-up: FileNotFoundError: xxx") and len(stopped) < 330 and stopped.endswith("…")
+
+
 class _Hook(BaseHTTPRequestHandler):
     received: list[dict] = []
 

@@ -22,7 +22,8 @@ The policy, each point a lesson from teams that stopped reading their alerts:
 Causes: ``status`` (the run did not succeed: exit code not 0; a run whose
 contracts failed is named by each failing ``check[subject]`` and what it saw,
 e.g. ``check_schema[temp]: 100% of values outside the training range``, so a
-run failing for a new reason is a new alert; a ``check_shift[f]`` failure the
+run failing for a new reason is a new alert; any other by its status and the
+cell that stopped it, e.g. ``error, exit code 3: cell 3: FileNotFoundError: ...``; a ``check_shift[f]`` failure the
 drift cause reports is left to it), ``drift``
 (features the run's own ``check_shift`` found drifted), ``anomaly`` and
 ``breakout`` (positions from :func:`~mlcheck.monitoring.detectors.anomalies`
@@ -167,6 +168,7 @@ def _flags(
     flags: list[dict[str, dict[str, str]]] = [{} for _ in range(len(frame))]
     statuses = frame["status"].astype(str).tolist()
     failures = frame["failures"].tolist() if "failures" in frame else [None] * len(frame)
+    stopped: list[Any] = frame["failed_cell"].tolist() if "failed_cell" in frame else [None] * len(frame)
     for i, status in enumerate(statuses):
         if status not in ("succeeded", "nan"):
             try:  # numpy ints, or floats when some run lacks one (NaN): shown as a plain integer
@@ -175,8 +177,10 @@ def _flags(
                 shown = "unknown"
             failed = _failed_items(failures[i]) if status == "failed" else {}
             # a failed contract is named by check and subject, so the alert says what broke
-            # and a run failing for a new reason is a new alert; anything else by its status
-            for subject, seen in (failed or {status: ""}).items():
+            # and a run failing for a new reason is a new alert; anything else by its status,
+            # with the cell that stopped it and its error (a crash says why, as a failed check does)
+            cell = stopped[i] if isinstance(stopped[i], str) else ""
+            for subject, seen in (failed or {status: cell}).items():
                 flags[i].setdefault("status", {})[subject] = f"{status}, exit code {shown}" + (f": {seen}" if seen else "")
     for column in [c for c in frame.columns if c.startswith("drifted[")]:
         feature = column[len("drifted[") : -1]

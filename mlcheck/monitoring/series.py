@@ -110,6 +110,22 @@ def _failures(results: Iterable[Mapping[str, Any]]) -> list[str]:
     return items
 
 
+#: an error's text is cut here in a row: a message, not a traceback (run.json keeps the whole)
+MAX_ERROR_TEXT = 300
+
+
+def _failed_cell(failed: Any) -> str | None:
+    """Where and why a run stopped, from run.json's ``failed_cell``: "cell 3: FileNotFoundError: ...", or None."""
+    if not isinstance(failed, Mapping):
+        return None
+    where = f"cell {failed['cell']}" if failed.get("cell") else "mlcheck's set-up"
+    error = ": ".join(str(failed[part]) for part in ("ename", "evalue") if failed.get(part))
+    error = " ".join(error.split())  # one line: an evalue may span several
+    if len(error) > MAX_ERROR_TEXT:
+        error = error[: MAX_ERROR_TEXT - 1] + "…"
+    return f"{where}: {error}" if error else where
+
+
 def _batch_time(parameters: Mapping[str, Any], started: str) -> Any:
     import pandas as pd
 
@@ -152,6 +168,7 @@ def run_row(record: Mapping[str, Any]) -> dict[str, Any]:
         row.update(_result_figures(result))
         row["failed_checks"] += not result.get("passed", True)
     row["failures"] = _failures(record.get("results") or ())
+    row["failed_cell"] = _failed_cell(record.get("failed_cell"))
     for name, value in (record.get("values") or {}).items():
         number = _number(value)
         row[f"value[{name}]"] = number if number is not None else (value if isinstance(value, str) else None)
@@ -211,7 +228,8 @@ def monitor(
         in :data:`BATCH_TIME_PARAMETERS`, else the run's start), sorted. Columns:
         ``run_id``, ``notebook`` (the path its record names), ``status``, ``exit_code``, ``started``, ``duration`` (s),
         ``failed_checks``, ``failures`` (a list: each failed check's failing
-        subjects and what it saw, ``check[subject]: message``),
+        subjects and what it saw, ``check[subject]: message``), ``failed_cell``
+        (where and why the run stopped, ``cell 3: FileNotFoundError: ...``, or None),
         ``rows``, ``coverage``, ``latency_p95`` (s per row),
         per feature ``kl[f]``, ``psi[f]``, ``effect[f]``, ``p_value[f]``,
         ``drifted[f]``, ``missing[f]`` and ``unseen[f]`` (shares of the
@@ -263,7 +281,7 @@ def monitor(
 #: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
 INDEX_FILE = ".monitor-index.parquet"
 #: bumped whenever run_row gains or changes a column, so rows cached by an older mlcheck are read again
-ROW_VERSION = 5
+ROW_VERSION = 6
 
 
 def _indexed_rows(folder: Path) -> list[tuple[str, dict[str, Any]]]:
