@@ -83,9 +83,29 @@ def test_small_batches_raise_no_drift_alert(tmp_path):
     write_runs(tmp_path, 41, drifted=lambda day, f: day == 40 and f == "age", rows=lambda day: 35 if day == 40 else 500)
     state = evaluate_alerts(monitor(tmp_path, "score"))
     assert not [a for a in state.alerts if a.cause == "drift"]
-    assert any("latest batch is small (35 rows)" in note for note in state.notes)
     # the small batch is itself an anomaly of the rows series
     assert [a.subjects for a in state.alerts if a.cause == "anomaly"] == [("rows",)]
+    # F18 (session 3): the note said its anomalies "raise no alert" right under the rows anomaly it raised
+    [note] = [note for note in state.notes if "latest batch is small" in note]
+    assert note == (
+        "the latest batch is small (35 rows, usually 500): its size is the one anomaly judged; "
+        "its drift and other series raise no alert (too few rows to tell)"
+    )
+
+
+def test_cli_without_a_notebook_says_what_to_type_when_several_share_the_runs_dir(tmp_path, capsys):
+    """F18 (session 3): `mlcheck monitor` said "pass notebook= to choose one", the Python API's words."""
+    write_runs(tmp_path, 3)
+    (tmp_path / "other" / "20260101T000000000000Z-000000").mkdir(parents=True)
+    assert main(["monitor", "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"holds runs of 2 notebooks (other, score): name one: `mlcheck monitor other --runs-dir {tmp_path}`" in err
+    assert "notebook=" not in err
+    assert main(["monitor", "nothere", "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no runs of nothere" in err and "pass --runs-dir DIR" in err and "runs_dir=" not in err
+    with pytest.raises(UsageError, match="pass notebook= to choose one, e.g. notebook='other'"):
+        monitor(tmp_path)  # the Python API keeps its own words
 
 
 def test_a_batch_one_row_short_is_not_an_anomaly(tmp_path):

@@ -83,13 +83,14 @@ def _post(url: str, payload: dict[str, Any]) -> str | None:
 def run_monitor(args: argparse.Namespace) -> int:
     from mlcheck._atomic import strict_json
     from mlcheck.monitoring.alerts import alert_lines, evaluate_alerts, format_state
-    from mlcheck.monitoring.series import monitor
+    from mlcheck.monitoring.series import find_runs_folder, monitor
 
     notebook = args.notebook
     runs_dir = args.runs_dir
     if runs_dir is None:
         beside = Path(notebook).parent / "runs" if notebook and notebook.endswith(".ipynb") else None
         runs_dir = beside if beside is not None and beside.is_dir() else Path("runs")
+    find_runs_folder(Path(runs_dir), notebook, command_line=True)  # a missing or unnamed notebook, in the command's words
     frame = monitor(runs_dir, notebook, kind=args.kind)
     name = Path(notebook).name if notebook else str(runs_dir)
     state = evaluate_alerts(

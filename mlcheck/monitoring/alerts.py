@@ -115,21 +115,28 @@ class MonitorState:
         return data
 
 
+def _usual_rows(frame: pd.DataFrame) -> list[float]:
+    """Per run: the median rows of the runs before it (NaN for the first, or without rows)."""
+    if "rows" not in frame:
+        return [math.nan] * len(frame)
+    rows = frame["rows"].astype(float).tolist()
+    usual: list[float] = []
+    for i in range(len(rows)):
+        before = sorted(r for r in rows[:i] if math.isfinite(r))
+        half = len(before) // 2
+        usual.append(math.nan if not before else before[half] if len(before) % 2 else (before[half - 1] + before[half]) / 2)
+    return usual
+
+
 def _small_batches(frame: pd.DataFrame, min_rows_share: float) -> list[bool]:
     """Per run: were its rows under ``min_rows_share`` of the median of the runs before it?"""
     if "rows" not in frame:
         return [False] * len(frame)
     rows = frame["rows"].astype(float).tolist()
-    small: list[bool] = []
-    for i, value in enumerate(rows):
-        before = [r for r in rows[:i] if math.isfinite(r)]
-        if not before or not math.isfinite(value):
-            small.append(False)
-            continue
-        before.sort()
-        median = before[len(before) // 2] if len(before) % 2 else (before[len(before) // 2 - 1] + before[len(before) // 2]) / 2
-        small.append(value < min_rows_share * median)
-    return small
+    return [
+        math.isfinite(value) and math.isfinite(usual) and value < min_rows_share * usual
+        for value, usual in zip(rows, _usual_rows(frame))
+    ]
 
 
 #: one item of a run's failures: "check[subject]: message" or "check: message" (the message may hold ": ")
@@ -299,8 +306,10 @@ def evaluate_alerts(
     state.latest_run, state.latest_time = run_ids[-1], times[-1]
     small = _small_batches(runs, min_rows_share)
     if small[-1]:
+        # the size itself is an anomaly of the rows series (alerted as such): say what is left out, and why
         state.notes.append(
-            f"the latest batch is small ({runs['rows'].iloc[-1]:.0f} rows): its drift and anomalies raise no alert"
+            f"the latest batch is small ({runs['rows'].iloc[-1]:.0f} rows, usually {_usual_rows(runs)[-1]:.0f}): "
+            "its size is the one anomaly judged; its drift and other series raise no alert (too few rows to tell)"
         )
     flags = _flags(runs, small, weights or {}, min_weight, period=period, min_rows_share=min_rows_share)
     last = len(runs) - 1

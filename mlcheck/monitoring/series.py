@@ -20,7 +20,7 @@ from mlcheck.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BATCH_TIME_PARAMETERS", "FEATURE_FIGURES", "monitor", "run_row"]
+__all__ = ["BATCH_TIME_PARAMETERS", "FEATURE_FIGURES", "find_runs_folder", "monitor", "run_row"]
 
 #: parameter names read as the batch's time, first match wins (else the run's start)
 BATCH_TIME_PARAMETERS = ("batch_time", "batch_date", "as_of", "run_date", "date")
@@ -175,28 +175,41 @@ def run_row(record: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _notebook_folder(runs_dir: Path, notebook: str | Path | None) -> Path:
+def find_runs_folder(runs_dir: Path, notebook: str | Path | None, *, command_line: bool = False) -> Path:
+    """The folder of ``notebook``'s runs in ``runs_dir`` (the only one when ``notebook`` is None).
+
+    Raises
+    ------
+    UsageError
+        When there is no such folder, or several and none was chosen; the fix is
+        worded for ``mlcheck monitor`` when ``command_line`` is true, for the
+        Python API otherwise.
+    """
     folders = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")) if runs_dir.is_dir() else []
+    where = "--runs-dir DIR" if command_line else "runs_dir="
     if notebook is not None:
         folder = runs_dir / Path(notebook).stem
         if not folder.is_dir():
             known = ", ".join(p.name for p in folders) or "none"
             raise UsageError(
                 f"no runs of {Path(notebook).name} in {runs_dir}: runs are kept per notebook stem "
-                f"(found: {known}); pass runs_dir= (--runs-dir) where the scheduled job writes its runs"
+                f"(found: {known}); pass {where} where the scheduled job writes its runs"
             )
         return folder
     if len(folders) == 1:
         return folders[0]
     if not folders:
         raise UsageError(
-            f"no runs in {runs_dir}: run a notebook with `mlcheck run NB` first, or pass runs_dir= "
+            f"no runs in {runs_dir}: run a notebook with `mlcheck run NB` first, or pass {where} "
             "(runs are kept beside the notebook, in runs/, by default)"
         )
-    raise UsageError(
-        f"{runs_dir} holds runs of {len(folders)} notebooks ({', '.join(p.name for p in folders)}): "
-        "pass notebook= to choose one"
+    names = ", ".join(p.name for p in folders)
+    choose = (
+        f"name one: `mlcheck monitor {folders[0].name} --runs-dir {runs_dir}` (a notebook's path or stem)"
+        if command_line
+        else f"pass notebook= to choose one, e.g. notebook={folders[0].name!r}"
     )
+    raise UsageError(f"{runs_dir} holds runs of {len(folders)} notebooks ({names}): {choose}")
 
 
 @validate_options({"runs_dir": [PATH], "notebook": [None, PATH], "kind": [Options("job", "ci", "golden")]})
@@ -259,7 +272,7 @@ def monitor(
         if beside.is_dir():
             runs_dir = beside
     runs_dir = Path(runs_dir)
-    folder = _notebook_folder(runs_dir, notebook)
+    folder = find_runs_folder(runs_dir, notebook)
     rows = [row for row_kind, row in _indexed_rows(folder) if row_kind in (kind, "damaged")]
     if notebook is not None and Path(notebook).is_file():
         # a/job.ipynb and b/job.ipynb sharing a runs dir share runs/job/: keep this notebook's runs only,
