@@ -83,12 +83,50 @@ def test_streamed_profile_equals_the_in_memory_profile(files, monkeypatch):
         assert column == expected, name
 
 
+def test_a_file_of_nullable_columns_profiles_like_pd_read_parquet(tmp_path, capsys):
+    n = 5_000
+    frame = pd.DataFrame(
+        {
+            "paid": pd.array([None if i % 9 == 0 else i % 2 == 0 for i in range(n)], dtype="boolean"),
+            "age": pd.array([None if i % 11 == 0 else 18 + i % 60 for i in range(n)], dtype="Int64"),
+        }
+    )
+    frame.to_parquet(tmp_path / "nullable.parquet", row_group_size=700)
+    assert (
+        main(
+            [
+                "profile",
+                str(tmp_path / "nullable.parquet"),
+                "-o",
+                str(tmp_path / "p.json"),
+                "--batch-rows",
+                "500",
+            ]
+        )
+        == 0
+    )
+    written = {c["name"]: c for c in json.loads((tmp_path / "p.json").read_text())["columns"]}
+    expected = {
+        c["name"]: c for c in profile(pd.read_parquet(tmp_path / "nullable.parquet")).to_dict()["columns"]
+    }
+    assert (written["paid"]["kind"], written["paid"]["dtype"]) == (
+        "boolean",
+        "boolean",
+    )  # was categorical/object
+    assert (written["age"]["kind"], written["age"]["dtype"]) == ("integer", "Int64")  # was float/float64
+    assert written["paid"] == expected["paid"]
+    assert written["age"] | {"sum": 0} == expected["age"] | {"sum": 0}
+    assert "profiled 5,000 rows, 2 columns" in capsys.readouterr().out
+
+
 def test_data_that_fits_in_memory_is_profiled_like_the_table(files):
     whole = pd.read_parquet(files["reference"])
     streamed = profile_path(files["reference"], batch_rows=2_000)
     expected = profile(pa.Table.from_pandas(whole))
     assert streamed.features == expected.features
-    assert all(streamed[name].to_dict() | {"sum": 0} == expected[name].to_dict() | {"sum": 0} for name in whole)
+    assert all(
+        streamed[name].to_dict() | {"sum": 0} == expected[name].to_dict() | {"sum": 0} for name in whole
+    )
 
 
 def test_a_parquet_directory_reads_like_one_file_and_skips_the_index(files):

@@ -102,9 +102,44 @@ def test_narrow_data_with_many_bins_finds_its_brackets_by_binary_search(monkeypa
 def test_an_integer_column_with_missing_values_in_some_batches_reads_as_float():
     values = pd.array([1, 2, None, 4] * 10 + list(range(100, 160)), dtype="Int64")
     frame = pd.DataFrame({"x": values})
-    streamed = profile_batches(_source(frame, [40]), bins=5, max_levels=100_000)
-    expected = profile(pa.Table.from_pandas(frame, preserve_index=False), bins=5)
+    # without pandas metadata (a file another tool wrote) the column reads as float64 where a
+    # batch has missing values and int64 elsewhere; pandas reads the whole column as float64
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    streamed = profile_batches(
+        lambda columns: iter(table.to_batches(max_chunksize=40)), bins=5, max_levels=10
+    )
+    expected = profile(table.to_pandas(), bins=5)
     _assert_same(streamed, expected)
+    assert streamed["x"].dtype == "float64" and streamed["x"].to_dict()["kind"] == "float"
+
+
+def test_nullable_columns_keep_the_dtype_pandas_reads_them_with():
+    """F9: a nullable Int64/boolean column was float64/object when streamed, Int64/boolean in memory."""
+    n = 100
+    frame = pd.DataFrame(
+        {
+            "ints": pd.array([None if i % 7 == 0 else i for i in range(n)], dtype="Int64"),
+            "codes": pd.array([None if i % 5 == 0 else i % 3 for i in range(n)], dtype="Int64"),
+            "flag": pd.array([None if i % 4 == 0 else i % 3 == 0 for i in range(n)], dtype="boolean"),
+            "share": pd.array([None if i % 6 == 0 else i / 7 for i in range(n)], dtype="Float64"),
+            "plain_flag": np.arange(n) % 2 == 0,
+        }
+    )
+    streamed = profile_batches(_source(frame, [10, 50]), bins=5, max_levels=100_000)
+    _assert_same(streamed, profile(frame, bins=5))
+    kinds = {name: (c["kind"], c["dtype"]) for c in streamed.to_dict()["columns"] for name in [c["name"]]}
+    assert kinds == {
+        "ints": ("integer", "Int64"),
+        "codes": ("integer", "Int64"),
+        "flag": ("boolean", "boolean"),
+        "share": ("float", "Float64"),
+        "plain_flag": ("boolean", "bool"),
+    }
+    # a boolean column without pandas metadata: bool in a batch without missing values, object in
+    # one with some; pandas reads the whole column as object
+    bare = pa.table({"flag": pa.array([True, False] * 10 + [None, True])})
+    streamed = profile_batches(lambda columns: iter(bare.to_batches(max_chunksize=10)), bins=5, max_levels=10)
+    assert streamed == profile(bare.to_pandas(), bins=5) and streamed["flag"].dtype == "object"
 
 
 def test_counts_on_the_edges_take_no_pass_of_their_own_and_the_fallback_pass_agrees(monkeypatch):
@@ -166,12 +201,23 @@ _FLOATS = st.one_of(
     bins=st.integers(1, 25),
     collect=st.integers(1, 64),
     cells=st.sampled_from([2, 16, 256, 1 << 16]),
+    gaps=st.lists(st.booleans(), min_size=300, max_size=300),
 )
-def test_streamed_profile_equals_the_definition_on_any_values(values, integers, cuts, bins, collect, cells):
+def test_streamed_profile_equals_the_definition_on_any_values(
+    values, integers, cuts, bins, collect, cells, gaps
+):
     n = len(values)
+    missing = np.asarray(gaps[:n])
     frame = pd.DataFrame(
-        {"x": np.asarray(values, dtype=np.float64), "k": np.asarray(integers[:n], dtype=np.int64)}
+        {
+            "x": np.asarray(values, dtype=np.float64),
+            "k": np.asarray(integers[:n], dtype=np.int64),
+            # pandas' nullable dtypes, as pd.read_parquet restores them (F9)
+            "nk": pd.array(np.asarray(integers[:n], dtype=np.int64), dtype="Int64").copy(),
+            "nb": pd.array(np.asarray(integers[:n]) % 2 == 0, dtype="boolean").copy(),
+        }
     )
+    frame.loc[missing, ["nk", "nb"]] = pd.NA
     with pytest.MonkeyPatch.context() as patch:
         _small_limits(patch, collect=collect, cells=cells)
         streamed = profile_batches(_source(frame, cuts), bins=bins, max_levels=100_000)

@@ -326,6 +326,45 @@ def _profile_series(
     return _numeric_column(dtype, values, None, bins)
 
 
+#: pandas' nullable dtypes, as a Parquet file's pandas metadata names them (``numpy_type``).
+_NULLABLE = frozenset(
+    {"boolean", "Float32", "Float64"}
+    | {f"{sign}Int{bits}" for sign in ("", "U") for bits in (8, 16, 32, 64)}
+)
+
+
+def nullable_dtypes(schema: Any) -> dict[str, Any]:
+    """The pandas nullable dtypes (``Int64``, ``boolean``, ``Float64``, ...) a pyarrow schema was written from.
+
+    A column of a pyarrow array reads back as numpy (an integer column with
+    missing values as ``float64``, a boolean one as ``object``), while
+    ``pd.read_parquet`` and ``Table.to_pandas`` restore the dtype the file's
+    pandas metadata names; reading each column with that dtype makes a
+    streamed profile name its columns as a profile of the frame in memory does.
+    """
+    try:
+        metadata = schema.pandas_metadata
+    except (AttributeError, ValueError):  # no or unreadable pandas metadata: numpy types, as pandas
+        return {}
+    if not isinstance(metadata, dict):
+        return {}
+    import pandas as pd
+
+    found: dict[str, Any] = {}
+    for entry in metadata.get("columns") or ():
+        name = entry.get("field_name") or entry.get("name")
+        if isinstance(name, str) and entry.get("numpy_type") in _NULLABLE:
+            found[name] = pd.api.types.pandas_dtype(entry["numpy_type"])
+    return found
+
+
+def arrow_series(array: Any, dtype: Any = None) -> Any:
+    """A pyarrow array as a pandas Series, in the nullable ``dtype`` when given (see :func:`nullable_dtypes`)."""
+    if dtype is None:
+        return array.to_pandas()
+    return array.to_pandas(types_mapper=lambda _: dtype)
+
+
 def _columns_of(frame: Any) -> Iterable[tuple[str, Any]]:
     """(name, pandas Series) for each column of a pandas frame or a pyarrow table/batch."""
     import pandas as pd
@@ -340,9 +379,10 @@ def _columns_of(frame: Any) -> Iterable[tuple[str, Any]]:
     if module.startswith("pyarrow") and hasattr(frame, "column_names"):
         names = [str(c) for c in frame.column_names]
         _refuse_duplicates(names)
+        nullable = nullable_dtypes(frame.schema)
         # a pandas index written to Parquet comes back as a column; it is not a feature
         return (
-            (name, frame.column(i).to_pandas())
+            (name, arrow_series(frame.column(i), nullable.get(name)))
             for i, name in enumerate(names)
             if not (name.startswith("__index_level_") and name.endswith("__"))
         )

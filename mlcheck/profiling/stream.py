@@ -72,8 +72,10 @@ from mlcheck.profiling.frames import (
     _numeric_column,
     _object_level_counts,
     _refuse_duplicates,
+    arrow_series,
     constant_edges,
     interpolated_edges,
+    nullable_dtypes,
     quantile_ranks,
 )
 from mlcheck.profiling.model import ColumnSummary, NumericColumn, Profile
@@ -334,6 +336,10 @@ class _Column:
                 )
             # an integer column with missing values reads as float64, as pandas reads the whole column
             self.kind, self.dtype = "numeric", str(series.dtype) if kind == "numeric" else self.dtype
+        elif kind == "categorical" and str(series.dtype) != self.dtype and not self.force_categorical:
+            # a boolean column without pandas metadata reads as bool where a batch has no missing
+            # value and as object where it has some; pandas reads the whole column as object
+            self.dtype = "object"
         if kind == "categorical":
             counts, n_missing, notes = _object_level_counts(series)
             self.levels.update(counts)
@@ -425,11 +431,12 @@ def profile_batches(
         names = [str(name) for name in batch.schema.names]
         _refuse_duplicates(names)
         n_rows += batch.num_rows
+        nullable = nullable_dtypes(batch.schema)  # Int64, boolean: as pd.read_parquet gives them
         for i, name in enumerate(names):
             if name.startswith("__index_level_") and name.endswith("__"):
                 continue  # a pandas index written to Parquet is not a feature
             column = columns.setdefault(name, _Column(name, name in categorical))
-            column.update(batch.column(i).to_pandas())
+            column.update(arrow_series(batch.column(i), nullable.get(name)))
     if not seen:
         raise UsageError(f"{source}: no data to profile (no record batches)")
     unknown = [c for c in categorical if c not in columns]
