@@ -75,14 +75,6 @@ def test_a_url_as_runs_dir_is_refused_before_anything_runs(tmp_path):
 
 
 # -- infrastructure ------------------------------------------------------------------------------
-def test_an_unwritable_runs_dir_is_an_infrastructure_error_not_a_broken_contract(tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    done = mlcheck("run", str(NOTEBOOKS / "hello.ipynb"), "--runs-dir", str(blocker / "runs"))
-    assert done.returncode == Status.INFRASTRUCTURE.exit_code, done.stderr
-    assert "cannot create the runs folder" in done.stderr and "Traceback" not in done.stderr
-
-
 def _file_size_limit() -> None:  # a "full disk" for this process and its kernel: writes past 5 KB fail
     # the prepared notebook (under 4 KB) is written; the executed one, with the kernel's package list, is not
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -352,3 +344,13 @@ def test_the_log_of_a_user_mistake_in_a_cell_says_usage_without_a_traceback(tmp_
     assert lines[0].startswith("USAGE: cell 3 raised OptionError: check_coverage: severity must be one of")
     assert "Traceback" not in done.stdout and "_validation.py" not in done.stdout  # kept in output.ipynb
     assert lines[-1] == f"exit 2 (usage): {Status.USAGE.meaning}; retry: no"
+
+
+def test_a_runs_dir_that_cannot_be_created_is_a_path_to_fix_not_a_retry(tmp_path):
+    """F12 (session 3): a read-only or impossible --runs-dir was exit 6 (retry) advising to free disk space."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("in the way")
+    done = mlcheck("run", str(NOTEBOOKS / "hello.ipynb"), "--runs-dir", str(blocker / "runs"), "--no-report")
+    assert done.returncode == 2, done.stderr
+    assert f"cannot create the runs folder {blocker / 'runs' / 'hello'}" in done.stderr
+    assert "--runs-dir" in done.stderr and "disk space" not in done.stderr and "Traceback" not in done.stderr

@@ -146,8 +146,12 @@ def test_run_directories_refuse_bad_ids_and_report_unwritable_places(tmp_path):
             create_run_dir(tmp_path, "nb.ipynb", bad)
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(InfrastructureError, match="cannot create the runs folder"):
+    # a path in the way is the user's to fix (exit 2), a full disk the machine's (exit 6)
+    from mlcheck.errors import PathNotWritable
+
+    with pytest.raises(PathNotWritable, match="cannot create the runs folder") as raised:
         create_run_dir(blocker / "runs", "nb.ipynb")
+    assert raised.value.exit_code == 2 and not isinstance(raised.value, InfrastructureError)
 
 
 def test_the_schema_describes_every_field_of_both_records():

@@ -57,7 +57,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from mlcheck.errors import MlcheckError, UsageError
+from mlcheck.errors import MlcheckError, PathNotWritable, UsageError
 
 if TYPE_CHECKING:
     from mlcheck.results import CheckResult
@@ -169,7 +169,7 @@ class Status(str, enum.Enum):
     DIED = ("died", 5, True, "the kernel died (e.g. out of memory)")
     INFRASTRUCTURE = (
         "infrastructure", 6, True,
-        "the machine failed the job (disk full, runs directory not writable, kernel did not start)",
+        "the machine failed the job (disk full, I/O error, kernel did not start)",
     )  # fmt: skip
     INTEGRITY = (
         "integrity",
@@ -257,6 +257,21 @@ def _infrastructure(action: str, path: Path, error: OSError) -> InfrastructureEr
     )
 
 
+def _cannot_create(action: str, path: Path, error: OSError) -> MlcheckError:
+    """A refused runs folder (read-only, no permission, a file in the way) is the user's path to fix
+    (PathNotWritable, exit 2: retrying never helps); a full disk or I/O error is the machine's (exit 6)."""
+    from mlcheck._atomic import _MACHINE_ERRNOS
+
+    if error.errno in _MACHINE_ERRNOS or error.errno is None:
+        return _infrastructure(action, path, error)
+    raised = PathNotWritable(
+        f"cannot {action} {path}: {error.strerror or error}; choose a runs directory you can write to "
+        "with --runs-dir (or make this one writable)"
+    )
+    raised.errno, raised.strerror, raised.filename = error.errno, error.strerror, str(path)
+    return raised
+
+
 def create_run_dir(runs_dir: str | Path, notebook: str | Path, run_id: str | None = None) -> tuple[str, Path]:
     """Create the run directory of a new run of ``notebook``; return ``(run_id, path)``.
 
@@ -264,14 +279,16 @@ def create_run_dir(runs_dir: str | Path, notebook: str | Path, run_id: str | Non
     ------
     UsageError
         ``run_id`` is not a plain name, or its directory exists already.
+    PathNotWritable
+        The directory cannot be created for its path (read-only, no permission): exit code 2.
     InfrastructureError
-        The directory cannot be created (read-only or full file system).
+        The directory cannot be created for the machine's sake (full disk, I/O error): exit code 6.
     """
     folder = notebook_folder(runs_dir, notebook)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise _infrastructure("create the runs folder", folder, error) from None
+        raise _cannot_create("create the runs folder", folder, error) from None
     if run_id is not None:
         path = folder / check_run_id(run_id)
         try:
@@ -279,7 +296,7 @@ def create_run_dir(runs_dir: str | Path, notebook: str | Path, run_id: str | Non
         except FileExistsError:
             raise UsageError(f"run directory {path} exists already; choose another --run-id") from None
         except OSError as error:
-            raise _infrastructure("create the run directory", path, error) from None
+            raise _cannot_create("create the run directory", path, error) from None
         return run_id, path
     while True:
         candidate = new_run_id()
@@ -288,7 +305,7 @@ def create_run_dir(runs_dir: str | Path, notebook: str | Path, run_id: str | Non
         except FileExistsError:
             continue
         except OSError as error:
-            raise _infrastructure("create the run directory", folder / candidate, error) from None
+            raise _cannot_create("create the run directory", folder / candidate, error) from None
         return candidate, folder / candidate
 
 

@@ -345,8 +345,10 @@ def run_notebook(
     ParameterError, NotebookError, UsageError
         Before any cell runs, for an unknown or ill-typed parameter, a missing or
         invalid notebook, or bad options (exit code 2).
+    PathNotWritable
+        The run directory cannot be created for its path (read-only, no permission; exit code 2).
     InfrastructureError
-        The run directory cannot be created (exit code 6).
+        The run directory cannot be created for the machine's sake (full disk; exit code 6).
 
     Examples
     --------
