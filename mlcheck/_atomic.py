@@ -49,6 +49,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "atomic_writer",
+    "refused_writes",
     "strict_json",
     "write_with",
 ]
@@ -101,6 +102,16 @@ def _translated(path: Path) -> Iterator[None]:
         if error.errno not in _WRITE_ERRNOS:
             raise
         raise cannot_write(path, error) from error
+
+
+def refused_writes(path: str | Path) -> Any:
+    """A context in which the system's write failures become a :class:`~mlcheck.errors.WriteError` naming ``path``.
+
+    For writers that cannot go through :func:`atomic_writer` (a bundle staged
+    file by file and moved into place whole): a full disk is exit 6, a refused
+    path (:class:`~mlcheck.errors.PathNotWritable`) exit 2, never a bare ``OSError``.
+    """
+    return _translated(Path(path))
 
 
 @contextmanager

@@ -546,3 +546,35 @@ def test_columns_named_like_scorings_own_outputs_are_refused_with_the_fix(tmp_pa
         bundle.score(batch.assign(reason="a note from upstream"))  # an extra column would shadow the reason
     result = bundle.score(batch.assign(customer=np.arange(20)), key="customer")
     assert list(result.rejects.columns).count("row") == 1 and result.n_scored == 20
+
+
+def test_export_onto_a_full_disk_is_the_machines_write_error_and_leaves_nothing(tmp_path) -> None:
+    """F13 (session 3): a full disk during export was a raw OSError traceback (a job: exit 3).
+
+    A file-size limit on a child process stands in for the full disk (writes past it fail with EFBIG).
+    """
+    import subprocess
+    import sys
+
+    script = tmp_path / "export.py"
+    script.write_text(
+        "import resource, signal, sys\n"
+        "import numpy as np, pandas as pd\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "import mlcheck as mc\n"
+        "from mlcheck.errors import WriteError\n"
+        "X = pd.DataFrame({'a': np.arange(200.0), 'b': np.arange(200.0) % 7})\n"
+        "model = LogisticRegression().fit(X, (X.a > 100).astype(int))\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))\n"
+        "try:\n"
+        f"    mc.export(model, {str(tmp_path / 'bundle')!r}, reference=X)\n"
+        "except WriteError as error:\n"
+        "    print(type(error).__name__, error.exit_code, error)\n"
+        "    sys.exit(0)\n"
+        "sys.exit('exported despite the limit')\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(f"WriteError 6 cannot write {tmp_path / 'bundle'}"), done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.py"]  # no bundle, no staging folder

@@ -366,9 +366,13 @@ def export(
     if profile is not None:
         files[PROFILE_FILE] = _json(profile)
 
-    staging = store.new_staging_dir(target)
+    from mlcheck._atomic import refused_writes
+
+    with refused_writes(target):  # a full disk or a read-only folder: WriteError naming the bundle, not OSError
+        staging = store.new_staging_dir(target)
     try:
-        entries = {file_name: store.write_file(staging, file_name, data) for file_name, data in files.items()}
+        with refused_writes(target):
+            entries = {file_name: store.write_file(staging, file_name, data) for file_name, data in files.items()}
         manifest = {
             "format": store.FORMAT,
             "version": store.FORMAT_VERSION,
@@ -385,9 +389,10 @@ def export(
             },
         }
         manifest_bytes = _json(manifest)
-        store.write_file(staging, store.MANIFEST, manifest_bytes)
-        store.write_file(staging, store.MANIFEST_CHECKSUM, store.manifest_checksum(manifest_bytes))
-        store.move_into_place(staging, target)
+        with refused_writes(target):
+            store.write_file(staging, store.MANIFEST, manifest_bytes)
+            store.write_file(staging, store.MANIFEST_CHECKSUM, store.manifest_checksum(manifest_bytes))
+            store.move_into_place(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
