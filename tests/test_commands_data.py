@@ -119,6 +119,31 @@ def test_a_file_of_nullable_columns_profiles_like_pd_read_parquet(tmp_path, caps
     assert "profiled 5,000 rows, 2 columns" in capsys.readouterr().out
 
 
+def test_an_empty_batch_is_a_profile_of_0_rows_and_a_failed_shift_as_in_memory(files, tmp_path, capsys):
+    """F8: a file of columns and 0 rows was exit 2 'no data to profile (no record batches)'."""
+    from mlcheck.contracts.shift import check_shift
+
+    reference = pd.read_parquet(files["reference"])
+    reference.iloc[:0].to_parquet(tmp_path / "empty.parquet")
+    reference.iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
+    (tmp_path / "parts").mkdir()
+    reference.iloc[:0].to_parquet(tmp_path / "parts" / "part-0.parquet")
+    for empty in ("empty.parquet", "parts"):
+        assert main(["profile", str(tmp_path / empty), "-o", str(tmp_path / "p.json")]) == 0
+        assert "profiled 0 rows, 4 columns" in capsys.readouterr().out
+        assert load_profile(tmp_path / "p.json") == profile(pd.read_parquet(tmp_path / empty))
+    assert main(["profile", str(tmp_path / "empty.csv")]) == 0
+    assert "profiled 0 rows, 4 columns" in capsys.readouterr().out
+    in_memory = check_shift(reference, reference.iloc[:0])
+    for empty in ("empty.parquet", "empty.csv"):
+        out_file = tmp_path / "shift.json"
+        code = main(["shift", str(files["reference"]), str(tmp_path / empty), "-o", str(out_file)])
+        captured = capsys.readouterr()
+        assert code == 1 and captured.err == ""  # a failed contract, not a usage mistake
+        assert f"FAIL check_shift: {in_memory.message}" in captured.out
+        assert json.loads(out_file.read_text())["passed"] is False
+
+
 def test_data_that_fits_in_memory_is_profiled_like_the_table(files):
     whole = pd.read_parquet(files["reference"])
     streamed = profile_path(files["reference"], batch_rows=2_000)

@@ -167,11 +167,21 @@ def test_data_that_fits_is_read_once():
 
 
 def test_no_batches_and_unknown_categorical_names_are_usage_errors():
-    with pytest.raises(UsageError, match="no data to profile"):
+    with pytest.raises(UsageError, match="gave no columns and no rows") as caught:
         profile_batches(lambda columns: iter(()), bins=20, max_levels=10)
+    assert "record batch" not in str(caught.value)  # pyarrow's word, not the user's
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     with pytest.raises(UsageError, match=r"categorical names columns that are not in the data: \['y'\]"):
         profile_batches(_source(frame, []), bins=20, categorical=("y",), max_levels=10)
+
+
+def test_columns_without_rows_profile_as_0_rows_like_the_empty_frame():
+    frame = pd.DataFrame({"x": [1.5, 2.5], "k": [1, 2], "c": ["a", "b"], "f": pd.array([True, None])}).iloc[
+        :0
+    ]
+    empty = pa.RecordBatch.from_pandas(frame, preserve_index=False)  # what a reader gives for 0 rows
+    streamed = profile_batches(lambda columns: iter([empty]), bins=20, max_levels=10)
+    assert streamed == profile(frame) and streamed.n_rows == 0 and streamed.features == ["x", "k", "c", "f"]
 
 
 def test_data_that_changes_between_passes_is_refused(monkeypatch):

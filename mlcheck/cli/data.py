@@ -62,7 +62,9 @@ def profile_path(
     Raises
     ------
     UsageError
-        Unreadable or empty data, parts with different schemas, a column
+        Unreadable data (a file of columns and 0 rows is not an error: its
+        profile has ``n_rows == 0``, and a shift check on it fails as in
+        memory), parts with different schemas, a column
         whose type changes part-way, or a file that changes while it is read.
 
     Examples
@@ -97,7 +99,10 @@ def profile_path(
     batches = iter_batches(path, batch_rows=batch_rows, encoding=encoding, exclude=exclude)
     first = next(batches, None)
     if first is None:
-        raise UsageError(f"{path}: no data to profile (no record batches)")
+        raise UsageError(
+            f"{path}: the reader gave no columns and no rows; check that the file is complete "
+            "(a file of columns without rows profiles as 0 rows)"
+        )
     merged = profile(first, edges_from=edges_from, **options)
     # columns the reference lacks or types differently keep the first batch's bins throughout
     shared = streaming_bins(edges_from, merged)

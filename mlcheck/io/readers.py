@@ -154,6 +154,8 @@ def _parquet_batches(
                 f"{path} is a directory without Parquet files; point at a file or a folder of them"
             )
         first: pa.Schema | None = None
+        empty: pa.RecordBatch | None = None  # the first file's columns without rows
+        any_rows = False
         for file, keys in parts:
             # Synchronous reads: a background scanner would read ahead of a slower consumer and
             # pre-buffering keeps every fetched column chunk; either makes memory grow with the file.
@@ -175,9 +177,22 @@ def _parquet_batches(
                     if field.name not in schema.names and (wanted is None or field.name in wanted)
                 ]
                 for batch in reader.iter_batches(batch_size=batch_rows, columns=kept):
+                    any_rows = True
                     yield _with_keys(batch, added, keys) if added else batch
+                if empty is None:
+                    chosen = schema if kept is None else pa.schema([schema.field(name) for name in kept])
+                    empty = _with_keys(_no_rows(chosen), added, keys) if added else _no_rows(chosen)
+        if not any_rows and empty is not None:
+            # no rows at all (a scheduler's empty batch): the columns still make a profile of 0 rows
+            yield empty
     except (pa.ArrowException, OSError) as error:
         raise _arrow_error(path, "Parquet", error) from None
+
+
+def _no_rows(schema: pa.Schema) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays([pa.array([], type=field.type) for field in schema], schema=schema)
 
 
 def _with_keys(
@@ -300,12 +315,16 @@ def _csv_batches(
     convert = pacsv.ConvertOptions(null_values=list(NULL_VALUES), strings_can_be_null=True)
     try:
         reader = pacsv.open_csv(str(path), read_options=read, parse_options=parse, convert_options=convert)
+        any_rows = False
         for batch in reader:
+            any_rows = any_rows or batch.num_rows > 0
             problem = _not_text(path, batch, found.encoding)
             if problem is not None:
                 raise problem
             for start in range(0, batch.num_rows, batch_rows):
                 yield batch.slice(start, batch_rows)
+        if not any_rows:  # a header without rows: a profile of 0 rows, as pd.read_csv reads it
+            yield _no_rows(reader.schema)
     except (pa.ArrowException, OSError) as error:
         raise _arrow_error(path, "CSV", error) from None
     except UnicodeDecodeError as error:

@@ -421,7 +421,9 @@ def profile_batches(
     Raises
     ------
     UsageError
-        No record batches, duplicate column names, a column whose type changes
+        A source that yields nothing, not even the columns (a file of columns
+        and 0 rows yields one empty batch and profiles as 0 rows, as
+        ``mc.profile`` of an empty frame), duplicate column names, a column whose type changes
         between batches, or data that changed between passes.
     """
     columns: dict[str, _Column] = {}
@@ -438,7 +440,10 @@ def profile_batches(
             column = columns.setdefault(name, _Column(name, name in categorical))
             column.update(arrow_series(batch.column(i), nullable.get(name)))
     if not seen:
-        raise UsageError(f"{source}: no data to profile (no record batches)")
+        raise UsageError(
+            f"{source}: the reader gave no columns and no rows; check that the file is complete "
+            "(a file of columns without rows profiles as 0 rows)"
+        )
     unknown = [c for c in categorical if c not in columns]
     if unknown:
         raise UsageError(
