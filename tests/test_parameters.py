@@ -733,7 +733,9 @@ def test_a_broken_parameters_cell_is_named_by_the_cell_number_users_see(tmp_path
 
 
 # -- ranges: `sample = 0.1  # fraction of rows, in (0, 1]` (issue 13 item 18) ---------------
-from mlcheck.runs.parameters import Range, parse_range  # noqa: E402
+import warnings  # noqa: E402
+
+from mlcheck.runs.parameters import Range, RangeWarning, parse_range  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -778,8 +780,190 @@ def test_a_range_comment_gives_the_interval(comment, expected):
 )
 def test_text_that_is_not_an_interval_of_two_numbers_is_help_not_a_range(comment):
     assert parse_range(comment) is None
-    (parameter,) = parse_parameters(f"x = 0.5  # {comment}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RangeWarning)  # some look like a range: warned, tested below
+        (parameter,) = parse_parameters(f"x = 0.5  # {comment}")
     assert parameter.range is None and parameter.comment == comment
+
+
+# -- F4 (session 3): typography, and text that looks like a range but is read as help ----------
+@pytest.mark.parametrize(
+    ("comment", "expected"),
+    [
+        ("in [\u22121, 1]", Range(-1, 1, True, True)),  # U+2212 MINUS SIGN, what Word and LaTeX copies give
+        ("in [0, \u221e)", Range(0, math.inf, True, False)),  # U+221E INFINITY
+        ("in (\u2212\u221e, 0]", Range(-math.inf, 0, False, True)),
+        ("in\u00a0[0,\u00a01]", Range(0, 1, True, True)),  # no-break spaces
+        (
+            "fraction,\u00a0in\u202f(0,\u20091]",
+            Range(0, 1, False, True),
+        ),  # NBSP before, narrow NBSP, thin space
+    ],
+)
+def test_typographic_minus_infinity_and_unicode_spaces_read_as_ascii(comment, expected):
+    assert parse_range(comment) == expected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read as a range: nothing to warn about
+        (parameter,) = parse_parameters(f"x: float | None = None  # {comment}")
+    assert parameter.range == expected and parameter.note == ""
+    with pytest.raises(ParameterError, match=r"must be a number in"):
+        coerce_parameter(parameter, TextValue("nan"))
+
+
+@pytest.mark.parametrize(
+    ("comment", "unread"),
+    [
+        ("in [0, 1", "in [0, 1"),
+        ("fraction, in [0; 1]", "in [0; 1]"),
+        ("in [0 .. 1]", "in [0 .. 1]"),
+        ("in [0, 1, 2]", "in [0, 1, 2]"),
+        ("in [0, 1e]", "in [0, 1e]"),
+        ("in [0 to 1]", "in [0 to 1]"),
+        ("in [0, one]", "in [0, one]"),
+    ],
+)
+def test_text_that_looks_like_a_range_but_is_not_warns_naming_the_parameter(comment, unread):
+    with pytest.warns(RangeWarning) as caught:
+        (parameter,) = parse_parameters(f"sample = 0.5  # {comment}")
+    (warning,) = caught
+    message = str(warning.message)
+    assert f"the comment of 'sample' has {unread!r}" in message, message
+    assert "it is help text and no range is enforced" in message and "in [low, high]" in message
+    assert parameter.range is None and parameter.note == message
+    assert parameter.to_dict()["note"] == message  # `mlcheck params --json` and the panel carry it
+    assert coerce_parameter(parameter, TextValue("7")) == 7.0  # nothing is enforced, as the warning says
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["rows kept in [a, b] order", "learning rate in (1e-3 is typical)", "within [0, 1]", "e.g. [0; 1]"],
+)
+def test_prose_with_brackets_stays_help_without_a_warning(comment):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (parameter,) = parse_parameters(f"x = 0.5  # {comment}")
+    assert parameter.range is None and parameter.note == ""
+
+
+def test_mlcheck_params_json_carries_the_note(tmp_path, capsys):
+    notebook = tmp_path / "typo.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("sample = 0.5  # in [0; 1]", metadata={"tags": ["parameters"]})]
+    nbformat.write(nb, notebook)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the note is printed once, not also as a Python warning
+        assert main(["params", str(notebook), "--json"]) == 0
+        (entry,) = json.loads(capsys.readouterr().out)
+        assert entry["range"] is None and "'in [0; 1]'" in entry["note"]
+        assert main(["params", str(notebook)]) == 0
+    printed = capsys.readouterr()
+    assert "sample" in printed.out
+    assert printed.err.startswith("mlcheck params: note: ") and "'in [0; 1]'" in printed.err
+
+
+# -- F5 (session 3): prose intervals, several statements on a line, bounds, defaults --------------
+def test_a_prose_interval_before_the_range_is_named_with_how_to_reword():
+    with pytest.raises(NotebookError) as caught:
+        parse_parameters("x = 0.5  # tried values in [0.1, 0.3] before; in [0, 1]")
+    message = str(caught.value)
+    assert "the default of 'x', 0.5, is outside its range [0.1, 0.3]" in message
+    assert (
+        "the first 'in [..]' of the comment is the range: [0.1, 0.3]; the comment also has [0, 1]" in message
+    )
+    assert "e.g. 'tried 0.1 to 0.3', or put the range first" in message
+    (reworded,) = parse_parameters("x = 0.5  # in [0, 1]; tried values in [0.1, 0.3] before")
+    assert str(reworded.range) == "[0, 1]"
+
+
+def test_a_comment_belongs_to_the_last_statement_of_its_line():
+    a, b = parse_parameters("a = 5; b = 0.5  # in [0, 1]")
+    assert (a.name, a.range, a.comment) == ("a", None, "")
+    assert (b.name, str(b.range), b.comment) == ("b", "[0, 1]", "in [0, 1]")
+    with pytest.raises(ParameterError, match=r"'b' must be a number in \[0, 1\]"):
+        coerce_parameter(b, TextValue("7"))
+    assert coerce_parameter(a, TextValue("7")) == 7
+
+
+def test_a_value_written_over_several_lines_keeps_its_range():
+    (x,) = parse_parameters("x = (\n    0.5  # in [0, 1]\n)")
+    assert str(x.range) == "[0, 1]"
+    with pytest.raises(ParameterError, match=r"'x' must be a number in \[0, 1\], got '7'"):
+        coerce_parameter(x, TextValue("7"))
+
+
+@pytest.mark.parametrize("comment", ["in [1e400, 1e500]", "in [0, 1e309]", "in [-1e999, 0]"])
+def test_a_bound_too_large_for_a_float_is_an_error_not_infinity(comment):
+    with pytest.raises(NotebookError) as caught:
+        parse_parameters(f"x = 0.5  # {comment}")
+    message = str(caught.value)
+    assert "the range of 'x' has the bound" in message and "too large for a float" in message
+    assert "write inf (or -inf) for a side without a bound" in message and "[inf, inf]" not in message
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("x = [[1, 2]]  # in [0, 10]", "the default of 'x', [[1, 2]], holds list items ([1, 2])"),
+        ("x = [1, 'a']  # in [0, 10]", "the default of 'x', [1, 'a'], holds str items ('a')"),
+        ("x = (1, {'a': 1})  # in [0, 10]", "holds dict items"),
+    ],
+)
+def test_a_default_with_items_that_are_not_numbers_says_so_not_outside(source, says):
+    with pytest.raises(NotebookError) as caught:
+        parse_parameters(source)
+    message = str(caught.value)
+    assert says in message and "not to lists of lists" in message and "is outside" not in message
+
+
+def test_an_int_parameters_range_shows_whole_bounds_as_written_for_ints():
+    (n,) = parse_parameters("n = 100  # in [1, 1e3]")
+    assert str(n.range) == "[1, 1000]" and n.range.to_dict()["text"] == "[1, 1000]"
+    with pytest.raises(ParameterError) as caught:
+        coerce_parameter(n, TextValue("2000"))
+    assert "must be a number in [1, 1000], got '2000'" in str(caught.value) and "1000.0" not in str(
+        caught.value
+    )
+    assert str(parse_range("in [0.5, 2.5e0]")) == "[0.5, 2.5]"
+
+
+@pytest.mark.parametrize(
+    ("source", "type_name", "default"),
+    [
+        ("x = 1/3  # in [0, 1]", "float", 1 / 3),
+        ("x = 2 ** 10  # in [1, inf)", "int", 1024),
+        ("x = -(1e-3 * 5)  # in [-1, 0]", "float", -0.005),
+        ("x = 7 // 2 % 2", "int", 1),
+    ],
+)
+def test_a_constant_arithmetic_default_is_evaluated_with_ast(source, type_name, default):
+    (x,) = parse_parameters(source)
+    assert (x.type_name, x.default, x.note) == (type_name, default, "")
+
+
+def test_a_constant_default_outside_the_range_is_refused():
+    with pytest.raises(NotebookError, match=r"the default of 'x', -1 / 3, is outside its range \[0, 1\]"):
+        parse_parameters("x = -1/3  # in [0, 1]")
+
+
+@pytest.mark.parametrize(
+    "default",
+    [
+        "float(os.environ.get('X', '1'))",
+        "2 ** 100000",
+        "10 ** 400 * 1.0",
+        "1 / 0",
+        "(-8) ** 0.5",
+        "np.pi / 4",
+    ],
+)
+def test_a_default_mlcheck_cannot_evaluate_is_said_to_be_unchecked(default):
+    with pytest.warns(RangeWarning) as caught:
+        (x,) = parse_parameters(f"x = {default}  # in [0, 1]")
+    message = str(caught[0].message)
+    assert "is an expression mlcheck does not evaluate before the run, so it is not checked" in message
+    assert "'x'" in message and str(x.range) == "[0, 1]" and x.note == message
+    with pytest.raises(ParameterError, match=r"must be a number in \[0, 1\]"):
+        coerce_parameter(x, TextValue("7"))  # given values are still checked
 
 
 @pytest.mark.parametrize("comment", ["in [1, 0]", "in (1, 1]", "in [1, 1)", "in (0, 0)", "in [inf, -inf]"])
@@ -893,13 +1077,17 @@ def test_any_interval_admits_exactly_its_members(low, high, low_closed, high_clo
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("in [](),.-+e0123456789_ infa#x")), max_size=40))
+@given(
+    st.text(alphabet=st.sampled_from(list("in [](),.-+e0123456789_ infa#x\u2212\u221e\u00a0")), max_size=40)
+)
+@example("in [1e999, 2]")
 def test_any_comment_gives_a_range_none_or_a_clear_error(comment):
     """No comment crashes the parser: it is a range, help text, or an empty interval named as such."""
     try:
         found = parse_range(comment, name="x")
     except NotebookError as error:
-        assert "holds no value" in str(error) and "'x'" in str(error)
+        assert "holds no value" in str(error) or "too large for a float" in str(error)
+        assert "'x'" in str(error)
         return
     assert found is None or isinstance(found, Range)
 

@@ -378,10 +378,15 @@ def add_arguments_params(parser: argparse.ArgumentParser) -> None:
 
 
 def run_params(args: argparse.Namespace) -> int:
-    from mlcheck.runs.parameters import load_notebook, parameters_cell_index, read_parameters
+    from mlcheck.runs.parameters import RangeWarning, load_notebook, parameters_cell_index, read_parameters
 
     notebook = load_notebook(args.notebook)
-    parameters = read_parameters(notebook)
+    with warnings.catch_warnings():  # each parameter's note is printed below (or is in the JSON), once
+        warnings.simplefilter("ignore", RangeWarning)
+        parameters = read_parameters(notebook)
+    for parameter in parameters if not args.json else ():
+        if parameter.note:
+            print(f"mlcheck params: note: {parameter.note}", file=sys.stderr)
     if args.json:
         print(json.dumps([p.to_dict() for p in parameters], indent=2))
         return 0

@@ -22,7 +22,7 @@ from typing import Any
 
 from mlcheck.errors import NotebookError
 
-__all__ = ["Range", "inside", "outside", "parse_range"]
+__all__ = ["Range", "RangeWarning", "inside", "intervals", "outside", "parse_range", "unread_range"]
 
 _BOUND = r"[+-]?(?:inf(?:inity)?|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:e[+-]?\d+)?)"
 #: `in [0, 1]`, `in (0, 1]`, `in [1, inf)`: the word "in" (not the end of "within"), then an interval of two numbers
@@ -30,6 +30,16 @@ _RANGE = re.compile(
     rf"(?:^|(?<=[\s,;:(]))in\s*(?P<open>[\[(])\s*(?P<low>{_BOUND})\s*,\s*(?P<high>{_BOUND})\s*(?P<close>[\])])",
     re.IGNORECASE,
 )
+#: where an author may have begun a range: the word "in", then an opening bracket; what follows is judged by
+#: :func:`_looks_like_range`
+_RANGE_START = re.compile(r"(?:^|(?<=[\s,;:(]))in\s*[\[(]", re.IGNORECASE)
+#: typography that word processors, Markdown and LaTeX copies give, read as the ASCII it stands for:
+#: U+2212 MINUS SIGN, U+221E INFINITY; every Unicode space (no-break, thin) is a space to ``\s`` already
+_TYPOGRAPHY = str.maketrans({"\u2212": "-", "\u221e": "inf"})
+
+
+class RangeWarning(UserWarning):
+    """A comment that looks like a range (``in [0, 1`` unclosed, ``in [0; 1]``) but is read as help text."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,11 @@ class Range:
 
     def __str__(self) -> str:
         def bound(value: float) -> str:
-            return ("-inf" if value < 0 else "inf") if math.isinf(value) else repr(value)
+            if math.isinf(value):
+                return "-inf" if value < 0 else "inf"
+            if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+                return str(int(value))  # `in [1, 1e3]` shows as [1, 1000], as an int parameter's values do
+            return repr(value)
 
         return (
             f"{'[' if self.low_closed else '('}{bound(self.low)}, {bound(self.high)}"
@@ -72,11 +86,56 @@ class Range:
         }
 
 
-def _number(text: str) -> float:
+def _number(text: str, *, name: str, where: str) -> float:
     text = text.replace("_", "").lower()
     if "inf" in text:
         return -math.inf if text.startswith("-") else math.inf
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    if re.fullmatch(r"[+-]?\d+", text):
+        return int(text)
+    value = float(text)
+    if math.isinf(value):  # 1e400: a float cannot hold it, and inf would make a one-point range at infinity
+        raise NotebookError(
+            f"{where}: the range of {name!r} has the bound {text}, too large for a float (at most about 1.8e308); "
+            "write inf (or -inf) for a side without a bound, or a smaller number"
+        )
+    return value
+
+
+def _normalized(comment: str) -> str:
+    return comment.translate(_TYPOGRAPHY)
+
+
+def intervals(comment: str) -> list[str]:
+    """Every interval of the comment as written after ``in`` (``['[0.1, 0.3]', '[0, 1]']``); the first is the range."""
+    return [match.group(0)[2:].strip() for match in _RANGE.finditer(_normalized(comment))]
+
+
+def _looks_like_range(text: str) -> bool:
+    """Whether the text after ``in [`` reads as an attempt at two numbers: a number, then a separator."""
+    inside_text = re.split(r"[\])]", text, maxsplit=1)[0][:60]
+    has_number = re.search(r"\d|inf", inside_text, re.IGNORECASE) is not None
+    has_separator = re.search(r",|;|\.\.|\bto\b|\u2026|\u2013", inside_text) is not None
+    return has_number and has_separator
+
+
+def unread_range(comment: str) -> str | None:
+    """The text of a would-be range that :func:`parse_range` reads as help (``in [0; 1]``), or None.
+
+    ``in [0, 1`` unclosed, ``in [0; 1]``, ``in [0 .. 1]``, ``in [0, 1, 2]``,
+    ``in [0, 1e]``: an author writing them probably meant a range, and nothing
+    would be enforced; callers warn (:class:`RangeWarning`) naming the
+    parameter. ``in [a, b]`` (no number) and ``in (1e-3 is typical)`` (no
+    separator) are prose and give None.
+    """
+    text = _normalized(comment)
+    if _RANGE.search(text):
+        return None
+    for start in _RANGE_START.finditer(text):
+        rest = text[start.end() :]
+        if _looks_like_range(rest):
+            closing = re.search(r"[\])]", rest[:60])
+            return text[start.start() : start.end() + (closing.end() if closing else min(len(rest), 40))]
+    return None
 
 
 def parse_range(
@@ -88,17 +147,22 @@ def parse_range(
     ``[low, high]``, ``(low, high]``, ``[low, high)`` or ``(low, high)``; square
     brackets include the bound, round ones exclude it. Bounds are integers or
     decimals (``-1``, ``0.5``, ``1e-3``, ``1_000``) or ``inf``/``-inf`` for a
-    side without a bound. The first such interval in the comment counts.
+    side without a bound; the typographic minus ``−`` and ``∞`` read
+    as ``-`` and ``inf`` (``in [−1, 1]``, ``in [0, ∞)``), and any
+    Unicode space (a no-break space) is a space. The first such interval in the
+    comment counts (:func:`intervals` lists them all).
 
     Text that is not such an interval (``in [a, b]``, ``in [0, 1`` without its
     closing bracket, ``within [0, 1]``, ``0 to 1``) is help text like any
-    other, as papermill reads it: no range, no error. An interval that no
-    value can meet is an error, not silence.
+    other, as papermill reads it: no range, no error here
+    (:func:`unread_range` finds the ones that look meant as a range, for a
+    warning). An interval that no value can meet is an error, not silence.
 
     Raises
     ------
     NotebookError
-        When the interval is empty (``[1, 0]``, ``(1, 1]``): no value could be given.
+        When the interval is empty (``[1, 0]``, ``(1, 1]``): no value could be
+        given; when a bound overflows a float (``1e400``).
 
     Examples
     --------
@@ -109,10 +173,11 @@ def parse_range(
     >>> parse_range("rows kept in [a, b] order") is None
     True
     """
-    match = _RANGE.search(comment)
+    match = _RANGE.search(_normalized(comment))
     if match is None:
         return None
-    low, high = _number(match["low"]), _number(match["high"])
+    low = _number(match["low"], name=name, where=where)
+    high = _number(match["high"], name=name, where=where)
     found = Range(low, high, match["open"] == "[", match["close"] == "]")
     if low > high or (low == high and not (found.low_closed and found.high_closed)):
         raise NotebookError(
@@ -131,7 +196,9 @@ def outside(found: Range, value: Any) -> bool:
 
 def inside(found: Range, *, whole: bool) -> str:
     """A value in ``found`` to show as an example (the middle, else a bound or one step inside)."""
-    candidates = [(found.low + found.high) / 2, found.low, found.high, found.low + 1, found.high - 1, 0, 1]
+    middle = (found.low + found.high) / 2
+    candidates = [middle, *((math.floor(middle), math.ceil(middle)) if math.isfinite(middle) else ())]
+    candidates += [found.low, found.high, found.low + 1, found.high - 1, 0, 1]
     for value in candidates:
         if math.isfinite(value) and value in found and (not whole or float(value).is_integer()):
             return str(int(value)) if whole or float(value).is_integer() else f"{value:g}"

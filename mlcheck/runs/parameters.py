@@ -36,13 +36,22 @@ import json
 import math
 import re
 import tokenize
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import NotebookError, ParameterError, UsageError
-from mlcheck.runs.parameter_ranges import Range, inside, outside, parse_range
+from mlcheck.runs.parameter_ranges import (
+    Range,
+    RangeWarning,
+    inside,
+    intervals,
+    outside,
+    parse_range,
+    unread_range,
+)
 from mlcheck.runs.parameter_values import (
     MAX_TEXT,
     TEXT_TAG,
@@ -64,6 +73,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Parameter",
     "Range",
+    "RangeWarning",
     "RawText",
     "TextValue",
     "coerce_parameter",
@@ -105,6 +115,8 @@ class Parameter:
     comment: str = ""
     declared: bool = False
     range: Range | None = None
+    #: what the author should know about the comment's range: it was read as help text, or the default cannot be checked
+    note: str = ""
 
     @property
     def optional(self) -> bool:
@@ -138,6 +150,7 @@ class Parameter:
             "default_source": self.default_source,
             "comment": self.comment,
             "range": self.range.to_dict() if self.range else None,
+            "note": self.note,
         }
 
 
@@ -326,23 +339,143 @@ def _comments(source: str) -> tuple[dict[int, str], dict[int, str]]:
     return helps, types
 
 
-def _checked_range(parameter: Parameter, where: str) -> Parameter:
-    """``parameter`` with its range, refusing a range on a type that holds no number or a default outside it."""
-    found = parse_range(parameter.comment, name=parameter.name, where=where)
+def _not_a_number(item: Any) -> bool:
+    return isinstance(item, bool) or not isinstance(item, (int, float))
+
+
+def _checked_range(parameter: Parameter, where: str, *, evaluated: bool) -> Parameter:
+    """``parameter`` with its range, refusing a range on a type that holds no number or a default outside it.
+
+    ``evaluated`` says whether the default is known (a literal or a constant
+    expression); an expression mlcheck cannot evaluate before the run leaves
+    the default unchecked, which the parameter's ``note`` (and a warning) says.
+    A comment that looks like a range but is not one is help text, with a note too.
+    """
+    name = parameter.name
+    found = parse_range(parameter.comment, name=name, where=where)
     if found is None:
-        return parameter
+        unread = unread_range(parameter.comment)
+        if unread is None:
+            return parameter
+        note = (
+            f"{where}: the comment of {name!r} has {unread!r}, which is not a range mlcheck reads, so it is "
+            "help text and no range is enforced; write the range as 'in [low, high]' (two numbers, "
+            "'[' ']' include a bound, '(' ')' exclude it, inf for an open side), or reword the text"
+        )
+        warnings.warn(note, RangeWarning, stacklevel=3)
+        return dataclasses.replace(parameter, note=note)
     numbers_of = parameter.item_type if parameter.base_type in ("list", "tuple") else parameter.base_type
     if numbers_of in ("str", "bool", "dict"):
         raise NotebookError(
-            f"{where}: {parameter.name!r} is {parameter.type_name}, and its comment gives it the range {found}; "
+            f"{where}: {name!r} is {parameter.type_name}, and its comment gives it the range {found}; "
             "a range applies to numbers (int, float, or lists of them). Fix the comment or the type"
         )
-    if parameter.default is not None and outside(found, parameter.default):
+    default = parameter.default
+    items = default if isinstance(default, (list, tuple)) else [default]
+    strangers = [item for item in items if item is not None and _not_a_number(item)]
+    if default is not None and strangers:
+        kind = type(strangers[0]).__name__
         raise NotebookError(
-            f"{where}: the default of {parameter.name!r}, {parameter.default_source}, is outside its range {found}; "
+            f"{where}: the default of {name!r}, {parameter.default_source}, holds "
+            f"{'a ' + kind if not isinstance(default, (list, tuple)) else kind + ' items'} "
+            f"({strangers[0]!r}), and its comment gives it the range {found}: a range applies to a number or to "
+            "a list or tuple of numbers, each of which must lie in it (not to lists of lists). "
+            "Fix the default or the comment"
+        )
+    if default is not None and outside(found, default):
+        texts = intervals(parameter.comment)
+        which = (
+            f" (the first 'in [..]' of the comment is the range: {texts[0]}; the comment also has "
+            f"{', '.join(texts[1:])}: reword the text before the range so it has no 'in' and brackets, "
+            "e.g. 'tried 0.1 to 0.3', or put the range first)"
+            if len(texts) > 1
+            else ""
+        )
+        raise NotebookError(
+            f"{where}: the default of {name!r}, {parameter.default_source}, is outside its range {found}{which}; "
             "fix the default or the range"
         )
-    return dataclasses.replace(parameter, range=found)
+    note = ""
+    if not evaluated:
+        note = (
+            f"{where}: the default of {name!r}, {parameter.default_source}, is an expression mlcheck does not "
+            f"evaluate before the run, so it is not checked against the range {found} (values given are); "
+            "write the default as a number to have it checked"
+        )
+        warnings.warn(note, RangeWarning, stacklevel=3)
+    return dataclasses.replace(parameter, range=found, note=note)
+
+
+_MAX_POWER = 10_000  # 2 ** 10_000 has 3,011 digits: bounded work for any constant expression of a cell
+
+
+def constant_number(node: ast.expr) -> int | float | None:
+    """The value of a constant arithmetic expression of numbers (``-1/3``, ``2 ** 10``, ``1e-3 * 5``), else None.
+
+    Only numeric literals, unary ``+``/``-`` and the binary operators ``+ - * /
+    // % **`` are evaluated, walking the tree with :mod:`ast` (never ``eval``);
+    a power is bounded (exponent and result) so no cell can make this slow;
+    division by zero, overflow and anything else (names, calls) give None.
+    """
+    operators: dict[type[ast.AST], Any] = {
+        ast.Add: lambda a, b: a + b,
+        ast.Sub: lambda a, b: a - b,
+        ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b,
+        ast.FloorDiv: lambda a, b: a // b,
+        ast.Mod: lambda a, b: a % b,
+    }
+
+    def value(expr: ast.expr, depth: int) -> int | float:
+        if depth > 50:
+            raise ValueError("too deep")
+        if (
+            isinstance(expr, ast.Constant)
+            and isinstance(expr.value, (int, float))
+            and not isinstance(expr.value, bool)
+        ):
+            return expr.value
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+            operand = value(expr.operand, depth + 1)
+            return -operand if isinstance(expr.op, ast.USub) else +operand
+        if isinstance(expr, ast.BinOp):
+            left, right = value(expr.left, depth + 1), value(expr.right, depth + 1)
+            if isinstance(expr.op, ast.Pow):
+                if abs(right) > _MAX_POWER or (
+                    isinstance(left, int)
+                    and isinstance(right, int)
+                    and abs(left) > 1
+                    and abs(right) * math.log2(abs(left)) > _MAX_POWER
+                ):
+                    raise ValueError("too large")
+                result = left**right
+                if not isinstance(result, (int, float)):  # (-8) ** (1/3) is complex
+                    raise ValueError("not real")
+                return result
+            operator = operators.get(type(expr.op))
+            if operator is not None:
+                result = operator(left, right)
+                if isinstance(result, int) and abs(result).bit_length() > _MAX_POWER:
+                    raise ValueError("too large")
+                return result  # type: ignore[no-any-return]
+        raise ValueError("not a constant number")
+
+    try:
+        result = value(node, 0)
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+    return result if not isinstance(result, float) or math.isfinite(result) else None
+
+
+def _comment_lines(tree: ast.Module) -> dict[int, int]:
+    """line -> index of the statement a comment ending that line belongs to: the last one ending there.
+
+    ``a = 5; b = 0.5  # in [0, 1]``: the comment is b's, not a's.
+    """
+    owners: dict[int, int] = {}
+    for index, node in enumerate(tree.body):
+        owners[getattr(node, "end_lineno", node.lineno) or node.lineno] = index
+    return owners
 
 
 def parse_parameters(source: str, *, where: str = "the parameters cell") -> list[Parameter]:
@@ -355,8 +488,9 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
             f"{where} is not valid Python (line {error.lineno}: {error.msg}); fix the cell so papermill can parameterize it"
         ) from None
     helps, type_comments = _comments(source)
+    owners = _comment_lines(tree)
     found: dict[str, Parameter] = {}
-    for node in tree.body:
+    for index, node in enumerate(tree.body):
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             name, value_node, annotation = node.target.id, node.value, node.annotation
         elif (
@@ -366,8 +500,13 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
         else:
             continue
         end_line = getattr(node, "end_lineno", node.lineno) or node.lineno
+        # the comment ending the statement's last line, else its first line's (`x = (  # help`), else the
+        # comments inside a value written over several lines (`x = (\n  0.5  # in [0, 1]\n)`)
+        lines = [end_line] if owners.get(end_line) == index else []
+        lines += [node.lineno] if node.lineno != end_line else []
+        inner = [line for line in range(node.lineno + 1, end_line) if line in helps]
         if annotation is None:
-            comment_type = type_comments.get(end_line, type_comments.get(node.lineno))
+            comment_type = next((type_comments[line] for line in lines if line in type_comments), None)
             if comment_type:
                 try:
                     annotation = ast.parse(comment_type, mode="eval").body
@@ -378,7 +517,9 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
         try:
             default = ast.literal_eval(value_node) if value_node is not None else _NO_DEFAULT
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            default = _NO_DEFAULT  # an expression, not a literal: only its source is known
+            # an expression: arithmetic on numbers (`-1/3`) is evaluated safely, else only its source is known
+            number = constant_number(value_node) if value_node is not None else None
+            default = _NO_DEFAULT if number is None else number
         if declared is None:
             type_name = _type_of_default(default)
         else:
@@ -388,10 +529,14 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
             type_name=type_name,
             default=None if default is _NO_DEFAULT else default,
             default_source=default_source,
-            comment=helps.get(end_line, helps.get(node.lineno, "")),
+            comment=next(
+                (helps[line] for line in lines if line in helps), "; ".join(helps[line] for line in inner)
+            ),
             declared=declared is not None,
         )
-        found[name] = _checked_range(parameter, where)
+        found[name] = _checked_range(
+            parameter, where, evaluated=value_node is None or default is not _NO_DEFAULT
+        )
     return list(found.values())
 
 
