@@ -218,11 +218,12 @@ def atomic_copy(source: str | Path, target: str | Path, *, overwrite: bool = Tru
     """
     target = Path(target)
     if overwrite:
-        with atomic_writer(target) as temporary:
-            shutil.copyfile(source, temporary)
+        with atomic_writer(target) as temporary, _translated(target):
+            shutil.copyfile(source, temporary)  # a full disk shows here
         return
     with _temporary(target) as temporary:
-        shutil.copyfile(source, temporary)
+        with _translated(target):
+            shutil.copyfile(source, temporary)
         try:
             os.link(temporary, target)
         except FileExistsError:

@@ -221,3 +221,27 @@ def test_a_data_set_is_never_written_over_a_device(tmp_path):
         with atomic_directory(null) as folder:
             (folder / "part.0.parquet").write_text("rows")
     assert stat.S_ISCHR(null.stat().st_mode) and sorted(p.name for p in tmp_path.iterdir()) == ["null"]
+
+
+def test_a_copy_onto_a_full_disk_is_the_machines_write_error(tmp_path):
+    """`mlcheck new` on a full disk said exit 2 ("fix the path"); a full disk is exit 6."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "big.bin"
+    source.write_bytes(b"x" * 100_000)
+    script = (
+        "import resource, signal, sys\n"
+        "from mlcheck._atomic import atomic_copy\n"
+        "from mlcheck.errors import WriteError\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (5000, 5000))\n"
+        "for overwrite in (True, False):\n"
+        "    try:\n"
+        f"        atomic_copy({str(source)!r}, {str(tmp_path / 'copy.bin')!r}, overwrite=overwrite)\n"
+        "    except WriteError as error:\n"
+        "        print(type(error).__name__, error.exit_code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["WriteError", "6", "WriteError", "6"], done.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.bin"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlcheck.errors import MlcheckError, UsageError
+from mlcheck.errors import MlcheckError, UsageError, WriteError
 
 #: folders shipped with the package: the wheel maps <repo>/<name> to mlcheck/_data/<name>
 EXAMPLES, TEMPLATES = "example_notebooks", "templates"
@@ -339,6 +339,8 @@ def run_new(args: argparse.Namespace) -> int:
         copy_notebook(source, target, overwrite=False)
     except FileExistsError:
         raise UsageError(f"new {args.kind}: {target} already exists; give another NAME") from None
+    except WriteError:
+        raise  # the path and the fix already named: exit 2 for a refused path, 6 for a full disk
     except OSError as error:
         raise UsageError(f"new {args.kind}: cannot write {target} ({error.strerror})") from None
     print(f"wrote {target} from the {args.kind} template")
