@@ -112,3 +112,35 @@ def test_string_classes_take_pos_label_and_foreign_labels_are_named():
     # labels given as 1/0 for a model that predicts "Yes"/"No": a clear error, not a TypeError
     with pytest.raises(UsageError, match="not of the model's classes"):
         check_realized(log, labels, key="customer", min={"recall": 0.6}, pos_label="Yes", n_resamples=100)
+
+
+def test_a_key_logged_twice_counts_once_with_its_latest_prediction_and_the_copies_are_said():
+    """F14 (session 3): a batch scored three times was joined to its one label three times and counted as
+    independent evidence (1007 labelled rows for 503 hours), narrowing the realized intervals."""
+    log, labels = scored_days(days=28)
+    once = check_realized(log, labels, key="customer", min={"recall": 0.6}, window="28D", n_resamples=300)
+    weekly_once = realized_performance(log, labels, key="customer", n_resamples=300)
+    # day 10's batch scored twice more: a retried job (a later run, same batch time) and a copy
+    day10 = log[log["run_id"] == "run-10"]
+    retried = day10.assign(run_id="run-10b", prediction=1 - day10["prediction"])  # the retry predicts differently
+    rescored = day10.assign(run_id="run-10a")
+    tripled = pd.concat([log, retried, rescored], ignore_index=True)
+
+    result = check_realized(tripled, labels, key="customer", min={"recall": 0.6}, window="28D", n_resamples=300)
+    assert result.details["n_labelled"] == once.details["n_labelled"] == 21 * 200
+    assert result.details["n_scored"] == once.details["n_scored"] == 28 * 200
+    assert result.details["n_duplicates"] == 400 and once.details["n_duplicates"] == 0
+    assert "400 repeated prediction(s) of a key already logged dropped" in result.message
+    assert "repeated" not in once.message
+
+    weekly = realized_performance(tripled, labels, key="customer", n_resamples=300)
+    assert weekly["n_scored"].tolist() == weekly_once["n_scored"].tolist() == [1400] * 4
+    assert weekly["n_duplicates"].tolist() == [0, 400, 0, 0] and weekly.attrs["n_duplicates"] == 400
+    assert "400 repeated prediction(s)" in weekly.attrs["note"] and "note" not in weekly_once.attrs
+    # the latest copy (run-10b, the retry) is the prediction judged: its flipped predictions move week 2's
+    # figures; without the retry (only the identical copy) they equal the log's own, interval and all
+    flipped = realized_performance(pd.concat([log, retried], ignore_index=True), labels, key="customer", n_resamples=300)
+    assert flipped["recall"].iloc[1] == weekly["recall"].iloc[1] < weekly_once["recall"].iloc[1] - 0.05
+    assert flipped["recall"].iloc[[0, 2]].tolist() == weekly_once["recall"].iloc[[0, 2]].tolist()
+    copied = realized_performance(pd.concat([log, rescored], ignore_index=True), labels, key="customer", n_resamples=300)
+    pd.testing.assert_frame_equal(copied.drop(columns="n_duplicates"), weekly_once.drop(columns="n_duplicates"))

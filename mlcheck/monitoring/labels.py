@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from mlcheck.results import CheckResult
 
-__all__ = ["check_realized", "comovement", "read_prediction_logs", "realized_performance"]
+__all__ = ["check_realized", "comovement", "latest_per_key", "read_prediction_logs", "realized_performance"]
 
 
 def read_prediction_logs(paths: str | Path | Iterable[str | Path]) -> pd.DataFrame:
@@ -74,6 +74,53 @@ def read_prediction_logs(paths: str | Path | Iterable[str | Path]) -> pd.DataFra
             raise UsageError(f"{file} is not a prediction log: it has no prediction/batch_time columns")
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+def latest_per_key(log: pd.DataFrame, keys: Sequence[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """One prediction per key: the latest by batch time, then by run id; and the copies dropped per kept row.
+
+    A key logged twice (a batch scored twice, a job retried) is one scored row
+    with one label: counting each copy would weigh it twice and narrow the
+    bootstrap intervals with evidence that is not independent. The latest
+    copy wins (a retry's prediction is the one delivered); run ids sort by
+    start time (:mod:`mlcheck.runs.rundir`), so among copies of the same batch
+    time the later run wins.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        A prediction log, shape (n_rows, n_columns), with ``batch_time`` and
+        the ``keys`` columns (``run_id`` used when present).
+    keys : sequence of str
+        The columns that identify a scored row.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.Series)
+        The kept rows in their original order, and per kept row (same index)
+        how many other copies of its key were dropped.
+    """
+    import pandas as pd
+
+    order = pd.DataFrame(
+        {
+            "time": pd.to_datetime(log["batch_time"], utc=True),
+            "run": log["run_id"].astype(str) if "run_id" in log.columns else "",
+        },
+        index=log.index,
+    )
+    ranked = log.loc[order.sort_values(["time", "run"], kind="mergesort", na_position="first").index]
+    kept = ranked.drop_duplicates(list(keys), keep="last").sort_index()
+    copies = ranked.groupby(list(keys), sort=False, dropna=False).size()
+    dropped = kept.set_index(list(keys)).index.map(copies).to_numpy() - 1
+    return kept, pd.Series(dropped, index=kept.index, dtype="int64")
+
+
+def _duplicates_note(dropped: int) -> str:
+    return (
+        f"{dropped} repeated prediction(s) of a key already logged dropped "
+        "(a batch scored twice or a retried job; the latest by batch time, then run, kept)"
+    )
 
 
 def _positive_score(log: pd.DataFrame, positive: Any) -> str | None:
@@ -163,11 +210,15 @@ def realized_performance(
     Returns
     -------
     pandas.DataFrame
-        One row per period (a ``PeriodIndex``): ``n_scored``, ``n_labelled``,
+        One row per period (a ``PeriodIndex``): ``n_scored`` (distinct keys:
+        a key logged more than once counts once, its latest prediction by batch
+        time then run, see :func:`latest_per_key`), ``n_duplicates`` (the
+        copies dropped), ``n_labelled``,
         ``label_coverage`` (share of scored rows with a label), then each metric
         of :func:`mlcheck.evaluate` with ``<metric>_low`` and ``<metric>_high``
         (NaN where undefined on that period, e.g. recall with no positive), and
-        ``business`` when asked.
+        ``business`` when asked. ``frame.attrs["n_duplicates"]`` is the total
+        dropped and ``frame.attrs["note"]`` says so when any were.
 
     Raises
     ------
@@ -176,15 +227,16 @@ def realized_performance(
     """
     import pandas as pd
 
-
     keys = [key] if isinstance(key, str) else list(key)
-    for name, frame, needed in (("log", log, keys), ("labels", labels, [*keys, label])):
+    for name, frame, needed in (("log", log, [*keys, "batch_time"]), ("labels", labels, [*keys, label])):
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise UsageError(f"{name} has no column(s) {missing}: pass key= and label= naming its columns")
     if business is not None and business not in labels.columns:
         raise UsageError(f"labels has no column {business!r} for business=")
     truth = labels.drop_duplicates(keys, keep="last")
+    log, dropped = latest_per_key(log, keys)
+    log = log.assign(_copies=dropped)
     joined = log.merge(truth[[*keys, label, *([business] if business else [])]], on=keys, how="left")
     stamps = pd.to_datetime(joined["batch_time"], utc=True)
     joined["period"] = stamps.dt.tz_localize(None).dt.to_period(period)
@@ -194,6 +246,7 @@ def realized_performance(
         row: dict[str, Any] = {
             "period": when,
             "n_scored": len(group),
+            "n_duplicates": int(group["_copies"].sum()),
             "n_labelled": len(labelled),
             "label_coverage": len(labelled) / len(group) if len(group) else math.nan,
         }
@@ -212,7 +265,11 @@ def realized_performance(
                     row[f"{metric}_high"] = math.nan if high is None else high
         rows.append(row)
     frame = pd.DataFrame(rows)
-    return frame.set_index("period") if not frame.empty else frame
+    frame = frame.set_index("period") if not frame.empty else frame
+    frame.attrs["n_duplicates"] = int(dropped.sum())
+    if frame.attrs["n_duplicates"]:
+        frame.attrs["note"] = _duplicates_note(frame.attrs["n_duplicates"])
+    return frame
 
 
 def comovement(frame: pd.DataFrame, metric: str, business: str = "business") -> dict[str, Any]:
@@ -273,7 +330,9 @@ def check_realized(
     """Realized performance over the last ``window`` of batches, on the interval's lower bound.
 
     The rows scored in the last ``window`` (before the newest batch time) whose
-    labels have arrived are evaluated together; each bound in ``min`` holds
+    labels have arrived are evaluated together, one per key (a key logged more
+    than once keeps its latest prediction, see :func:`latest_per_key`; the
+    copies dropped are ``details["n_duplicates"]`` and named in the message); each bound in ``min`` holds
     when the lower end of the metric's two-sided ``confidence`` interval is at
     least the bound. A window with fewer than ``min_labelled`` labelled rows
     fails with "not enough labels yet" rather than guess.
@@ -319,6 +378,8 @@ def check_realized(
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise UsageError(f"{name} has no column(s) {missing}: pass key= and label= naming its columns")
+    log, copies = latest_per_key(log, keys)  # a key logged twice is one row, one label: not twice the evidence
+    dropped = int(copies.sum())
     stamps = pd.to_datetime(log["batch_time"], utc=True)
     newest = stamps.max()
     if pd.isna(newest):
@@ -334,14 +395,16 @@ def check_realized(
         "to": str(newest),
         "n_scored": len(recent),
         "n_labelled": len(labelled),
+        "n_duplicates": dropped,
         "confidence": confidence,
     }
+    repeated = f"; {_duplicates_note(dropped)}" if dropped else ""
     if len(labelled) < min_labelled:
         outcomes = tuple(
             Outcome(metric, False, None, bound, f"not enough labels yet: {len(labelled)} of {min_labelled}")
             for metric, bound in min.items()
         )
-        message = f"{len(labelled)} labelled rows in the last {window}: not enough to judge (need {min_labelled})"
+        message = f"{len(labelled)} labelled rows in the last {window}: not enough to judge (need {min_labelled}){repeated}"
         return CheckResult("check_realized", passed=False, severity=severity, observed=None,
                            threshold=dict(min), details=details, message=message, outcomes=outcomes)  # fmt: skip
     report = _evaluate(labelled, label, pos_label, confidence, n_resamples, random_state)
@@ -364,6 +427,7 @@ def check_realized(
     message = (
         f"realized performance over the last {window} ({len(labelled)} labelled rows): "
         + ("; ".join(o.message for o in failed) if failed else "all bounds held on the lower end")
+        + repeated
     )
     return CheckResult("check_realized", passed=not failed, severity=severity,
                        observed=outcomes[0].observed, threshold=dict(min), details=details,
