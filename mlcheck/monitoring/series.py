@@ -285,7 +285,10 @@ def monitor(
         empty = pd.DataFrame(columns=["run_id", "status"], index=pd.DatetimeIndex([], name="batch_time", tz="UTC"))
         empty.attrs["runs_folder"] = str(folder)
         return empty
-    frame["batch_time"] = pd.to_datetime(frame["batch_time"], utc=True)
+    # ISO 8601 per value: a batch date ("2026-01-01 00:00:00+00:00") and a run's start with microseconds
+    # (the fallback for a batch parameter that is not a date) differ in format, which pandas' inferred
+    # single format refused: one such run broke every later monitor
+    frame["batch_time"] = pd.to_datetime(frame["batch_time"], utc=True, format="ISO8601")
     frame = frame.sort_values(["batch_time", "run_id"], na_position="first").set_index("batch_time")
     frame.attrs["runs_folder"] = str(folder)
     return frame
