@@ -144,6 +144,51 @@ def test_an_empty_batch_is_a_profile_of_0_rows_and_a_failed_shift_as_in_memory(f
         assert json.loads(out_file.read_text())["passed"] is False
 
 
+@pytest.mark.filterwarnings("error")  # a numpy RuntimeWarning fails the test instead of reaching stderr
+def test_extreme_values_profile_without_warnings_and_with_finite_edges(tmp_path, capsys):
+    """F10: +/-1e308 and +/-inf printed numpy's 'invalid value encountered in reduce' on stderr."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    frame = pd.DataFrame(
+        {
+            "x": rng.choice([1e308, -1e308, np.inf, -np.inf, 0.5], n),
+            "wide": rng.choice([-1.7e308, 1.7e308], n),  # every difference overflows
+        }
+    )
+    frame.to_parquet(tmp_path / "extreme.parquet", row_group_size=3_000)
+    frame.iloc[:500].to_parquet(tmp_path / "few.parquet")
+    assert (
+        main(
+            [
+                "profile",
+                str(tmp_path / "extreme.parquet"),
+                "-o",
+                str(tmp_path / "p.json"),
+                "--batch-rows",
+                "1000",
+            ]
+        )
+        == 0
+    )
+    assert main(["shift", str(tmp_path / "extreme.parquet"), str(tmp_path / "few.parquet")]) in (0, 1)
+    assert capsys.readouterr().err == ""
+    streamed = load_profile(tmp_path / "p.json")
+    expected = profile(frame)
+    for name in frame:
+        column = streamed[name]
+        assert isinstance(column, NumericColumn) and all(np.isfinite(column.edges))
+        assert column.total is None  # the sum overflows: recorded as unknown
+        assert column == expected[name]
+    # the middle edge of a column half at -1.7e308 and half at +1.7e308 lies between them (numpy's
+    # quantile gives inf there: their difference is no float)
+    assert profile(pd.DataFrame({"w": [-1.7e308, 1.7e308] * 50}), bins=2)["w"].edges == (0.0,)
+    # and a file that is not Parquet says so in one sentence (was "...not a parquet file.. Check")
+    (tmp_path / "junk.parquet").write_bytes(b"PAR1 not parquet")
+    assert main(["profile", str(tmp_path / "junk.parquet")]) == 2
+    error = capsys.readouterr().err
+    assert "cannot read" in error and ".." not in error
+
+
 def test_data_that_fits_in_memory_is_profiled_like_the_table(files):
     whole = pd.read_parquet(files["reference"])
     streamed = profile_path(files["reference"], batch_rows=2_000)

@@ -107,7 +107,7 @@ def register_reader(reader: Reader, *, replace: bool = False) -> None:
 
 def _arrow_error(path: Path, format_name: str, error: Exception) -> UsageError:
     return UsageError(
-        f"cannot read {path} as {format_name}: {error}. Check that the file is complete and "
+        f"cannot read {path} as {format_name}: {str(error).rstrip('. ')}. Check that the file is complete and "
         f"really {format_name}"
         + (
             "; a CSV column whose type changes part-way through needs fixing or converting to Parquet"

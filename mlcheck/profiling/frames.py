@@ -56,11 +56,33 @@ def quantile_ranks(m: int, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return position, below, above
 
 
+def interpolate(
+    position: np.ndarray, below: np.ndarray, lower_values: np.ndarray, upper_values: np.ndarray
+) -> np.ndarray:
+    """numpy's linear interpolation ``lower + t (upper - lower)``, ``t = position - below``, kept finite.
+
+    Where ``upper - lower`` overflows (values near -1.8e308 and +1.8e308, whose
+    difference is no float), numpy's own quantile gives ``inf`` or ``nan`` (``0
+    * inf``) and warns; there the same point is computed as ``lower (1 - t) +
+    upper t``, whose terms cannot overflow. Elsewhere the result is numpy's,
+    bit for bit.
+    """
+    t = np.asarray(position, dtype=np.float64) - below
+    lower = np.asarray(lower_values, dtype=np.float64)
+    upper = np.asarray(upper_values, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        edges: np.ndarray = lower + t * (upper - lower)
+    wide = ~np.isfinite(edges)
+    if wide.any():
+        edges[wide] = lower[wide] * (1.0 - t[wide]) + upper[wide] * t[wide]
+    return edges
+
+
 def interpolated_edges(
     position: np.ndarray, below: np.ndarray, lower_values: np.ndarray, upper_values: np.ndarray
 ) -> tuple[float, ...]:
     """The inner edges from the order statistics around each position, duplicates dropped."""
-    edges = lower_values + (position - below) * (upper_values - lower_values)
+    edges = interpolate(position, below, lower_values, upper_values)
     return tuple(float(e) for e in np.unique(edges))
 
 
@@ -96,7 +118,8 @@ def _numeric_column(
         edges = _quantile_edges(finite, bins)
     below = np.searchsorted(finite, np.asarray(edges, dtype=np.float64), side="left")
     counts = np.diff(np.concatenate(([0], below, [finite.size])))
-    total = float(finite.sum()) if finite.size else 0.0
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum (inf - inf: nan) is None
+        total = float(finite.sum()) if finite.size else 0.0
     return NumericColumn(
         dtype=dtype,
         edges=edges,
@@ -152,7 +175,7 @@ def _numeric_on_edges(dtype: str, values: np.ndarray, edges: tuple[float, ...]) 
         n_pos = int(np.count_nonzero(values == np.inf))
         n_neg = values.size - n_finite - n_missing - n_pos
         finite = values[finite_mask]
-        with np.errstate(over="ignore"):  # an overflowing sum is recorded as None below
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is recorded as None below
             total = float(finite.sum()) if n_finite else 0.0
     counts: np.ndarray
     if len(edges) <= COMPARE_EDGES:

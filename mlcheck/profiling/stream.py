@@ -74,6 +74,7 @@ from mlcheck.profiling.frames import (
     _refuse_duplicates,
     arrow_series,
     constant_edges,
+    interpolate,
     interpolated_edges,
     nullable_dtypes,
     quantile_ranks,
@@ -358,7 +359,9 @@ class _Column:
             self.neg_inf += values.size - finite.size - n_nan - n_pos
         if not finite.size:
             return
-        with np.errstate(over="ignore"):  # an overflowing sum is recorded as None
+        # an overflowing sum (+inf and -inf partial sums make nan) is recorded as None, without a
+        # numpy warning on the command line's stderr
+        with np.errstate(over="ignore", invalid="ignore"):
             self.total += float(finite.sum())
         self.finite += finite.size
         self.minimum = min(self.minimum, float(finite.min()))
@@ -530,7 +533,7 @@ def _edges_and_counts(
     lookup = np.vectorize(search.found.__getitem__, otypes=[np.float64])
     lower, upper = lookup(below), lookup(above)
     edges = interpolated_edges(position, below, lower, upper)
-    raw = lower + (position - below) * (upper - lower)  # the same arithmetic as interpolated_edges
+    raw = interpolate(position, below, lower, upper)  # the same arithmetic as interpolated_edges
     under: dict[float, int] = {}
     for edge, rank, low, high in zip(raw.tolist(), below.tolist(), lower.tolist(), upper.tolist()):
         if low < edge <= high:
