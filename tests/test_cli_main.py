@@ -82,3 +82,20 @@ def test_run_launches_the_kernel_before_loading_papermill_and_nbconvert(tmp_path
         if dist.metadata["Name"]
     }
     assert record["environment"]["packages"] == dict(sorted(installed.items()))
+
+
+def test_a_crash_of_mlcheck_itself_exits_70_with_its_traceback_never_1():
+    """Session 3: any internal crash exited 1, read by schedulers as "a contract failed" (monitor: "alerts")."""
+    import subprocess
+    import sys
+
+    script = (
+        "import mlcheck.cli, mlcheck.__main__ as entry\n"
+        "def broken(argv=None):\n"
+        "    raise ZeroDivisionError('a bug')\n"
+        "mlcheck.cli.main = broken\n"
+        "entry.console()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 70, done.stderr
+    assert "ZeroDivisionError: a bug" in done.stderr and "internal error (a bug in mlcheck" in done.stderr
