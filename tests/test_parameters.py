@@ -1131,3 +1131,73 @@ def test_our_notebooks_declare_their_fractions():
     }
     fractions = {"max_out_of_range": "[0, 1]", "min_coverage": "[0, 1]", "min_roc_auc": "[0, 1]"}
     assert ranges.items() >= fractions.items()  # its other parameters may have ranges too
+
+
+# -- F3 (session 3): every example of an "accepted:" hint is a value the parameter takes -------------
+@pytest.mark.parametrize(
+    ("source", "text", "accepted", "example"),
+    [
+        (
+            "x = (1, 2)  # in [0, 10]",
+            "1,2,30",
+            "numbers separated by commas, -p x 5,5, or -p x '(5, 5)'; each a whole number in [0, 10]",
+            "5,5",
+        ),
+        (
+            "x = [1, 2]  # in [0, 10]",
+            "abc",
+            "numbers separated by commas, -p x 5,5, or a list, -p x '[5, 5]'; each a whole number in [0, 10]",
+            "5,5",
+        ),
+        (
+            "x = [0.1, 0.5, 0.9]  # in (0, 1)",
+            "0,1,2",
+            "numbers separated by commas, -p x 0.5,0.5,0.5, or a list, -p x '[0.5, 0.5, 0.5]'; each a number in (0, 1)",
+            "0.5,0.5,0.5",
+        ),
+        ("x: list[int] = [101]  # in (100, 1e3]", "5", "-p x 550,550", "550,550"),
+        ("x: tuple[int, ...] = (7, 8)  # in [7, 9)", "9,9", "-p x 8,8", "8,8"),
+        ("x: list[int] = [1, 2]", "a", "-p x 1,2, or a list, -p x '[1, 2]'", "1,2"),
+        ("x: list[float] = [1.0]", "a", "-p x 0.5,1.5", "0.5,1.5"),
+        ("n: int = 1  # in (0.5, 3.5)", "7", "a whole number in (0.5, 3.5): -p n 2", "2"),
+        ("n = 100  # in [1, 1e3]", "2000", "a whole number in [1, 1000]: -p n 500", "500"),
+    ],
+)
+def test_the_accepted_hint_shows_values_the_parameter_takes(source, text, accepted, example):
+    (parameter,) = parse_parameters(source)
+    with pytest.raises(ParameterError) as caught:
+        coerce_parameter(parameter, TextValue(text))
+    line = str(caught.value).splitlines()[1]
+    assert line.startswith("  accepted: ") and accepted in line, line
+    coerce_parameter(parameter, TextValue(example))  # the example itself is taken
+    assert "320" not in line and "0.5, 1e-3, -2" not in str(caught.value)
+
+
+def test_an_item_that_is_not_a_whole_number_says_so_without_examples_it_would_refuse():
+    (parameter,) = parse_parameters("x = [1, 2]  # in [0, 10]")
+    with pytest.raises(ParameterError) as caught:
+        coerce_parameter(parameter, TextValue("abc"))
+    assert (
+        str(caught.value).splitlines()[0]
+        == "parameter 'x' must be list[int], got 'abc': 'abc' is not a whole number"
+    )
+
+
+@pytest.mark.parametrize(("source", "text", "says"), [
+    ("n: int = 5", "1e400", "'1e400' is too large: whole numbers take up to 100 digits"),
+    ("x = 0.5  # in (0, 1]", "1e-400", "'1e-400' is too small for a float: it would become 0.0"),
+    ("x = 0.5", "1e400", "'1e400' is too large for a float (at most about 1.8e308; write inf for infinity)"),
+])  # fmt: skip
+def test_numbers_a_float_cannot_hold_are_named_as_such(source, text, says):
+    (parameter,) = parse_parameters(source)
+    with pytest.raises(ParameterError) as caught:
+        coerce_parameter(parameter, TextValue(text))
+    assert says in str(caught.value)
+    if parameter.range is None:
+        assert coerce_parameter(parameter, TextValue("0e-5")) == 0  # a written zero stays zero
+
+
+@pytest.mark.parametrize("source", ["n: int = None  # in (0, 1)", "q: list[int] = None  # in [0.25, 0.75]"])
+def test_a_range_with_no_whole_number_for_an_int_parameter_is_an_error(source):
+    with pytest.raises(NotebookError, match=r"takes whole numbers .* and its range .* holds none"):
+        parse_parameters(source)

@@ -119,10 +119,15 @@ def parse_float(text: str) -> float:
     if _NON_FINITE.fullmatch(stripped):
         return float(stripped.replace(".", "", 1) if "." in stripped[:2] else stripped)
     if not _FLOAT.fullmatch(stripped):
-        raise ValueRefused(f"{text!r} is not a number (write it like 0.5, 1e-3, -2 or nan)")
+        # no examples here: the parameter's accepted forms follow, built from its type and range
+        raise ValueRefused(f"{text!r} is not a number")
     value = float(_number_text(stripped))
     if math.isinf(value):
-        raise ValueRefused(f"{text!r} is too large for a float (write inf for infinity)")
+        raise ValueRefused(
+            f"{text!r} is too large for a float (at most about 1.8e308; write inf for infinity)"
+        )
+    if value == 0.0 and re.search(r"[1-9]", stripped.lower().split("e")[0]):  # 1e-400 is not 0 to its writer
+        raise ValueRefused(f"{text!r} is too small for a float: it would become 0.0 (write 0 if 0 is meant)")
     return value
 
 
@@ -131,8 +136,12 @@ def parse_int(text: str) -> int:
     stripped = text.strip()
     if re.fullmatch(r"[-+]?[0-9]+", stripped):
         return int(_number_text(stripped))
-    number = parse_float(stripped)  # '1e3' and '5.0' are whole numbers too, '1.5' is not
-    if not math.isfinite(number) or not number.is_integer():
+    if not _FLOAT.fullmatch(stripped):
+        raise ValueRefused(f"{text!r} is not a whole number")
+    number = float(_number_text(stripped))  # '1e3' and '5.0' are whole numbers too, '1.5' is not
+    if math.isinf(number):
+        raise ValueRefused(f"{text!r} is too large: whole numbers take up to {MAX_DIGITS} digits")
+    if not number.is_integer():
         raise ValueRefused(f"{text!r} is not a whole number")
     return int(number)
 

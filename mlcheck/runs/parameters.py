@@ -343,6 +343,13 @@ def _not_a_number(item: Any) -> bool:
     return isinstance(item, bool) or not isinstance(item, (int, float))
 
 
+def _holds_a_whole_number(found: Range) -> bool:
+    if math.isinf(found.low):
+        return True
+    first = math.ceil(found.low)
+    return first in found or first + 1 in found
+
+
 def _checked_range(parameter: Parameter, where: str, *, evaluated: bool) -> Parameter:
     """``parameter`` with its range, refusing a range on a type that holds no number or a default outside it.
 
@@ -369,6 +376,11 @@ def _checked_range(parameter: Parameter, where: str, *, evaluated: bool) -> Para
         raise NotebookError(
             f"{where}: {name!r} is {parameter.type_name}, and its comment gives it the range {found}; "
             "a range applies to numbers (int, float, or lists of them). Fix the comment or the type"
+        )
+    if numbers_of == "int" and not _holds_a_whole_number(found):
+        raise NotebookError(
+            f"{where}: {name!r} takes whole numbers ({parameter.type_name}), and its range {found} holds none; "
+            "fix the comment or the type"
         )
     default = parameter.default
     items = default if isinstance(default, (list, tuple)) else [default]
@@ -586,16 +598,44 @@ def describe_parameters(parameters: list[Parameter]) -> str:
 
 
 # -- coercion -------------------------------------------------------------------
+_ITEM_EXAMPLES = {"int": ("1", "2"), "float": ("0.5", "1.5"), "bool": ("true", "false"), "str": ("a", "b")}
+
+
+def _item_examples(parameter: Parameter) -> list[str]:
+    """Items of a list or tuple to show: from the range and the item type, as many as the default has (2 to 4)."""
+    default = parameter.default
+    count = len(default) if isinstance(default, (list, tuple)) and 2 <= len(default) <= 4 else 2
+    if parameter.range is not None:
+        return [inside(parameter.range, whole=parameter.item_type == "int")] * count
+    if parameter.base_type == "tuple" and isinstance(default, tuple) and 2 <= len(default) <= 4:
+        if all(isinstance(item, int) and not isinstance(item, bool) for item in default):
+            return [str(item) for item in default]  # (320, 320): the shape a user edits
+    first, second = _ITEM_EXAMPLES.get(parameter.item_type or "str", ("a", "b"))
+    return ([first, second] * 2)[:count]
+
+
 def accepted_forms(parameter: Parameter) -> str:
-    """What ``parameter`` accepts, as forms to copy (shown with every refusal)."""
+    """What ``parameter`` accepts, as forms to copy (shown with every refusal).
+
+    Every example is a value the parameter takes: built from its range (a
+    number inside it) and its type (whole numbers for ``int`` and ``list[int]``).
+    """
     name, base = parameter.name, parameter.base_type
+    items = _item_examples(parameter) if base in ("list", "tuple") else []
+    numbers = parameter.range is not None
     forms = {
         "int": f"a whole number: -p {name} 100",
         "float": f"a number: -p {name} 0.1 (also 1e-3, -2, nan, inf)",
         "bool": f"true or false: -p {name} true (also yes/no, on/off, 1/0)",
         "str": f"any text: -p {name} some-text",
-        "list": f"items separated by commas, -p {name} a,b, or a list, -p {name} '[a, b]'",
-        "tuple": f"items separated by commas, -p {name} 320,320, or -p {name} '(320, 320)'",
+        "list": (
+            f"{'numbers' if numbers else 'items'} separated by commas, -p {name} {','.join(items)}, "
+            f"or a list, -p {name} '[{', '.join(items)}]'"
+        ),
+        "tuple": (
+            f"{'numbers' if numbers else 'items'} separated by commas, -p {name} {','.join(items)}, "
+            f"or -p {name} '({', '.join(items)})'"
+        ),
         "dict": f"a mapping: -p {name} '{{key: 1, other: text}}'",
         "any": (
             f"a number (-p {name} 5), true/false, None, a list ('[a, b]'), a mapping ('{{k: 1}}') or text; "
@@ -603,12 +643,13 @@ def accepted_forms(parameter: Parameter) -> str:
         ),
     }[base]
     if parameter.range is not None:
-        example = inside(parameter.range, whole=base == "int" or parameter.item_type == "int")
         if base in ("int", "float", "any"):
+            example = inside(parameter.range, whole=base == "int")
             forms = f"a {'whole ' if base == 'int' else ''}number in {parameter.range}: -p {name} {example}"
             forms += f", or None: -p {name} None" if base == "any" else ""
         else:
-            forms += f"; each number in {parameter.range} (e.g. {example})"
+            whole = "whole " if parameter.item_type == "int" else ""
+            forms += f"; each a {whole}number in {parameter.range}"
     if parameter.optional and base != "any" and not _range_excludes_none(parameter):
         forms += f", or None: -p {name} None"
     return forms
