@@ -288,6 +288,30 @@ def test_a_run_failing_the_same_way_again_is_ongoing_and_a_new_reason_alerts(tmp
     assert alert.subjects == ("check_schema[hum]",) and alert.since == ids[30]
 
 
+def test_a_cause_bad_for_weeks_is_said_ongoing_since_its_first_run_not_no_alert(tmp_path, capsys):
+    """F17 (session 3): four failing weeks in, `mlcheck monitor` said "still status: ..." then "no alert"."""
+    ids = write_runs(tmp_path, 30)
+    _fail_schema_on(tmp_path, ids[26:], "temp")
+    state = evaluate_alerts(monitor(tmp_path, "score"), notebook="score.ipynb")
+    assert state.alerts == []
+    assert state.ongoing_since == {"status": {"since": ids[26], "since_time": "2026-01-31 00:00:00+00:00", "runs": 4}}
+    lines = format_state(state)
+    assert lines[-1] == "  no new alert; 1 ongoing: status since 2026-01-31 (4 runs)"
+    assert f"  still status: check_schema[temp], since run {ids[26]} (2026-01-31 00:00:00+00:00), 4 run(s)" in lines
+    assert "  no alert" not in lines
+    assert main(["monitor", "score", "--runs-dir", str(tmp_path), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["alerts"] == [] and printed["ongoing"] == {"status": ["check_schema[temp]"]}
+    assert printed["ongoing_since"]["status"] == {"since": ids[26], "since_time": "2026-01-31 00:00:00+00:00", "runs": 4}
+    # on the run it starts, the alert is new and the summary counts it; nothing else is ongoing
+    first = evaluate_alerts(monitor(tmp_path, "score").iloc[:27])
+    assert [a.cause for a in first.alerts] == ["status"] and first.ongoing_since["status"]["runs"] == 1
+    from mlcheck.monitoring.alerts import summary
+
+    assert summary(first) == "1 new alert(s)"
+    assert format_state(evaluate_alerts(monitor(tmp_path, "score").iloc[:26]))[-1] == "  no alert"
+
+
 def test_duration_alerts_only_when_a_run_takes_over_twice_the_usual_and_a_minute_more(tmp_path):
     ids = write_runs(tmp_path, 30)  # durations about 30 s
 

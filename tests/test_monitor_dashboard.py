@@ -39,6 +39,21 @@ def test_page_is_self_contained_and_marks_what_the_alerts_say(tmp_path):
     assert len(page) < 600_000
 
 
+def test_page_says_what_is_still_bad_and_since_when_rather_than_no_alert(tmp_path):
+    """F17 (session 3): after the fault the page said "no alert" while the job had failed for 4 weeks."""
+    from test_monitor_alerts import _fail_schema_on
+
+    ids = write_runs(tmp_path, 30)
+    _fail_schema_on(tmp_path, ids[26:], "temp")
+    frame = monitor(tmp_path, "score")
+    page = render_dashboard(frame, evaluate_alerts(frame, notebook="score.ipynb"))
+    assert "<p class='alert'>At the latest run: no new alert; 1 ongoing: status since 2026-01-31 (4 runs).</p>" in page
+    assert "no alert" not in page.replace("no new alert", "")
+    write_runs(tmp_path / "quiet", 30)
+    frame = monitor(tmp_path / "quiet", "score")
+    assert "<p class=''>At the latest run: no alert.</p>" in render_dashboard(frame, evaluate_alerts(frame))
+
+
 @pytest.mark.browser
 def test_dashboard_opens_in_chromium(tmp_path):
     if _chromium() is None:
@@ -54,7 +69,7 @@ def test_dashboard_opens_in_chromium(tmp_path):
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.goto(html.as_uri())
         assert page.locator("svg").count() == 9
-        assert "1 new alert(s) at the latest run." in page.inner_text("body")
+        assert "At the latest run: 1 new alert(s)." in page.inner_text("body")
         assert all(box["width"] > 300 for box in (page.locator("svg").nth(i).bounding_box() for i in range(3)))
         shots = Path(os.environ.get("MLCHECK_SCREENSHOTS", tmp_path))
         shots.mkdir(parents=True, exist_ok=True)

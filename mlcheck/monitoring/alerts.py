@@ -48,7 +48,7 @@ from mlcheck.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["Alert", "MonitorState", "evaluate_alerts", "WATCHED"]
+__all__ = ["Alert", "MonitorState", "evaluate_alerts", "format_state", "summary", "WATCHED"]
 
 #: the series watched for anomalies and breakouts (besides metric[...] and value[...] columns);
 #: rows and duration are judged in proportion to the usual, not by the detectors
@@ -106,6 +106,9 @@ class MonitorState:
     notes: list[str] = field(default_factory=list)
     #: cause -> subjects currently bad (alerted earlier or now)
     ongoing: dict[str, list[str]] = field(default_factory=dict)
+    #: cause -> since when it is bad: ``since`` (run id of the streak's first run), ``since_time``
+    #: (its batch time) and ``runs`` (how many runs the streak has lasted, the latest included)
+    ongoing_since: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the folder holding the runs (``<runs_dir>/<notebook stem>``), so run ids become paths to open
     runs_folder: str = ""
 
@@ -320,6 +323,10 @@ def evaluate_alerts(
         previous = before.get(cause, {})
         if current:
             state.ongoing[cause] = sorted(current)
+            start = last
+            while start > 0 and any(s in flags[start - 1].get(cause, {}) for s in current):
+                start -= 1
+            state.ongoing_since[cause] = {"since": run_ids[start], "since_time": times[start], "runs": last - start + 1}
         # anomalies and breakouts are events of one run: always new on the run they mark
         fresh = sorted(current) if cause in ("anomaly", "breakout") else sorted(set(current) - set(previous))
         for subject in sorted(set(previous) - set(current)):
@@ -348,6 +355,27 @@ def evaluate_alerts(
     return state
 
 
+def _when(time: str) -> str:
+    """A batch time as people write it: the date alone at midnight UTC (a daily or weekly batch)."""
+    return time[: -len(" 00:00:00+00:00")] if time.endswith(" 00:00:00+00:00") else time
+
+
+def summary(state: MonitorState) -> str:
+    """One line: the new alerts, then the causes still bad since an earlier run.
+
+    E.g. ``no new alert; 1 ongoing: status since 2011-12-03 (4 runs)``: a job
+    failing for weeks is not "no alert", though it is paged only once.
+    """
+    alerted = {alert.cause for alert in state.alerts}
+    ongoing = [
+        f"{cause} since {_when(str(streak['since_time']))} ({streak['runs']} run{'s' if streak['runs'] != 1 else ''})"
+        for cause, streak in state.ongoing_since.items()
+        if cause not in alerted
+    ]
+    news = f"{len(state.alerts)} new alert(s)" if state.alerts else "no new alert" if ongoing else "no alert"
+    return news + (f"; {len(ongoing)} ongoing: {', '.join(ongoing)}" if ongoing else "")
+
+
 def format_state(state: MonitorState) -> list[str]:
     """Lines for the terminal and the log: alerts first, then what is ongoing, resolved and noted."""
     lines = [
@@ -360,13 +388,15 @@ def format_state(state: MonitorState) -> list[str]:
             lines.append(f"        open {Path(state.runs_folder, run_id) if state.runs_folder else run_id}")
     for cause, subjects in state.ongoing.items():
         if not any(a.cause == cause for a in state.alerts):
-            lines.append(f"  still {cause}: {', '.join(subjects[:8])}" + (" …" if len(subjects) > 8 else ""))
+            streak = state.ongoing_since.get(cause)
+            since = f", since run {streak['since']} ({streak['since_time']}), {streak['runs']} run(s)" if streak else ""
+            lines.append(f"  still {cause}: {', '.join(subjects[:8])}" + (" …" if len(subjects) > 8 else "") + since)
     for item in state.resolved:
         lines.append(f"  resolved {item}")
     for note in state.notes:
         lines.append(f"  note: {note}")
     if not state.alerts:
-        lines.append("  no alert")
+        lines.append(f"  {summary(state)}")
     return lines
 
 

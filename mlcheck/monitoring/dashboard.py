@@ -134,19 +134,17 @@ def render_dashboard(frame: pd.DataFrame, state: MonitorState, *, period: int | 
     str
         A self-contained HTML document (inline SVG, no script, no network).
     """
-    from mlcheck.monitoring.alerts import format_state
+    from mlcheck.monitoring.alerts import format_state, summary
     from mlcheck.monitoring.series import feature_columns
 
     runs = frame[frame["status"].astype(str) != "damaged"] if "status" in frame else frame
-    alerted = {alert.cause for alert in state.alerts}
-    bad = "; ".join(f"{c} ({', '.join(subjects)})" for c, subjects in state.ongoing.items() if c not in alerted)
-    ongoing = f"; still bad: {html.escape(bad)}" if bad else ""
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>mlcheck monitor: {html.escape(state.notebook)}</title>",
         f"<style>{_style('body')}</style></head><body>",
         f"<h1>mlcheck monitor: {html.escape(state.notebook)}</h1>",
-        f"<p class='{'alert' if state.alerts else ''}'>{len(state.alerts)} new alert(s) at the latest run{ongoing}.</p>",
+        # "no alert" would read as healthy while a job has failed for weeks: say what is still bad, since when
+        f"<p class='{'alert' if state.alerts or state.ongoing else ''}'>At the latest run: {html.escape(summary(state))}.</p>",
         "<pre>" + html.escape("\n".join(format_state(state))) + "</pre>",
     ]
     if len(runs):
