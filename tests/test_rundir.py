@@ -129,9 +129,11 @@ def test_scan_lists_damaged_runs_and_latest_keeps_golden_runs_apart(tmp_path):
     assert latest(runs_dir, notebook, kind="golden").run_dir == golden
     assert latest(runs_dir, tmp_path / "other" / "score.ipynb") is None  # same stem, another notebook
     assert find_run(runs_dir, second.name) == second
-    assert (
-        find_run(runs_dir, "latest", notebook) == golden
-    )  # `mlcheck report latest NB`: the last of any kind
+    # `mlcheck report latest NB`: the newest job, not the pytest plugin's newer golden-parity run ...
+    assert find_run(runs_dir, "latest", notebook) == second
+    only_golden = tmp_path / "g" / "runs"
+    kept = _fake_run(only_golden, notebook, Status.SUCCEEDED, "2026-01-03T00:00:00", kind="golden")
+    assert find_run(only_golden, "latest", notebook) == kept  # ... unless no job ever ran
     assert find_run(runs_dir, str(first)) == first
     with pytest.raises(UsageError, match="not a run directory, a run id"):
         find_run(runs_dir, "no-such-run")

@@ -618,7 +618,9 @@ def find_run(runs_dir: str | Path, reference: str | Path, notebook: str | Path |
     if text == "latest":
         if notebook is None:
             raise UsageError("`latest` needs the notebook: `mlcheck report latest NB`")
-        run = latest(runs_dir, notebook, kind=None)
+        # the newest job (scheduled or manual) first: a CI or golden-parity run of the pytest plugin is
+        # "latest" only when the notebook has never run as a job
+        run = latest(runs_dir, notebook, kind="job") or latest(runs_dir, notebook, kind=None)
         if run is None:
             raise UsageError(f"no finished run of {Path(notebook).name} under {runs_dir}")
         return run.run_dir
