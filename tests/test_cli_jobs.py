@@ -194,6 +194,9 @@ def test_history_has_a_header_every_failure_counted_metrics_drift_and_damaged_ru
     as_json = mlcheck("history", str(notebook), "--json", cwd=tmp_path)
     rows = json.loads(as_json.stdout, parse_constant=lambda name: pytest.fail(f"non-strict JSON {name}"))
     assert rows[1]["values"]["psi_age"] == "nan" and rows[0]["status"] == "damaged"
+    # a limit never hides runs silently (session 3: history stopped at 20 of 26 without a word)
+    limited = mlcheck("history", str(notebook), "-n", "1", cwd=tmp_path).stdout.splitlines()
+    assert len(limited) == 3 and limited[-1] == "(2 older run(s) not shown: -n 3 lists them all)"
 
 
 def test_report_takes_a_run_id_or_latest(tmp_path):

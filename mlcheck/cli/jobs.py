@@ -490,7 +490,8 @@ def run_history(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise UsageError(f"-n/--limit must be a positive number of runs, got {args.limit}")
     runs_dir = _runs_dir(args)
-    rows = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)[: args.limit]
+    every = history(runs_dir, args.notebook, kind=None if args.kind == "all" else args.kind)
+    rows = every[: args.limit]
     if args.json:
         data = [{**row.__dict__, "run_dir": str(row.run_dir)} for row in rows]
         print(json.dumps(to_jsonable(data), indent=2, allow_nan=False))
@@ -529,4 +530,6 @@ def run_history(args: argparse.Namespace) -> int:
         print(
             f"{row.run_id:<30} {name(row):<20} {row.status:<14} {row.exit_code:>4} {row.duration:7.1f}s  {detail}".rstrip()
         )
+    if len(every) > len(rows):  # never stop silently: say how many are older and how to see them
+        print(f"({len(every) - len(rows)} older run(s) not shown: -n {len(every)} lists them all)")
     return 0
