@@ -301,6 +301,7 @@ def test_cli_params_table():
         "default_source": "10",
         "comment": "",
         "range": None,
+        "note": "",
     }
 
 
