@@ -1201,3 +1201,108 @@ def test_numbers_a_float_cannot_hold_are_named_as_such(source, text, says):
 def test_a_range_with_no_whole_number_for_an_int_parameter_is_an_error(source):
     with pytest.raises(NotebookError, match=r"takes whole numbers .* and its range .* holds none"):
         parse_parameters(source)
+
+
+# -- F6 (session 3): a refusal speaks the syntax of where the value was written, and names every bad one --
+F6_CELL = "x = 0.5  # in (0, 1]\nn: int = 5  # in [1, 10]\ncols = ['a']\nsize = (320, 320)\nname = 'a'"
+
+
+def _ranged_notebook(folder: Path) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.cells = [
+        nbformat.v4.new_code_cell(F6_CELL, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(x)"),
+    ]
+    path = folder / "nb.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_yaml_files_values_are_refused_in_yaml_naming_the_file_all_at_once(tmp_path, capsys):
+    notebook = _ranged_notebook(tmp_path)
+    (tmp_path / "b.yaml").write_text("x: 2\nn: 0\nsize: abc\nname: 5\n")
+    assert (
+        main(["run", str(notebook), "-f", str(tmp_path / "b.yaml"), "--runs-dir", str(tmp_path / "runs")])
+        == 2
+    )
+    err = capsys.readouterr().err
+    where = str(tmp_path / "b.yaml")
+    assert "3 parameters of nb.ipynb cannot be used:" in err, err
+    assert f"{where}: parameter 'x' must be a number in (0, 1], got '2'" in err
+    assert "  accepted (YAML): a number in (0, 1]: x: 0.5" in err
+    assert f"{where}: parameter 'n' must be a number in [1, 10], got '0'" in err
+    assert "  accepted (YAML): a whole number in [1, 10]: n: 5" in err
+    assert f"{where}: parameter 'size' must be tuple[int], got 'abc'" in err
+    assert "  accepted (YAML): a list: size: [320, 320]" in err
+    assert "-p " not in err and "nb.ipynb takes:" in err and not (tmp_path / "runs").exists()
+
+
+def test_a_json_files_values_are_refused_in_json_and_command_line_values_in_p_form(tmp_path, capsys):
+    notebook = _ranged_notebook(tmp_path)
+    (tmp_path / "b.json").write_text('{"x": 2, "name": "b"}')
+    code = main(
+        ["run", str(notebook), "-f", str(tmp_path / "b.json"), "-p", "n", "0", "--runs-dir", str(tmp_path)]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "2 parameters of nb.ipynb cannot be used:" in err
+    assert '  accepted (JSON): a number in (0, 1]: "x": 0.5' in err
+    assert "\nparameter 'n' must be a number in [1, 10], got '0'" in err  # -p's value: no file named
+    assert "  accepted: a whole number in [1, 10]: -p n 5" in err
+
+
+@pytest.mark.parametrize(
+    ("parameter", "yaml", "toml"),
+    [
+        ("name", "text: name: some-text (quote text", 'text: name = "some-text"'),
+        ("cols", "a list: cols: [a, b]", 'a list: cols = ["a", "b"]'),
+        ("size", "a list: size: [320, 320]", "a list: size = [320, 320]"),
+    ],
+)
+def test_file_forms_are_written_in_the_files_syntax(parameter, yaml, toml):
+    from mlcheck.runs.parameters import Forms, accepted_forms
+
+    params = by_name(F6_CELL)
+    assert yaml in accepted_forms(params[parameter], Forms("yaml", where="b.yaml"))
+    assert toml in accepted_forms(params[parameter], Forms("toml", where="pyproject.toml"))
+    assert "None" not in accepted_forms(params[parameter], Forms("toml"))  # TOML has no null
+
+
+def test_the_pytest_table_is_refused_in_toml_naming_the_table_all_at_once(pytester: pytest.Pytester) -> None:
+    _ranged_notebook(pytester.path)
+    pytester.makefile(
+        ".toml",
+        pyproject='[tool.mlcheck]\nnotebooks = ["nb.ipynb"]\n[tool.mlcheck.parameters."nb.ipynb"]\nx = 1.5\nn = 0\n',
+    )
+    result = pytester.runpytest("--co", "-q", "--mlcheck-no-run", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = result.stderr.str()
+    assert "2 parameters of nb.ipynb cannot be used:" in errors, errors
+    assert '[tool.mlcheck.parameters."nb.ipynb"] in ' in errors
+    assert "  accepted (TOML): a number in (0, 1]: x = 0.5" in errors
+    assert "  accepted (TOML): a whole number in [1, 10]: n = 5" in errors
+    assert "-p x" not in errors and "Traceback" not in errors
+
+
+def test_mlcheck_param_is_refused_in_its_own_form(pytester: pytest.Pytester) -> None:
+    _ranged_notebook(pytester.path)
+    pytester.makefile(".toml", pyproject='[tool.mlcheck]\nnotebooks = ["nb.ipynb"]\n')
+    result = pytester.runpytest(
+        "--co", "-q", "--mlcheck-no-run", "-p", "no:cacheprovider", "--mlcheck-param", "nb.ipynb:x=2"
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = result.stderr.str()
+    assert "accepted: a number in (0, 1]: --mlcheck-param nb.ipynb:x=0.5" in errors, errors
+
+
+def test_unknown_and_ill_typed_names_are_reported_together():
+    params = parse_parameters(F6_CELL)
+    with pytest.raises(ParameterError) as caught:
+        coerce_parameters(params, {"zz": TextValue("1"), "x": TextValue("7")}, notebook="nb.ipynb")
+    message = str(caught.value)
+    assert message.startswith(
+        "2 parameters of nb.ipynb cannot be used:\nunknown parameter 'zz' for nb.ipynb\n"
+    )
+    assert "parameter 'x' must be a number in (0, 1], got '7'" in message
+    assert caught.value.parameter == "zz" and not caught.value.has_value

@@ -45,6 +45,8 @@ class NotebookSettings:
     path: Path
     parameter_sets: list[dict[str, Any]] = field(default_factory=lambda: [{}])
     listed: bool = False  # parameters given as a list of tables: one collector per set
+    #: where its parameters are written, for messages: '[tool.mlcheck.parameters."nb.ipynb"] in .../pyproject.toml'
+    table: str = ""
     scoring: Path | None = None
     bundle: Path | None = None
     timeout: float | None = None
@@ -180,6 +182,8 @@ class Settings:
                 )
             settings.parameter_sets = [dict(s) for s in sets]
             settings.listed = isinstance(value, list)
+            brackets = ("[[", "]]") if settings.listed else ("[", "]")
+            settings.table = f'{brackets[0]}tool.mlcheck.parameters."{name}"{brackets[1]} in {self.source}'
 
     def _read_options(self, tables: Any, where: str) -> None:
         if not isinstance(tables, dict):
@@ -263,7 +267,7 @@ class Settings:
         return [
             Job(
                 path,
-                jobs.coerce_parameters(declared, values, notebook=path.name),
+                jobs.coerce_parameters(declared, values, notebook=path.name, **_forms(settings)),
                 self.job_timeout(settings),
                 label,
                 self.job_cell_timeout(settings),
@@ -280,9 +284,19 @@ def _validate_parameters(settings: NotebookSettings) -> None:
     try:
         declared = jobs.read_parameters(settings.path)
         for values in settings.parameter_sets:
-            jobs.coerce_parameters(declared, values, notebook=settings.path.name)
+            jobs.coerce_parameters(declared, values, notebook=settings.path.name, **_forms(settings))
     except MlcheckError as error:
         raise _usage(f"parameters for {settings.path.name}: {error}") from None
+
+
+def _forms(settings: NotebookSettings) -> dict[str, Any]:
+    """A refusal's examples as written where each value came from: TOML in the table, or --mlcheck-param."""
+    from mlcheck.runs.parameters import Forms
+
+    return {
+        "file_forms": Forms("toml", where=settings.table),
+        "text_forms": Forms(option=f"--mlcheck-param {settings.path.name}:"),
+    }
 
 
 def jobs_api() -> Any:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import io
 import json
 import math
@@ -71,6 +72,8 @@ if TYPE_CHECKING:
     import nbformat
 
 __all__ = [
+    "COMMAND_LINE",
+    "Forms",
     "Parameter",
     "Range",
     "RangeWarning",
@@ -614,45 +617,118 @@ def _item_examples(parameter: Parameter) -> list[str]:
     return ([first, second] * 2)[:count]
 
 
-def accepted_forms(parameter: Parameter) -> str:
-    """What ``parameter`` accepts, as forms to copy (shown with every refusal).
+@dataclass(frozen=True)
+class Forms:
+    """How a refusal's examples are written: where the value was given, in that place's syntax.
+
+    ``syntax`` is ``"cli"`` (``-p x 0.5``, or ``option`` such as
+    ``--mlcheck-param nb.ipynb:``), ``"yaml"`` and ``"json"`` (a ``-f`` file),
+    or ``"toml"`` (``pyproject.toml``'s table); ``where`` names the file or
+    table (``b.yaml``, ``[tool.mlcheck.parameters."nb.ipynb"] in pyproject.toml``).
+    """
+
+    syntax: str = "cli"
+    where: str = ""
+    option: str = "-p"
+
+    def setting(self, name: str, value: str) -> str:
+        if self.syntax == "yaml":
+            return f"{name}: {value}"
+        if self.syntax == "json":
+            return f'"{name}": {value}'
+        if self.syntax == "toml":
+            return f"{name} = {value}"
+        return f"-p {name} {value}" if self.option == "-p" else f"{self.option}{name}={value}"
+
+    def text(self, value: str) -> str:
+        """A text value as this syntax quotes it (YAML: only what needs it)."""
+        if self.syntax in ("toml", "json"):
+            return json.dumps(value)
+        return value
+
+    @property
+    def label(self) -> str:
+        if self.syntax == "cli":
+            return "accepted"
+        language = {"yaml": "YAML", "json": "JSON", "toml": "TOML"}[self.syntax]
+        return f"accepted ({language})"  # the refusal's first line names the file
+
+
+COMMAND_LINE = Forms()
+
+
+def accepted_forms(parameter: Parameter, forms: Forms = COMMAND_LINE) -> str:
+    """What ``parameter`` accepts, as forms to copy (shown with every refusal), in ``forms``' syntax.
 
     Every example is a value the parameter takes: built from its range (a
     number inside it) and its type (whole numbers for ``int`` and ``list[int]``).
     """
     name, base = parameter.name, parameter.base_type
+    setting = functools.partial(forms.setting, name)
     items = _item_examples(parameter) if base in ("list", "tuple") else []
     numbers = parameter.range is not None
-    forms = {
-        "int": f"a whole number: -p {name} 100",
-        "float": f"a number: -p {name} 0.1 (also 1e-3, -2, nan, inf)",
-        "bool": f"true or false: -p {name} true (also yes/no, on/off, 1/0)",
-        "str": f"any text: -p {name} some-text",
-        "list": (
-            f"{'numbers' if numbers else 'items'} separated by commas, -p {name} {','.join(items)}, "
-            f"or a list, -p {name} '[{', '.join(items)}]'"
-        ),
-        "tuple": (
-            f"{'numbers' if numbers else 'items'} separated by commas, -p {name} {','.join(items)}, "
-            f"or -p {name} '({', '.join(items)})'"
-        ),
-        "dict": f"a mapping: -p {name} '{{key: 1, other: text}}'",
-        "any": (
-            f"a number (-p {name} 5), true/false, None, a list ('[a, b]'), a mapping ('{{k: 1}}') or text; "
-            f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
-        ),
-    }[base]
+    if forms.syntax == "cli":
+        listed = {
+            "list": (
+                f"{'numbers' if numbers else 'items'} separated by commas, {setting(','.join(items))}, "
+                f"or a list, {setting(repr('[' + ', '.join(items) + ']'))}"
+            ),
+            "tuple": (
+                f"{'numbers' if numbers else 'items'} separated by commas, {setting(','.join(items))}, "
+                f"or {setting(repr('(' + ', '.join(items) + ')'))}"
+            ),
+        }
+        table = {
+            "int": f"a whole number: {setting('100')}",
+            "float": f"a number: {setting('0.1')} (also 1e-3, -2, nan, inf)",
+            "bool": f"true or false: {setting('true')} (also yes/no, on/off, 1/0)",
+            "str": f"any text: {setting('some-text')}",
+            "dict": f"a mapping: {setting(repr('{key: 1, other: text}'))}",
+            "any": (
+                f"a number ({setting('5')}), true/false, None, a list ('[a, b]'), a mapping ('{{k: 1}}') or text; "
+                f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
+            ),
+            **listed,
+        }
+    else:
+        quoted = forms.syntax != "yaml"
+        shown = [
+            forms.text(item) if quoted and parameter.item_type in (None, "str") else item for item in items
+        ]
+        mapping = (
+            "{key = 1, other = \"text\"}" if forms.syntax == "toml"
+            else '{"key": 1, "other": "text"}' if forms.syntax == "json"
+            else "{key: 1, other: text}"
+        )  # fmt: skip
+        table = {
+            "int": f"a whole number: {setting('100')}",
+            "float": f"a number: {setting('0.1')} (also 1e-3, -2{', .nan, .inf' if forms.syntax == 'yaml' else ''})",
+            "bool": f"true or false: {setting('true')}",
+            "str": f"text: {setting(forms.text('some-text'))}"
+            + (
+                " (quote text that reads as a number or true/false: '0123')" if forms.syntax == "yaml" else ""
+            ),
+            "list": f"a list: {setting('[' + ', '.join(shown) + ']')}",
+            "tuple": f"a list: {setting('[' + ', '.join(shown) + ']')}",
+            "dict": f"a mapping: {setting(mapping)}",
+            "any": (
+                f"a number ({setting('5')}), true/false, a list, a mapping or text; "
+                f"quote text that reads as a number ({setting(chr(39) + '0123' + chr(39) if forms.syntax == 'yaml' else forms.text('0123'))})"
+            ),
+        }
+    text = table[base]
+    none = "" if forms.syntax == "toml" else setting("None" if forms.syntax == "cli" else "null")
     if parameter.range is not None:
         if base in ("int", "float", "any"):
             example = inside(parameter.range, whole=base == "int")
-            forms = f"a {'whole ' if base == 'int' else ''}number in {parameter.range}: -p {name} {example}"
-            forms += f", or None: -p {name} None" if base == "any" else ""
+            text = f"a {'whole ' if base == 'int' else ''}number in {parameter.range}: {setting(example)}"
+            text += f", or None: {none}" if base == "any" and none else ""
         else:
             whole = "whole " if parameter.item_type == "int" else ""
-            forms += f"; each a {whole}number in {parameter.range}"
-    if parameter.optional and base != "any" and not _range_excludes_none(parameter):
-        forms += f", or None: -p {name} None"
-    return forms
+            text += f"; each a {whole}number in {parameter.range}"
+    if parameter.optional and base != "any" and none and not _range_excludes_none(parameter):
+        text += f", or None: {none}"
+    return text
 
 
 def _range_excludes_none(parameter: Parameter) -> bool:
@@ -667,11 +743,13 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def coerce_parameter(parameter: Parameter, value: Any) -> Any:
+def coerce_parameter(parameter: Parameter, value: Any, forms: Forms = COMMAND_LINE) -> Any:
     """``value`` as ``parameter`` takes it (see :mod:`mlcheck.runs.parameter_values` for the rules).
 
     A parameter with a range (``# in [0, 1]``) takes only numbers in it: the
     value itself, or every item of a list or tuple; None where the type allows it.
+    A refusal shows accepted forms in ``forms``' syntax (``-p x 0.5`` by
+    default, ``x: 0.5`` for a YAML file, ``x = 0.5`` for a TOML table), naming its file.
 
     Raises
     ------
@@ -679,7 +757,7 @@ def coerce_parameter(parameter: Parameter, value: Any) -> Any:
         Naming the parameter, saying why, and showing accepted forms; for a
         value outside the range, naming the value and the range.
     """
-    result = _coerce_by_type(parameter, value)
+    result = _coerce_by_type(parameter, value, forms)
     if parameter.range is None:
         return result
     if (result is None and _range_excludes_none(parameter)) or (
@@ -687,16 +765,17 @@ def coerce_parameter(parameter: Parameter, value: Any) -> Any:
     ):
         numbers = "numbers" if isinstance(result, (list, tuple)) else "a number"
         raise ParameterError(
+            f"{forms.where + ': ' if forms.where else ''}"
             f"parameter {parameter.name!r} must be {numbers} in {parameter.range}, got {_shown(value)} "
             f"(its range, from the comment in the parameters cell: {parameter.comment})\n"
-            f"  accepted: {accepted_forms(parameter)}",
+            f"  {forms.label}: {accepted_forms(parameter, forms)}",
             parameter=parameter.name,
             value=str(value) if isinstance(value, str) else value,
         )
     return result
 
 
-def _coerce_by_type(parameter: Parameter, value: Any) -> Any:
+def _coerce_by_type(parameter: Parameter, value: Any, forms: Forms) -> Any:
     base, item_type = parameter.base_type, parameter.item_type
     given = value
     try:
@@ -737,27 +816,37 @@ def _coerce_by_type(parameter: Parameter, value: Any) -> Any:
     except ValueRefused as error:
         wanted = "(untyped) cannot take" if base == "any" else f"must be {parameter.type_name}, got"
         raise ParameterError(
+            f"{forms.where + ': ' if forms.where else ''}"
             f"parameter {parameter.name!r} {wanted} {_shown(given)}: {error}\n"
-            f"  accepted: {accepted_forms(parameter)}",
+            f"  {forms.label}: {accepted_forms(parameter, forms)}",
             parameter=parameter.name,
             value=str(given) if isinstance(given, str) else given,
         ) from None
 
 
 def coerce_parameters(
-    parameters: list[Parameter], raw: Mapping[str, Any], *, notebook: str = "the notebook"
+    parameters: list[Parameter],
+    raw: Mapping[str, Any],
+    *,
+    notebook: str = "the notebook",
+    file_forms: Forms | None = None,
+    text_forms: Forms = COMMAND_LINE,
 ) -> dict[str, Any]:
     """Coerce every given value to its parameter's type; refuse unknown names.
 
     Values marked :class:`TextValue` (a command line, a form) are read as text by
     the parameter's type; :class:`RawText` stays text; any other value (a file's,
     a TOML table's, a Python caller's) is taken as given, an unquoted file scalar
-    being typed by the parameter.
+    being typed by the parameter. A refusal of a text value shows forms in
+    ``text_forms``' syntax (``-p``; the pytest plugin's ``--mlcheck-param``),
+    of any other value in ``file_forms``' (the ``-f`` file's YAML, the
+    pyproject table's TOML), naming the file.
 
     Raises
     ------
     ParameterError
-        Naming the offending parameter, an accepted form, and the notebook's parameters.
+        Naming every offending parameter at once (the first is the error's
+        ``parameter``), an accepted form for each, and the notebook's parameters.
 
     Examples
     --------
@@ -766,28 +855,39 @@ def coerce_parameters(
     {'store_id': '0123', 'size': (640, 480), 'cols': ['x']}
     """
     known = {p.name: p for p in parameters}
+    if not parameters and raw:
+        name = next(iter(raw))
+        raise ParameterError(
+            f"{notebook} has no parameters cell, so it takes no parameter (got {name!r}).\n"
+            "Tag the cell that holds its defaults with 'parameters' to make them settable.",
+            parameter=name,
+        )
     coerced: dict[str, Any] = {}
+    refused: list[tuple[str, str, Any]] = []  # (name, message, value) of each value that cannot be used
     for name, value in raw.items():
         if name not in known:
-            listing = describe_parameters(parameters)
-            if not parameters:
-                raise ParameterError(
-                    f"{notebook} has no parameters cell, so it takes no parameter (got {name!r}).\n"
-                    "Tag the cell that holds its defaults with 'parameters' to make them settable.",
-                    parameter=name,
-                )
-            raise ParameterError(
-                f"unknown parameter {name!r} for {notebook}; its parameters are:\n{listing}", parameter=name
-            )
+            refused.append((name, f"unknown parameter {name!r} for {notebook}", value))
+            continue
+        forms = text_forms if isinstance(value, (TextValue, RawText)) else (file_forms or COMMAND_LINE)
         try:
-            coerced[name] = coerce_parameter(known[name], value)
+            coerced[name] = coerce_parameter(known[name], value, forms)
         except ParameterError as error:
-            raise ParameterError(
-                f"{error}\n{notebook} takes:\n{describe_parameters(parameters)}",
-                parameter=name,
-                value=error.value,
-            ) from None
-    return coerced
+            refused.append((name, str(error), error.value))
+    if not refused:
+        return coerced
+    listing = describe_parameters(parameters)
+    first, message, value = refused[0]
+    if len(refused) > 1:
+        message = f"{len(refused)} parameters of {notebook} cannot be used:\n" + "\n".join(
+            m for _, m, _ in refused
+        )
+    if all(m.startswith("unknown parameter") for _, m, _ in refused):
+        message += f"; its parameters are:\n{listing}"
+    else:
+        message += f"\n{notebook} takes:\n{listing}"
+    if first not in known:  # an unknown name has no value to blame
+        raise ParameterError(message, parameter=first)
+    raise ParameterError(message, parameter=first, value=value)
 
 
 def load_parameter_file(path: str | Path) -> dict[str, Any]:

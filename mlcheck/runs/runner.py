@@ -40,6 +40,7 @@ from mlcheck.kernel import RUN_DIR_ENV, RUN_ID_ENV
 from mlcheck.runs import outcome as outcomes
 from mlcheck.runs import runlock
 from mlcheck.runs.parameters import (
+    Forms,
     coerce_parameters,
     inject_parameters,
     load_notebook,
@@ -362,7 +363,12 @@ def run_notebook(
     declared = read_parameters(source)
     raw: dict[str, Any] = dict(load_parameter_file(parameter_file)) if parameter_file is not None else {}
     raw.update(parameters or {})
-    coerced = coerce_parameters(declared, raw, notebook=notebook_path.name)
+    file_forms = (
+        Forms("json" if str(parameter_file).lower().endswith(".json") else "yaml", where=str(parameter_file))
+        if parameter_file is not None
+        else None
+    )  # a refusal of a file's value shows the file's syntax and names it
+    coerced = coerce_parameters(declared, raw, notebook=notebook_path.name, file_forms=file_forms)
     for option, value in (("timeout", timeout), ("cell timeout", cell_timeout)):
         # inf is refused too: it reached math.ceil as an OverflowError (exit 3, retried); omit it for no limit
         if value is not None and not (value > 0 and math.isfinite(value)):
