@@ -195,6 +195,100 @@ def test_cli_exit_codes_log_and_webhook_against_a_local_server(tmp_path, capsys)
     assert json.loads(capsys.readouterr().out)["alerts"] == []
 
 
+class _local_hook:
+    """A local HTTP server that records the JSON POSTed to it (a fresh list per server)."""
+
+    def __enter__(self) -> tuple[str, list[dict]]:
+        received: list[dict] = []
+
+        class Handler(_Hook):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_port}/alerts", received
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_cli_delivers_each_alert_once_per_destination_across_invocations(tmp_path, capsys):
+    """F15 (session 3): three `mlcheck monitor` calls with no new run made 3 POSTs and 6 log lines."""
+    runs = tmp_path / "runs"
+    ids = write_runs(runs, 41, drifted=lambda day, f: day == 40 and f == "plan")
+    log = tmp_path / "alerts.jsonl"
+    with _local_hook() as (url, received):
+        args = ["monitor", "score", "--runs-dir", str(runs), "--log", str(log), "--webhook", url]
+        assert main(args) == 1
+        first = capsys.readouterr().out
+        assert "ALERT drift" in first
+        # the same state again, twice: nothing sent, exit 0 (a scheduler paging on a non-zero exit stays quiet)
+        assert main(args) == 0 and main([*args, "--json"]) == 0
+        out = capsys.readouterr().out
+        assert len(received) == 1 and len(log.read_text(encoding="utf-8").splitlines()) == 1
+        assert "ALERT" not in out and "alerted  drift     drift in 1 feature(s): plan (PSI 0.6)" in out
+        assert "not sent again" in out and "no new alert; 1 ongoing: drift since 2026-02-14 (1 run)" in out
+        printed = json.loads(out[out.index("{") :])
+        assert printed["alerts"] == [] and [a["subjects"] for a in printed["delivered"]] == [["plan"]]
+        assert printed["delivered"][0]["since"] == ids[40] and printed["delivered"][0]["delivered_at"]
+        # the memory is a small file beside the runs' index, keyed by cause, subjects and streak start, no URL in it
+        memory = json.loads((runs / "score" / ".monitor-delivered.json").read_text(encoding="utf-8"))
+        [entry] = memory["sent"]
+        assert (entry["cause"], entry["subjects"], entry["since"]) == ("drift", ["plan"], ids[40])
+        assert sorted(d.split(":", 1)[0] for d in entry["to"]) == ["log", "webhook"] and url not in json.dumps(memory)
+        # looking without a destination delivers nothing: already delivered, so not news (exit 0)
+        assert main(["monitor", "score", "--runs-dir", str(runs)]) == 0
+        # a destination that never had it gets it: a second log file
+        other = tmp_path / "other.jsonl"
+        assert main([*args[:4], "--log", str(other)]) == 1
+        assert len(other.read_text(encoding="utf-8").splitlines()) == 1 and len(received) == 1
+
+        # a new run: the drift goes on (ongoing, nothing sent); then that run crashed: a new cause, sent once
+        write_runs(tmp_path / "next", 42, drifted=lambda day, f: day >= 40 and f == "plan")
+        later = sorted((tmp_path / "next" / "score").iterdir())[-1]
+        later.rename(runs / "score" / later.name)
+        assert main(args) == 0 and len(received) == 1
+        record = json.loads((runs / "score" / later.name / "run.json").read_text(encoding="utf-8"))
+        record["status"], record["exit_code"] = "error", 3
+        (runs / "score" / later.name / "run.json").write_text(json.dumps(record), encoding="utf-8")
+        assert main(args) == 1 and main(args) == 0
+        assert [p["alerts"][0]["cause"] for p in received] == ["drift", "status"]
+        assert len(log.read_text(encoding="utf-8").splitlines()) == 2
+    capsys.readouterr()
+
+
+def test_cli_retry_after_a_webhook_failure_sends_only_what_it_missed(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    write_runs(runs, 41, drifted=lambda day, f: day == 40 and f == "plan")
+    log = tmp_path / "alerts.jsonl"
+    with socket_closed() as port:
+        down = f"http://127.0.0.1:{port}/x"
+        assert main(["monitor", "score", "--runs-dir", str(runs), "--log", str(log), "--webhook", down]) == 6
+    assert "a retry sends only what it missed" in capsys.readouterr().err
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 1
+    with _local_hook() as (url, received):
+        # the retry (the webhook mended): the alert is news to it, so exit 1; the log is not appended again
+        assert main(["monitor", "score", "--runs-dir", str(runs), "--log", str(log), "--webhook", url]) == 1
+        assert [p["alerts"][0]["subjects"] for p in received] == [["plan"]]
+        assert len(log.read_text(encoding="utf-8").splitlines()) == 1
+    capsys.readouterr()
+
+
+def test_cli_a_memory_that_cannot_be_written_delivers_and_warns(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    write_runs(runs, 41, drifted=lambda day, f: day == 40 and f == "plan")
+    (runs / "score" / ".monitor-delivered.json").mkdir()  # stands for a folder the monitor may not write
+    log = tmp_path / "alerts.jsonl"
+    for _ in range(2):
+        assert main(["monitor", "score", "--runs-dir", str(runs), "--log", str(log)]) == 1
+        assert "could not be remembered" in capsys.readouterr().err
+    assert len(log.read_text(encoding="utf-8").splitlines()) == 2  # sent again, as the warning said
+
+
 def test_cli_unreachable_webhook_is_retryable_and_bad_urls_are_usage(tmp_path, capsys):
     write_runs(tmp_path, 41, drifted=lambda day, f: day == 40 and f == "plan")
     with socket_closed() as port:

@@ -111,6 +111,9 @@ class MonitorState:
     ongoing_since: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the folder holding the runs (``<runs_dir>/<notebook stem>``), so run ids become paths to open
     runs_folder: str = ""
+    #: alerts of the latest run that an earlier ``mlcheck monitor`` delivered (not sent again),
+    #: each as :meth:`Alert.to_dict` with ``delivered_at`` (ISO 8601, UTC); see :mod:`mlcheck.monitoring.delivery`
+    delivered: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -386,6 +389,9 @@ def format_state(state: MonitorState) -> list[str]:
         lines.append(f"        since run {alert.since} ({alert.since_time}), {len(alert.runs)} run(s)")
         for run_id in alert.runs[:3]:
             lines.append(f"        open {Path(state.runs_folder, run_id) if state.runs_folder else run_id}")
+    for earlier in state.delivered:
+        lines.append(f"  alerted  {earlier['cause']:<9} {earlier['message']}")
+        lines.append(f"        delivered {earlier['delivered_at']}: not sent again (one alert per state change)")
     for cause, subjects in state.ongoing.items():
         if not any(a.cause == cause for a in state.alerts):
             streak = state.ongoing_since.get(cause)
