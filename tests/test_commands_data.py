@@ -189,6 +189,34 @@ def test_extreme_values_profile_without_warnings_and_with_finite_edges(tmp_path,
     assert "cannot read" in error and ".." not in error
 
 
+def test_an_id_column_keeps_bounded_levels_on_both_sides_of_a_shift(tmp_path, capsys):
+    """F7: levels of a text column of unique values were all held (memory grew with the rows)."""
+    n = 6_000
+    for name, start in (("ref", 0), ("cur", n)):
+        pd.DataFrame(
+            {"id": [f"customer-{i:09d}" for i in range(start, start + n)], "x": np.arange(n, dtype=float)}
+        ).to_parquet(tmp_path / f"{name}.parquet", row_group_size=1_000)
+    reference = profile_path(tmp_path / "ref.parquet", batch_rows=500, max_levels=100)
+    column = reference["id"]
+    assert column.levels[0] == "customer-000000000" and len(column.levels) == 100
+    assert column.other == n - 100 and column.other_levels == n - 100 and column.other_singletons == n - 100
+    assert column.notes and "200 distinct levels" in column.notes[0]
+    assert column == profile(pd.read_parquet(tmp_path / "ref.parquet"), max_levels=100)["id"]  # as in memory
+    current = profile_path(tmp_path / "cur.parquet", edges_from=reference, batch_rows=500, max_levels=100)
+    assert len(current["id"].levels) <= 100 + 200  # the reference's levels and at most 2 x max_levels new
+    assert current["id"].n_rows == n and sum(current["id"].counts[:100]) == 0  # every id is new
+    assert any("new levels (an id?)" in note for note in current["id"].notes)
+    # the reference's singletons say new ids are expected (Good-Turing): no drift, as in memory
+    from mlcheck.contracts.shift import check_shift
+
+    frames = [pd.read_parquet(tmp_path / f"{name}.parquet") for name in ("ref", "cur")]
+    assert check_shift(*frames, features=["id"]).passed
+    assert (
+        main(["shift", str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet"), "--feature", "id"]) == 0
+    )
+    assert "PASS check_shift" in capsys.readouterr().out
+
+
 def test_data_that_fits_in_memory_is_profiled_like_the_table(files):
     whole = pd.read_parquet(files["reference"])
     streamed = profile_path(files["reference"], batch_rows=2_000)

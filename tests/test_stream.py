@@ -252,3 +252,49 @@ def test_values_held_at_once_stay_within_the_bound_whatever_the_rows(monkeypatch
             profile_batches(_source(frame, range(0, n, 500)), bins=20, max_levels=10), profile(frame)
         )
     assert held and max(held) <= 100
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    draws=st.lists(st.integers(0, 400), min_size=1, max_size=300),
+    cuts=st.lists(st.integers(0, 300), max_size=6),
+    max_levels=st.integers(1, 30),
+)
+def test_a_column_of_many_levels_is_bounded_and_streams_like_the_frame(draws, cuts, max_levels):
+    """F7: past 2 * max_levels distinct levels, later new levels fold uncounted, alike in both profiles."""
+    frame = pd.DataFrame({"id": [f"customer-{d:04d}" for d in draws]})
+    streamed = profile_batches(_source(frame, cuts), bins=5, max_levels=max_levels)
+    expected = profile(frame, bins=5, max_levels=max_levels)
+    assert streamed == expected
+    column = expected["id"]
+    limit = 2 * max_levels
+    first_met = list(dict.fromkeys(frame["id"]))[:limit]  # the levels counted one by one
+    counted = frame["id"][frame["id"].isin(first_met)].value_counts()
+    folded = len(frame) - int(counted.sum())
+    assert len(column.levels) == min(max_levels, frame["id"].nunique())
+    assert all(counted[level] == count for level, count in zip(column.levels, column.counts))
+    assert column.other == len(frame) - sum(column.counts)
+    if folded:
+        assert any("distinct levels (an id?)" in note for note in column.notes)
+        exact_other_levels = frame["id"].nunique() - len(column.levels)
+        assert column.other_levels >= exact_other_levels  # an upper bound, as the note says
+    else:  # below the bound: the exact definition, the most frequent levels listed
+        assert column.notes == () and column.other_levels == frame["id"].nunique() - len(column.levels)
+
+
+def test_memory_for_levels_stays_bounded_whatever_the_rows(monkeypatch):
+    """F7: a column of unique values held one entry per row (about 300 MB per million strings)."""
+    held: list[int] = []
+    add = stream.LevelTally.add
+
+    def watched(self: stream.LevelTally, counts, labels_in_order) -> None:
+        add(self, counts, labels_in_order)
+        held.append(len(self.counts))
+
+    monkeypatch.setattr(stream.LevelTally, "add", watched)
+    for n in (2_000, 20_000):
+        frame = pd.DataFrame({"id": [f"tx-{i:06d}" for i in range(n)], "x": np.arange(n, dtype=float)})
+        streamed = profile_batches(_source(frame, range(0, n, 1_000)), bins=5, max_levels=50)
+        assert streamed["id"].other == n - 50 and streamed["id"].levels[:2] == ("tx-000000", "tx-000001")
+        assert streamed["id"].other_levels == n - 50  # every folded row its own level: exact here
+    assert held and max(held) == 100  # 2 * max_levels, at 2,000 rows and at 20,000

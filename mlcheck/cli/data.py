@@ -107,8 +107,29 @@ def profile_path(
     # columns the reference lacks or types differently keep the first batch's bins throughout
     shared = streaming_bins(edges_from, merged)
     for batch in batches:
-        merged = merged.merge(profile(batch, edges_from=shared, **options))
+        merged = _bounded(merged.merge(profile(batch, edges_from=shared, **options)), shared, levels)
     return merged
+
+
+def _bounded(merged: Profile, shared: Profile, max_levels: int) -> Profile:
+    """The merged current side with at most ``tracked_levels(max_levels)`` new levels a column.
+
+    Each batch may bring new levels (an id column: one per row); merging keeps
+    their union, so without this bound memory would grow with the file.
+    """
+    from mlcheck.profiling.frames import fold_new_levels, tracked_levels
+    from mlcheck.profiling.model import CategoricalColumn, Profile
+
+    limit = tracked_levels(max_levels)
+    columns = dict(merged.columns)
+    changed = False
+    for name, column in merged.columns.items():
+        if isinstance(column, CategoricalColumn) and len(column.levels) > limit:
+            reference = shared.columns.get(name)
+            keep = len(reference.levels) if isinstance(reference, CategoricalColumn) else 0
+            columns[name] = fold_new_levels(column, keep, limit)
+            changed = changed or columns[name] is not column
+    return Profile(n_rows=merged.n_rows, columns=columns, bins=merged.bins) if changed else merged
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:

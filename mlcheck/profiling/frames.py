@@ -31,7 +31,15 @@ from mlcheck.profiling.model import (
     streaming_bins,
 )
 
-__all__ = ["is_dask", "label_of", "profile_dask", "profile_frame"]
+__all__ = [
+    "LevelTally",
+    "fold_new_levels",
+    "is_dask",
+    "label_of",
+    "profile_dask",
+    "profile_frame",
+    "tracked_levels",
+]
 
 
 def _split_sorted(values: np.ndarray) -> tuple[np.ndarray, int, int, int]:
@@ -204,8 +212,17 @@ def _categorical_column(
     levels: tuple[str, ...] | None,
     max_levels: int,
     notes: tuple[str, ...] = (),
+    folded_rows: int = 0,
 ) -> CategoricalColumn:
-    n_values = sum(counts.values())
+    """Counts per level (``max_levels`` listed, the rest in ``other``).
+
+    ``folded_rows`` are rows of levels that were never counted one by one
+    (met after a column's :func:`tracked_levels`, see :class:`LevelTally`):
+    they join ``other``, and each counts as a level of its own and as a
+    singleton in ``other_levels`` and ``other_singletons``, which are then
+    upper bounds.
+    """
+    n_values = sum(counts.values()) + folded_rows
     if levels is None:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:max_levels]
         if ranked and all(_is_integer_text(level) for level, _ in ranked):
@@ -227,8 +244,128 @@ def _categorical_column(
         other=n_values - sum(kept),
         missing=n_missing,
         notes=notes,
-        other_levels=len(folded),
-        other_singletons=sum(1 for count in folded if count == 1),
+        other_levels=len(folded) + folded_rows,
+        other_singletons=sum(1 for count in folded if count == 1) + folded_rows,
+    )
+
+
+def tracked_levels(max_levels: int) -> int:
+    """Distinct levels a column's profile counts one by one: twice the levels it lists."""
+    return 2 * max_levels
+
+
+class LevelTally:
+    """Counts per level of one column, for at most ``limit`` distinct levels: memory bounded whatever the rows.
+
+    A text column of unique values (an id not excluded) has as many levels as
+    rows; counting each would make a streamed profile's memory grow with the
+    file (about 300 MB per million distinct strings) although the profile
+    lists at most ``max_levels`` of them. Three ways were weighed: refusing
+    such a column (a legitimate column of 150,000 postal codes would be
+    refused too, and in memory as well, to stay consistent), a heavy-hitter
+    sketch (SpaceSaving: approximate counts for every level, so no profile
+    would be exact and merges would lose exactness), and this: the first
+    ``limit`` distinct levels met in the data's row order are counted exactly;
+    rows of a level first met after that are only counted as rows (``folded``)
+    and join ``other``. The profile says so in its notes. Below the limit
+    (``2 * max_levels`` = 200,000 levels by default) nothing changes: every
+    level is counted and the ``max_levels`` most frequent are listed. Above it,
+    the error is stated: a level first met after the limit is never listed,
+    however frequent, and ``other_levels`` and ``other_singletons`` count
+    each folded row as a level seen once (upper bounds, so the Good-Turing
+    unseen mass of such a column is overstated, never understated). The rule
+    depends on the row order alone, not on how the rows are batched, so a
+    streamed profile and ``mc.profile`` of the whole frame in memory (which
+    applies the same rule) stay equal.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.counts: dict[str, int] = {}
+        self.folded = 0
+
+    def add(self, counts: Mapping[str, int], labels_in_order: Any) -> None:
+        """Add one part's counts per label; ``labels_in_order()`` gives its labels by first row, if needed."""
+        room = self.limit - len(self.counts)
+        own = self.counts
+        if room >= len(counts) or all(level in own for level in counts):
+            for level, count in counts.items():
+                own[level] = own.get(level, 0) + count
+            return
+        admitted: set[str] = set()
+        if room > 0:  # the limit is crossed in this part: its new levels met first are counted
+            for level in labels_in_order():
+                if level not in own and level not in admitted:
+                    admitted.add(level)
+                    if len(admitted) == room:
+                        break
+        for level, count in counts.items():
+            if level in own:
+                own[level] += count
+            elif level in admitted:
+                own[level] = count
+            else:
+                self.folded += count
+
+    @property
+    def note(self) -> tuple[str, ...]:
+        """The profile's note when levels were folded uncounted, else nothing."""
+        if not self.folded:
+            return ()
+        return (
+            f"more than {self.limit:,} distinct levels (an id?): {self.folded:,} rows of levels first "
+            f"met after the {self.limit:,}th are in other uncounted; other_levels and other_singletons "
+            "are upper bounds",
+        )
+
+
+def _labels_in_order(series: Any) -> list[str]:
+    """The distinct labels of a series' present values, by first row (as :func:`_object_level_counts` labels them)."""
+    import pandas as pd
+
+    present = series[~series.isna()]
+    try:
+        distinct = pd.unique(present)
+    except TypeError:  # unhashable values are compared by their text
+        return list(pd.unique(present.map(str)))
+    return [label_of(value) for value in distinct]
+
+
+def _tallied_level_counts(series: Any, max_levels: int) -> tuple[dict[str, int], int, tuple[str, ...], int]:
+    """:func:`_object_level_counts` under :class:`LevelTally`'s bound: counts, missing, notes, folded rows."""
+    counts, n_missing, notes = _object_level_counts(series)
+    limit = tracked_levels(max_levels)
+    if len(counts) <= limit:
+        return counts, n_missing, notes, 0
+    tally = LevelTally(limit)
+    tally.add(counts, lambda: _labels_in_order(series))
+    return tally.counts, n_missing, notes + tally.note, tally.folded
+
+
+def fold_new_levels(column: CategoricalColumn, keep: int, limit: int) -> CategoricalColumn:
+    """A merged current-side column with at most ``keep + limit`` levels (the first ``keep`` are the reference's).
+
+    New levels beyond go to ``other``, each counted once more in
+    ``other_levels`` and as a singleton if seen once so far (upper bounds: a
+    folded level met again later folds again).
+    """
+    if len(column.levels) <= keep + limit:
+        return column
+    cut = keep + limit
+    folded = column.counts[cut:]
+    note = (
+        f"more than {limit:,} new levels (an id?): levels first met after them are in other; "
+        "other_levels and other_singletons are upper bounds"
+    )
+    return CategoricalColumn(
+        dtype=column.dtype,
+        levels=column.levels[:cut],
+        counts=column.counts[:cut],
+        other=column.other + sum(folded),
+        missing=column.missing,
+        notes=tuple(dict.fromkeys((*column.notes, note))),
+        other_levels=column.other_levels + len(folded),
+        other_singletons=column.other_singletons + sum(1 for count in folded if count == 1),
     )
 
 
@@ -337,8 +474,8 @@ def _profile_series(
         return _categorical_column(dtype, counts, n_missing, reference.levels, max_levels, notes)
     # no usable reference (none given, a new column, or numeric in the reference but not here)
     if kind == "categorical":
-        counts, n_missing, notes = _object_level_counts(series)
-        return _categorical_column(dtype, counts, n_missing, None, max_levels, notes)
+        counts, n_missing, notes, folded = _tallied_level_counts(series, max_levels)
+        return _categorical_column(dtype, counts, n_missing, None, max_levels, notes, folded)
     values = _as_float(series)
     if kind == "integer":
         split = _split_sorted(values)
@@ -351,8 +488,7 @@ def _profile_series(
 
 #: pandas' nullable dtypes, as a Parquet file's pandas metadata names them (``numpy_type``).
 _NULLABLE = frozenset(
-    {"boolean", "Float32", "Float64"}
-    | {f"{sign}Int{bits}" for sign in ("", "U") for bits in (8, 16, 32, 64)}
+    {"boolean", "Float32", "Float64"} | {f"{sign}Int{bits}" for sign in ("", "U") for bits in (8, 16, 32, 64)}
 )
 
 

@@ -134,6 +134,10 @@ class CategoricalColumn:
     in each of two chunks is seen twice in both), so it is derived from the
     per-level counts, which merge exactly; only the folded tail's figures add
     up approximately (an upper bound), and only past ``max_levels`` levels.
+    Past ``2 * max_levels`` distinct levels (an id column), levels first met
+    after those are not counted one by one (memory stays bounded): their rows
+    join ``other``, each counted as a level seen once (upper bounds), and
+    ``notes`` says so (:class:`mlcheck.profiling.frames.LevelTally`).
     """
 
     dtype: str
@@ -460,6 +464,10 @@ def profile(
         Levels kept per categorical column (binned on a reference: new levels
         kept beyond the reference's); the rest fold into ``__other__``, and a
         shift check then counts a current level the reference folded as unseen.
+        At most ``2 * max_levels`` distinct levels are counted one by one (the
+        first met in row order; later new levels' rows fold uncounted, with a
+        note), so a column of unique ids costs bounded memory; the profile of
+        a file streamed by ``mlcheck profile`` applies the same rule.
     sample_rows : int, default 1,000,000
         Dask only, without ``edges_from``: size of the seeded sample the
         edges are computed from (the counts stay exact).

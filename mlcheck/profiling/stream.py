@@ -48,9 +48,12 @@ numeric column a 4,096-cell histogram, a 65,536-cell one and a 65,536-entry
 int16 look-up table while it searches, and at most :data:`COLLECT_VALUES`
 values (about 1.7 MiB at most), so the peak memory follows the batch, not the
 file. Data of at most :data:`COLLECT_VALUES` rows takes one pass. Categorical
-columns are counted per level in the first pass (memory grows with the number
-of levels, not of rows), as an integer column's levels are while it has at
-most 20 distinct values.
+columns are counted per level in the first pass, as an integer column's levels
+are while it has at most 20 distinct values; a column counts at most
+``2 * max_levels`` distinct levels one by one (200,000 by default, the first
+met in row order: :class:`mlcheck.profiling.frames.LevelTally`), so a text
+column of unique values (an id not left out) holds a bounded number of
+strings too, and its profile says which rows it folded uncounted.
 """
 
 from __future__ import annotations
@@ -66,9 +69,11 @@ import numpy as np
 from mlcheck.errors import UsageError
 from mlcheck.kinds import MAX_INTEGER_LEVELS, label_of
 from mlcheck.profiling.frames import (
+    LevelTally,
     _as_float,
     _categorical_column,
     _kind_of,
+    _labels_in_order,
     _numeric_column,
     _object_level_counts,
     _refuse_duplicates,
@@ -78,6 +83,7 @@ from mlcheck.profiling.frames import (
     interpolated_edges,
     nullable_dtypes,
     quantile_ranks,
+    tracked_levels,
 )
 from mlcheck.profiling.model import ColumnSummary, NumericColumn, Profile
 
@@ -305,9 +311,9 @@ class _Column:
 
     name: str
     force_categorical: bool
+    tally: LevelTally  # a categorical column's counts per level, bounded (see LevelTally)
     dtype: str = ""
     kind: str = ""  # "categorical", "integer" or "numeric", from the batches' pandas dtypes
-    levels: Counter[str] = field(default_factory=Counter)
     notes: dict[str, None] = field(default_factory=dict)
     missing: int = 0
     finite: int = 0
@@ -343,7 +349,7 @@ class _Column:
             self.dtype = "object"
         if kind == "categorical":
             counts, n_missing, notes = _object_level_counts(series)
-            self.levels.update(counts)
+            self.tally.add(counts, lambda: _labels_in_order(series))
             self.missing += n_missing
             self.notes.update(dict.fromkeys(notes))
             return
@@ -440,7 +446,11 @@ def profile_batches(
         for i, name in enumerate(names):
             if name.startswith("__index_level_") and name.endswith("__"):
                 continue  # a pandas index written to Parquet is not a feature
-            column = columns.setdefault(name, _Column(name, name in categorical))
+            column = columns.get(name)
+            if column is None:
+                column = columns[name] = _Column(
+                    name, name in categorical, LevelTally(tracked_levels(max_levels))
+                )
             column.update(arrow_series(batch.column(i), nullable.get(name)))
     if not seen:
         raise UsageError(
@@ -487,11 +497,12 @@ def _first_pass_summary(column: _Column, n_rows: int, bins: int, max_levels: int
     if column.kind == "categorical" or not column.kind:
         return _categorical_column(
             column.dtype or "object",
-            dict(column.levels),
+            column.tally.counts,
             column.missing,
             None,
             max_levels,
-            tuple(column.notes),
+            tuple(column.notes) + column.tally.note,
+            column.tally.folded,
         )
     if column.kind == "integer" and column.integer_levels is not None and column.finite:
         counts: Counter[str] = Counter()
