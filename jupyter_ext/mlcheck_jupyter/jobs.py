@@ -275,6 +275,7 @@ class JobManager(LoggingConfigurable):
                     "default_source": entry["default_source"],
                     "comment": entry["comment"],
                     "range": entry["range"],  # from `# in [0, 1]`; the form sets min and max from it
+                    "note": entry["note"],  # a comment that looks like a range but is help text, shown under the field
                 }
                 for entry in (parameter.to_dict() for parameter in declared)
             ],
@@ -298,7 +299,7 @@ class JobManager(LoggingConfigurable):
 
         from mlcheck.errors import ParameterError
         from mlcheck.runs import coerce_parameters, read_parameters
-        from mlcheck.runs.parameters import TextValue
+        from mlcheck.runs.parameters import Forms, TextValue
 
         if given is None:
             return {}
@@ -313,9 +314,9 @@ class JobManager(LoggingConfigurable):
         declared = read_parameters(notebook)
         for name, value in raw.items():  # one at a time, so the error is about this parameter
             try:
-                coerce_parameters(
-                    declared, {name: TextValue(value)}, notebook=notebook.name
-                )  # read as `-p` reads it
+                coerce_parameters(  # read as `-p` reads it; the examples are what to type in the field
+                    declared, {name: TextValue(value)}, notebook=notebook.name, text_forms=Forms("form")
+                )
             except ParameterError as error:
                 raise RequestError(400, str(error), parameter=name) from None
             except yaml.YAMLError as error:  # a malformed list/dict or a YAML tag

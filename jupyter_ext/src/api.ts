@@ -14,6 +14,8 @@ export interface IParameter {
   comment: string;
   /** From the comment's `in [0, 1]`; null when it declares none. */
   range: IRange | null;
+  /** What the author should know about the range: text read as help, or a default that cannot be checked; "" if none. */
+  note?: string;
 }
 
 export interface IOutcome {

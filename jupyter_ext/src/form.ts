@@ -221,6 +221,13 @@ export class ParameterForm {
       row.appendChild(comment);
       described.push(comment.id);
     }
+    if (parameter.note) {
+      // e.g. `in [0; 1]` read as help text: the range the author meant is not enforced
+      const note = el('div', 'mlcheck-note', parameter.note);
+      note.id = `${id}-note`;
+      row.appendChild(note);
+      described.push(note.id);
+    }
     row.appendChild(error);
     described.push(error.id, changed.id);
     // The accessible name is the parameter's name alone; type, help, error and "changed" are its description.

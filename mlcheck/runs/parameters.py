@@ -623,7 +623,8 @@ class Forms:
 
     ``syntax`` is ``"cli"`` (``-p x 0.5``, or ``option`` such as
     ``--mlcheck-param nb.ipynb:``), ``"yaml"`` and ``"json"`` (a ``-f`` file),
-    or ``"toml"`` (``pyproject.toml``'s table); ``where`` names the file or
+    ``"toml"`` (``pyproject.toml``'s table), or ``"form"`` (the value alone, as
+    typed into the JupyterLab panel's field); ``where`` names the file or
     table (``b.yaml``, ``[tool.mlcheck.parameters."nb.ipynb"] in pyproject.toml``).
     """
 
@@ -638,6 +639,8 @@ class Forms:
             return f'"{name}": {value}'
         if self.syntax == "toml":
             return f"{name} = {value}"
+        if self.syntax == "form":
+            return value
         return f"-p {name} {value}" if self.option == "-p" else f"{self.option}{name}={value}"
 
     def text(self, value: str) -> str:
@@ -648,7 +651,7 @@ class Forms:
 
     @property
     def label(self) -> str:
-        if self.syntax == "cli":
+        if self.syntax in ("cli", "form"):
             return "accepted"
         language = {"yaml": "YAML", "json": "JSON", "toml": "TOML"}[self.syntax]
         return f"accepted ({language})"  # the refusal's first line names the file
@@ -667,15 +670,21 @@ def accepted_forms(parameter: Parameter, forms: Forms = COMMAND_LINE) -> str:
     setting = functools.partial(forms.setting, name)
     items = _item_examples(parameter) if base in ("list", "tuple") else []
     numbers = parameter.range is not None
-    if forms.syntax == "cli":
+    if forms.syntax in ("cli", "form"):
+        quote = repr if forms.syntax == "cli" else str  # a shell needs the quotes, a form field does not
+        raw_text = (
+            f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
+            if forms.syntax == "cli"
+            else f"for text that reads as a number such as 0123, declare the type ({name}: str = None)"
+        )
         listed = {
             "list": (
                 f"{'numbers' if numbers else 'items'} separated by commas, {setting(','.join(items))}, "
-                f"or a list, {setting(repr('[' + ', '.join(items) + ']'))}"
+                f"or a list, {setting(quote('[' + ', '.join(items) + ']'))}"
             ),
             "tuple": (
                 f"{'numbers' if numbers else 'items'} separated by commas, {setting(','.join(items))}, "
-                f"or {setting(repr('(' + ', '.join(items) + ')'))}"
+                f"or {setting(quote('(' + ', '.join(items) + ')'))}"
             ),
         }
         table = {
@@ -683,10 +692,10 @@ def accepted_forms(parameter: Parameter, forms: Forms = COMMAND_LINE) -> str:
             "float": f"a number: {setting('0.1')} (also 1e-3, -2, nan, inf)",
             "bool": f"true or false: {setting('true')} (also yes/no, on/off, 1/0)",
             "str": f"any text: {setting('some-text')}",
-            "dict": f"a mapping: {setting(repr('{key: 1, other: text}'))}",
+            "dict": f"a mapping: {setting(quote('{key: 1, other: text}'))}",
             "any": (
                 f"a number ({setting('5')}), true/false, None, a list ('[a, b]'), a mapping ('{{k: 1}}') or text; "
-                f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
+                + raw_text
             ),
             **listed,
         }
@@ -717,7 +726,7 @@ def accepted_forms(parameter: Parameter, forms: Forms = COMMAND_LINE) -> str:
             ),
         }
     text = table[base]
-    none = "" if forms.syntax == "toml" else setting("None" if forms.syntax == "cli" else "null")
+    none = "" if forms.syntax == "toml" else setting("None" if forms.syntax in ("cli", "form") else "null")
     if parameter.range is not None:
         if base in ("int", "float", "any"):
             example = inside(parameter.range, whole=base == "int")

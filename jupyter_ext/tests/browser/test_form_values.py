@@ -4,6 +4,7 @@
   2.5 under its field before a job starts, and shows its range (type chip,
   number field with ``min``/``max``);
 - list and mapping text is checked by the server's parser as it is typed, not at start;
+- a comment that looks like a range but is not one (``in [0; 1]``) shows a note under its field;
 - typed values survive a reload, values changed from the defaults are marked,
   and "Reset to defaults" puts the defaults back.
 """
@@ -45,6 +46,13 @@ def notebooks(lab: dict[str, str]) -> Path:
         nbformat.v4.new_code_cell("print(label, n_rows, groups, options)"),
     ]
     nbformat.write(notebook, folder / "fields.ipynb")
+    typo = nbformat.v4.new_notebook()
+    typo.metadata.update(local_kernel_metadata() or {})
+    typo.cells = [
+        nbformat.v4.new_code_cell("share = 0.5  # share kept, in [0; 1]", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(share)"),
+    ]
+    nbformat.write(typo, folder / "typo.ipynb")
     return folder
 
 
@@ -177,3 +185,16 @@ def test_typed_values_survive_reload_are_marked_changed_and_reset_restores_defau
     assert field(panel, "label").locator("input").input_value() == "base"
     assert changed() == []
     shot(page, "44-reset")
+
+
+def test_a_comment_read_as_help_not_a_range_shows_a_note_under_its_field(page, lab, notebooks):  # type: ignore[no-untyped-def]
+    open_notebook(page, lab, "form/typo.ipynb")
+    open_panel(page)
+    panel = page.locator("#mlcheck-panel")
+    share = field(panel, "share")
+    share.wait_for()
+    note = share.locator(".mlcheck-note")
+    assert "'in [0; 1]'" in note.inner_text() and "no range is enforced" in note.inner_text()
+    assert share.locator(".mlcheck-type").inner_text() == "float"  # no range shown: none is enforced
+    assert note.get_attribute("id") in (share.locator("input").get_attribute("aria-describedby") or "")
+    in_both_themes(page, "44-range-read-as-help")

@@ -149,6 +149,7 @@ async def test_parameters_are_read_like_mlcheck_params(jp_fetch, notebooks):
         "default_source": "0.9",
         "comment": "smallest acceptable share of scored rows",
         "range": None,
+        "note": "",
     }
     assert by_name["n_rows"]["type_name"] == "int"
 

@@ -163,3 +163,26 @@ def test_the_forms_quick_check_decides_ranges_as_the_parser_does():
             assert verdict is None, where
         elif by_range and text.strip().lower() not in ("abc", "", "none"):
             assert verdict is not None, where  # a number outside the range: refused before the server is asked
+
+
+async def test_a_comment_that_looks_like_a_range_reaches_the_form_as_a_note(client, jp_root_dir):  # noqa: ANN001
+    (jp_root_dir / "work").mkdir()
+    write_notebook(jp_root_dir / "work", "typo.ipynb", "sample = 0.5  # in [0; 1]\nn = 3  # in [0, 10]\n")
+    status, reply = await client.call("parameters", path="work/typo.ipynb")
+    assert status == 200, reply
+    notes = {p["name"]: p["note"] for p in reply["parameters"]}
+    assert "'in [0; 1]'" in notes["sample"] and "no range is enforced" in notes["sample"]
+    assert notes["n"] == ""
+
+
+async def test_a_refusal_under_a_field_shows_what_to_type_in_it(client, ranged):  # noqa: ANN001
+    for name, value, accepted in [
+        ("sample", "2.5", "  accepted: a number in [0, 1]: 0.5"),
+        ("quantiles", "[0.5, 1.5]", "  accepted: numbers separated by commas, 0.5,0.5, or a list, [0.5, 0.5]"),
+    ]:
+        status, reply = await client.call(
+            "parameters", method="POST", body={"path": "work/ranged.ipynb", "parameters": {name: value}}
+        )
+        assert status == 400, reply
+        assert reply["message"].splitlines()[1].startswith(accepted), reply["message"]
+        assert "-p " not in reply["message"]
