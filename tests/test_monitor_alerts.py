@@ -451,3 +451,31 @@ def test_failure_items_keep_messages_with_colons_and_semicolons():
         "odd": "",
     }
     assert _failed_items(float("nan")) == {}  # a run recorded before failures were kept
+
+
+def test_a_job_that_stopped_running_is_a_missing_alert_once_expected_every_is_given(tmp_path):
+    """Session 3: a week with no run at all raised nothing. The nightly job that silently stopped is
+    the first thing a monitor must see; judged on start times against --expect-every."""
+    from mlcheck.cli import main
+
+    run_ids = write_runs(tmp_path, 30)  # daily, the newest started 2026-02-03 00:00 UTC
+    frame = monitor(tmp_path, "score")
+    on_time = evaluate_alerts(frame, expect_every=timedelta(days=1), now=datetime(2026, 2, 4, 11, tzinfo=timezone.utc))
+    assert on_time.alerts == []  # 35 h after the last start: within 1.5 days
+    late = evaluate_alerts(frame, expect_every=timedelta(days=1), now=datetime(2026, 2, 6, 4, tzinfo=timezone.utc))
+    assert [(a.cause, a.subjects, a.since) for a in late.alerts] == [("missing", ("runs",), run_ids[-1])]
+    assert "no run has started for 3 days 4 h (expected every 1 day)" in late.alerts[0].message
+    assert "2026-02-03 00:00 UTC" in late.alerts[0].message
+    # without the option nothing is expected, so nothing is missing; a bad duration is refused
+    assert evaluate_alerts(frame, now=datetime(2027, 1, 1, tzinfo=timezone.utc)).alerts == []
+    with pytest.raises(UsageError, match="positive duration"):
+        evaluate_alerts(frame, expect_every=timedelta(0))
+    # on the command line (now is the real clock: these runs are from January 2026, long overdue)
+    log = tmp_path / "alerts.jsonl"
+    assert main(["monitor", "score", "--runs-dir", str(tmp_path), "--expect-every", "1d", "--log", str(log)]) == 1
+    assert [json.loads(line)["cause"] for line in log.read_text().splitlines()] == ["missing"]
+    assert main(["monitor", "score", "--runs-dir", str(tmp_path), "--expect-every", "1d", "--log", str(log)]) == 0
+    assert len(log.read_text().splitlines()) == 1  # delivered once
+    with pytest.raises(SystemExit) as refused:
+        main(["monitor", "score", "--runs-dir", str(tmp_path), "--expect-every", "soon"])
+    assert refused.value.code == 2

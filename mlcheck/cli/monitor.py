@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,23 @@ from mlcheck.errors import UsageError
 
 #: exit code when the webhook could not be reached (the "infrastructure" code of mlcheck run)
 WEBHOOK_FAILED = 6
+
+
+#: units of --expect-every, in seconds
+_UNITS = {"w": 604_800, "d": 86_400, "h": 3_600, "min": 60, "m": 60, "s": 1}
+
+
+def _duration(text: str) -> timedelta:
+    """``1d``, ``12h``, ``30min``, ``1.5d``, ``2w`` as a timedelta (argparse type)."""
+    import re
+
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*", text.lower())
+    if found is None:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r}; write e.g. 1d, 12h, 30min or 7d")
+    value = timedelta(seconds=float(found[1]) * _UNITS[found[2]])
+    if value <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"a run cannot be expected every {text!r}; give a positive duration")
+    return value
 
 
 def _period(text: str) -> int:
@@ -55,6 +73,10 @@ def add_arguments_monitor(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--period", type=_period, help="season length in runs, at least 2 (detected when not given)")
     parser.add_argument("--kind", choices=("job", "ci", "golden"), default="job", help="which runs (default: jobs)")
+    parser.add_argument(
+        "--expect-every", metavar="DURATION", type=_duration,
+        help="how often a run should start (1d, 12h, 7d): alert when none has for 1.5 times that",
+    )  # fmt: skip
 
 
 def _weights(bundle: str | None) -> dict[str, float]:
@@ -112,6 +134,7 @@ def run_monitor(args: argparse.Namespace) -> int:
         min_weight=args.min_weight,
         min_rows_share=args.min_rows_share,
         period=args.period,
+        expect_every=args.expect_every,
     )
     wanted = destinations(args.log, args.webhook)
     log_id = next((d for d in wanted if d.startswith("log:")), None)

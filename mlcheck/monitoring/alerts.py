@@ -40,6 +40,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,7 +70,7 @@ class Alert:
 
     Attributes
     ----------
-    cause : {"status", "drift", "anomaly", "breakout"}
+    cause : {"status", "drift", "anomaly", "breakout", "missing"}
     subjects : tuple of str
         What moved: features, series or the run's status word.
     since : str
@@ -265,6 +266,8 @@ def evaluate_alerts(
     min_weight: float = 0.0,
     min_rows_share: float = 0.5,
     period: int | None = None,
+    expect_every: timedelta | None = None,
+    now: datetime | None = None,
 ) -> MonitorState:
     """The state at the latest run and the alerts it raises, by the policy above.
 
@@ -284,6 +287,14 @@ def evaluate_alerts(
         raises no drift or anomaly alert.
     period : int, optional
         Season length in runs for the detectors (detected when not given).
+    expect_every : datetime.timedelta, optional
+        How often a run should start (a nightly job: one day). When the
+        newest run started more than 1.5 times that long before ``now``, a
+        ``missing`` alert says since when no run came: the job that stopped
+        running (a killed job leaves no record, so it counts as missing too).
+        Judged on the runs' start times, not their batch times.
+    now : datetime.datetime, optional
+        When lateness is judged (timezone-aware; default: the current time).
 
     Returns
     -------
@@ -296,6 +307,8 @@ def evaluate_alerts(
     """
     if not 0 <= min_rows_share <= 1:
         raise UsageError(f"min_rows_share must be in [0, 1], got {min_rows_share!r}")
+    if expect_every is not None and expect_every <= timedelta(0):
+        raise UsageError(f"expect_every must be a positive duration (e.g. 1 day), got {expect_every}")
     if weights and any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()):
         raise UsageError("weights must map feature names to non-negative numbers")
     runs = frame[frame["status"].astype(str) != "damaged"] if "status" in frame else frame
@@ -319,10 +332,10 @@ def evaluate_alerts(
         )
     flags = _flags(runs, small, weights or {}, min_weight, period=period, min_rows_share=min_rows_share)
     last = len(runs) - 1
-    now = flags[last]
+    latest_flags = flags[last]
     before = flags[last - 1] if last > 0 else {}
     for cause in ("status", "drift", "anomaly", "breakout"):
-        current = now.get(cause, {})
+        current = latest_flags.get(cause, {})
         previous = before.get(cause, {})
         if current:
             state.ongoing[cause] = sorted(current)
@@ -355,7 +368,54 @@ def evaluate_alerts(
                 runs=tuple(reversed(run_ids[streak_start:])),
             )
         )
+    if expect_every is not None:
+        _missing(state, runs, expect_every, now)
     return state
+
+
+def _missing(state: MonitorState, runs: pd.DataFrame, expect_every: timedelta, now: datetime | None) -> None:
+    """A ``missing`` alert when the newest run started over 1.5 ``expect_every`` before ``now``."""
+    import pandas as pd
+
+    started = pd.to_datetime(runs["started"], utc=True, errors="coerce", format="ISO8601")
+    if started.isna().all():
+        return
+    position = int(started.to_numpy().argmax())
+    newest = started.iloc[position]
+    moment = pd.Timestamp(now if now is not None else datetime.now(timezone.utc))
+    if moment.tzinfo is None:
+        raise UsageError("now must be timezone-aware (e.g. datetime.now(timezone.utc))")
+    late = moment - newest
+    if late <= 1.5 * pd.Timedelta(expect_every):
+        return
+    run_id = str(runs["run_id"].iloc[position])
+    state.ongoing["missing"] = ["runs"]
+    state.alerts.append(
+        Alert(
+            cause="missing",
+            subjects=("runs",),
+            since=run_id,
+            since_time=str(newest),
+            message=(
+                f"no run has started for {_duration(late)} (expected every {_duration(pd.Timedelta(expect_every))}): "
+                f"the newest started {newest:%Y-%m-%d %H:%M} UTC; is the scheduler still running it?"
+            ),
+            runs=(run_id,),
+        )
+    )
+
+
+def _duration(span: Any) -> str:
+    """A duration as people say it: 3 days 4 h, 5 h 12 min, 40 min."""
+    seconds = int(span.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{max(minutes, 1)} min"
 
 
 def _when(time: str) -> str:
