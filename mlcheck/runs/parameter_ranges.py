@@ -15,14 +15,28 @@ field's ``min`` and ``max``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import NotebookError
 
-__all__ = ["Range", "RangeWarning", "inside", "intervals", "outside", "parse_range", "unread_range"]
+if TYPE_CHECKING:
+    from mlcheck.runs.parameters import Parameter
+
+__all__ = [
+    "Range",
+    "RangeWarning",
+    "checked_range",
+    "inside",
+    "intervals",
+    "outside",
+    "parse_range",
+    "unread_range",
+]
 
 _BOUND = r"[+-]?(?:inf(?:inity)?|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:e[+-]?\d+)?)"
 #: `in [0, 1]`, `in (0, 1]`, `in [1, inf)`: the word "in" (not the end of "within"), then an interval of two numbers
@@ -203,3 +217,83 @@ def inside(found: Range, *, whole: bool) -> str:
         if math.isfinite(value) and value in found and (not whole or float(value).is_integer()):
             return str(int(value)) if whole or float(value).is_integer() else f"{value:g}"
     return str(found.low)
+
+
+# -- a parameter and its range --------------------------------------------------------
+def _not_a_number(item: Any) -> bool:
+    return isinstance(item, bool) or not isinstance(item, (int, float))
+
+
+def _holds_a_whole_number(found: Range) -> bool:
+    if math.isinf(found.low):
+        return True
+    first = math.ceil(found.low)
+    return first in found or first + 1 in found
+
+
+def checked_range(parameter: Parameter, where: str, *, evaluated: bool) -> Parameter:
+    """``parameter`` with its range, refusing a range on a type that holds no number or a default outside it.
+
+    ``evaluated`` says whether the default is known (a literal or a constant
+    expression); an expression mlcheck cannot evaluate before the run leaves
+    the default unchecked, which the parameter's ``note`` (and a warning) says.
+    A comment that looks like a range but is not one is help text, with a note too.
+    """
+    name = parameter.name
+    found = parse_range(parameter.comment, name=name, where=where)
+    if found is None:
+        unread = unread_range(parameter.comment)
+        if unread is None:
+            return parameter
+        note = (
+            f"{where}: the comment of {name!r} has {unread!r}, which is not a range mlcheck reads, so it is "
+            "help text and no range is enforced; write the range as 'in [low, high]' (two numbers, "
+            "'[' ']' include a bound, '(' ')' exclude it, inf for an open side), or reword the text"
+        )
+        warnings.warn(note, RangeWarning, stacklevel=4)
+        return dataclasses.replace(parameter, note=note)
+    numbers_of = parameter.item_type if parameter.base_type in ("list", "tuple") else parameter.base_type
+    if numbers_of in ("str", "bool", "dict"):
+        raise NotebookError(
+            f"{where}: {name!r} is {parameter.type_name}, and its comment gives it the range {found}; "
+            "a range applies to numbers (int, float, or lists of them). Fix the comment or the type"
+        )
+    if numbers_of == "int" and not _holds_a_whole_number(found):
+        raise NotebookError(
+            f"{where}: {name!r} takes whole numbers ({parameter.type_name}), and its range {found} holds none; "
+            "fix the comment or the type"
+        )
+    default = parameter.default
+    items = default if isinstance(default, (list, tuple)) else [default]
+    strangers = [item for item in items if item is not None and _not_a_number(item)]
+    if default is not None and strangers:
+        kind = type(strangers[0]).__name__
+        raise NotebookError(
+            f"{where}: the default of {name!r}, {parameter.default_source}, holds "
+            f"{'a ' + kind if not isinstance(default, (list, tuple)) else kind + ' items'} "
+            f"({strangers[0]!r}), and its comment gives it the range {found}: a range applies to a number or to "
+            "a list or tuple of numbers, each of which must lie in it (not to lists of lists). "
+            "Fix the default or the comment"
+        )
+    if default is not None and outside(found, default):
+        texts = intervals(parameter.comment)
+        which = (
+            f" (the first 'in [..]' of the comment is the range: {texts[0]}; the comment also has "
+            f"{', '.join(texts[1:])}: reword the text before the range so it has no 'in' and brackets, "
+            "e.g. 'tried 0.1 to 0.3', or put the range first)"
+            if len(texts) > 1
+            else ""
+        )
+        raise NotebookError(
+            f"{where}: the default of {name!r}, {parameter.default_source}, is outside its range {found}{which}; "
+            "fix the default or the range"
+        )
+    note = ""
+    if not evaluated:
+        note = (
+            f"{where}: the default of {name!r}, {parameter.default_source}, is an expression mlcheck does not "
+            f"evaluate before the run, so it is not checked against the range {found} (values given are); "
+            "write the default as a number to have it checked"
+        )
+        warnings.warn(note, RangeWarning, stacklevel=4)
+    return dataclasses.replace(parameter, range=found, note=note)

@@ -53,6 +53,7 @@ of items).
 
 from __future__ import annotations
 
+import ast
 import datetime
 import math
 import numbers
@@ -374,6 +375,68 @@ def check_plain_types(value: Any) -> None:
                 f"a {type(item).__name__} cannot be written into a notebook; give text, a number, "
                 "true/false, None, a list or a mapping"
             )
+
+
+# -- defaults written as arithmetic ---------------------------------------------------
+_MAX_POWER = 10_000  # 2 ** 10_000 has 3,011 digits: bounded work for any constant expression of a cell
+
+
+def constant_number(node: ast.expr) -> int | float | None:
+    """The value of a constant arithmetic expression of numbers (``-1/3``, ``2 ** 10``, ``1e-3 * 5``), else None.
+
+    Only numeric literals, unary ``+``/``-`` and the binary operators ``+ - * /
+    // % **`` are evaluated, walking the tree with :mod:`ast` (never ``eval``);
+    a power is bounded (exponent and result) so no cell can make this slow;
+    division by zero, overflow and anything else (names, calls) give None.
+    """
+    operators: dict[type[ast.AST], Any] = {
+        ast.Add: lambda a, b: a + b,
+        ast.Sub: lambda a, b: a - b,
+        ast.Mult: lambda a, b: a * b,
+        ast.Div: lambda a, b: a / b,
+        ast.FloorDiv: lambda a, b: a // b,
+        ast.Mod: lambda a, b: a % b,
+    }
+
+    def value(expr: ast.expr, depth: int) -> int | float:
+        if depth > 50:
+            raise ValueError("too deep")
+        if (
+            isinstance(expr, ast.Constant)
+            and isinstance(expr.value, (int, float))
+            and not isinstance(expr.value, bool)
+        ):
+            return expr.value
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
+            operand = value(expr.operand, depth + 1)
+            return -operand if isinstance(expr.op, ast.USub) else +operand
+        if isinstance(expr, ast.BinOp):
+            left, right = value(expr.left, depth + 1), value(expr.right, depth + 1)
+            if isinstance(expr.op, ast.Pow):
+                if abs(right) > _MAX_POWER or (
+                    isinstance(left, int)
+                    and isinstance(right, int)
+                    and abs(left) > 1
+                    and abs(right) * math.log2(abs(left)) > _MAX_POWER
+                ):
+                    raise ValueError("too large")
+                result = left**right
+                if not isinstance(result, (int, float)):  # (-8) ** (1/3) is complex
+                    raise ValueError("not real")
+                return result
+            operator = operators.get(type(expr.op))
+            if operator is not None:
+                result = operator(left, right)
+                if isinstance(result, int) and abs(result).bit_length() > _MAX_POWER:
+                    raise ValueError("too large")
+                return result  # type: ignore[no-any-return]
+        raise ValueError("not a constant number")
+
+    try:
+        result = value(node, 0)
+    except (ValueError, ArithmeticError, TypeError):
+        return None
+    return result if not isinstance(result, float) or math.isfinite(result) else None
 
 
 # -- bounded YAML: built from the parser's events, aliases refused, scalars kept as text --

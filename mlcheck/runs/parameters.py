@@ -30,41 +30,29 @@ papermill itself runs such notebooks well.
 from __future__ import annotations
 
 import ast
-import dataclasses
-import functools
 import io
 import json
-import math
 import re
 import tokenize
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlcheck.errors import NotebookError, ParameterError, UsageError
-from mlcheck.runs.parameter_ranges import (
-    Range,
-    RangeWarning,
-    inside,
-    intervals,
-    outside,
-    parse_range,
-    unread_range,
-)
+from mlcheck.runs.parameter_files import load_parameter_file, parameter_file_text
+from mlcheck.runs.parameter_forms import COMMAND_LINE, Forms, accepted_forms, range_excludes_none
+from mlcheck.runs.parameter_ranges import Range, RangeWarning, checked_range, outside, parse_range
 from mlcheck.runs.parameter_values import (
-    MAX_TEXT,
-    TEXT_TAG,
     PlainScalar,
     RawText,
     TextValue,
     ValueRefused,
     check_bounds,
+    constant_number,
     from_text,
     from_value,
     is_null_text,
-    load_yaml,
     resolve_untyped,
 )
 
@@ -342,146 +330,6 @@ def _comments(source: str) -> tuple[dict[int, str], dict[int, str]]:
     return helps, types
 
 
-def _not_a_number(item: Any) -> bool:
-    return isinstance(item, bool) or not isinstance(item, (int, float))
-
-
-def _holds_a_whole_number(found: Range) -> bool:
-    if math.isinf(found.low):
-        return True
-    first = math.ceil(found.low)
-    return first in found or first + 1 in found
-
-
-def _checked_range(parameter: Parameter, where: str, *, evaluated: bool) -> Parameter:
-    """``parameter`` with its range, refusing a range on a type that holds no number or a default outside it.
-
-    ``evaluated`` says whether the default is known (a literal or a constant
-    expression); an expression mlcheck cannot evaluate before the run leaves
-    the default unchecked, which the parameter's ``note`` (and a warning) says.
-    A comment that looks like a range but is not one is help text, with a note too.
-    """
-    name = parameter.name
-    found = parse_range(parameter.comment, name=name, where=where)
-    if found is None:
-        unread = unread_range(parameter.comment)
-        if unread is None:
-            return parameter
-        note = (
-            f"{where}: the comment of {name!r} has {unread!r}, which is not a range mlcheck reads, so it is "
-            "help text and no range is enforced; write the range as 'in [low, high]' (two numbers, "
-            "'[' ']' include a bound, '(' ')' exclude it, inf for an open side), or reword the text"
-        )
-        warnings.warn(note, RangeWarning, stacklevel=3)
-        return dataclasses.replace(parameter, note=note)
-    numbers_of = parameter.item_type if parameter.base_type in ("list", "tuple") else parameter.base_type
-    if numbers_of in ("str", "bool", "dict"):
-        raise NotebookError(
-            f"{where}: {name!r} is {parameter.type_name}, and its comment gives it the range {found}; "
-            "a range applies to numbers (int, float, or lists of them). Fix the comment or the type"
-        )
-    if numbers_of == "int" and not _holds_a_whole_number(found):
-        raise NotebookError(
-            f"{where}: {name!r} takes whole numbers ({parameter.type_name}), and its range {found} holds none; "
-            "fix the comment or the type"
-        )
-    default = parameter.default
-    items = default if isinstance(default, (list, tuple)) else [default]
-    strangers = [item for item in items if item is not None and _not_a_number(item)]
-    if default is not None and strangers:
-        kind = type(strangers[0]).__name__
-        raise NotebookError(
-            f"{where}: the default of {name!r}, {parameter.default_source}, holds "
-            f"{'a ' + kind if not isinstance(default, (list, tuple)) else kind + ' items'} "
-            f"({strangers[0]!r}), and its comment gives it the range {found}: a range applies to a number or to "
-            "a list or tuple of numbers, each of which must lie in it (not to lists of lists). "
-            "Fix the default or the comment"
-        )
-    if default is not None and outside(found, default):
-        texts = intervals(parameter.comment)
-        which = (
-            f" (the first 'in [..]' of the comment is the range: {texts[0]}; the comment also has "
-            f"{', '.join(texts[1:])}: reword the text before the range so it has no 'in' and brackets, "
-            "e.g. 'tried 0.1 to 0.3', or put the range first)"
-            if len(texts) > 1
-            else ""
-        )
-        raise NotebookError(
-            f"{where}: the default of {name!r}, {parameter.default_source}, is outside its range {found}{which}; "
-            "fix the default or the range"
-        )
-    note = ""
-    if not evaluated:
-        note = (
-            f"{where}: the default of {name!r}, {parameter.default_source}, is an expression mlcheck does not "
-            f"evaluate before the run, so it is not checked against the range {found} (values given are); "
-            "write the default as a number to have it checked"
-        )
-        warnings.warn(note, RangeWarning, stacklevel=3)
-    return dataclasses.replace(parameter, range=found, note=note)
-
-
-_MAX_POWER = 10_000  # 2 ** 10_000 has 3,011 digits: bounded work for any constant expression of a cell
-
-
-def constant_number(node: ast.expr) -> int | float | None:
-    """The value of a constant arithmetic expression of numbers (``-1/3``, ``2 ** 10``, ``1e-3 * 5``), else None.
-
-    Only numeric literals, unary ``+``/``-`` and the binary operators ``+ - * /
-    // % **`` are evaluated, walking the tree with :mod:`ast` (never ``eval``);
-    a power is bounded (exponent and result) so no cell can make this slow;
-    division by zero, overflow and anything else (names, calls) give None.
-    """
-    operators: dict[type[ast.AST], Any] = {
-        ast.Add: lambda a, b: a + b,
-        ast.Sub: lambda a, b: a - b,
-        ast.Mult: lambda a, b: a * b,
-        ast.Div: lambda a, b: a / b,
-        ast.FloorDiv: lambda a, b: a // b,
-        ast.Mod: lambda a, b: a % b,
-    }
-
-    def value(expr: ast.expr, depth: int) -> int | float:
-        if depth > 50:
-            raise ValueError("too deep")
-        if (
-            isinstance(expr, ast.Constant)
-            and isinstance(expr.value, (int, float))
-            and not isinstance(expr.value, bool)
-        ):
-            return expr.value
-        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, (ast.USub, ast.UAdd)):
-            operand = value(expr.operand, depth + 1)
-            return -operand if isinstance(expr.op, ast.USub) else +operand
-        if isinstance(expr, ast.BinOp):
-            left, right = value(expr.left, depth + 1), value(expr.right, depth + 1)
-            if isinstance(expr.op, ast.Pow):
-                if abs(right) > _MAX_POWER or (
-                    isinstance(left, int)
-                    and isinstance(right, int)
-                    and abs(left) > 1
-                    and abs(right) * math.log2(abs(left)) > _MAX_POWER
-                ):
-                    raise ValueError("too large")
-                result = left**right
-                if not isinstance(result, (int, float)):  # (-8) ** (1/3) is complex
-                    raise ValueError("not real")
-                return result
-            operator = operators.get(type(expr.op))
-            if operator is not None:
-                result = operator(left, right)
-                if isinstance(result, int) and abs(result).bit_length() > _MAX_POWER:
-                    raise ValueError("too large")
-                return result  # type: ignore[no-any-return]
-        raise ValueError("not a constant number")
-
-    try:
-        result = value(node, 0)
-    except (ValueError, ArithmeticError, TypeError):
-        return None
-    return result if not isinstance(result, float) or math.isfinite(result) else None
-
-
 def _comment_lines(tree: ast.Module) -> dict[int, int]:
     """line -> index of the statement a comment ending that line belongs to: the last one ending there.
 
@@ -549,7 +397,7 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
             ),
             declared=declared is not None,
         )
-        found[name] = _checked_range(
+        found[name] = checked_range(
             parameter, where, evaluated=value_node is None or default is not _NO_DEFAULT
         )
     return list(found.values())
@@ -601,152 +449,6 @@ def describe_parameters(parameters: list[Parameter]) -> str:
 
 
 # -- coercion -------------------------------------------------------------------
-_ITEM_EXAMPLES = {"int": ("1", "2"), "float": ("0.5", "1.5"), "bool": ("true", "false"), "str": ("a", "b")}
-
-
-def _item_examples(parameter: Parameter) -> list[str]:
-    """Items of a list or tuple to show: from the range and the item type, as many as the default has (2 to 4)."""
-    default = parameter.default
-    count = len(default) if isinstance(default, (list, tuple)) and 2 <= len(default) <= 4 else 2
-    if parameter.range is not None:
-        return [inside(parameter.range, whole=parameter.item_type == "int")] * count
-    if parameter.base_type == "tuple" and isinstance(default, tuple) and 2 <= len(default) <= 4:
-        if all(isinstance(item, int) and not isinstance(item, bool) for item in default):
-            return [str(item) for item in default]  # (320, 320): the shape a user edits
-    first, second = _ITEM_EXAMPLES.get(parameter.item_type or "str", ("a", "b"))
-    return ([first, second] * 2)[:count]
-
-
-@dataclass(frozen=True)
-class Forms:
-    """How a refusal's examples are written: where the value was given, in that place's syntax.
-
-    ``syntax`` is ``"cli"`` (``-p x 0.5``, or ``option`` such as
-    ``--mlcheck-param nb.ipynb:``), ``"yaml"`` and ``"json"`` (a ``-f`` file),
-    ``"toml"`` (``pyproject.toml``'s table), or ``"form"`` (the value alone, as
-    typed into the JupyterLab panel's field); ``where`` names the file or
-    table (``b.yaml``, ``[tool.mlcheck.parameters."nb.ipynb"] in pyproject.toml``).
-    """
-
-    syntax: str = "cli"
-    where: str = ""
-    option: str = "-p"
-
-    def setting(self, name: str, value: str) -> str:
-        if self.syntax == "yaml":
-            return f"{name}: {value}"
-        if self.syntax == "json":
-            return f'"{name}": {value}'
-        if self.syntax == "toml":
-            return f"{name} = {value}"
-        if self.syntax == "form":
-            return value
-        return f"-p {name} {value}" if self.option == "-p" else f"{self.option}{name}={value}"
-
-    def text(self, value: str) -> str:
-        """A text value as this syntax quotes it (YAML: only what needs it)."""
-        if self.syntax in ("toml", "json"):
-            return json.dumps(value)
-        return value
-
-    @property
-    def label(self) -> str:
-        if self.syntax in ("cli", "form"):
-            return "accepted"
-        language = {"yaml": "YAML", "json": "JSON", "toml": "TOML"}[self.syntax]
-        return f"accepted ({language})"  # the refusal's first line names the file
-
-
-COMMAND_LINE = Forms()
-
-
-def accepted_forms(parameter: Parameter, forms: Forms = COMMAND_LINE) -> str:
-    """What ``parameter`` accepts, as forms to copy (shown with every refusal), in ``forms``' syntax.
-
-    Every example is a value the parameter takes: built from its range (a
-    number inside it) and its type (whole numbers for ``int`` and ``list[int]``).
-    """
-    name, base = parameter.name, parameter.base_type
-    setting = functools.partial(forms.setting, name)
-    items = _item_examples(parameter) if base in ("list", "tuple") else []
-    numbers = parameter.range is not None
-    if forms.syntax in ("cli", "form"):
-        quote = repr if forms.syntax == "cli" else str  # a shell needs the quotes, a form field does not
-        raw_text = (
-            f"for text that reads as a number such as 0123, -r {name} 0123 (in a file: {name}: '0123')"
-            if forms.syntax == "cli"
-            else f"for text that reads as a number such as 0123, declare the type ({name}: str = None)"
-        )
-        listed = {
-            "list": (
-                f"{'numbers' if numbers else 'items'} separated by commas, {setting(','.join(items))}, "
-                f"or a list, {setting(quote('[' + ', '.join(items) + ']'))}"
-            ),
-            "tuple": (
-                f"{'numbers' if numbers else 'items'} separated by commas, {setting(','.join(items))}, "
-                f"or {setting(quote('(' + ', '.join(items) + ')'))}"
-            ),
-        }
-        table = {
-            "int": f"a whole number: {setting('100')}",
-            "float": f"a number: {setting('0.1')} (also 1e-3, -2, nan, inf)",
-            "bool": f"true or false: {setting('true')} (also yes/no, on/off, 1/0)",
-            "str": f"any text: {setting('some-text')}",
-            "dict": f"a mapping: {setting(quote('{key: 1, other: text}'))}",
-            "any": (
-                f"a number ({setting('5')}), true/false, None, a list ('[a, b]'), a mapping ('{{k: 1}}') or text; "
-                + raw_text
-            ),
-            **listed,
-        }
-    else:
-        quoted = forms.syntax != "yaml"
-        shown = [
-            forms.text(item) if quoted and parameter.item_type in (None, "str") else item for item in items
-        ]
-        mapping = (
-            "{key = 1, other = \"text\"}" if forms.syntax == "toml"
-            else '{"key": 1, "other": "text"}' if forms.syntax == "json"
-            else "{key: 1, other: text}"
-        )  # fmt: skip
-        table = {
-            "int": f"a whole number: {setting('100')}",
-            "float": f"a number: {setting('0.1')} (also 1e-3, -2{', .nan, .inf' if forms.syntax == 'yaml' else ''})",
-            "bool": f"true or false: {setting('true')}",
-            "str": f"text: {setting(forms.text('some-text'))}"
-            + (
-                " (quote text that reads as a number or true/false: '0123')" if forms.syntax == "yaml" else ""
-            ),
-            "list": f"a list: {setting('[' + ', '.join(shown) + ']')}",
-            "tuple": f"a list: {setting('[' + ', '.join(shown) + ']')}",
-            "dict": f"a mapping: {setting(mapping)}",
-            "any": (
-                f"a number ({setting('5')}), true/false, a list, a mapping or text; "
-                f"quote text that reads as a number ({setting(chr(39) + '0123' + chr(39) if forms.syntax == 'yaml' else forms.text('0123'))})"
-            ),
-        }
-    text = table[base]
-    none = "" if forms.syntax == "toml" else setting("None" if forms.syntax in ("cli", "form") else "null")
-    if parameter.range is not None:
-        if base in ("int", "float", "any"):
-            example = inside(parameter.range, whole=base == "int")
-            text = f"a {'whole ' if base == 'int' else ''}number in {parameter.range}: {setting(example)}"
-            text += f", or None: {none}" if base == "any" and none else ""
-        else:
-            whole = "whole " if parameter.item_type == "int" else ""
-            text += f"; each a {whole}number in {parameter.range}"
-    if parameter.optional and base != "any" and none and not _range_excludes_none(parameter):
-        text += f", or None: {none}"
-    return text
-
-
-def _range_excludes_none(parameter: Parameter) -> bool:
-    """A range asks for numbers: None only when declared (``x: float | None``) or the default is None."""
-    return parameter.range is not None and not (
-        parameter.type_name.endswith(" | None") or parameter.base_type == "any"
-    )
-
-
 def _shown(value: Any) -> str:
     text = repr(str(value)) if isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -769,7 +471,7 @@ def coerce_parameter(parameter: Parameter, value: Any, forms: Forms = COMMAND_LI
     result = _coerce_by_type(parameter, value, forms)
     if parameter.range is None:
         return result
-    if (result is None and _range_excludes_none(parameter)) or (
+    if (result is None and range_excludes_none(parameter)) or (
         result is not None and outside(parameter.range, result)
     ):
         numbers = "numbers" if isinstance(result, (list, tuple)) else "a number"
@@ -897,108 +599,6 @@ def coerce_parameters(
     if first not in known:  # an unknown name has no value to blame
         raise ParameterError(message, parameter=first)
     raise ParameterError(message, parameter=first, value=value)
-
-
-def load_parameter_file(path: str | Path) -> dict[str, Any]:
-    """Parameters from a YAML or JSON file: a mapping of name to value, parsed once.
-
-    Unquoted scalars stay :class:`~mlcheck.runs.parameter_values.PlainScalar`
-    until :func:`coerce_parameters` types them by their parameter.
-
-    Raises
-    ------
-    ParameterError
-        For a missing, oversized or invalid file, aliases, duplicate names, or
-        a document that is not a mapping of names.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise ParameterError(
-            f"parameter file {path} is a folder; give a YAML or JSON file (e.g. -f {path}/params.yaml)"
-        )
-    if not path.is_file():
-        raise ParameterError(f"parameter file not found: {path}")
-    size = path.stat().st_size
-    if size > 4 * MAX_TEXT:
-        raise ParameterError(
-            f"parameter file {path} is {size:,} bytes; parameter files take up to {MAX_TEXT:,} characters"
-        )
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as error:
-        raise ParameterError(f"parameter file {path} is not UTF-8 text ({error})") from None
-    except ValueRefused as error:
-        raise ParameterError(f"parameter file {path} cannot be used: {error}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict) or not all(
-        isinstance(key, str) and str(key).isidentifier() for key in data
-    ):
-        raise ParameterError(
-            f"parameter file {path} must hold a mapping of parameter names to values, like\n  n_rows: 100\n  store_id: '0123'"
-        )
-    return {str(key): value for key, value in data.items()}
-
-
-def _quoted(text: str) -> str:
-    """A double-quoted YAML scalar: printable ASCII as is, everything else escaped, so any text reads back."""
-    out = []
-    for char in text:
-        code = ord(char)
-        if 0x20 <= code < 0x7F and char not in '"\\':
-            out.append(char)
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    return '"' + "".join(out) + '"'
-
-
-def _yaml_literal(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        return repr(value) if math.isfinite(value) else (".inf" if value > 0 else "-.inf")
-    if isinstance(value, str):
-        return _quoted(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_yaml_literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        # YAML caps an implicit key at 1024 characters; a longer one takes the explicit "? " form
-        items = [(_yaml_literal(k), _yaml_literal(v)) for k, v in value.items()]
-        return "{" + ", ".join(f"{'? ' if len(k) > 1000 else ''}{k}: {v}" for k, v in items) + "}"
-    raise TypeError(f"a {type(value).__name__} cannot be written to a parameter file")
-
-
-def parameter_file_text(values: Mapping[str, Any], *, as_text: bool = False) -> str:
-    """A ``-f`` file that :func:`load_parameter_file` and :func:`coerce_parameters` read back as ``values``.
-
-    With ``as_text``, each value is a string typed as on a command line (a form
-    field) and is tagged ``!text``, so ``mlcheck run -f`` reads it exactly as
-    ``-p NAME VALUE`` would: this is how the JupyterLab panel hands its form to a
-    job. Without, the values are coerced ones: every string is quoted, so it
-    stays text; numbers, booleans and None are plain, so the parameter's type
-    reads them; tuples are written as lists (a tuple parameter turns them
-    back); ``nan`` and ``inf`` as ``.nan``, ``.inf``.
-
-    Examples
-    --------
-    >>> print(parameter_file_text({"store_id": "0123", "size": (640, 480), "t": float("nan")}), end="")
-    store_id: "0123"
-    size: [640, 480]
-    t: .nan
-    >>> print(parameter_file_text({"shift": "-1e-3"}, as_text=True), end="")
-    shift: !text "-1e-3"
-    """
-    if as_text:
-        return "".join(f"{name}: {TEXT_TAG} {_quoted(str(value))}\n" for name, value in values.items())
-    return "".join(f"{name}: {_yaml_literal(value)}\n" for name, value in values.items())
 
 
 # -- injection --------------------------------------------------------------------
