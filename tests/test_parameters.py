@@ -884,6 +884,14 @@ def test_a_comment_belongs_to_the_last_statement_of_its_line():
     assert coerce_parameter(a, TextValue("7")) == 7
 
 
+def test_comments_inside_a_list_or_mapping_are_about_its_items_not_the_parameter():
+    options, cols = parse_parameters(
+        "options = {\n    'alpha': 0.1,  # in [0, 1]\n}\ncols = [\n    'a',  # the id\n    'b',\n]"
+    )
+    assert (options.type_name, options.range, options.comment) == ("dict", None, "")
+    assert (cols.type_name, cols.range, cols.comment) == ("list[str]", None, "")
+
+
 def test_a_value_written_over_several_lines_keeps_its_range():
     (x,) = parse_parameters("x = (\n    0.5  # in [0, 1]\n)")
     assert str(x.range) == "[0, 1]"

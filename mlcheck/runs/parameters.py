@@ -364,10 +364,12 @@ def parse_parameters(source: str, *, where: str = "the parameters cell") -> list
             continue
         end_line = getattr(node, "end_lineno", node.lineno) or node.lineno
         # the comment ending the statement's last line, else its first line's (`x = (  # help`), else the
-        # comments inside a value written over several lines (`x = (\n  0.5  # in [0, 1]\n)`)
+        # comments inside a scalar written over several lines (`x = (\n  0.5  # in [0, 1]\n)`); a list's
+        # or mapping's inner comments are about its items (`{'alpha': 0.1,  # in [0, 1]`), not the parameter
         lines = [end_line] if owners.get(end_line) == index else []
         lines += [node.lineno] if node.lineno != end_line else []
-        inner = [line for line in range(node.lineno + 1, end_line) if line in helps]
+        collection = isinstance(value_node, (ast.List, ast.Tuple, ast.Dict, ast.Set))
+        inner = [] if collection else [line for line in range(node.lineno + 1, end_line) if line in helps]
         if annotation is None:
             comment_type = next((type_comments[line] for line in lines if line in type_comments), None)
             if comment_type:
