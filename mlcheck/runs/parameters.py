@@ -594,9 +594,10 @@ def coerce_parameters(
         message = f"{len(refused)} parameters of {notebook} cannot be used:\n" + "\n".join(
             m for _, m, _ in refused
         )
+    under_a_field = text_forms.syntax == "form" and all(name in known for name, _, _ in refused)
     if all(m.startswith("unknown parameter") for _, m, _ in refused):
         message += f"; its parameters are:\n{listing}"
-    else:
+    elif not under_a_field:  # a form shows every parameter already: the table would only repeat it
         message += f"\n{notebook} takes:\n{listing}"
     if first not in known:  # an unknown name has no value to blame
         raise ParameterError(message, parameter=first)

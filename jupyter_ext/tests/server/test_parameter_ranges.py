@@ -185,4 +185,4 @@ async def test_a_refusal_under_a_field_shows_what_to_type_in_it(client, ranged):
         )
         assert status == 400, reply
         assert reply["message"].splitlines()[1].startswith(accepted), reply["message"]
-        assert "-p " not in reply["message"]
+        assert "-p " not in reply["message"] and "takes:" not in reply["message"]  # no table under a field
