@@ -164,12 +164,12 @@ def _print_week(week: Week, fault_from: pd.Timestamp) -> None:
     """The week's line; the monitor's whole state after the last clean week and the first faulty one."""
     import pandas as pd
 
-    from mlcheck.monitoring.alerts import format_state
+    from mlcheck.monitoring.alerts import format_state, summary
 
     state = week.state
     said = "; ".join(f"ALERT {alert.cause}: {alert.message}" for alert in state.alerts)
     if not said:
-        said = "no alert" + (f" (still {', '.join(state.ongoing)})" if state.ongoing else "")
+        said = summary(state)  # "no new alert; 1 ongoing: status since 2011-12-03 (2 runs)", as mlcheck monitor says
     failed = f" failed: {', '.join(week.failed)}" if week.failed else ""
     print(f"  {week.start:%Y-%m-%d}{' (fault)' if week.faulty else '        '} exit {week.exit_code}{failed}  monitor: {said}")
     code = 1 if state.alerts else 0
