@@ -297,3 +297,36 @@ def test_the_demo_batch_card_over_85_columns_stays_under_20_kb() -> None:
     }  # whole-valued float32 into int64 loses nothing: a note, not a failure (scoring takes it too)
     assert worse.details["casts"]["MAANTHUI"] == "whole-valued float32 cast to int64"
     assert _saved_size(worse) < 20_000
+
+
+def test_key_columns_must_be_present_and_identify_one_row_each():
+    """Session 3: a batch with every row tripled passed every contract and wrote duplicate keys,
+    which the delayed-label join then counted as independent evidence."""
+    from mlcheck.contracts.schema import check_schema
+
+    reference = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    batch = pd.DataFrame({"id": ["a", "b", "c"], "x": [0.5, 1.5, 2.5]})
+    held = check_schema(batch, reference, key="id")
+    assert held.passed and held.details["duplicate_keys"] == 0 and held.details["extra_columns"] == []
+    assert [o.subject for o in held.outcomes] == ["x", "key"]
+    tripled = pd.concat([batch] * 3, ignore_index=True)
+    broken = check_schema(tripled, reference, key="id")
+    assert not broken.passed and broken.details["duplicate_keys"] == 6
+    (outcome,) = [o for o in broken.outcomes if not o.passed]
+    assert outcome.subject == "key" and outcome.message.startswith("6 row(s) repeat an earlier row's key (e.g. id='a')")
+    # a key of several columns is one key; a missing key column fails, naming it
+    pair = pd.DataFrame({"id": ["a", "a"], "day": [1, 2], "x": [0.5, 1.5]})
+    assert check_schema(pair, reference, key=["id", "day"]).passed
+    missing = check_schema(batch.drop(columns="id"), reference, key="id")
+    assert not missing.passed and missing.details["failing"] == {"key": "key column(s) missing: id"}
+    assert check_schema(tripled, reference).passed  # without key= nothing is asked of the rows
+
+
+def test_key_uniqueness_on_a_dask_frame_counts_across_partitions():
+    dd = pytest.importorskip("dask.dataframe")
+    from mlcheck.contracts.schema import check_schema
+
+    reference = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    batch = pd.DataFrame({"id": list("abcdab"), "x": [0.5, 1.5, 2.5, 0.5, 1.5, 2.5]})
+    result = check_schema(dd.from_pandas(batch, npartitions=3), reference, key="id")
+    assert not result.passed and result.details["duplicate_keys"] == 2  # a and b again, in other partitions

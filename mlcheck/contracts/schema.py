@@ -350,6 +350,20 @@ def _precision_loss(dtype: Any, spec: ColumnSchema) -> str:
 _FRACTION = Interval(Real, 0, 1, description="a fraction in [0, 1]")
 
 
+def _duplicate_keys(frame: Any, keys: list[str], distributed: bool) -> tuple[int, str]:
+    """(rows whose key an earlier row has, one such key as text); a missing key value counts as a value."""
+    if distributed:
+        n_rows = int(frame.shape[0].compute())
+        distinct = int(frame[keys].drop_duplicates(split_out=max(1, frame.npartitions)).shape[0].compute())
+        return n_rows - distinct, "not listed for a Dask frame"
+    repeated = frame.duplicated(subset=keys, keep="first")
+    count = int(repeated.sum())
+    if not count:
+        return 0, ""
+    first = frame.loc[repeated.to_numpy(), keys].iloc[0]
+    return count, ", ".join(f"{name}={first[name]!r}" for name in keys)
+
+
 @register_check("check_schema")
 @validate_options(
     {
@@ -357,6 +371,7 @@ _FRACTION = Interval(Real, 0, 1, description="a fraction in [0, 1]")
         "max_null_increase": [_FRACTION],
         "max_out_of_range": [_FRACTION],
         "exclude": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
+        "key": [None, str, SequenceOf(InstanceOf(str), description="a list of column names")],
         "severity": [SEVERITY],
     }
 )
@@ -367,6 +382,7 @@ def check_schema(
     max_null_increase: float = 0.01,
     max_out_of_range: float = 0.01,
     exclude: str | Sequence[str] | None = None,
+    key: str | Sequence[str] | None = None,
     severity: Severity = "error",
 ) -> CheckResult:
     """Check a batch against the schema of the data the model was trained on.
@@ -390,7 +406,11 @@ def check_schema(
     ``observed`` and ``threshold`` hold only the aspects that failed and its
     message names each of them; a passed one holds the missing fraction.
     Columns the schema does not know make one passing ``extra_columns``
-    outcome (key columns of the schema are not extra).
+    outcome (key columns of the schema are not extra). With ``key``, one
+    more outcome, ``key``, holds when the key columns are present and no two
+    rows share a key: a batch scored twice over, or a join that multiplied
+    rows, writes predictions whose keys repeat, and every later join on the
+    key (delayed labels) counts each copy as evidence.
 
     ``details``: ``columns`` (column -> the figure of every aspect,
     failed or not: ``dtype``, ``nulls``, ``null_limit``, ``invalid``, ``outside``,
@@ -415,6 +435,11 @@ def check_schema(
         of values not of the column's type.
     exclude : str or list of str, optional
         Schema columns not to check (they are not reported as missing).
+    key : str or list of str, optional
+        The columns that identify a row (as ``Bundle.score``'s ``key``): they
+        must be present and unique together. ``details["duplicate_keys"]``
+        counts the rows whose key an earlier row has. On a Dask frame the
+        distinct keys are counted by Dask (a shuffle of the key columns only).
     severity : {"error", "warning"}
 
     Raises
@@ -468,7 +493,27 @@ def check_schema(
         outcomes.append(outcome)
         if not outcome.passed:
             failing[spec.name] = outcome.message
-    known = set(spec_schema.names) | set(spec_schema.keys) | excluded
+    key_names = _names(key, "check_schema: key")
+    duplicate_keys = None
+    if key_names:
+        absent = [name for name in key_names if name not in labels]
+        if absent:
+            said = f"key column(s) missing: {', '.join(absent)}"
+            outcomes.append(Outcome("key", False, {"present": False}, {"present": True}, said))
+            failing["key"] = said
+        else:
+            duplicate_keys, example = _duplicate_keys(frame, list(key_names), distributed)
+            if duplicate_keys:
+                said = (
+                    f"{duplicate_keys} row(s) repeat an earlier row's key (e.g. {example}); "
+                    f"a key must identify one row: was the batch scored twice, or a join multiplied rows?"
+                )
+            else:
+                said = f"every row has its own key ({', '.join(key_names)})"
+            outcomes.append(Outcome("key", not duplicate_keys, duplicate_keys, 0, said))
+            if duplicate_keys:
+                failing["key"] = said
+    known = set(spec_schema.names) | set(spec_schema.keys) | set(key_names) | excluded
     extra = [name for name in labels if name not in known]
     if extra:
         shown = ", ".join(extra[:10]) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
@@ -512,6 +557,7 @@ def check_schema(
             "reason_counts": reason_counts,
             "casts": {name: tally.casts[name] for name in spec_schema.names if name in tally.casts},
             "unseen_passed": dict(tally.unseen_passed),
+            "duplicate_keys": duplicate_keys,
         },
         message=message,
         outcomes=tuple(outcomes),
