@@ -479,3 +479,34 @@ def test_a_job_that_stopped_running_is_a_missing_alert_once_expected_every_is_gi
     with pytest.raises(SystemExit) as refused:
         main(["monitor", "score", "--runs-dir", str(tmp_path), "--expect-every", "soon"])
     assert refused.value.code == 2
+
+
+def test_a_run_killed_before_its_record_is_noted_and_alerts_when_it_is_the_newest(tmp_path):
+    """Session 3: a run killed outright (no run.json) was not counted, noted or alerted by the monitor."""
+    run_ids = write_runs(tmp_path, 20)
+    older = tmp_path / "score" / (run_ids[5][:8] + "T120000000000Z-dead01")  # killed between two good runs
+    older.mkdir()
+    state = evaluate_alerts(monitor(tmp_path, "score"))
+    assert state.alerts == [] and state.notes == [f"1 run(s) left no record (killed before run.json): {older.name}"]
+    newest = tmp_path / "score" / "20270101T000000000000Z-dead02"  # the job's latest attempt
+    newest.mkdir()
+    state = evaluate_alerts(monitor(tmp_path, "score"))
+    assert [(a.cause, a.subjects, a.since) for a in state.alerts] == [("status", ("killed",), newest.name)]
+    assert "left no record: killed before it finished" in state.alerts[0].message
+    # a run still going holds its lock (in its own process: a process never conflicts with its own lock)
+    import subprocess
+    import sys
+
+    going = tmp_path / "score" / "20270102T000000000000Z-live03"
+    going.mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from mlcheck.runs import runlock; runlock.hold(sys.argv[1]); "
+         "print('held', flush=True); time.sleep(120)", str(going)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "held"
+        assert going.name not in monitor(tmp_path, "score").attrs["killed"]
+    finally:
+        child.kill()
+        child.wait()

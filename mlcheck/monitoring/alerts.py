@@ -319,6 +319,7 @@ def evaluate_alerts(
         state.notes.append(f"{damaged} run record(s) damaged and left out (see `mlcheck history`)")
     if runs.empty:
         state.notes.append("no finished runs yet")
+        _killed(state, frame, [])
         return state
     run_ids = runs["run_id"].astype(str).tolist()
     times = [str(t) for t in runs.index]
@@ -368,9 +369,41 @@ def evaluate_alerts(
                 runs=tuple(reversed(run_ids[streak_start:])),
             )
         )
+    _killed(state, frame, run_ids)
     if expect_every is not None:
         _missing(state, runs, expect_every, now)
     return state
+
+
+def _killed(state: MonitorState, frame: pd.DataFrame, run_ids: list[str]) -> None:
+    """Runs that left no record: a note, and a ``status`` alert when the newest run of all is one.
+
+    Run ids sort by start time, so a killed run newer than every recorded one
+    is the job's latest attempt, ended by SIGKILL, the kernel's or the
+    machine's death before ``run.json``: the series would otherwise end on an
+    older, good run and say nothing.
+    """
+    killed = [str(run_id) for run_id in frame.attrs.get("killed") or ()]
+    if not killed:
+        return
+    shown = ", ".join(killed[-3:]) + (f" and {len(killed) - 3} earlier" if len(killed) > 3 else "")
+    state.notes.append(f"{len(killed)} run(s) left no record (killed before run.json): {shown}")
+    newest = killed[-1]
+    if not run_ids or newest > max(run_ids):
+        state.ongoing["status"] = sorted({*state.ongoing.get("status", []), "killed"})
+        state.alerts.append(
+            Alert(
+                cause="status",
+                subjects=("killed",),
+                since=newest,
+                since_time="",
+                message=(
+                    f"the newest run, {newest}, left no record: killed before it finished "
+                    "(no run.json and no process holds it; out of memory or SIGKILL?)"
+                ),
+                runs=(newest,),
+            )
+        )
 
 
 def _missing(state: MonitorState, runs: pd.DataFrame, expect_every: timedelta, now: datetime | None) -> None:

@@ -250,7 +250,7 @@ def monitor(
         (``check_schema``'s share of values outside the training range or
         levels), ``realized[metric]`` (``check_realized``'s lower bound),
         ``metric[name]`` and ``value[name]`` for what the notebook recorded.
-        ``frame.attrs["runs_folder"]`` is the folder the runs were read from. Damaged run records are
+        ``frame.attrs["runs_folder"]`` is the folder the runs were read from, ``frame.attrs["killed"]`` the run ids that left no record (killed outright). Damaged run records are
         rows with status ``"damaged"`` and the problem in ``message``.
 
     Raises
@@ -281,9 +281,11 @@ def monitor(
 
         rows = [row for row in rows if not row.get("notebook") or same_notebook(row["notebook"], notebook, runs_dir)]
     frame = pd.DataFrame(rows)
+    killed = _killed(folder)
     if frame.empty:
         empty = pd.DataFrame(columns=["run_id", "status"], index=pd.DatetimeIndex([], name="batch_time", tz="UTC"))
         empty.attrs["runs_folder"] = str(folder)
+        empty.attrs["killed"] = killed
         return empty
     # ISO 8601 per value: a batch date ("2026-01-01 00:00:00+00:00") and a run's start with microseconds
     # (the fallback for a batch parameter that is not a date) differ in format, which pandas' inferred
@@ -291,7 +293,23 @@ def monitor(
     frame["batch_time"] = pd.to_datetime(frame["batch_time"], utc=True, format="ISO8601")
     frame = frame.sort_values(["batch_time", "run_id"], na_position="first").set_index("batch_time")
     frame.attrs["runs_folder"] = str(folder)
+    frame.attrs["killed"] = killed
     return frame
+
+
+def _killed(folder: Path) -> list[str]:
+    """Run ids in ``folder`` with no record and no process holding their lock: killed outright (SIGKILL,
+    out of memory, a lost machine) before ``run.json`` was written, as ``mlcheck history`` labels them."""
+    from mlcheck.runs.rundir import RUN_FILE
+    from mlcheck.runs.runlock import holder
+
+    found = []
+    for run_dir in folder.iterdir():
+        if run_dir.name.startswith(".") or run_dir.is_symlink() or not run_dir.is_dir():
+            continue
+        if not (run_dir / RUN_FILE).exists() and holder(run_dir) is None:
+            found.append(run_dir.name)
+    return sorted(found)
 
 
 #: the index of a notebook's runs, beside them: one row per run, keyed by run.json's mtime and size
