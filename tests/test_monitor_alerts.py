@@ -486,10 +486,16 @@ def test_a_run_killed_before_its_record_is_noted_and_alerts_when_it_is_the_newes
     run_ids = write_runs(tmp_path, 20)
     older = tmp_path / "score" / (run_ids[5][:8] + "T120000000000Z-dead01")  # killed between two good runs
     older.mkdir()
+    (older / "status.json").write_text('{"state": "running"}')  # it had started: status.json, no run.json
     state = evaluate_alerts(monitor(tmp_path, "score"))
     assert state.alerts == [] and state.notes == [f"1 run(s) left no record (killed before run.json): {older.name}"]
+    starting = tmp_path / "score" / "20270101T000000000000Z-new000"  # created, not yet locked: no status.json
+    starting.mkdir()
+    assert evaluate_alerts(monitor(tmp_path, "score")).alerts == []
+    starting.rmdir()
     newest = tmp_path / "score" / "20270101T000000000000Z-dead02"  # the job's latest attempt
     newest.mkdir()
+    (newest / "status.json").write_text('{"state": "running"}')
     state = evaluate_alerts(monitor(tmp_path, "score"))
     assert [(a.cause, a.subjects, a.since) for a in state.alerts] == [("status", ("killed",), newest.name)]
     assert "left no record: killed before it finished" in state.alerts[0].message
@@ -499,6 +505,7 @@ def test_a_run_killed_before_its_record_is_noted_and_alerts_when_it_is_the_newes
 
     going = tmp_path / "score" / "20270102T000000000000Z-live03"
     going.mkdir()
+    (going / "status.json").write_text('{"state": "running"}')
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from mlcheck.runs import runlock; runlock.hold(sys.argv[1]); "
          "print('held', flush=True); time.sleep(120)", str(going)],
@@ -510,3 +517,11 @@ def test_a_run_killed_before_its_record_is_noted_and_alerts_when_it_is_the_newes
     finally:
         child.kill()
         child.wait()
+    # and one this very process runs (the demo runs two jobs at once in one process): not killed either
+    from mlcheck.runs import runlock
+
+    fd = runlock.hold(going)
+    try:
+        assert going.name not in monitor(tmp_path, "score").attrs["killed"]
+    finally:
+        runlock.release(going, fd)

@@ -81,3 +81,20 @@ def test_mlcheck_run_holds_its_run_directory_while_it_executes(tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_lock_this_process_holds_is_named_and_asking_does_not_drop_it(tmp_path):
+    """F_GETLK cannot see this process's own lock, and closing any descriptor of the lock file drops
+    it: holder() asked about a run this process executes (the demo runs two jobs in one process)
+    said "nobody" and, worse, released the lock that proves the run is alive."""
+    import os
+
+    fd = runlock.hold(tmp_path)
+    try:
+        assert runlock.holder(tmp_path) == os.getpid()
+        assert runlock.holder(tmp_path) == os.getpid()  # asked twice: still held
+        with pytest.raises(OSError):  # another process still cannot take it
+            _hold_in_child(tmp_path)
+    finally:
+        runlock.release(tmp_path, fd)
+    assert runlock.holder(tmp_path) is None

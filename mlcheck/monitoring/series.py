@@ -300,14 +300,18 @@ def monitor(
 def _killed(folder: Path) -> list[str]:
     """Run ids in ``folder`` with no record and no process holding their lock: killed outright (SIGKILL,
     out of memory, a lost machine) before ``run.json`` was written, as ``mlcheck history`` labels them."""
-    from mlcheck.runs.rundir import RUN_FILE
+    from mlcheck.runs.rundir import RUN_FILE, STATUS_FILE
     from mlcheck.runs.runlock import holder
 
     found = []
     for run_dir in folder.iterdir():
         if run_dir.name.startswith(".") or run_dir.is_symlink() or not run_dir.is_dir():
             continue
-        if not (run_dir / RUN_FILE).exists() and holder(run_dir) is None:
+        # status.json is written only once the run holds its lock: a folder without it is a run
+        # still being set up (created, not yet locked), not a dead one
+        if (run_dir / RUN_FILE).exists() or not (run_dir / STATUS_FILE).exists():
+            continue
+        if holder(run_dir) is None:
             found.append(run_dir.name)
     return sorted(found)
 

@@ -26,6 +26,15 @@ __all__ = ["LOCK_FILE", "hold", "holder", "release"]
 
 LOCK_FILE = ".lock"
 
+#: run directories whose lock this process holds -> the descriptor. POSIX record locks do not
+#: conflict with their own process, so F_GETLK cannot name this process; and closing any
+#: descriptor of the file drops them, so :func:`holder` must not open a lock this process holds.
+_HELD: dict[str, int] = {}
+
+
+def _key(run_dir: str | Path) -> str:
+    return os.path.realpath(Path(run_dir) / LOCK_FILE)
+
 
 def hold(run_dir: str | Path) -> int | None:
     """Lock ``<run_dir>/.lock`` for this process; returns the descriptor to pass to :func:`release`.
@@ -44,6 +53,7 @@ def hold(run_dir: str | Path) -> int | None:
     except OSError:
         os.close(fd)
         raise
+    _HELD[_key(run_dir)] = fd
     return fd
 
 
@@ -51,6 +61,7 @@ def release(run_dir: str | Path, fd: int | None) -> None:
     """Drop the lock taken by :func:`hold` and remove the lock file."""
     if fd is None:
         return
+    _HELD.pop(_key(run_dir), None)
     try:
         (Path(run_dir) / LOCK_FILE).unlink(missing_ok=True)
     finally:
@@ -67,12 +78,15 @@ def holder(run_dir: str | Path) -> int | None:
     """The pid of the process holding ``<run_dir>/.lock``, or None when no process does.
 
     A lock file that is a symbolic link is not followed (a link could point at
-    another run's lock), and a missing one means nobody holds it.
+    another run's lock), and a missing one means nobody holds it. A lock this
+    process holds is answered from memory (see ``_HELD``).
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         return None
+    if not (Path(run_dir) / LOCK_FILE).is_symlink() and _key(run_dir) in _HELD:
+        return os.getpid()
     try:
         fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
