@@ -7,8 +7,12 @@ cleanup per test) apply to these tests only, not to the rest of the suite.
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 from pytest_jupyter.jupyter_server import *
@@ -102,3 +106,30 @@ def client(jp_fetch) -> Client:  # noqa: ANN001
 def manager(jp_serverapp):  # noqa: ANN001, ANN201
     """The server's JobManager."""
     return jp_serverapp.web_app.settings["mlcheck_job_manager"]
+
+
+EXTENSION = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def node_script() -> Callable[[str, Any], Any]:
+    """Run ``jupyter_ext/tests/ts/<name>`` with ``payload`` as JSON on stdin; its JSON answer.
+
+    The helpers there load ``src/values.ts`` transpiled from source, so the
+    panel's own code is compared with the Python parser, never a stale build.
+    """
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (the JupyterLab extension's build needs it too)")
+    if not (EXTENSION / "node_modules" / "typescript").is_dir():
+        pytest.fail("jupyter_ext/node_modules has no typescript: run `pip install -e ./jupyter_ext` first")
+
+    def run(name: str, payload: Any) -> Any:
+        done = subprocess.run(
+            [node, str(EXTENSION / "tests" / "ts" / name)],
+            input=json.dumps(payload), capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    return run

@@ -8,11 +8,7 @@ check in src/values.ts decides as the parser does.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import nbformat
 import pytest
@@ -116,26 +112,7 @@ TEXTS = [
 ]  # fmt: skip
 
 
-def typescript(checks: list[tuple[dict[str, Any], str]]) -> list[str | None]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (the JupyterLab extension's build needs it too)")
-    if not (EXTENSION / "node_modules" / "typescript").is_dir():
-        pytest.fail("jupyter_ext/node_modules has no typescript: run `pip install -e ./jupyter_ext` first")
-    done = subprocess.run(
-        [node, str(EXTENSION / "tests" / "ts" / "ranges_cli.cjs")],
-        input=json.dumps({"checks": checks}),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: list[str | None] = json.loads(done.stdout)
-    return result
-
-
-def test_the_forms_quick_check_decides_ranges_as_the_parser_does():
+def test_the_forms_quick_check_decides_ranges_as_the_parser_does(node_script):
     """Never refuses what the parser takes; refuses, before the server is asked, every number outside the range."""
     cases = []
     for range_text in RANGES:
@@ -155,7 +132,7 @@ def test_the_forms_quick_check_decides_ranges_as_the_parser_does():
                     accepted, by_range = False, " number in " in str(error).splitlines()[0]
                 as_served = {"name": "x", "type_name": parameter.type_name, "range": parameter.to_dict()["range"]}
                 cases.append((as_served, text, accepted, by_range))
-    verdicts = typescript([(served, text) for served, text, _, _ in cases])
+    verdicts = node_script("ranges_cli.cjs", {"checks": [(served, text) for served, text, _, _ in cases]})
     assert len(cases) > 500
     for (served, text, accepted, by_range), verdict in zip(cases, verdicts, strict=True):
         where = f"{served['type_name']} in {served['range']['text']}, text {text!r}: {verdict}"

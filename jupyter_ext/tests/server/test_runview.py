@@ -8,13 +8,9 @@ accepts. Each text must read back, through mlcheck's parser, as the value it cam
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
 
 from mlcheck.errors import ParameterError
 from mlcheck.runs.parameters import Parameter, TextValue, coerce_parameters
@@ -37,25 +33,6 @@ TYPED = [
 TYPES = ["int", "float", "int | None", "float | None"]
 
 
-def typescript(texts: list[Any], checks: list[tuple[str, str]]) -> dict[str, list[Any]]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed (the JupyterLab extension's build needs it too)")
-    if not (EXTENSION / "node_modules" / "typescript").is_dir():
-        pytest.fail("jupyter_ext/node_modules has no typescript: run `pip install -e ./jupyter_ext` first")
-    done = subprocess.run(
-        [node, str(EXTENSION / "tests" / "ts" / "values_cli.cjs")],
-        input=json.dumps({"texts": texts, "checks": checks}),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, list[Any]] = json.loads(done.stdout)
-    return result
-
-
 DEFAULTS: dict[str, tuple[Any, str]] = {
     "int": (0, "0"), "float": (0.0, "0.0"), "bool": (False, "False"), "str": ("", "''"),
     "list": ([], "[]"), "dict": ({}, "{}"),
@@ -69,17 +46,17 @@ def read_back(type_name: str, text: str) -> Any:
     return coerce_parameters([parameter], {"p": TextValue(text)})["p"]
 
 
-def test_values_read_back_as_themselves_from_python_and_typescript_text():
-    from_ts = typescript([value for _, value in VALUES], [])["texts"]
+def test_values_read_back_as_themselves_from_python_and_typescript_text(node_script):
+    from_ts = node_script("values_cli.cjs", {"texts": [value for _, value in VALUES], "checks": []})["texts"]
     for (type_name, value), ts_text in zip(VALUES, from_ts):
         py_text = value_text(value)
         assert read_back(type_name, py_text) == value, (type_name, value, py_text)
         assert read_back(type_name, ts_text) == value, (type_name, value, ts_text)
 
 
-def test_the_form_never_refuses_what_the_parser_accepts():
+def test_the_form_never_refuses_what_the_parser_accepts(node_script):
     pairs = [(type_name, text) for type_name in TYPES for text in TYPED]
-    verdicts = typescript([], pairs)["checks"]
+    verdicts = node_script("values_cli.cjs", {"texts": [], "checks": pairs})["checks"]
     refused_but_valid = []
     for (type_name, text), verdict in zip(pairs, verdicts):
         try:
